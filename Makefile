@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and make:
+#   make run    set up, then run every bundled question and print the path of reports/index.html
+#   make test   set up (with test dependencies), then run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+DATA   ?= data
+OUT    ?= reports
+
+.PHONY: run test lint format bench validate setup setup-dev clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt constraints.txt pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	$(PIP) install --quiet --no-deps -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+run: $(VENV)/.runtime
+	$(BIN)/forecast run --data $(DATA) --out $(OUT)
+
+validate: $(VENV)/.runtime
+	$(BIN)/forecast validate --data $(DATA)
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check forecast tests benchmarks
+	$(BIN)/ruff format --check forecast tests benchmarks
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format forecast tests benchmarks
+	$(BIN)/ruff check --fix forecast tests benchmarks
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .hypothesis

@@ -1,0 +1,102 @@
+"""The error hierarchy, and the located problems that input errors carry.
+
+Every error the suite raises on purpose derives from :class:`ForecastError`, so a
+caller can catch one thing or many. Input errors carry :class:`Problem` objects
+that print as ``FILE:LINE: message``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "EvidenceFileError",
+    "ForecastError",
+    "InvalidInputError",
+    "LockTimeoutError",
+    "Problem",
+    "QuestionFileError",
+    "RunError",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem in an input file.
+
+    Parameters
+    ----------
+    path : str
+        The file, as the user named it.
+    line : int
+        1-based line number; 0 when the problem concerns the whole file.
+    message : str
+        What was found and what was expected, for a person.
+    severity : {"error", "warning"}
+        Errors stop a question from being used; warnings do not.
+    """
+
+    path: str
+    line: int
+    message: str
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        mark = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {mark}{self.message}"
+
+
+class ForecastError(Exception):
+    """Base class of every error raised by ``forecast``."""
+
+
+class InvalidInputError(ForecastError, ValueError):
+    """An input file (question or evidence log) is not valid.
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        Every problem found, errors and warnings, in file order.
+    """
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        errors = self.errors
+        first = str(errors[0]) if errors else "invalid input"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(first + more)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.is_error)
+
+
+class QuestionFileError(InvalidInputError):
+    """A question file (``questions/<id>.yaml``) is not valid."""
+
+
+class EvidenceFileError(InvalidInputError):
+    """An evidence log (``evidence/<id>.csv``) is not valid."""
+
+
+class RunError(ForecastError):
+    """A scheduled run could not do its work (locked, unwritable output, ...)."""
+
+
+class LockTimeoutError(RunError):
+    """Another run holds the lock on the output folder for too long."""
+
+
+def display_path(path: str | Path) -> str:
+    """The path as a user would recognise it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)

@@ -1,0 +1,801 @@
+"""Question files (YAML) and evidence logs (CSV) into the validated model.
+
+Loading never executes anything from a file: YAML is read with PyYAML's safe
+loader, after a scan that refuses aliases, deep nesting and oversized files, so
+neither an object-constructing tag nor an alias bomb can do harm. Every problem
+is reported with its file and line, as ``FILE:LINE: what was expected``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import EvidenceFileError, Problem, QuestionFileError, display_path
+from .model import (
+    DEFAULT_CREDIBILITY_WEIGHTS,
+    DEFAULT_RELIABILITY_WEIGHTS,
+    EvidenceLog,
+    EvidenceRow,
+    Indicator,
+    Question,
+    Resolution,
+    Scenario,
+)
+
+__all__ = [
+    "EVIDENCE_COLUMNS",
+    "MAX_FILE_BYTES",
+    "QUESTION_ID",
+    "evidence_path",
+    "load_evidence",
+    "load_question",
+    "question_ids",
+    "question_path",
+    "validate_data",
+]
+
+#: Question ids are slugs: they name files and folders, so nothing else is allowed.
+QUESTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Files larger than this are refused before they are parsed.
+MAX_FILE_BYTES = 1 << 20
+MAX_EVIDENCE_BYTES = 64 << 20
+_MAX_YAML_DEPTH = 20
+REQUIRED_COLUMNS = ("id", "date", "indicator", "observed", "source", "reliability", "credibility")
+OPTIONAL_COLUMNS = ("url", "summary")
+#: The evidence log's columns, in the order a new log is written.
+EVIDENCE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_OBSERVED = {"yes": True, "no": False}
+_PRIOR_TOLERANCE = 1e-6
+_MIN_SCENARIOS, _MAX_SCENARIOS = 2, 12
+_NON_DIAGNOSTIC_SPREAD = 0.05
+
+
+def question_path(data_dir: str | Path, question_id: str) -> Path:
+    """The question file of ``question_id`` under ``data_dir``."""
+    return Path(data_dir) / "questions" / f"{question_id}.yaml"
+
+
+def evidence_path(data_dir: str | Path, question_id: str) -> Path:
+    """The evidence log of ``question_id`` under ``data_dir``."""
+    return Path(data_dir) / "evidence" / f"{question_id}.csv"
+
+
+def question_ids(data_dir: str | Path) -> list[str]:
+    """The ids (file stems) of every question file under ``data_dir``, sorted."""
+    folder = Path(data_dir) / "questions"
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that dates stay strings so that we check them."""
+
+
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _check_iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date that exists ({exc})") from None
+
+
+def _check_probability(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"expected a probability strictly between 0 and 1, got {value!r}")
+    if not 0 < value < 1:
+        raise ValueError(f"expected a probability strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _check_likelihood(value: Any) -> float | tuple[float, float]:
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ValueError(f"expected a range [low, high] of two probabilities, got {value!r}")
+        low, high = (_check_probability(v) for v in value)
+        if low > high:
+            raise ValueError(f"range [{low}, {high}] has low > high; expected [low, high]")
+        return (low, high)
+    return _check_probability(value)
+
+
+class _ScenarioSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(min_length=1)
+    description: str = ""
+    prior: float
+
+    @field_validator("prior", mode="before")
+    @classmethod
+    def _prior(cls, v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+            raise ValueError(f"expected a prior probability greater than 0, got {v!r}")
+        if not 0 < v <= 1:
+            raise ValueError(f"expected a prior probability greater than 0 and at most 1, got {v!r}")
+        return float(v)
+
+
+class _IndicatorSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    text: str = Field(min_length=1)
+    signals: str
+    likelihood: dict[str, Any]
+    tripwire: bool = False
+
+    @field_validator("likelihood")
+    @classmethod
+    def _likelihood(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return {k: _check_likelihood(x) for k, x in v.items()}
+
+
+class _WeightsSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    reliability: dict[str, float] = {}
+    credibility: dict[str, float] = {}
+
+    @field_validator("reliability", "credibility", mode="before")
+    @classmethod
+    def _keys_as_text(cls, v: Any) -> Any:
+        # `3:` and `"3":` are the same grade to a forecaster.
+        return {str(k).strip().upper(): x for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("reliability")
+    @classmethod
+    def _reliability(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_weights(v, DEFAULT_RELIABILITY_WEIGHTS, "an Admiralty reliability grade (A-F)")
+
+    @field_validator("credibility")
+    @classmethod
+    def _credibility(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_weights(v, {str(k) for k in DEFAULT_CREDIBILITY_WEIGHTS}, "a credibility grade (1-6)")
+
+
+def _check_weights(v: dict[str, float], grades: Iterable[str], what: str) -> dict[str, float]:
+    grades = set(grades)
+    for key, weight in v.items():
+        if key not in grades:
+            raise ValueError(f"{key!r} is not {what}")
+        if not 0 <= weight <= 1:
+            raise ValueError(f"weight of {key} must be between 0 and 1, got {weight}")
+    return v
+
+
+class _ResolutionSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    scenario: str
+    date: date
+    note: str = ""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> date:
+        return _check_iso_date(v)
+
+
+class _QuestionSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    opened: date
+    closes: date
+    scenarios: dict[str, _ScenarioSpec]
+    indicators: dict[str, _IndicatorSpec] = Field(min_length=1)
+    weights: _WeightsSpec = _WeightsSpec()
+    resolution: _ResolutionSpec | None = None
+    alert_threshold: float = Field(default=10.0, gt=0, le=100)
+    notes: str = ""
+
+    @field_validator("opened", "closes", mode="before")
+    @classmethod
+    def _dates(cls, v: Any) -> date:
+        return _check_iso_date(v)
+
+
+# The keys each mapping may hold; any other key is reported as a warning (a typo like `likelyhood`).
+_KNOWN_KEYS = {
+    (): set(_QuestionSpec.model_fields),
+    ("scenarios", "*"): set(_ScenarioSpec.model_fields),
+    ("indicators", "*"): set(_IndicatorSpec.model_fields),
+    ("weights",): set(_WeightsSpec.model_fields),
+    ("resolution",): set(_ResolutionSpec.model_fields),
+}
+
+
+class _Located:
+    """Collects problems for one file and maps YAML paths to their lines."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.lines: dict[tuple, int] = {(): 1}
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message, "warning"))
+
+    def line_of(self, loc: Iterable[Any]) -> int:
+        loc = tuple(loc)
+        while loc not in self.lines:
+            loc = loc[:-1]
+        return self.lines[loc]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> tuple[int, str]:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 0
+    problem = getattr(exc, "problem", None) or str(exc)
+    if "\t" in problem or "'\\t'" in problem:
+        return line, "tab character found; YAML is indented with spaces, not tabs"
+    context = getattr(exc, "context", None)
+    text = f"{context}, {problem}" if context else problem
+    if "could not determine a constructor" in text:
+        tag = text.split("tag ")[-1].strip()
+        return line, f"the tag {tag} is not allowed: question files hold plain data only"
+    return line, f"YAML syntax error: {text}"
+
+
+def _scan_yaml(text: str, where: _Located) -> bool:
+    """Refuse aliases and deep nesting before anything is built (bounded time and memory)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                where.error(
+                    event.start_mark.line + 1,
+                    f"alias *{event.anchor} is not allowed: write the value out in full",
+                )
+                return False
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > _MAX_YAML_DEPTH:
+                    where.error(
+                        event.start_mark.line + 1,
+                        f"nesting deeper than {_MAX_YAML_DEPTH} levels; a question file is shallow",
+                    )
+                    return False
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        where.error(*_yaml_problem(exc))
+        return False
+    return True
+
+
+_PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+
+
+def _node_to_data(node: yaml.Node, path: tuple, where: _Located, constructor: _SafeLoader) -> Any:
+    """Build plain data from a composed node, recording each value's line."""
+    where.lines.setdefault(path, node.start_mark.line + 1)
+    if type(node) in _PLAIN_TAGS and node.tag != _PLAIN_TAGS[type(node)]:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark
+        )
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                where.error(key_node.start_mark.line + 1, "expected a plain key, found a mapping or list")
+                continue
+            key = _node_to_data(key_node, path + ("<key>",), where, constructor)
+            if isinstance(key, (int, float)) and not isinstance(key, bool):
+                key = str(key_node.value)
+            if key in out:
+                where.error(key_node.start_mark.line + 1, f"duplicate key {key!r}")
+                continue
+            where.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _node_to_data(value_node, path + (key,), where, constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_node_to_data(v, path + (i,), where, constructor) for i, v in enumerate(node.value)]
+    return constructor.construct_object(node, deep=True)
+
+
+def _read_limited(path: Path, limit: int, where: _Located) -> bytes | None:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            where.error(0, f"file is {size:,} bytes; the limit is {limit:,}")
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        where.error(0, f"cannot read the file: {exc.strerror or exc}")
+        return None
+
+
+def _decode(raw: bytes, where: _Located) -> str | None:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        where.error(line, f"byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as UTF-8")
+        return None
+
+
+def _parse_question_yaml(path: Path, where: _Located) -> dict | None:
+    raw = _read_limited(path, MAX_FILE_BYTES, where)
+    if raw is None:
+        return None
+    text = _decode(raw, where)
+    if text is None or not _scan_yaml(text, where):
+        return None
+    try:
+        node = yaml.compose(text, Loader=_SafeLoader)
+        if node is None:
+            where.error(1, "file is empty; expected a mapping with id, title, question, scenarios, ...")
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+            where.error(node.start_mark.line + 1, f"expected a mapping (key: value) at the top, found {kind}")
+            return None
+        return _node_to_data(node, (), where, _SafeLoader(""))
+    except yaml.YAMLError as exc:
+        where.error(*_yaml_problem(exc))
+        return None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        where.error(0, f"cannot read a value: {exc}")
+        return None
+
+
+def _pydantic_message(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    got = err.get("input")
+    shown = f"{got!r}" if not isinstance(got, (dict, list)) else type(got).__name__
+    if kind in ("string_type", "dict_type", "bool_type", "float_type", "int_type", "list_type"):
+        expected = {
+            "string_type": "text",
+            "dict_type": "a mapping (key: value)",
+            "bool_type": "true or false",
+            "float_type": "a number",
+            "int_type": "a whole number",
+            "list_type": "a list",
+        }[kind]
+        return f"expected {expected}, got {shown}"
+    if kind == "model_type":
+        return f"expected a mapping (key: value), got {shown}"
+    return f"{msg[0].lower()}{msg[1:]} (got {shown})"
+
+
+def _unknown_keys(data: dict, where: _Located) -> None:
+    def check(mapping: Any, pattern: tuple, path: tuple) -> None:
+        if not isinstance(mapping, dict):
+            return
+        known = _KNOWN_KEYS[pattern]
+        for key in mapping:
+            if key not in known:
+                dotted = ".".join(str(p) for p in path + (key,))
+                where.warn(
+                    where.line_of(path + (key,)),
+                    f"unknown key '{dotted}' is ignored; expected one of {', '.join(sorted(known))}",
+                )
+
+    check(data, (), ())
+    for section in ("scenarios", "indicators"):
+        items = data.get(section)
+        if isinstance(items, dict):
+            for item_id, item in items.items():
+                check(item, (section, "*"), (section, item_id))
+    for section in ("weights", "resolution"):
+        check(data.get(section), (section,), (section,))
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in loc if p != "[key]")
+
+
+def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question | None:
+    line = where.line_of
+    if not QUESTION_ID.match(spec.id):
+        where.error(
+            line(("id",)), f"id {spec.id!r} is not a slug (lower-case letters, digits and '-', at most 64)"
+        )
+    elif spec.id != stem:
+        where.error(line(("id",)), f"id {spec.id!r} must equal the file name's stem {stem!r}")
+    if spec.closes < spec.opened:
+        where.error(line(("closes",)), f"closes {spec.closes} is before opened {spec.opened}")
+
+    scenario_ids = list(spec.scenarios)
+    if not _MIN_SCENARIOS <= len(scenario_ids) <= _MAX_SCENARIOS:
+        where.error(
+            line(("scenarios",)),
+            f"expected {_MIN_SCENARIOS} to {_MAX_SCENARIOS} scenarios, found {len(scenario_ids)}",
+        )
+    for sid in scenario_ids:
+        if not _ITEM_ID.match(sid):
+            where.error(line(("scenarios", sid)), f"scenario id {sid!r} must match {_ITEM_ID.pattern}")
+    total = sum(s.prior for s in spec.scenarios.values())
+    if scenario_ids and abs(total - 1) > _PRIOR_TOLERANCE:
+        where.error(
+            line(("scenarios",)), f"priors sum to {total:.6g}; expected 1 (within {_PRIOR_TOLERANCE})"
+        )
+
+    indicators = []
+    for iid, ind in spec.indicators.items():
+        here = ("indicators", iid)
+        if not _ITEM_ID.match(iid):
+            where.error(line(here), f"indicator id {iid!r} must match {_ITEM_ID.pattern}")
+        if ind.signals not in spec.scenarios:
+            where.error(
+                line(here + ("signals",)),
+                f"signals {ind.signals!r} is not a scenario; expected one of {', '.join(scenario_ids)}",
+            )
+        missing = [s for s in scenario_ids if s not in ind.likelihood]
+        unknown = [s for s in ind.likelihood if s not in spec.scenarios]
+        if missing:
+            where.error(
+                line(here + ("likelihood",)), f"likelihood has no value for scenario {', '.join(missing)}"
+            )
+        for s in unknown:
+            where.error(
+                line(here + ("likelihood", s)),
+                f"likelihood names {s!r}, which is not a scenario; expected {', '.join(scenario_ids)}",
+            )
+        if missing or unknown:
+            continue
+        point = {s: (sum(v) / 2 if isinstance(v, tuple) else v) for s, v in ind.likelihood.items()}
+        ranges = {s: v for s, v in ind.likelihood.items() if isinstance(v, tuple)}
+        indicators.append(
+            Indicator(
+                id=iid,
+                text=ind.text,
+                signals=ind.signals,
+                likelihood={s: point[s] for s in scenario_ids},
+                ranges=ranges,
+                tripwire=ind.tripwire,
+                line=line(here),
+            )
+        )
+        _lint_indicator(indicators[-1], where)
+
+    resolution = None
+    if spec.resolution is not None:
+        r = spec.resolution
+        if r.scenario not in spec.scenarios:
+            where.error(
+                line(("resolution", "scenario")),
+                f"resolution scenario {r.scenario!r} is not a scenario; expected one of {', '.join(scenario_ids)}",
+            )
+        if r.date < spec.opened:
+            where.error(
+                line(("resolution", "date")), f"resolution date {r.date} is before opened {spec.opened}"
+            )
+        resolution = Resolution(r.scenario, r.date, r.note)
+
+    if where.has_errors:
+        return None
+    reliability = dict(DEFAULT_RELIABILITY_WEIGHTS) | spec.weights.reliability
+    credibility = dict(DEFAULT_CREDIBILITY_WEIGHTS) | {int(k): v for k, v in spec.weights.credibility.items()}
+    return Question(
+        id=spec.id,
+        title=spec.title,
+        question=spec.question,
+        opened=spec.opened,
+        closes=spec.closes,
+        scenarios=tuple(Scenario(sid, s.name, s.prior, s.description) for sid, s in spec.scenarios.items()),
+        indicators=tuple(indicators),
+        reliability_weights=reliability,
+        credibility_weights=credibility,
+        resolution=resolution,
+        alert_threshold=spec.alert_threshold,
+        notes=spec.notes,
+        path=where.path,
+        warnings=tuple(p for p in where.problems if not p.is_error),
+    )
+
+
+def _lint_indicator(ind: Indicator, where: _Located) -> None:
+    """Warn where a checklist entry does not say what its forecaster meant."""
+    values = ind.likelihood
+    favoured = max(values, key=values.get)
+    if max(values.values()) - min(values.values()) < _NON_DIAGNOSTIC_SPREAD:
+        where.warn(
+            ind.line,
+            f"indicator '{ind.id}' is nearly non-diagnostic: its likelihoods are all within "
+            f"{_NON_DIAGNOSTIC_SPREAD}, so seeing it would barely move the forecast",
+        )
+    elif ind.signals in values and values[ind.signals] < values[favoured]:
+        where.warn(
+            ind.line,
+            f"indicator '{ind.id}' signals '{ind.signals}' but favours '{favoured}' "
+            f"(likelihood {values[favoured]:g} against {values[ind.signals]:g})",
+        )
+
+
+def load_question(path: str | Path) -> Question:
+    """Load and validate one question file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``DATA/questions/<id>.yaml``.
+
+    Returns
+    -------
+    Question
+        The validated question; its ``warnings`` hold any warnings (unknown keys,
+        indicators that do not favour the scenario they signal).
+
+    Raises
+    ------
+    QuestionFileError
+        With every problem found, each as ``FILE:LINE: message``.
+
+    Examples
+    --------
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")  # doctest: +SKIP
+    >>> q.scenario_ids  # doctest: +SKIP
+    ('keep', 'partial', 'exit')
+    """
+    path = Path(path)
+    where = _Located(display_path(path))
+    data = _parse_question_yaml(path, where)
+    if data is None:
+        raise QuestionFileError(where.problems)
+    _unknown_keys(data, where)
+    try:
+        spec = _QuestionSpec.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            where.error(
+                where.line_of(err["loc"]), f"{_dotted(err['loc']) or 'file'}: {_pydantic_message(err)}"
+            )
+        raise QuestionFileError(where.problems) from None
+    question = _build_question(spec, path.stem, where)
+    if question is None:
+        raise QuestionFileError(where.problems)
+    return question
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_records(text: str, where: _Located) -> Iterable[tuple[int, list[str]]]:
+    """Yield (first line, fields) for each non-blank record; stop at a malformed one."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous_end = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            message = str(exc)
+            if "unexpected end of data" in message or "EOF" in message:
+                message = "a quoted field is never closed; expected a closing double quote"
+            where.error(previous_end + 1, f"CSV syntax error: {message}")
+            return
+        start, previous_end = previous_end + 1, reader.line_num
+        if any(f.strip() for f in fields):
+            yield start, fields
+
+
+def load_evidence(path: str | Path, question: Question, *, today: date | None = None) -> EvidenceLog:
+    """Load and validate a question's evidence log.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``DATA/evidence/<id>.csv``. A missing file is an empty log.
+    question : Question
+        The question the log belongs to; indicators are checked against it.
+    today : date, optional
+        Rows dated after this are warned about. Defaults to today's date.
+
+    Returns
+    -------
+    EvidenceLog
+        The rows in file order, with warnings for rows dated before the question
+        opened or in the future, and for columns the suite does not use.
+
+    Raises
+    ------
+    EvidenceFileError
+        With every problem found, each as ``FILE:LINE: message``.
+    """
+    path = Path(path)
+    shown = display_path(path)
+    if not path.exists():
+        return EvidenceLog(path=shown)
+    where = _Located(shown)
+    raw = _read_limited(path, MAX_EVIDENCE_BYTES, where)
+    text = _decode(raw, where) if raw is not None else None
+    if text is None:
+        raise EvidenceFileError(where.problems)
+    return _parse_evidence(text, question, where, today or date.today())
+
+
+def _parse_evidence(text: str, question: Question, where: _Located, today: date) -> EvidenceLog:
+    records = iter(_csv_records(text, where))
+    header_line, header = next(records, (1, None))
+    if header is None:
+        if not where.has_errors:
+            where.error(1, f"file has no header row; expected the columns {', '.join(EVIDENCE_COLUMNS)}")
+        raise EvidenceFileError(where.problems)
+    header = [h.strip() for h in header]
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        where.error(header_line, f"column {name!r} appears more than once")
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        where.error(
+            header_line,
+            f"missing required column {', '.join(repr(m) for m in missing)}; the header has {', '.join(header)}",
+        )
+        raise EvidenceFileError(where.problems)
+    extra = tuple(h for h in header if h not in EVIDENCE_COLUMNS and h)
+    for name in extra:
+        where.warn(
+            header_line,
+            f"column {name!r} is not one the suite uses; it is kept and shown (check its spelling if "
+            f"you meant one of {', '.join(EVIDENCE_COLUMNS)})",
+        )
+
+    rows: list[EvidenceRow] = []
+    first_seen: dict[str, int] = {}
+    indicators = set(question.indicator_ids)
+    for line, fields in records:
+        if len(fields) != len(header):
+            where.error(line, f"expected {len(header)} fields as in the header, found {len(fields)}")
+            continue
+        cells = {h: f.strip() for h, f in zip(header, fields)}
+        row = _evidence_row(cells, line, question, indicators, first_seen, where, today, extra)
+        if row is not None:
+            rows.append(row)
+    if where.has_errors:
+        raise EvidenceFileError(where.problems)
+    return EvidenceLog(
+        rows=tuple(rows),
+        path=where.path,
+        extra_columns=extra,
+        warnings=tuple(where.problems),
+    )
+
+
+def _evidence_row(
+    cells: dict[str, str],
+    line: int,
+    question: Question,
+    indicators: set[str],
+    first_seen: dict[str, int],
+    where: _Located,
+    today: date,
+    extra: tuple[str, ...],
+) -> EvidenceRow | None:
+    before = len(where.problems)
+    row_id = cells["id"]
+    if not row_id:
+        where.error(line, "id is empty; expected an id unique in the file")
+    elif row_id in first_seen:
+        where.error(line, f"id {row_id!r} is already used on line {first_seen[row_id]}; ids must be unique")
+    else:
+        first_seen[row_id] = line
+    when = None
+    try:
+        when = _check_iso_date(cells["date"])
+    except ValueError as exc:
+        where.error(line, f"date: {exc}")
+    if cells["indicator"] not in indicators:
+        where.error(
+            line,
+            f"indicator {cells['indicator']!r} is not in the question's checklist; "
+            f"expected one of {', '.join(sorted(indicators))}",
+        )
+    observed = _OBSERVED.get(cells["observed"].lower())
+    if observed is None:
+        where.error(
+            line, f"observed {cells['observed']!r} must be 'yes' (seen) or 'no' (looked for, not seen)"
+        )
+    if not cells["source"]:
+        where.error(line, "source is empty; expected who reported it")
+    reliability = cells["reliability"].upper()
+    if reliability not in question.reliability_weights:
+        where.error(line, f"reliability {cells['reliability']!r} is not an Admiralty grade (A-F)")
+    credibility = (
+        int(cells["credibility"]) if cells["credibility"] in {"1", "2", "3", "4", "5", "6"} else None
+    )
+    if credibility is None:
+        where.error(line, f"credibility {cells['credibility']!r} is not an Admiralty grade (1-6)")
+    if len(where.problems) > before:
+        return None
+    url = cells.get("url", "")
+    if url and not re.match(r"^https?://", url, re.IGNORECASE):
+        where.warn(line, f"url {url!r} is not an http(s) address; it is shown as text, not as a link")
+    if when < question.opened:
+        where.warn(line, f"dated {when}, before the question opened on {question.opened}")
+    elif when > today:
+        where.warn(line, f"dated {when}, after today ({today})")
+    return EvidenceRow(
+        id=row_id,
+        date=when,
+        indicator=cells["indicator"],
+        observed=observed,
+        source=cells["source"],
+        reliability=reliability,
+        credibility=credibility,
+        url=url,
+        summary=cells.get("summary", ""),
+        extra={name: cells[name] for name in extra},
+        line=line,
+    )
+
+
+# --------------------------------------------------------------------------- a data folder
+
+
+def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Problem]:
+    """Check every question file and evidence log under ``data_dir``.
+
+    Returns
+    -------
+    list of Problem
+        Every error and warning, sorted by file and line. An empty list means clean.
+    """
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    if not (data_dir / "questions").is_dir():
+        return [Problem(display_path(data_dir), 0, "no questions/ folder; expected DATA/questions/<id>.yaml")]
+    for path in sorted((data_dir / "questions").iterdir()):
+        if path.suffix != ".yaml" or not path.is_file():
+            if path.suffix in (".yml", ".json"):
+                problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
+            continue
+        if not QUESTION_ID.match(path.stem):
+            problems.append(
+                Problem(display_path(path), 0, f"file name {path.stem!r} is not a question id (a slug)")
+            )
+            continue
+        try:
+            question = load_question(path)
+        except QuestionFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(question.warnings)
+        try:
+            log = load_evidence(evidence_path(data_dir, question.id), question, today=today)
+        except EvidenceFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(log.warnings)
+    known = set(question_ids(data_dir))
+    evidence_dir = data_dir / "evidence"
+    if evidence_dir.is_dir():
+        for path in sorted(evidence_dir.glob("*.csv")):
+            if path.stem not in known:
+                problems.append(
+                    Problem(
+                        display_path(path), 0, f"no question file questions/{path.stem}.yaml for this log"
+                    )
+                )
+    return problems

@@ -1,0 +1,153 @@
+"""The validated model: questions, scenarios, indicators and evidence rows.
+
+Objects here are immutable and already checked; :mod:`forecast.load` is the only
+place that builds them from files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from .errors import Problem
+
+__all__ = [
+    "DEFAULT_CREDIBILITY_WEIGHTS",
+    "DEFAULT_RELIABILITY_WEIGHTS",
+    "EvidenceLog",
+    "EvidenceRow",
+    "Indicator",
+    "Question",
+    "Resolution",
+    "Scenario",
+]
+
+#: Admiralty source reliability A (completely reliable) .. E (unreliable), F (cannot be judged).
+DEFAULT_RELIABILITY_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
+)
+#: Admiralty information credibility 1 (confirmed) .. 5 (improbable), 6 (cannot be judged).
+DEFAULT_CREDIBILITY_WEIGHTS: Mapping[int, float] = MappingProxyType(
+    {1: 1.0, 2: 0.8, 3: 0.6, 4: 0.4, 5: 0.2, 6: 0.5}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One of a question's mutually exclusive, exhaustive outcomes."""
+
+    id: str
+    name: str
+    prior: float
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A signpost: a yes/no observation whose likelihood differs by scenario.
+
+    ``likelihood`` maps each scenario id to P(observed | scenario), the point
+    value (a range's midpoint). ``ranges`` holds the ``(low, high)`` of the
+    likelihoods the forecaster gave as a range.
+    """
+
+    id: str
+    text: str
+    signals: str
+    likelihood: Mapping[str, float]
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    tripwire: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How a question resolved."""
+
+    scenario: str
+    date: date
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A forecasting question: scenarios with priors and an indicator checklist."""
+
+    id: str
+    title: str
+    question: str
+    opened: date
+    closes: date
+    scenarios: tuple[Scenario, ...]
+    indicators: tuple[Indicator, ...]
+    reliability_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_RELIABILITY_WEIGHTS)
+    )
+    credibility_weights: Mapping[int, float] = field(
+        default_factory=lambda: dict(DEFAULT_CREDIBILITY_WEIGHTS)
+    )
+    resolution: Resolution | None = None
+    alert_threshold: float = 10.0
+    notes: str = ""
+    path: str = ""
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def scenario_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.scenarios)
+
+    @property
+    def indicator_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.indicators)
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        """The scenario with this id (``KeyError`` if there is none)."""
+        for s in self.scenarios:
+            if s.id == scenario_id:
+                return s
+        raise KeyError(scenario_id)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """The indicator with this id (``KeyError`` if there is none)."""
+        for i in self.indicators:
+            if i.id == indicator_id:
+                return i
+        raise KeyError(indicator_id)
+
+    def weight(self, reliability: str, credibility: int) -> float:
+        """The weight w = R[reliability] x C[credibility] of a report so graded."""
+        return self.reliability_weights[reliability] * self.credibility_weights[credibility]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    """One graded report that an indicator was seen (or looked for and not seen)."""
+
+    id: str
+    date: date
+    indicator: str
+    observed: bool
+    source: str
+    reliability: str
+    credibility: int
+    url: str = ""
+    summary: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    line: int = 0
+
+    @property
+    def grade(self) -> str:
+        """The Admiralty grade, e.g. ``"B2"``."""
+        return f"{self.reliability}{self.credibility}"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceLog:
+    """A question's evidence log as loaded: its rows in file order."""
+
+    rows: tuple[EvidenceRow, ...] = ()
+    path: str = ""
+    extra_columns: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
