@@ -209,14 +209,14 @@ class _Compiled:
         self.day_sorted = self.day[self.order]
 
         # Final state per indicator: its last report in rule order.
-        I = len(self.question.indicators)
-        self.status = np.full(I, _PENDING, np.int8)
+        n_ind = len(self.question.indicators)
+        self.status = np.full(n_ind, _PENDING, np.int8)
         self.status[ind[last]] = obs[last].astype(np.int8)
-        self.status_weight = np.zeros(I)
+        self.status_weight = np.zeros(n_ind)
         self.status_weight[ind[last]] = running[last]
-        self.contribution = np.zeros((I, S))
+        self.contribution = np.zeros((n_ind, S))
         self.contribution[ind[last]] = contribution[last]
-        self.latest_row = np.full(I, -1, np.int64)
+        self.latest_row = np.full(n_ind, -1, np.int64)
         self.latest_row[ind[last]] = by_ind[last]
 
         # Roles: the report whose weight counts sets the status; the rest of its run corroborate;
@@ -230,7 +230,7 @@ class _Compiled:
         self.role[by_ind[in_final_run]] = ROLE_CORROBORATES
         setters = by_ind[candidates[first_candidate]]
         self.role[setters] = ROLE_SETS_STATUS
-        self.counted_row = np.full(I, -1, np.int64)
+        self.counted_row = np.full(n_ind, -1, np.int64)
         self.counted_row[ind[candidates[first_candidate]]] = setters
 
     def final_log_posterior(self) -> np.ndarray:
