@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import EvidenceFileError, Problem, QuestionFileError, display_path
 from .model import (
@@ -141,13 +141,9 @@ class _IndicatorSpec(BaseModel):
     model_config = ConfigDict(extra="allow")
     text: str = Field(min_length=1)
     signals: str
-    likelihood: dict[str, Any]
+    # Checked value by value, so that an error is located at (and names) the scenario's own entry.
+    likelihood: dict[str, Annotated[Any, AfterValidator(_check_likelihood)]]
     tripwire: bool = False
-
-    @field_validator("likelihood")
-    @classmethod
-    def _likelihood(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return {k: _check_likelihood(x) for k, x in v.items()}
 
 
 class _WeightsSpec(BaseModel):
@@ -798,4 +794,8 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
                         display_path(path), 0, f"no question file questions/{path.stem}.yaml for this log"
                     )
                 )
-    return problems
+    # A file's checks do not run in line order: sort each file's problems by line, files as visited.
+    visited: dict[str, int] = {}
+    for problem in problems:
+        visited.setdefault(problem.path, len(visited))
+    return sorted(problems, key=lambda p: (visited[p.path], p.line))

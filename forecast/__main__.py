@@ -1,0 +1,7 @@
+"""``python -m forecast`` is the ``forecast`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,222 @@
+"""The ``forecast`` command: ``run``, ``validate`` and ``evidence add``.
+
+Exit status: 0 success; 1 a question failed, input is invalid or the run could
+not proceed; 2 a usage error; 3 ``run --fail-on-alert`` and an alert was raised.
+Input errors print as ``FILE:LINE: message``, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ALERT = 0, 1, 2, 3
+
+
+def _iso_date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forecast", description="Scenario forecasts that stay honest as evidence arrives."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="execute each question's notebook and render the reports")
+    run.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
+    )
+    run.add_argument(
+        "--out", type=Path, default=Path("reports"), help="where reports are written (default: reports)"
+    )
+    run.add_argument("--question", action="append", metavar="ID", help="run only this question (repeatable)")
+    run.add_argument(
+        "--as-of",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="forecast as of this date (default: today)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="questions run in parallel processes (default: 1)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=600.0,
+        metavar="SECONDS",
+        help="stop a question's notebook after this long (default: 600)",
+    )
+    run.add_argument(
+        "--alert-threshold",
+        type=_positive_float,
+        default=None,
+        metavar="POINTS",
+        help="a move this large since the previous report is an alert (default: the question's own, 10)",
+    )
+    run.add_argument(
+        "--fail-on-alert", action="store_true", help="exit with status 3 when any question raised an alert"
+    )
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="how long to wait for another run on the same --out (default: 1800)",
+    )
+    run.add_argument("--notebook", type=Path, default=None, help=argparse.SUPPRESS)
+
+    validate = commands.add_parser("validate", help="check every question file and evidence log")
+    validate.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
+    )
+
+    evidence = commands.add_parser("evidence", help="work with evidence logs")
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
+    add = evidence_commands.add_parser("add", help="validate a report and append it to the question's log")
+    add.add_argument("question", metavar="QUESTION", help="question id")
+    add.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    add.add_argument("--indicator", required=True, metavar="ID")
+    add.add_argument("--observed", required=True, choices=["yes", "no"])
+    add.add_argument("--source", required=True)
+    add.add_argument("--reliability", required=True, metavar="A-F")
+    add.add_argument("--credibility", required=True, metavar="1-6")
+    add.add_argument("--url", default="")
+    add.add_argument("--summary", default="")
+    add.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
+    )
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .load import validate_data
+
+    problems = validate_data(args.data)
+    for problem in problems:
+        print(problem, file=sys.stdout)
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    print(
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} in {args.data}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def _evidence_add(args: argparse.Namespace) -> int:
+    from .errors import InvalidInputError
+    from .evidence import append_evidence
+
+    try:
+        row, warnings = append_evidence(
+            args.data,
+            args.question,
+            date=args.date,
+            indicator=args.indicator,
+            observed=args.observed,
+            source=args.source,
+            reliability=args.reliability,
+            credibility=args.credibility,
+            url=args.url,
+            summary=args.summary,
+        )
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("the row was not added; the log is unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+    print(f"added {row.id} ({row.date}, {row.indicator}, {'yes' if row.observed else 'no'}, {row.grade})")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .run import RunOptions, run
+
+    options = RunOptions(
+        data_dir=args.data,
+        out_dir=args.out,
+        questions=args.question,
+        as_of=args.as_of or date.today(),
+        jobs=args.jobs,
+        timeout=args.timeout,
+        lock_timeout=args.wait,
+        alert_threshold=args.alert_threshold,
+        progress=sys.stderr.isatty(),
+    )
+    if args.notebook is not None:
+        options.notebook = args.notebook
+    result = run(options)
+    for outcome in result.failed:
+        print(f"forecast: {outcome.question}: {outcome.reason}", file=sys.stderr)
+    for outcome in result.alerts:
+        print(f"forecast: alert: {outcome.question} moved on {', '.join(outcome.alerts)}", file=sys.stderr)
+    print(result.index)
+    if result.failed:
+        return EXIT_FAILED
+    if args.fail_on_alert and result.alerts:
+        return EXIT_ALERT
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``forecast`` command line; returns the exit status."""
+    from .errors import ForecastError
+
+    args = _parser().parse_args(argv)
+    handler = {"run": _run, "validate": _validate, "evidence": _evidence_add}[args.command]
+    try:
+        return handler(args)
+    except ForecastError as exc:
+        print(f"forecast: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("forecast: interrupted; the last good reports are untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Web pages for reviewers: a rendered report per executed notebook, and the index.
+
+Reports are rendered with nbconvert's ``basic`` template with every input cell
+and prompt excluded, and wrapped in a self-contained page: no scripts, no
+external resources, and a Content-Security-Policy that forbids both, so nothing
+a report shows can run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .report import Html, render_template
+from .store import atomic_write_text, failed_dir, list_reports
+
+__all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
+
+#: Notebook cells with this tag are left out of the rendered report.
+FORECASTER_ONLY = "forecaster-only"
+
+
+def _page(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
+    return render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)
+
+
+def render_notebook(notebook: str | Path, html_path: str | Path, *, title: str, index_href: str) -> None:
+    """Render an executed notebook to a standalone HTML page with the code hidden.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The executed ``report.ipynb``.
+    html_path : str or Path
+        Where to write the page (atomically).
+    title : str
+        The page title.
+    index_href : str
+        Relative link back to the index page.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    # Cells tagged for forecasters (how to use the notebook) are not for reviewers.
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={FORECASTER_ONLY}, enabled=True), True
+    )
+    nb = nbformat.read(str(notebook), as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
+    nav = [
+        (index_href, "All questions"),
+        ("report.ipynb", "Executed notebook"),
+        ("summary.json", "Numbers (JSON)"),
+    ]
+    atomic_write_text(html_path, _page(title, body, nav, footer))
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A question that did not produce its report in a run."""
+
+    question: str
+    reason: str
+    as_of: str = ""
+    has_notebook: bool = False
+
+
+def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
+    reports = list_reports(out_dir, question_id)
+    if not reports:
+        return None
+    latest = reports[-1]
+    s = latest.summary
+    probabilities = {k: float(v) for k, v in (s.get("probabilities") or {}).items()}
+    if not probabilities:
+        return None
+    leading = (
+        s.get("leading") if s.get("leading") in probabilities else max(probabilities, key=probabilities.get)
+    )
+    names = s.get("scenario_names") or {}
+    return {
+        "id": question_id,
+        "title": s.get("title") or question_id,
+        "as_of": latest.as_of.isoformat(),
+        "href": f"{question_id}/{latest.as_of.isoformat()}/report.html",
+        "probabilities": probabilities,
+        "ranked": sorted(probabilities.items(), key=lambda kv: -kv[1]),
+        "leading": leading,
+        "leading_name": s.get("leading_name") or names.get(leading, leading),
+        "leading_words": s.get("leading_words") or "",
+        "names": names,
+        "moves": s.get("moves"),
+        "alerts": list(s.get("alerts") or []),
+        "threshold": float(s.get("alert_threshold") or 10),
+        "tripwires": list(s.get("tripwires_fired") or []),
+        "history": [
+            {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
+            for r in reversed(reports[:-1])
+        ],
+    }
+
+
+def index_page(
+    out_dir: str | Path,
+    failures: list[Failure] = (),
+    generated: datetime | None = None,
+    extra_links: list[dict[str, str]] = (),
+) -> str:
+    """The HTML of ``OUT/index.html``: every question's latest report, alerts and failures first."""
+    out_dir = Path(out_dir)
+    ids = (
+        sorted(p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if out_dir.is_dir()
+        else []
+    )
+    cards = [c for c in (_question_card(out_dir, i) for i in ids if i != "runs") if c is not None]
+    failed = [
+        {
+            "question": f.question,
+            "reason": f.reason,
+            "notebook_href": f"{f.question}/failed/{f.as_of}/report.ipynb"
+            if f.has_notebook and (failed_dir(out_dir, f.question, f.as_of) / "report.ipynb").exists()
+            else None,
+        }
+        for f in failures
+    ]
+    stamp = generated.strftime("%Y-%m-%d %H:%M UTC") if generated else ""
+    body = render_template(
+        "index.html.j2", questions=cards, failures=failed, generated=stamp, extra_links=list(extra_links)
+    )
+    footer = f"forecast {__version__}. Each report links to its executed notebook and its numbers; run manifests are in runs/."
+    return _page("Forecasts", body, [("index.html", "All questions")], footer)
+
+
+def write_index(out_dir: str | Path, failures: list[Failure] = (), generated: datetime | None = None) -> Path:
+    """Write ``OUT/index.html`` atomically and return its path."""
+    path = Path(out_dir) / "index.html"
+    atomic_write_text(path, index_page(out_dir, list(failures), generated))
+    return path

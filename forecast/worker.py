@@ -1,0 +1,78 @@
+"""One question's run, in a process of its own: execute the notebook, then render it.
+
+``forecast run`` starts one worker per question (``python -m forecast.worker
+SPEC``) so that questions run in parallel processes, a hung notebook can be
+killed with its kernel, and a crash in one question cannot touch the others.
+The worker writes only inside its scratch folder; the parent moves the result
+into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .render import render_notebook
+
+__all__ = ["main"]
+
+
+def _stop(signum: int, frame: object) -> None:
+    # Unwind normally so that papermill shuts the kernel down on the way out.
+    raise SystemExit(128 + signum)
+
+
+def _reason(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    evalue = getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}".strip().splitlines()[0]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[-1] if text else ''}".strip()
+
+
+def _send_kernel_output_to(log: Path) -> None:
+    """Let the kernel's own chatter go to a log file (kept with a failed run), not the terminal.
+
+    File descriptor 2 is inherited by the kernel process; this process keeps
+    writing to the original stderr through a duplicate of it.
+    """
+    terminal = os.dup(2)
+    with open(log, "ab") as handle:
+        os.dup2(handle.fileno(), 2)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding="utf-8", errors="replace")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one question as described by the JSON spec in ``argv[0]``; 0 on success."""
+    spec = json.loads((argv if argv is not None else sys.argv[1:])[0])
+    signal.signal(signal.SIGTERM, _stop)
+    scratch = Path(spec["scratch"])
+    _send_kernel_output_to(scratch / "kernel.log")
+    executed = scratch / "report.ipynb"
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            spec["notebook"],
+            str(executed),
+            parameters=spec["parameters"],
+            cwd=str(scratch),
+            kernel_name="python3",
+            progress_bar=spec.get("progress", False),
+            log_output=False,
+            start_timeout=120,
+            execution_timeout=spec.get("cell_timeout"),
+        )
+        render_notebook(executed, scratch / "report.html", title=spec["title"], index_href="../../index.html")
+    except Exception as exc:  # a notebook error, a dead kernel: reported, never raised past here
+        (scratch / "error.json").write_text(json.dumps({"reason": _reason(exc)}), encoding="utf-8")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
