@@ -163,7 +163,9 @@ class _Compiled:
         lik = np.array([[i.likelihood[s] for s in self.scenario_ids] for i in question.indicators])
         self.log_p, self.log_not_p = np.log(lik), np.log1p(-lik)
         index = {iid: k for k, iid in enumerate(question.indicator_ids)}
-        self.rows = [r for r in rows if r.date <= as_of]
+        #: positions in ``rows`` of the reports counted as of the date, in file order
+        self.kept = [k for k, r in enumerate(rows) if r.date <= as_of]
+        self.rows = [rows[k] for k in self.kept]
         n = len(self.rows)
         self.n = n
         self.indicator = np.fromiter((index[r.indicator] for r in self.rows), np.int64, n)
@@ -329,7 +331,7 @@ def assess(
     rank[compiled.order] = np.arange(compiled.n)
     audit_of = {}
     for k, row in enumerate(counted):
-        audit_of[id(row)] = AuditEntry(
+        audit_of[compiled.kept[k]] = AuditEntry(
             row=row,
             weight=float(compiled.weight[k]),
             role=str(compiled.role[k]),
@@ -337,9 +339,9 @@ def assess(
             order=int(rank[k]),
         )
     audit = tuple(
-        audit_of.get(id(row))
+        audit_of.get(k)
         or AuditEntry(row, question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None)
-        for row in rows
+        for k, row in enumerate(rows)
     )
     start = min(question.opened, as_of)
     return Assessment(

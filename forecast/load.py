@@ -256,6 +256,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> tuple[int, str]:
     if "could not determine a constructor" in text:
         tag = text.split("tag ")[-1].strip()
         return line, f"the tag {tag} is not allowed: question files hold plain data only"
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 1 != line:
+        text += f" (the {context.removeprefix('while parsing ').removeprefix('while scanning ').removeprefix('a ').removeprefix('an ')} began on line {context_mark.line + 1})"
     return line, f"YAML syntax error: {text}"
 
 

@@ -1,0 +1,75 @@
+"""Helpers for tests that run the real ``forecast`` command on real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+NOTEBOOK = REPO / "notebooks" / "update.ipynb"
+EXAMPLE = "russia-syria-bases"
+AS_OF = "2025-02-20"
+
+
+def forecast_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run ``python -m forecast ARGS`` as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "forecast", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
+    )
+
+
+def copy_data(dest: Path) -> Path:
+    """A private copy of the bundled data folder."""
+    shutil.copytree(DATA, dest)
+    return dest
+
+
+def clone_question(data_dir: Path, new_id: str, source: str = EXAMPLE) -> None:
+    """Add a question ``new_id`` to ``data_dir`` that is a copy of ``source`` (file and log)."""
+    text = (data_dir / "questions" / f"{source}.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1)
+    (data_dir / "questions" / f"{new_id}.yaml").write_text(text, encoding="utf-8")
+    log = data_dir / "evidence" / f"{source}.csv"
+    if log.exists():
+        shutil.copy(log, data_dir / "evidence" / f"{new_id}.csv")
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file below ``folder`` with the SHA-256 of its bytes, to prove nothing changed."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def notebook_with_extra_cell(dest: Path, source: str) -> Path:
+    """The report notebook with one more code cell right after its parameters.
+
+    Used to make a chosen question fail or hang inside a real kernel.
+    """
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, dest)
+    return dest

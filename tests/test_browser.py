@@ -1,0 +1,151 @@
+"""Reports as reviewers see them: real pages in headless Chromium (Debian's, never a downloaded one)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from helpers import AS_OF, EXAMPLE, copy_data, forecast_cli, read_json
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+_REQUIRED = os.environ.get("FORECAST_REQUIRE_BROWSER") == "1"
+_LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if _REQUIRED:
+            pytest.fail("FORECAST_REQUIRE_BROWSER=1 but no chromium is installed (apt-get install chromium)")
+        pytest.skip(
+            "no system Chromium installed (apt-get install chromium); set FORECAST_REQUIRE_BROWSER=1 to fail instead"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=_LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A loaded page and every console error or page error it raised."""
+
+    def __init__(self, browser, path: Path) -> None:
+        self.errors: list[str] = []
+        self.page = browser.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+
+    def links(self) -> list[str]:
+        return self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+
+def assert_links_work(page: Page) -> None:
+    for href in page.links():
+        url = urlparse(href)
+        assert url.scheme in ("file", "http", "https"), href
+        if url.scheme == "file":
+            assert Path(unquote(url.path)).exists(), f"broken link {href}"
+
+
+def test_the_index_shows_the_question_its_probabilities_and_working_links(browser, bundled_run):
+    page = Page(browser, bundled_run.out / "index.html")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    text = page.text()
+    assert summary["title"] in text
+    for scenario, p in summary["probabilities"].items():
+        assert page.page.inner_text(f'[data-scenario="{scenario}"]') == f"{p * 100:.0f}%"
+        assert summary["scenario_names"][scenario] in text
+    assert_links_work(page)
+    page.page.click(f"text={summary['title']}")
+    page.page.wait_for_load_state("load")
+    assert page.page.url.endswith(f"{EXAMPLE}/{AS_OF}/report.html")
+    assert page.errors == []
+
+
+def test_the_report_shows_bottom_line_probabilities_and_a_loaded_chart_without_code(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    text = page.text()
+    assert summary["title"] in text
+    assert page.page.inner_text(".bottom-line .leading") == summary["leading_name"]
+    for scenario, p in summary["probabilities"].items():
+        assert page.page.inner_text(f'.bottom-line [data-scenario="{scenario}"]') == f"{p * 100:.0f}%"
+    charts = page.page.eval_on_selector_all(
+        "figure.chart img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert charts and all(done and w > 300 and h > 100 for done, w, h in charts)
+    assert page.page.locator(".jp-InputArea, .input_area, .jp-CodeCell .jp-Editor").count() == 0
+    assert "report = Report(" not in text and "import" not in text
+    assert page.page.locator("script").count() == 0
+    assert_links_work(page)
+    assert page.errors == []
+
+
+HOSTILE = {
+    "summary": '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & friends',
+    "source": '<b onmouseover="window.__pwned = 3">Bold claims</b>',
+    "url": "javascript:window.__pwned = 4",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A run whose evidence log carries script, event handlers and a javascript: URL, as pasted from the web."""
+    root = tmp_path_factory.mktemp("hostile")
+    data, out = copy_data(root / "data"), root / "out"
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    with log.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerow(
+            [
+                "x1",
+                "2025-02-19",
+                "no-settlement-yet",
+                "yes",
+                HOSTILE["source"],
+                "C",
+                "3",
+                HOSTILE["url"],
+                HOSTILE["summary"],
+            ]
+        )
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("page_path", ["index.html", f"{EXAMPLE}/{AS_OF}/report.html"])
+def test_hostile_evidence_text_is_shown_inert(browser, hostile_run, page_path):
+    page = Page(browser, hostile_run / page_path)
+    page.page.hover("body")
+    assert page.page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.page.locator("script, img[onerror], [onmouseover]").count() == 0
+    assert page.page.locator('a[href^="javascript:"]').count() == 0
+    assert page.errors == []
+    if page_path.endswith("report.html"):
+        row = page.page.locator("#evidence-x1")
+        assert HOSTILE["summary"] in row.inner_text()
+        assert HOSTILE["source"] in row.inner_text()
+        assert row.locator("a").count() == 0  # a javascript: URL is shown as text, not a link
+        html = (hostile_run / page_path).read_text(encoding="utf-8")
+        assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+        assert "<script" not in html.lower()

@@ -1,0 +1,70 @@
+"""Notebooks in git are clean sources: no outputs, and a tagged parameters cell papermill can read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+def test_the_report_notebook_is_shipped():
+    assert "update.ipynb" in [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_in_git_carries_no_outputs_or_execution_counts(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a cell has outputs"
+            assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_has_a_tagged_parameters_cell(path):
+    assert papermill.inspect_notebook(str(path)), f"{path.name} has no cell tagged 'parameters'"
+
+
+def test_the_report_notebook_parameters_and_their_defaults():
+    params = papermill.inspect_notebook(str(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("update.ipynb")]))
+    assert params["question"]["default"] == '"russia-syria-bases"'
+    assert params["as_of"]["default"] == "None"
+    assert params["data_dir"]["default"] == '"../data"'
+
+
+def test_the_parameters_cell_derives_nothing():
+    nb = nbformat.read(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("update.ipynb")], as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    for line in cell.source.splitlines():
+        code = line.split("#")[0].strip()
+        if code:
+            name, _, value = code.partition("=")
+            assert name.strip().isidentifier(), line
+            assert value.strip().startswith(('"', "None", "'")) or value.strip().replace(".", "").isdigit(), (
+                line
+            )
+
+
+@pytest.mark.slow
+def test_the_report_notebook_runs_top_to_bottom_with_its_defaults(tmp_path):
+    """As a forecaster opening it in JupyterLab would: beside ../data, no parameters given."""
+    from helpers import copy_data, read_json
+
+    copy_data(tmp_path / "data")
+    (tmp_path / "notebooks").mkdir()
+    source = NOTEBOOKS[[p.name for p in NOTEBOOKS].index("update.ipynb")]
+    papermill.execute_notebook(
+        str(source),
+        str(tmp_path / "notebooks" / "executed.ipynb"),
+        cwd=str(tmp_path / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    summary = read_json(tmp_path / "notebooks" / "summary.json")
+    assert summary["question"] == "russia-syria-bases"
+    assert summary["evidence_counted"] > 0

@@ -1,0 +1,209 @@
+"""`forecast run`: real papermill kernels on temporary copies of the data, and what they wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+
+import pytest
+from filelock import FileLock
+from helpers import (
+    AS_OF,
+    EXAMPLE,
+    clone_question,
+    copy_data,
+    forecast_cli,
+    notebook_with_extra_cell,
+    read_json,
+    tree_digest,
+)
+
+from forecast import load_evidence, load_question, posterior_as_of
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_run_writes_the_executed_notebook_report_and_summary(bundled_run):
+    folder = bundled_run.out / EXAMPLE / AS_OF
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.ipynb", "summary.json"]
+    assert bundled_run.result.returncode == 0, bundled_run.result.stderr
+    assert bundled_run.result.stdout.strip() == str(bundled_run.out / "index.html")
+
+
+def test_the_summary_holds_the_library_posterior(bundled_run):
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    question = load_question(bundled_run.data / "questions" / f"{EXAMPLE}.yaml")
+    log = load_evidence(bundled_run.data / "evidence" / f"{EXAMPLE}.csv", question)
+    expected = posterior_as_of(question, log, date.fromisoformat(AS_OF))
+    assert summary["question"] == EXAMPLE
+    assert summary["as_of"] == AS_OF
+    assert summary["probabilities"] == pytest.approx(expected, abs=1e-12)
+    assert summary["leading"] == max(expected, key=expected.get)
+    assert summary["evidence_counted"] == len(log.rows)
+    assert summary["previous"] is None
+
+
+def test_the_rendered_report_hides_code_and_runs_no_script(bundled_run):
+    page = (bundled_run.out / EXAMPLE / AS_OF / "report.html").read_text(encoding="utf-8")
+    assert "Report(" not in page and "import " not in page
+    assert "<script" not in page.lower()
+    assert "Content-Security-Policy" in page
+    assert page.index("Bottom line") < page.index("Probabilities") < page.index("Evidence log")
+    assert 'src="data:image/png;base64,' in page
+
+
+def test_the_manifest_records_parameters_inputs_versions_and_outcomes(bundled_run):
+    (manifest,) = sorted((bundled_run.out / "runs").glob("*.json"))
+    record = read_json(manifest)
+    assert record["parameters"]["as_of"] == AS_OF
+    assert record["parameters"]["questions"] == [EXAMPLE]
+    question_file = str(bundled_run.data / "questions" / f"{EXAMPLE}.yaml")
+    assert re.fullmatch(r"[0-9a-f]{64}", record["inputs"][question_file])
+    assert {"python", "forecast", "papermill", "nbconvert"} <= set(record["versions"])
+    (outcome,) = record["questions"]
+    assert outcome["question"] == EXAMPLE and outcome["status"] == "ok" and outcome["duration_s"] > 0
+    assert record["errors"] == []
+
+
+def test_the_index_lists_every_question_with_its_probabilities_and_link(bundled_run):
+    page = (bundled_run.out / "index.html").read_text(encoding="utf-8")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    assert f'href="{EXAMPLE}/{AS_OF}/report.html"' in page
+    for scenario, p in summary["probabilities"].items():
+        assert f'data-scenario="{scenario}">{p * 100:.0f}%' in page
+
+
+def test_a_run_leaves_the_data_folder_untouched(bundled_run):
+    assert tree_digest(bundled_run.data) == bundled_run.data_digest
+
+
+def test_a_later_report_is_compared_with_the_previous_one_and_both_are_kept(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    first = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-01-15")
+    assert first.returncode == 0, first.stderr
+    second = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF)
+    assert second.returncode == 0, second.stderr
+    older, newer = (read_json(out / EXAMPLE / d / "summary.json") for d in ("2025-01-15", AS_OF))
+    assert newer["previous"]["as_of"] == "2025-01-15"
+    assert newer["previous"]["probabilities"] == older["probabilities"]
+    for s, p in newer["probabilities"].items():
+        assert newer["moves"][s] == pytest.approx((p - older["probabilities"][s]) * 100)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{EXAMPLE}/2025-01-15/report.html"' in index  # the earlier report stays linked
+    assert len(list((out / "runs").glob("*.json"))) == 2
+
+
+def test_rerunning_the_same_date_replaces_that_report(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF).returncode == 0
+    stale = out / EXAMPLE / AS_OF / "stale-marker"
+    stale.write_text("from the first run")
+    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF).returncode == 0
+    assert not stale.exists()
+    assert (out / EXAMPLE / AS_OF / "report.html").is_file()
+    assert not (out / ".work").exists()
+
+
+def test_failures_are_reported_and_the_other_questions_still_run(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    clone_question(data, "breaks-in-kernel")
+    clone_question(data, "hangs")
+    (data / "questions" / "bad-input.yaml").write_text("id: bad-input\ntitle: [unclosed\n", encoding="utf-8")
+    notebook = notebook_with_extra_cell(
+        tmp_path / "nb.ipynb",
+        'if question == "breaks-in-kernel":\n    raise RuntimeError("deliberate failure")\n'
+        'if question == "hangs":\n    import time\n    time.sleep(3600)',
+    )
+    digest = tree_digest(data)
+    result = forecast_cli(
+        "run", "--data", data, "--out", out, "--as-of", AS_OF, "--notebook", notebook,
+        "--jobs", "2", "--timeout", "45",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    reasons = {
+        line.split(": ", 2)[1]: line for line in result.stderr.splitlines() if line.startswith("forecast: ")
+    }
+    assert set(reasons) == {"bad-input", "breaks-in-kernel", "hangs"}
+    assert re.search(r"bad-input\.yaml:3: YAML syntax error: .*began on line 2", reasons["bad-input"])
+    assert "RuntimeError: deliberate failure" in reasons["breaks-in-kernel"]
+    assert "timed out after 45 s" in reasons["hangs"]
+    assert (out / EXAMPLE / AS_OF / "report.html").is_file()
+    failed_nb = out / "breaks-in-kernel" / "failed" / AS_OF / "report.ipynb"
+    assert "deliberate failure" in failed_nb.read_text(encoding="utf-8")
+    assert not (out / "breaks-in-kernel" / AS_OF).exists()
+    manifest = read_json(next((out / "runs").glob("*.json")))
+    assert {e["question"] for e in manifest["errors"]} == {"bad-input", "breaks-in-kernel", "hangs"}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Failed in the latest run" in index and "deliberate failure" in index
+    assert tree_digest(data) == digest
+
+
+def test_a_second_run_on_the_same_output_waits_for_the_lock(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / ".forecast.lock")):
+        result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--wait", "1")
+    assert result.returncode == 1
+    assert "another forecast run is writing to" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (out / EXAMPLE).exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--jobs", "0"], ["--as-of", "2025-02-30"], ["--as-of", "20250220"], ["--no-such-option"]],
+)
+def test_usage_errors_exit_with_status_2(tmp_path, args):
+    result = forecast_cli("run", "--data", tmp_path, "--out", tmp_path / "out", *args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_or_unsafe_question_id_fails_without_touching_anything_outside_out(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    result = forecast_cli("run", "--data", data, "--out", out, "--question", "../x", "--question", "no-such")
+    assert result.returncode == 1
+    assert "'../x' is not a question id" in result.stderr
+    assert "no question file" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
+    assert sorted(p.name for p in out.iterdir()) == [".forecast.lock", "index.html", "runs"]
+
+
+def test_a_run_off_a_terminal_prints_only_the_index_path(bundled_run):
+    assert bundled_run.result.stderr == ""
+
+
+def test_python_dash_m_forecast_is_the_command():
+    result = forecast_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("forecast ")
+
+
+def test_fail_on_alert_exits_3_when_a_scenario_moves_past_the_threshold(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", "2024-12-09").returncode == 0
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--fail-on-alert")
+    assert result.returncode == 3, result.stderr
+    assert f"alert: {EXAMPLE}" in result.stderr
+    summary = read_json(out / EXAMPLE / AS_OF / "summary.json")
+    assert summary["alerts"]
+    manifest = sorted((out / "runs").glob("*.json"))[-1]
+    assert read_json(manifest)["alerts"][0]["question"] == EXAMPLE
+    assert "Alert:" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_an_unwritable_output_folder_is_a_clear_error(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write to read-only folders; the disk-full case covers this")
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o500)
+    result = forecast_cli("run", "--data", copy_data(tmp_path / "data"), "--out", out)
+    assert result.returncode == 1 and "not writable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_summary_json_is_valid_json_with_sorted_keys(bundled_run):
+    text = (bundled_run.out / EXAMPLE / AS_OF / "summary.json").read_text(encoding="utf-8")
+    assert list(json.loads(text)) == sorted(json.loads(text))
