@@ -14,9 +14,10 @@ from datetime import date
 
 import numpy as np
 
+from .analysis import CalibrationBins
 from .engine import Trajectory
 
-__all__ = ["Chart", "trajectory_chart"]
+__all__ = ["Chart", "calibration_chart", "trajectory_chart"]
 
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
@@ -85,5 +86,77 @@ def trajectory_chart(
     last = trajectory.probabilities[-1] if len(trajectory.dates) else []
     alt = "Probability of each scenario over time. Latest: " + "; ".join(
         f"{name} {p:.0%}" for name, p in zip(names, last)
+    )
+    return Chart(buffer.getvalue(), alt)
+
+
+def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
+    """Predicted probability against observed frequency, one point per non-empty bin.
+
+    The diagonal is perfect calibration: of the forecasts of about 30%, 30%
+    happened. Each point is drawn at its bin's mean forecast and sized by, and
+    annotated with, the number of forecasts in it.
+
+    Parameters
+    ----------
+    table : CalibrationBins
+        From :func:`forecast.analysis.calibration_bins`.
+    title : str, optional
+        Drawn above the chart.
+
+    Returns
+    -------
+    Chart
+        With alt text listing every non-empty bin.
+
+    Examples
+    --------
+    >>> from forecast.analysis import calibration_bins
+    >>> chart = calibration_chart(calibration_bins([(0.1, False), (0.8, True)], bins=5))
+    >>> chart.png[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.2, 4.6), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 100], [0, 100], ls="--", color="#888888", lw=1, label="perfect calibration")
+    filled = np.flatnonzero(table.count > 0)
+    predicted = table.mean_predicted[filled] * 100
+    observed = table.frequency[filled] * 100
+    counts = table.count[filled]
+    if len(filled):
+        ax.plot(predicted, observed, color=PALETTE[0], lw=1.5, zorder=2)
+        ax.scatter(
+            predicted, observed, s=30 + 25 * np.sqrt(counts), color=PALETTE[0], zorder=3, label="forecasts"
+        )
+        for x, y, n in zip(predicted, observed, counts):
+            ax.annotate(
+                f"n={n}", (x, y), xytext=(6, -12 if y > 90 else 6), textcoords="offset points", fontsize=8
+            )
+    else:
+        ax.text(50, 50, "no resolved forecasts yet", ha="center", va="center", color="#555555")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed frequency (%)")
+    ax.set_aspect("equal")
+    ax.grid(color="#eeeeee", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    edges = table.edges * 100
+    bins = [
+        f"{edges[k]:.0f}-{edges[k + 1]:.0f}%: {table.count[k]} forecast{'' if table.count[k] == 1 else 's'}, "
+        f"{table.frequency[k]:.0%} happened"
+        for k in filled.tolist()
+    ]
+    alt = "Calibration: predicted probability against observed frequency. " + (
+        "; ".join(bins) if bins else "No resolved forecasts yet."
     )
     return Chart(buffer.getvalue(), alt)

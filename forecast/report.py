@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import analysis
 from .engine import Assessment, assess
 from .load import evidence_path, load_evidence, load_question, question_path
 from .model import EvidenceLog
@@ -89,6 +90,11 @@ class Report:
     alert_threshold : float, optional
         A move of this many percentage points or more is an alert; defaults to
         the question's ``alert_threshold`` (10).
+    draws, seed : int
+        Monte Carlo draws and seed for the uncertainty intervals (fixed seed:
+        the same inputs render the same report).
+    watch : int
+        How many pending indicators "What to watch next" shows.
     """
 
     def __init__(
@@ -98,6 +104,9 @@ class Report:
         data_dir: str | Path = "data",
         reports_dir: str | Path | None = None,
         alert_threshold: float | None = None,
+        draws: int = 2000,
+        seed: int = analysis.DEFAULT_SEED,
+        watch: int = 5,
     ) -> None:
         self.as_of = _parse_as_of(as_of)
         self.question = load_question(question_path(data_dir, question_id))
@@ -107,31 +116,12 @@ class Report:
         self.alert_threshold = (
             self.question.alert_threshold if alert_threshold is None else float(alert_threshold)
         )
+        self.draws, self.seed, self.watch = draws, seed, watch
 
     # ------------------------------------------------------------------ numbers
 
-    @cached_property
-    def moves(self) -> dict[str, float] | None:
-        """Each scenario's move in points since the previous report (``None`` if there is none)."""
-        if self.previous is None:
-            return None
-        before = self.previous.get("probabilities") or {}
-        return {
-            s: (p - float(before[s])) * 100 if s in before else 0.0
-            for s, p in self.assessment.probabilities.items()
-        }
-
-    @property
-    def alerts(self) -> list[str]:
-        """Scenarios that moved by the alert threshold or more since the previous report."""
-        return [s for s, m in (self.moves or {}).items() if abs(m) >= self.alert_threshold]
-
-    def summary(self) -> dict[str, Any]:
-        """The numbers of this report, as written to ``summary.json``."""
+    def _numbers(self) -> dict[str, Any]:
         a, q = self.assessment, self.question
-        previous = dict(self.previous) if self.previous else None
-        if previous is not None:
-            previous.pop("previous", None)  # keep one level: no chain of every earlier report
         return {
             "question": q.id,
             "title": q.title,
@@ -145,9 +135,99 @@ class Report:
             "evidence_ids": [e.row.id for e in a.audit if e.effect is not None],
             "indicator_status": {i: st.status_text for i, st in a.states.items()},
             "tripwires_fired": list(a.tripwires_fired),
+        }
+
+    @cached_property
+    def changes(self) -> analysis.Changes:
+        """What changed since the previous report (moves, new evidence, status changes, alert)."""
+        return analysis.compare_summaries(
+            self._numbers(), self.previous, threshold_points=self.alert_threshold
+        )
+
+    @property
+    def moves(self) -> dict[str, float] | None:
+        """Each scenario's move in points since the previous report (``None`` if there is none)."""
+        return None if self.previous is None else dict(self.changes.moves)
+
+    @property
+    def alerts(self) -> list[str]:
+        """Scenarios that moved by the alert threshold or more since the previous report."""
+        return list(self.changes.alerting)
+
+    @cached_property
+    def intervals(self) -> analysis.Intervals:
+        """5th-95th percentile of each scenario's probability over the ranged likelihoods."""
+        return analysis.intervals(self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed)
+
+    @cached_property
+    def critical(self) -> list[analysis.Influence]:
+        """Indicators and reports whose removal would change the leader or move a scenario 10+ points."""
+        return analysis.critical_evidence(self.question, self.evidence, self.as_of)
+
+    @cached_property
+    def most_influential(self) -> dict[str, analysis.Influence | None]:
+        """Per scenario, the indicator whose removal would lower it most."""
+        return analysis.most_influential(self.question, self.evidence, self.as_of)
+
+    @cached_property
+    def watch_items(self) -> list[analysis.WatchItem]:
+        """Pending indicators ranked by expected information gain."""
+        return analysis.watch_list(self.question, self.evidence, self.as_of)
+
+    @cached_property
+    def score(self) -> analysis.Score | None:
+        """Scores of a resolved question, if the resolution date has been reached."""
+        resolution = self.question.resolution
+        if resolution is None or self.as_of < resolution.date:
+            return None
+        return analysis.score(self.question, self.evidence)
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers of this report, as written to ``summary.json``."""
+        previous = dict(self.previous) if self.previous else None
+        if previous is not None:
+            previous.pop("previous", None)  # keep one level: no chain of every earlier report
+        c = self.changes
+        return {
+            **self._numbers(),
+            "intervals": {s: list(b) for s, b in self.intervals.bounds.items()},
+            "critical_evidence": [
+                {
+                    "kind": i.kind,
+                    "id": i.id,
+                    "indicator": i.indicator,
+                    "change": dict(i.change),
+                    "leading_without": i.leading_without,
+                    "leader_changes": i.leader_changes,
+                }
+                for i in self.critical
+            ],
+            "most_influential": {s: (i.indicator if i else None) for s, i in self.most_influential.items()},
+            "watch": [
+                {
+                    "indicator": w.indicator,
+                    "p_reported": w.p_reported,
+                    "information_bits": w.information_bits,
+                    "if_observed": dict(w.if_observed),
+                    "if_absent": dict(w.if_absent),
+                }
+                for w in self.watch_items[: self.watch]
+            ],
             "moves": self.moves,
+            "changes": None
+            if self.previous is None
+            else {
+                "previous_as_of": c.previous_as_of,
+                "evidence_added": list(c.evidence_added),
+                "evidence_removed": list(c.evidence_removed),
+                "status_changes": {i: list(v) for i, v in c.status_changes.items()},
+                "tripwires_newly_fired": list(c.tripwires_fired),
+                "leader_changed": c.leader_changed,
+            },
             "alert_threshold": self.alert_threshold,
+            "alert": c.alert,
             "alerts": self.alerts,
+            "score": None if self.score is None else _score_dict(self.score),
             "previous": previous,
         }
 
@@ -168,8 +248,9 @@ class Report:
                 "description": s.description,
                 "probability": a.probabilities[s.id],
                 "prior": s.prior,
-                "move": None if self.moves is None else self.moves[s.id],
+                "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
+                "interval": self.intervals.bounds[s.id],
             }
             for s in sorted(self.question.scenarios, key=lambda s: -a.probabilities[s.id])
         ]
@@ -196,7 +277,11 @@ class Report:
     def probability_table(self) -> Html:
         """Each scenario's probability with its ICD-203 words, prior and move."""
         return render_template(
-            "probabilities.html.j2", scenarios=self._scenario_rows(), has_previous=self.previous is not None
+            "probabilities.html.j2",
+            scenarios=self._scenario_rows(),
+            has_previous=self.previous is not None,
+            ranged=self.intervals.ranged,
+            draws=self.draws,
         )
 
     def trajectory_chart(self):
@@ -205,7 +290,12 @@ class Report:
 
         a = self.assessment
         dates = [e.row.date for e in a.audit if e.effect is not None]
-        return trajectory_chart(a.trajectory, [s.name for s in self.question.scenarios], dates)
+        band = None
+        if self.intervals.ranged:
+            band = analysis.trajectory_intervals(
+                self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed
+            ).band
+        return trajectory_chart(a.trajectory, [s.name for s in self.question.scenarios], dates, band)
 
     def checklists(self) -> Html:
         """The indicator checklist of each scenario, with status and diagnosticity."""
@@ -231,3 +321,65 @@ class Report:
             extra_columns=self.evidence.extra_columns,
             as_of=a.as_of,
         )
+
+    def changes_since_previous(self) -> Html:
+        """Moves, new evidence, status changes and newly fired tripwires since the previous report."""
+        return render_template(
+            "changes.html.j2",
+            changes=self.changes,
+            previous=self.previous,
+            scenarios=self._scenario_rows(),
+            indicators={i.id: i for i in self.question.indicators},
+        )
+
+    def critical_evidence(self) -> Html:
+        """What the forecast rests on: leave-one-out over indicators and reports."""
+        names = {s.id: s.name for s in self.question.scenarios}
+        return render_template(
+            "critical.html.j2",
+            critical=self.critical,
+            most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
+            names=names,
+            indicators={i.id: i for i in self.question.indicators},
+        )
+
+    def watch_next(self) -> Html:
+        """Pending indicators that would move the forecast most if reported, best first."""
+        return render_template(
+            "watch.html.j2",
+            items=self.watch_items[: self.watch],
+            pending=len(self.watch_items),
+            scenarios=self.question.scenarios,
+        )
+
+    def scoring(self) -> Html:
+        """Scores against the resolution, once the question has resolved (empty before)."""
+        if self.score is None:
+            return Html("")
+        return render_template(
+            "scoring.html.j2",
+            score=self.score,
+            resolution=self.question.resolution,
+            names={s.id: s.name for s in self.question.scenarios},
+        )
+
+
+def _finite(x: float) -> float | None:
+    # JSON has no infinity: a zero probability on what happened scores "null" (unbounded).
+    return x if x == x and abs(x) != float("inf") else None
+
+
+def _score_dict(score: analysis.Score) -> dict[str, Any]:
+    return {
+        "resolved": score.resolved,
+        "resolution_date": score.resolution_date.isoformat(),
+        "days": score.days,
+        "brier_final": score.brier_final,
+        "brier_daily": score.brier_daily,
+        "brier_prior": score.brier_prior,
+        "log_final": _finite(score.log_final),
+        "log_daily": _finite(score.log_daily),
+        "log_prior": _finite(score.log_prior),
+        "skill_final": _finite(score.skill_final),
+        "skill_daily": _finite(score.skill_daily),
+    }

@@ -1,0 +1,103 @@
+"""The update rule as a plain pure-Python loop over reports: the engine's yardstick.
+
+This is written to be obviously correct, not clever. It walks the reports in the
+rule's order (date, then weight, then row order), keeps each indicator's status,
+weight and contribution in dictionaries, keeps a running sum of the contributions,
+and writes down the posterior every time a day ends. It is also not deliberately
+slow: each report costs a few dictionary look-ups and one pass over the scenarios.
+
+The rule (see :mod:`forecast.engine`): a report weighs ``w = R[reliability] *
+C[credibility]``; an indicator's status is what its last report says and its weight
+the highest ``w`` among the trailing reports that say the same; it adds ``w * log p(s)``
+to each scenario's log-probability if observed, ``w * log(1 - p(s))`` if not; the
+posterior is proportional to ``prior * exp(sum)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from forecast.model import EvidenceRow, Question
+
+__all__ = ["ReferenceResult", "reference_assessment", "softmax"]
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """The posterior as of the date, on every day from the opening up to it, and the final states.
+
+    ``status`` maps each indicator with a report to whether it was last observed, and
+    ``weight`` to the weight that status counts with.
+    """
+
+    scenario_ids: tuple[str, ...]
+    probabilities: list[float]
+    dates: list[date]
+    trajectory: list[list[float]]
+    status: dict[str, bool]
+    weight: dict[str, float]
+
+
+def softmax(log_weights: Sequence[float]) -> list[float]:
+    """Probabilities proportional to ``exp(log_weights)``, shifted by the maximum to avoid overflow."""
+    top = max(log_weights)
+    weights = [math.exp(v - top) for v in log_weights]
+    total = sum(weights)
+    return [v / total for v in weights]
+
+
+def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of: date) -> ReferenceResult:
+    """The posterior as of ``as_of`` and the daily trajectory from the question's opening."""
+    scenario_ids = question.scenario_ids
+    log_prior = [math.log(s.prior) for s in question.scenarios]
+    log_if_observed = {i.id: [math.log(i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
+    log_if_absent = {i.id: [math.log1p(-i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
+
+    # The rule's order: date, then weight, then row order in the file.
+    counted = [
+        (row.date, question.weight(row.reliability, row.credibility), k, row)
+        for k, row in enumerate(rows)
+        if row.date <= as_of
+    ]
+    counted.sort(key=lambda report: report[:3])
+
+    status: dict[str, bool] = {}
+    weight: dict[str, float] = {}
+    contribution: dict[str, list[float]] = {}
+    no_contribution = [0.0] * len(scenario_ids)
+    running = [0.0] * len(scenario_ids)  # sum of every indicator's current contribution
+
+    start = min(question.opened, as_of)
+    day = start
+    dates: list[date] = []
+    trajectory: list[list[float]] = []
+
+    def end_day() -> None:
+        nonlocal day
+        dates.append(day)
+        trajectory.append(softmax([p + r for p, r in zip(log_prior, running)]))
+        day += timedelta(days=1)
+
+    for report_date, w, _, row in counted:
+        # Reports dated before the opening are applied before the first day ends.
+        while day < report_date:
+            end_day()
+        indicator = row.indicator
+        if status.get(indicator) == row.observed:
+            weight[indicator] = max(weight[indicator], w)
+        else:
+            status[indicator] = row.observed
+            weight[indicator] = w
+        logs = log_if_observed[indicator] if row.observed else log_if_absent[indicator]
+        new = [weight[indicator] * v for v in logs]
+        old = contribution.get(indicator, no_contribution)
+        running = [r + (n - o) for r, n, o in zip(running, new, old)]
+        contribution[indicator] = new
+    while day <= as_of:
+        end_day()
+
+    probabilities = softmax([p + r for p, r in zip(log_prior, running)])
+    return ReferenceResult(scenario_ids, probabilities, dates, trajectory, status, weight)

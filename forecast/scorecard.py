@@ -1,0 +1,257 @@
+"""The scorecard: how well every resolved question was forecast, and how calibrated the forecasts were.
+
+:class:`Scorecard` loads every question under a data folder that has a
+``resolution``, scores it with :func:`forecast.analysis.score`, and bins the
+final forecasts of all their scenarios with
+:func:`forecast.analysis.calibration_bins`. Unresolved questions are counted
+but not scored; a question file or log that does not load is listed with its
+error and skipped, so one bad file never hides the others' scores. Each section
+renders as HTML through the package's autoescaping templates, for
+``notebooks/scorecard.ipynb``; :meth:`Scorecard.summary` holds the numbers
+written to ``scorecard.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .analysis import CalibrationBins, Score, calibration_bins, calibration_points, score
+from .errors import ForecastError
+from .load import evidence_path, load_evidence, load_question, question_ids, question_path
+from .model import EvidenceLog, Question
+from .report import Html, render_template
+from .store import atomic_write_text, list_reports
+
+__all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
+
+_SCORE_FIELDS = (
+    "brier_final",
+    "brier_daily",
+    "brier_prior",
+    "log_final",
+    "log_daily",
+    "log_prior",
+    "skill_final",
+    "skill_daily",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedQuestion:
+    """A resolved question, its evidence log and its score."""
+
+    question: Question
+    evidence: EvidenceLog
+    score: Score
+
+    @property
+    def p_resolved(self) -> float:
+        """The final forecast's probability of the scenario that happened."""
+        return math.exp(-self.score.log_final)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedQuestion:
+    """A question file that could not be scored, with the first line of its error."""
+
+    question: str
+    reason: str
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN or infinity: such a number is written as null."""
+    return float(x) if math.isfinite(x) else None
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+class Scorecard:
+    """Scores of every resolved question under a data folder, and their calibration.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The folder with ``questions/`` and ``evidence/``.
+    reports_dir : str or Path, optional
+        The output folder of ``forecast run``; when given, each question's title
+        links to its latest report there, as seen from ``OUT/scorecard/``.
+    bins : int, default 10
+        Number of equal-width probability bins of the calibration table.
+
+    Examples
+    --------
+    >>> card = Scorecard("data")  # doctest: +SKIP
+    >>> [r.question.id for r in card.resolved]  # doctest: +SKIP
+    ['harbour-bridge-reopening', 'riverside-festival-return']
+    """
+
+    def __init__(
+        self, data_dir: str | Path = "data", reports_dir: str | Path | None = None, *, bins: int = 10
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.reports_dir = Path(reports_dir) if reports_dir else None
+        self.bins = bins
+        resolved, unresolved, skipped = [], [], []
+        for question_id in question_ids(self.data_dir):
+            try:
+                question = load_question(question_path(self.data_dir, question_id))
+                if question.resolution is None:
+                    unresolved.append(question_id)
+                    continue
+                evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
+                resolved.append(ResolvedQuestion(question, evidence, score(question, evidence)))
+            except (ForecastError, ValueError, OSError) as exc:
+                skipped.append(SkippedQuestion(question_id, self._one_line(exc)))
+        # Newest resolution first, as a reader looks for the latest; ties by id, so reruns agree.
+        resolved.sort(key=lambda r: r.question.id)
+        resolved.sort(key=lambda r: r.score.resolution_date, reverse=True)
+        #: The scored questions, newest resolution first.
+        self.resolved: tuple[ResolvedQuestion, ...] = tuple(resolved)
+        #: Ids of the questions that loaded but have no resolution yet, sorted.
+        self.unresolved: tuple[str, ...] = tuple(unresolved)
+        #: Question files that failed to load (or to score), sorted by id.
+        self.skipped: tuple[SkippedQuestion, ...] = tuple(skipped)
+
+    def _one_line(self, exc: BaseException) -> str:
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        # Paths relative to the data folder: the page is published, the server's folders are not its business.
+        return text.replace(f"{self.data_dir}{os.sep}", "")
+
+    # ------------------------------------------------------------------ numbers
+
+    @cached_property
+    def calibration(self) -> CalibrationBins:
+        """Every scenario's final forecast of every resolved question, binned against what happened."""
+        points = calibration_points((r.question, r.evidence) for r in self.resolved)
+        return calibration_bins(points, self.bins)
+
+    @cached_property
+    def overall(self) -> dict[str, float] | None:
+        """Each score's mean over the resolved questions (``None`` when there are none).
+
+        The skills are those of the means, ``1 - mean Brier / mean prior Brier``,
+        so that they agree with the bottom line's comparison with the priors.
+        """
+        if not self.resolved:
+            return None
+        means = {f: _mean([getattr(r.score, f) for r in self.resolved]) for f in _SCORE_FIELDS}
+        for when in ("final", "daily"):
+            means[f"skill_{when}"] = 1.0 - means[f"brier_{when}"] / means["brier_prior"]
+        return means
+
+    def headline(self) -> str:
+        """The bottom line as one sentence, e.g. ``"2 resolved questions; mean daily Brier 0.31 ..."``."""
+        n = len(self.resolved)
+        if not n:
+            return "No resolved questions yet: nothing to score."
+        daily, prior = self.overall["brier_daily"], self.overall["brier_prior"]
+        if round(daily, 2) == round(prior, 2):
+            verdict = "no better than the priors"
+        else:
+            verdict = "better than the priors" if daily < prior else "worse than the priors"
+        return (
+            f"{n} resolved question{'' if n == 1 else 's'}; mean daily Brier {daily:.2f} "
+            f"against {prior:.2f} for the priors: {verdict}."
+        )
+
+    def _latest_report_href(self, question_id: str) -> str | None:
+        if self.reports_dir is None:
+            return None
+        reports = list_reports(self.reports_dir, question_id)
+        return f"../{question_id}/{reports[-1].as_of}/report.html" if reports else None
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers of the scorecard, as written to ``scorecard.json`` (NaN and infinity as null)."""
+        table = self.calibration
+        questions = []
+        for r in self.resolved:
+            entry = {f: _finite(v) for f, v in asdict(r.score).items() if f in _SCORE_FIELDS}
+            entry |= {
+                "question": r.question.id,
+                "title": r.question.title,
+                "resolved": r.score.resolved,
+                "resolved_name": r.question.scenario(r.score.resolved).name,
+                "resolution_date": r.score.resolution_date.isoformat(),
+                "days": r.score.days,
+                "p_resolved_final": _finite(r.p_resolved),
+            }
+            questions.append(entry)
+        return {
+            "bottom_line": self.headline(),
+            "resolved": len(self.resolved),
+            "questions": questions,
+            "overall": None if self.overall is None else {f: _finite(v) for f, v in self.overall.items()},
+            "calibration": {
+                "edges": [float(x) for x in table.edges],
+                "count": [int(x) for x in table.count],
+                "mean_predicted": [_finite(x) for x in table.mean_predicted],
+                "frequency": [_finite(x) for x in table.frequency],
+            },
+            "unresolved": list(self.unresolved),
+            "skipped": [asdict(s) for s in self.skipped],
+        }
+
+    def write_summary(self, path: str | Path = "scorecard.json") -> Path:
+        """Write :meth:`summary` as JSON (atomically) and return its path."""
+        path = Path(path)
+        atomic_write_text(path, json.dumps(self.summary(), indent=2, sort_keys=True, allow_nan=False) + "\n")
+        return path
+
+    # ------------------------------------------------------------------ sections
+
+    def bottom_line(self) -> Html:
+        """Bottom line up front: how many questions, mean Brier against the priors, what was left out."""
+        return render_template(
+            "scorecard_bottom_line.html.j2",
+            headline=self.headline(),
+            overall=self.overall,
+            unresolved=self.unresolved,
+            skipped=self.skipped,
+        )
+
+    def score_table(self) -> Html:
+        """One row per resolved question: final and daily-average Brier and log scores, priors, skill."""
+        rows = [
+            {
+                "question": r.question,
+                "href": self._latest_report_href(r.question.id),
+                "resolved": r.question.scenario(r.score.resolved),
+                "note": r.question.resolution.note,
+                "p_resolved": r.p_resolved,
+                "score": r.score,
+            }
+            for r in self.resolved
+        ]
+        return render_template("scorecard_scores.html.j2", rows=rows, overall=self.overall)
+
+    def calibration_table(self) -> Html:
+        """The calibration bins that hold forecasts: range, count, mean forecast, how often it happened."""
+        table = self.calibration
+        bins = [
+            {
+                "low": float(table.edges[k]),
+                "high": float(table.edges[k + 1]),
+                "count": int(table.count[k]),
+                "mean_predicted": float(table.mean_predicted[k]),
+                "frequency": float(table.frequency[k]),
+            }
+            for k in range(len(table.count))
+            if table.count[k] > 0
+        ]
+        return render_template("scorecard_calibration.html.j2", bins=bins)
+
+    def calibration_chart(self):
+        """Predicted probability bins against observed frequency, with the diagonal and bin counts."""
+        from .plots import calibration_chart
+
+        n = len(self.resolved)
+        title = f"Final forecasts of every scenario, {n} resolved question{'' if n == 1 else 's'}"
+        return calibration_chart(self.calibration, title=title)

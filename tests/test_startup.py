@@ -1,0 +1,33 @@
+"""``import forecast`` stays light: the heavy libraries load only when drawing, running or comparing.
+
+Start-up time itself is measured by ``python -m benchmarks --only startup``; this
+checks only which modules a fresh interpreter has loaded after the import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("matplotlib", "papermill", "nbconvert", "scipy", "pgmpy")
+
+
+@pytest.fixture(scope="module")
+def modules_after_import() -> set[str]:
+    """Every module loaded by ``import forecast`` in a fresh interpreter."""
+    code = "import json, sys; import forecast; print(json.dumps(sorted(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(run.stdout))
+
+
+def test_import_forecast_succeeds(modules_after_import: set[str]) -> None:
+    assert "forecast" in modules_after_import
+
+
+@pytest.mark.parametrize("library", HEAVY)
+def test_import_forecast_does_not_load(library: str, modules_after_import: set[str]) -> None:
+    loaded = sorted(m for m in modules_after_import if m == library or m.startswith(library + "."))
+    assert not loaded, f"`import forecast` loaded {library}: {loaded[:5]}"
