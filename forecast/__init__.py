@@ -11,7 +11,16 @@ modules that draw or run notebooks, so ``import forecast`` stays light.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .engine import Assessment, AuditEntry, ChecklistItem, IndicatorState, Trajectory, assess, posterior_as_of
+from .engine import (
+    Assessment,
+    AuditEntry,
+    ChecklistItem,
+    IndicatorState,
+    Trajectory,
+    assess,
+    posterior_as_of,
+    trajectory,
+)
 from .errors import (
     EvidenceFileError,
     ForecastError,
@@ -58,5 +67,6 @@ __all__ = [
     "probability_words",
     "question_ids",
     "question_path",
+    "trajectory",
     "validate_data",
 ]

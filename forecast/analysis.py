@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from .engine import _ABSENT, _OBSERVED, _PENDING, ROLE_SUPERSEDED, _Compiled, _rows_of, assess, softmax
+from .engine import _ABSENT, _OBSERVED, _PENDING, _Compiled, assess, softmax
 from .model import EvidenceLog, EvidenceRow, Question
 
 __all__ = [
@@ -59,7 +59,7 @@ _Evidence = EvidenceLog | Iterable[EvidenceRow]
 
 
 def _compile(question: Question, evidence: _Evidence, as_of: date | None) -> _Compiled:
-    return _Compiled(question, _rows_of(evidence), as_of or date.today())
+    return _Compiled(question, evidence, as_of or date.today())
 
 
 def _as_dict(keys: Sequence[str], values: np.ndarray) -> dict[str, float]:
@@ -400,47 +400,29 @@ def _log_posterior_without_each_indicator(compiled: _Compiled) -> tuple[np.ndarr
 
 
 def _reports_that_can_matter(compiled: _Compiled) -> np.ndarray:
-    """The reports whose removal can change their indicator's status or weight.
+    """The reports whose removal can change their indicator's status or weight, by position in
+    ``compiled.by_indicator``.
 
     Per indicator there are at most two: the one whose weight counts (removing a
     report that only corroborates leaves the same maximum), and the last report
     before the final run (removing it can join the final run to the run before).
     Reports superseded earlier cannot reach the status.
     """
-    setters = compiled.counted_row[compiled.counted_row >= 0]
-    in_order = compiled.order[compiled.role[compiled.order] == ROLE_SUPERSEDED]
-    last_superseded = dict(zip(compiled.indicator[in_order].tolist(), in_order.tolist()))
-    return np.union1d(setters, np.array(list(last_superseded.values()), np.int64))
-
-
-def _contribution_without(compiled: _Compiled, reports: np.ndarray) -> np.ndarray:
-    """Each report's indicator's contribution once that report is removed, by the engine's rule.
-
-    Every case becomes an indicator of its own, holding its indicator's other
-    reports, and one compiled log gives every contribution at once.
-    """
-    question = compiled.question
-    rows_of_indicator: dict[int, list[int]] = {}
-    for k, i in enumerate(compiled.indicator.tolist()):
-        rows_of_indicator.setdefault(i, []).append(k)
-    cases, rows = [], []
-    for case, left_out in enumerate(reports.tolist()):
-        i = int(compiled.indicator[left_out])
-        name = str(case)
-        cases.append(replace(question.indicators[i], id=name))
-        rows.extend(replace(compiled.rows[k], indicator=name) for k in rows_of_indicator[i] if k != left_out)
-    separate = replace(question, indicators=tuple(cases))
-    return _Compiled(separate, rows, date.max).contribution
+    runs = compiled.runs
+    _, setters = runs.setters()
+    has_earlier_run = runs.final_start > np.flatnonzero(runs.first)
+    return np.union1d(setters, runs.final_start[has_earlier_run] - 1)
 
 
 def _log_posterior_without_each_report(compiled: _Compiled) -> np.ndarray:
     """The log-posterior without each counted report, in ``compiled.rows`` order."""
     total = compiled.final_log_posterior()
     result = np.repeat(total[None, :], compiled.n, axis=0)
-    reports = _reports_that_can_matter(compiled)
-    if reports.size:
+    positions = _reports_that_can_matter(compiled)
+    if positions.size:
+        reports = compiled.by_indicator[positions]
         indicator = compiled.indicator[reports]
-        result[reports] = total - compiled.contribution[indicator] + _contribution_without(compiled, reports)
+        result[reports] = total - compiled.contribution[indicator] + compiled.contribution_without(positions)
     return result
 
 
@@ -533,7 +515,7 @@ def critical_evidence(
             iid = question.indicators[int(counted[k])].id
             result.append(_influence(question, "indicator", iid, iid, None, without[k], now))
         else:
-            row = compiled.rows[k - len(counted)]
+            row = compiled.source[int(compiled.kept[k - len(counted)])]
             result.append(_influence(question, "report", row.id, row.indicator, row, without[k], now))
     return result
 

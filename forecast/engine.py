@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import cached_property
 
 import numpy as np
 
-from .model import EvidenceLog, EvidenceRow, Indicator, Question
+from .model import EvidenceColumns, EvidenceLog, EvidenceRow, Indicator, Question
 
 __all__ = [
     "ROLE_AFTER_AS_OF",
@@ -34,6 +35,7 @@ __all__ = [
     "assess",
     "posterior_as_of",
     "softmax",
+    "trajectory",
 ]
 
 ROLE_SETS_STATUS = "sets status"
@@ -42,6 +44,8 @@ ROLE_SUPERSEDED = "superseded"
 ROLE_AFTER_AS_OF = "after as-of"
 
 _PENDING, _ABSENT, _OBSERVED = -1, 0, 1
+#: Role names by the codes in ``_Compiled.role_code``.
+_ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
 
 
 def softmax(log_weights: np.ndarray) -> np.ndarray:
@@ -153,99 +157,293 @@ class Assessment:
         return items
 
 
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """What the rule needs from a question, as arrays: the same for every log and date."""
+
+    scenario_ids: tuple[str, ...]
+    log_prior: np.ndarray
+    log_p: np.ndarray
+    log_not_p: np.ndarray
+    #: ``[log(1 - p); log p]``: row ``i`` for "not observed", ``i + indicators`` for "observed"
+    log_table: np.ndarray
+    #: the same, transposed and contiguous: one row per scenario
+    log_table_by_scenario: np.ndarray
+    index: Mapping[str, int]
+
+    @classmethod
+    def of(cls, question: Question) -> _Tables:
+        scenario_ids = question.scenario_ids
+        lik = np.array([[i.likelihood[s] for s in scenario_ids] for i in question.indicators], float).reshape(
+            len(question.indicators), len(scenario_ids)
+        )
+        log_p, log_not_p = np.log(lik), np.log1p(-lik)
+        log_table = np.concatenate([log_not_p, log_p])
+        return cls(
+            scenario_ids=scenario_ids,
+            log_prior=np.log([s.prior for s in question.scenarios]),
+            log_p=log_p,
+            log_not_p=log_not_p,
+            log_table=log_table,
+            log_table_by_scenario=np.ascontiguousarray(log_table.T),
+            index={iid: k for k, iid in enumerate(question.indicator_ids)},
+        )
+
+
+#: The tables of the questions compiled last, by ``id``, each kept with its question so that the
+#: id cannot be reused while cached. Questions are frozen (and unhashable), so identity is the key.
+_TABLES: dict[int, tuple[Question, _Tables]] = {}
+_TABLES_KEPT = 16
+
+
+def _tables(question: Question) -> _Tables:
+    cached = _TABLES.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    tables = _Tables.of(question)
+    while len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[id(question)] = (question, tables)
+    return tables
+
+
+def _columns_of(
+    evidence: EvidenceLog | Iterable[EvidenceRow],
+) -> tuple[Sequence[EvidenceRow], EvidenceColumns]:
+    """The rows and their columns: cached on an :class:`EvidenceLog`, read afresh from anything else."""
+    if isinstance(evidence, EvidenceLog):
+        return evidence.rows, evidence.columns()
+    rows = evidence if isinstance(evidence, tuple) else tuple(evidence)
+    return rows, EvidenceColumns.of(rows)
+
+
+class _Runs:
+    """Reports grouped by indicator, each group in rule order, and where each group ends up.
+
+    A run is a stretch of one group's reports that say the same thing; the group's
+    status is its last report's, and its weight the top rank within its final run.
+    """
+
+    def __init__(self, group: np.ndarray, observed: np.ndarray, rank: np.ndarray) -> None:
+        n = len(group)
+        self.first = np.ones(n, bool)
+        self.first[1:] = group[1:] != group[:-1]
+        self.new_run = self.first.copy()
+        self.new_run[1:] |= observed[1:] != observed[:-1]
+        starts = np.flatnonzero(self.first)
+        #: position of each group's last report, and of the first report of its final run
+        self.last = np.append(starts[1:], n)[: len(starts)] - 1
+        run_starts = np.flatnonzero(self.new_run)
+        self.final_start = run_starts[np.searchsorted(run_starts, self.last, side="right") - 1]
+        # The top rank over [final_start, last] of every group in one reduceat; the bounds interleave,
+        # and a sentinel lets the last group's end bound index the array.
+        bounds = np.column_stack([self.final_start, self.last + 1]).ravel()
+        self.top = np.maximum.reduceat(np.append(rank, 0), bounds)[::2] if n else rank[:0]
+        self._rank = rank
+
+    def setters(self) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each report is in its group's final run, and each group's first report of top rank."""
+        n = len(self._rank)
+        segment = np.cumsum(self.first) - 1
+        in_final_run = np.arange(n) >= self.final_start[segment]
+        hits = np.flatnonzero(in_final_run & (self._rank == self.top[segment]))
+        first_hit = np.ones(len(hits), bool)
+        first_hit[1:] = segment[hits][1:] != segment[hits][:-1]
+        return in_final_run, hits[first_hit]
+
+
 class _Compiled:
-    """A question's evidence as arrays, ordered for the rule, up to a date."""
+    """A question's evidence as arrays, ordered for the rule, up to a date.
 
-    def __init__(self, question: Question, rows: Sequence[EvidenceRow], as_of: date) -> None:
+    The final state of every indicator (so the posterior) is computed at once; the
+    per-report cumulative log-posterior (trajectory, effects), the roles and the
+    counted rows only when first asked for.
+    """
+
+    def __init__(
+        self, question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date
+    ) -> None:
+        tables = _tables(question)
         self.question = question
-        self.scenario_ids = question.scenario_ids
-        self.log_prior = np.log([s.prior for s in question.scenarios])
-        lik = np.array([[i.likelihood[s] for s in self.scenario_ids] for i in question.indicators])
-        self.log_p, self.log_not_p = np.log(lik), np.log1p(-lik)
-        index = {iid: k for k, iid in enumerate(question.indicator_ids)}
-        #: positions in ``rows`` of the reports counted as of the date, in file order
-        self.kept = [k for k, r in enumerate(rows) if r.date <= as_of]
-        self.rows = [rows[k] for k in self.kept]
-        n = len(self.rows)
-        self.n = n
-        self.indicator = np.fromiter((index[r.indicator] for r in self.rows), np.int64, n)
-        self.day = np.fromiter((r.date.toordinal() for r in self.rows), np.int64, n)
-        self.observed = np.fromiter((r.observed for r in self.rows), bool, n)
-        weights = {}
-        for r in self.rows:
-            key = (r.reliability, r.credibility)
-            if key not in weights:
-                weights[key] = question.weight(*key)
-        self.weight = np.fromiter((weights[(r.reliability, r.credibility)] for r in self.rows), float, n)
-        self._apply_rule()
+        #: the evidence rows as given, every one, in file order
+        self.scenario_ids = tables.scenario_ids
+        self.log_prior, self.log_p, self.log_not_p = tables.log_prior, tables.log_p, tables.log_not_p
+        self._log_table, self._log_table_by_scenario = tables.log_table, tables.log_table_by_scenario
+        self.source, columns = _columns_of(evidence)
+        counted = columns.day <= as_of.toordinal()
+        #: positions in the evidence of the reports counted as of the date, in file order
+        self.kept = np.flatnonzero(counted)
+        every = len(self.kept) == len(columns)
+        pick = (lambda a: a) if every else (lambda a: a[self.kept])
+        self.n = n = len(self.kept)
+        self.day = pick(columns.day)
+        self.observed = pick(columns.observed)
+        self.indicator = self._indicator_index(columns, tables.index, pick)
+        self.weight, self._rank, self._levels = self._weights(columns, pick)
+        self._apply_rule(n)
 
-    def _apply_rule(self) -> None:
-        n, S = self.n, len(self.scenario_ids)
-        # Global order: date, then weight, then row order in the file.
-        self.order = np.lexsort((np.arange(n), self.weight, self.day))
-        # The same order, grouped by indicator (a stable sort keeps it within each group).
-        by_ind = self.order[np.argsort(self.indicator[self.order], kind="stable")]
-        ind, obs, w = self.indicator[by_ind], self.observed[by_ind], self.weight[by_ind]
-        first = np.ones(n, bool)
-        first[1:] = ind[1:] != ind[:-1]
-        last = np.ones(n, bool)
-        last[:-1] = first[1:]
-        # A run is a stretch of one indicator's reports that say the same thing.
-        new_run = first.copy()
-        new_run[1:] |= obs[1:] != obs[:-1]
-        run = np.cumsum(new_run) - 1
-        # Running maximum of w within each run, exactly: ranks of w offset by run.
-        levels, rank = np.unique(w, return_inverse=True)
-        key = run * max(len(levels), 1) + rank
-        running = levels[np.maximum.accumulate(key) - run * max(len(levels), 1)] if n else w
-        contribution = running[:, None] * np.where(obs[:, None], self.log_p[ind], self.log_not_p[ind])
-        before = np.zeros_like(contribution)
-        before[1:] = contribution[:-1]
-        before[first] = 0.0
-        # Scatter each report's change back to its place in the global order and add up.
-        position = np.empty(n, np.int64)
-        position[self.order] = np.arange(n)
-        delta = np.empty((n, S))
-        delta[position[by_ind]] = contribution - before
-        self.log_after = self.log_prior + np.cumsum(delta, axis=0)
+    def _indicator_index(self, columns: EvidenceColumns, index: Mapping[str, int], pick) -> np.ndarray:
+        lookup = np.fromiter(
+            (index.get(i, -1) for i in columns.indicator_ids), np.int64, len(columns.indicator_ids)
+        )
+        indicator = lookup[pick(columns.indicator)]
+        if indicator.size and indicator.min() < 0:
+            unknown = pick(columns.indicator)[int(np.argmax(indicator < 0))]
+            raise KeyError(columns.indicator_ids[unknown])
+        return indicator
+
+    def _weights(self, columns: EvidenceColumns, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each report's weight, its rank among the weights and the distinct weights, by grade."""
+        reliability, credibility = self.question.reliability_weights, self.question.credibility_weights
+        r_weight = np.array([reliability.get(g, np.nan) for g in columns.reliabilities], float)
+        c_weight = np.array([credibility.get(g, np.nan) for g in columns.credibilities], float)
+        # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
+        by_grades = (r_weight[:, None] * c_weight[None, :]).ravel()
+        grades = pick(columns.reliability) * len(c_weight) + pick(columns.credibility)
+        weight = by_grades[grades]
+        if np.isnan(weight).any():
+            k = int(np.argmax(np.isnan(weight)))
+            r, c = pick(columns.reliability)[k], pick(columns.credibility)[k]
+            raise KeyError(columns.reliabilities[r] if np.isnan(r_weight[r]) else columns.credibilities[c])
+        levels, rank_of_grades = np.unique(np.nan_to_num(by_grades), return_inverse=True)
+        return weight, rank_of_grades[grades], levels
+
+    def _apply_rule(self, n: int) -> None:
+        n_ind = len(self.question.indicators)
+        n_levels = max(len(self._levels), 1)
+        # Weights as ranks, so that (date, weight, row order) is one integer key for one stable sort.
+        day0 = int(self.day.min()) if n else 0
+        self.order = np.argsort((self.day - day0) * n_levels + self._rank, kind="stable")
+        # The same order, grouped by indicator (a stable sort keeps it within each group; on 16-bit
+        # keys numpy's stable sort is a radix sort). by_ind[k] == order[within[k]].
+        ind_in_order = self.indicator[self.order]
+        small = ind_in_order.astype(np.int16) if n_ind <= np.iinfo(np.int16).max else ind_in_order
+        self._within = np.argsort(small, kind="stable")
+        #: the counted reports grouped by indicator (question order), each group in rule order
+        self.by_indicator = by_ind = self.order[self._within]
+        self._ind = ind = ind_in_order[self._within]
+        self._obs = obs = self.observed[by_ind]
+        self.runs = runs = _Runs(ind, obs, self._rank[by_ind])
         self.day_sorted = self.day[self.order]
 
         # Final state per indicator: its last report in rule order.
-        n_ind = len(self.question.indicators)
+        last, final_ind = runs.last, ind[runs.last]
         self.status = np.full(n_ind, _PENDING, np.int8)
-        self.status[ind[last]] = obs[last].astype(np.int8)
+        self.status[final_ind] = obs[last].astype(np.int8)
         self.status_weight = np.zeros(n_ind)
-        self.status_weight[ind[last]] = running[last]
-        self.contribution = np.zeros((n_ind, S))
-        self.contribution[ind[last]] = contribution[last]
+        self.status_weight[final_ind] = self._levels[runs.top] if n else 0.0
+        self.contribution = np.zeros((n_ind, len(self.scenario_ids)))
+        self.contribution[final_ind] = (
+            self.status_weight[final_ind, None] * self._log_table[final_ind + n_ind * obs[last]]
+        )
         self.latest_row = np.full(n_ind, -1, np.int64)
-        self.latest_row[ind[last]] = by_ind[last]
+        self.latest_row[final_ind] = by_ind[last]
 
-        # Roles: the report whose weight counts sets the status; the rest of its run corroborate;
+    @cached_property
+    def rows(self) -> list[EvidenceRow]:
+        """The counted reports, in file order."""
+        source = self.source
+        return list(source) if self.n == len(source) else [source[k] for k in self.kept.tolist()]
+
+    @cached_property
+    def _roles(self) -> tuple[np.ndarray, np.ndarray]:
+        # The report whose weight counts sets the status; the rest of its run corroborate;
         # reports before the final run were superseded.
-        segment = np.cumsum(first) - 1
-        ends = np.flatnonzero(last)
-        in_final_run = run == run[ends][segment]
-        candidates = np.flatnonzero(in_final_run & (w == running[ends][segment]))
-        _, first_candidate = np.unique(segment[candidates], return_index=True)
-        self.role = np.full(n, ROLE_SUPERSEDED, dtype=object)
-        self.role[by_ind[in_final_run]] = ROLE_CORROBORATES
-        setters = by_ind[candidates[first_candidate]]
-        self.role[setters] = ROLE_SETS_STATUS
-        self.counted_row = np.full(n_ind, -1, np.int64)
-        self.counted_row[ind[candidates[first_candidate]]] = setters
+        in_final_run, setter_positions = self.runs.setters()
+        role_code = np.zeros(self.n, np.int8)
+        role_code[self.by_indicator[in_final_run]] = 1
+        setters = self.by_indicator[setter_positions]
+        role_code[setters] = 2
+        counted_row = np.full(len(self.question.indicators), -1, np.int64)
+        counted_row[self._ind[setter_positions]] = setters
+        return role_code, counted_row
+
+    @property
+    def role_code(self) -> np.ndarray:
+        """Each counted report's role as a code into ``_ROLE_NAMES``, in file order."""
+        return self._roles[0]
+
+    @property
+    def role(self) -> np.ndarray:
+        """Each counted report's role, in file order."""
+        return _ROLE_NAMES[self._roles[0]]
+
+    @property
+    def counted_row(self) -> np.ndarray:
+        """Per indicator, the counted report whose weight its status counts with (-1: pending)."""
+        return self._roles[1]
+
+    @cached_property
+    def _changes(self) -> np.ndarray:
+        """``changes[j, k]``: how report ``k`` (by indicator, in rule order) moves scenario ``j``'s log."""
+        n_ind, n_levels = len(self.question.indicators), max(len(self._levels), 1)
+        runs = self.runs
+        run = np.cumsum(runs.new_run) - 1
+        # Running maximum of w within each run, exactly: ranks of w offset by run.
+        key = run * n_levels + self._rank[self.by_indicator]
+        running = self._levels[np.maximum.accumulate(key) - run * n_levels] if self.n else self.weight
+        # Each report's contribution, scenario-major so that every scenario's row is contiguous; one
+        # gather from [log(1 - p); log p]: row ind for "not observed", ind + n_ind for "observed".
+        contribution = np.take(self._log_table_by_scenario, self._ind + n_ind * self._obs, axis=1) * running
+        # A report changes its indicator's contribution from the one before it (from nothing if first).
+        change = contribution.copy()
+        change[:, 1:] -= contribution[:, :-1]
+        change[:, runs.first] = contribution[:, runs.first]
+        return change
+
+    @cached_property
+    def log_after(self) -> np.ndarray:
+        """The log-posterior after each report, in rule order."""
+        delta = np.empty((self.n, len(self.scenario_ids)))
+        delta[self._within] = self._changes.T
+        return self.log_prior + np.cumsum(delta, axis=0)
+
+    def contribution_without(self, positions: np.ndarray) -> np.ndarray:
+        """Each listed report's indicator's contribution once that report is left out, by the rule.
+
+        ``positions`` index ``by_indicator``. Every case becomes a group of its own, holding its
+        indicator's other reports in rule order, and one pass over all groups gives every
+        contribution at once (zero for an indicator left with no report).
+        """
+        runs, n_ind = self.runs, len(self.question.indicators)
+        group = (np.cumsum(runs.first) - 1)[positions]
+        start = np.flatnonzero(runs.first)[group]
+        length = runs.last[group] - start  # the group's reports but the one left out
+        case = np.repeat(np.arange(len(positions)), length)
+        offset = np.arange(len(case)) - np.repeat(np.cumsum(length) - length, length)
+        kept = start[case] + offset
+        kept += kept >= positions[case]  # step over the report left out
+        observed = self._obs[kept]
+        cases = _Runs(case, observed, self._rank[self.by_indicator[kept]])
+        result = np.zeros((len(positions), len(self.scenario_ids)))
+        with_reports = case[cases.last]
+        indicator = self._ind[positions[with_reports]]
+        weight = self._levels[cases.top] if len(case) else np.zeros(0)
+        result[with_reports] = weight[:, None] * self._log_table[indicator + n_ind * observed[cases.last]]
+        return result
 
     def final_log_posterior(self) -> np.ndarray:
         return self.log_prior + self.contribution.sum(axis=0)
 
     def trajectory(self, start: date, end: date) -> Trajectory:
-        days = np.arange(start.toordinal(), end.toordinal() + 1)
-        idx = np.searchsorted(self.day_sorted, days, side="right") - 1
+        """The probabilities at the end of each day from ``start`` to ``end``.
+
+        Reports dated before ``start`` count from the first day. Each day's changes are
+        summed (a bincount per scenario) and the days accumulated, so the work is one
+        pass over the reports whatever their order, plus one per day.
+        """
+        n_days = end.toordinal() - start.toordinal() + 1
+        per_day = np.zeros((n_days, len(self.scenario_ids)))
         if self.n:
-            logs = np.where((idx >= 0)[:, None], self.log_after[np.maximum(idx, 0)], self.log_prior)
-        else:
-            logs = np.broadcast_to(self.log_prior, (len(days), len(self.log_prior)))
-        dates = tuple(start + timedelta(days=k) for k in range(len(days)))
+            day = np.maximum(self.day[self.by_indicator] - start.toordinal(), 0)
+            changes = self._changes
+            if day.max() >= n_days:  # reports after ``end`` (only when it is before the as-of date)
+                on = day < n_days
+                day, changes = day[on], changes[:, on]
+            for j, change in enumerate(changes):
+                per_day[:, j] = np.bincount(day, change, minlength=n_days)
+        logs = self.log_prior + np.cumsum(per_day, axis=0)
+        dates = tuple(map(date.fromordinal, range(start.toordinal(), start.toordinal() + n_days)))
         return Trajectory(dates, self.scenario_ids, softmax(logs))
 
     def effects(self) -> np.ndarray:
@@ -286,8 +484,45 @@ def posterior_as_of(
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
     {'keep': 0.27..., 'partial': 0.58..., 'exit': 0.14...}
     """
-    compiled = _Compiled(question, _rows_of(evidence), as_of or date.today())
-    return dict(zip(question.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
+    compiled = _Compiled(question, evidence, as_of or date.today())
+    return dict(zip(compiled.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
+
+
+def trajectory(
+    question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date | None = None
+) -> Trajectory:
+    """The daily scenario probabilities from the question's opening to a date.
+
+    The same trajectory :func:`assess` gives, without the indicator states and the
+    audit trail, so it costs a fraction of it on a long log.
+
+    Parameters
+    ----------
+    question : Question
+    evidence : EvidenceLog or iterable of EvidenceRow
+        Reports dated after ``as_of`` are ignored; reports dated before the opening
+        count from the first day. An :class:`EvidenceLog` keeps its rows as columns
+        after the first call, so later calls on the same log skip reading the rows.
+    as_of : date, optional
+        The last day. Defaults to today.
+
+    Returns
+    -------
+    Trajectory
+        One row of probabilities per day, from ``min(question.opened, as_of)`` to
+        ``as_of``; its last row is :func:`posterior_as_of`.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast import load_evidence, load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> path = trajectory(q, load_evidence("data/evidence/russia-syria-bases.csv", q), date(2025, 3, 1))
+    >>> len(path.dates), path.dates[0]
+    (84, datetime.date(2024, 12, 8))
+    """
+    as_of = as_of or date.today()
+    return _Compiled(question, evidence, as_of).trajectory(min(question.opened, as_of), as_of)
 
 
 def assess(
@@ -310,8 +545,8 @@ def assess(
         and the daily trajectory from the question's opening to ``as_of``.
     """
     as_of = as_of or date.today()
-    rows = _rows_of(evidence)
-    compiled = _Compiled(question, rows, as_of)
+    compiled = _Compiled(question, evidence, as_of)
+    rows = compiled.source
     probabilities = dict(zip(question.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
 
     counted = compiled.rows
@@ -329,15 +564,18 @@ def assess(
     effects = compiled.effects()
     rank = np.empty(compiled.n, np.int64)
     rank[compiled.order] = np.arange(compiled.n)
-    audit_of = {}
-    for k, row in enumerate(counted):
-        audit_of[compiled.kept[k]] = AuditEntry(
-            row=row,
-            weight=float(compiled.weight[k]),
-            role=str(compiled.role[k]),
-            effect=dict(zip(question.scenario_ids, effects[k].tolist())),
-            order=int(rank[k]),
+    scenario_ids = question.scenario_ids  # a property that builds a tuple: once, not once per report
+    audit_of = {
+        k: AuditEntry(row=row, weight=weight, role=role, effect=dict(zip(scenario_ids, effect)), order=order)
+        for k, row, weight, role, effect, order in zip(
+            compiled.kept.tolist(),
+            counted,
+            compiled.weight.tolist(),
+            compiled.role.tolist(),
+            effects.tolist(),
+            rank.tolist(),
         )
+    }
     audit = tuple(
         audit_of.get(k)
         or AuditEntry(row, question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None)

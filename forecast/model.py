@@ -6,16 +6,24 @@ place that builds them from files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import count
+from operator import attrgetter
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from .errors import Problem
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "DEFAULT_CREDIBILITY_WEIGHTS",
     "DEFAULT_RELIABILITY_WEIGHTS",
+    "EvidenceColumns",
     "EvidenceLog",
     "EvidenceRow",
     "Indicator",
@@ -143,11 +151,76 @@ class EvidenceRow:
         return f"{self.reliability}{self.credibility}"
 
 
+def _codes(values: Iterable[object], n: int) -> tuple[np.ndarray, tuple]:
+    """Each value's code, numbering distinct values in first-seen order, and those values."""
+    import numpy as np
+
+    # A defaultdict whose factory counts numbers each new value in C, with no Python per row.
+    numbering: defaultdict[object, int] = defaultdict(count().__next__)
+    codes = np.fromiter(map(numbering.__getitem__, values), np.int64, n)
+    return codes, tuple(numbering)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceColumns:
+    """Evidence rows as columns, in row order: what the engine reads, read once.
+
+    ``day`` holds each row's ``date.toordinal()`` and ``observed`` its outcome.
+    Indicator ids and grades are codes into the tuples of the distinct values, in
+    first-seen order: ``indicator_ids[indicator[k]]`` is row ``k``'s indicator. The
+    codes do not depend on any question, so one view serves every question.
+    """
+
+    day: np.ndarray
+    observed: np.ndarray
+    indicator: np.ndarray
+    indicator_ids: tuple[str, ...]
+    reliability: np.ndarray
+    reliabilities: tuple[str, ...]
+    credibility: np.ndarray
+    credibilities: tuple[int, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[EvidenceRow]) -> EvidenceColumns:
+        """The columns of ``rows``: one pass over the rows per field, each in C."""
+        import numpy as np
+
+        n = len(rows)
+        indicator, indicator_ids = _codes(map(attrgetter("indicator"), rows), n)
+        reliability, reliabilities = _codes(map(attrgetter("reliability"), rows), n)
+        credibility, credibilities = _codes(map(attrgetter("credibility"), rows), n)
+        return cls(
+            day=np.fromiter(map(date.toordinal, map(attrgetter("date"), rows)), np.int64, n),
+            observed=np.fromiter(map(attrgetter("observed"), rows), bool, n),
+            indicator=indicator,
+            indicator_ids=indicator_ids,
+            reliability=reliability,
+            reliabilities=reliabilities,
+            credibility=credibility,
+            credibilities=credibilities,
+        )
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceLog:
-    """A question's evidence log as loaded: its rows in file order."""
+    """A question's evidence log as loaded: its rows in file order.
+
+    :meth:`columns` gives the same rows as arrays, built on first use and kept with
+    the log, so every engine call after the first on one log skips reading the rows.
+    """
 
     rows: tuple[EvidenceRow, ...] = ()
     path: str = ""
     extra_columns: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    _columns: EvidenceColumns | None = field(default=None, init=False, repr=False, compare=False)
+
+    def columns(self) -> EvidenceColumns:
+        """The rows as :class:`EvidenceColumns`, built on the first call and cached."""
+        if self._columns is None:
+            # The log is immutable, so its columns never go stale; frozen only forbids plain assignment.
+            object.__setattr__(self, "_columns", EvidenceColumns.of(self.rows))
+        return self._columns

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .load import QUESTION_ID
 from .report import Html, render_template
 from .store import atomic_write_text, failed_dir, list_reports
 
 __all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
 
+#: The scorecard's folder in OUT; question ids never start with "_", so it cannot clash with one.
+SCORECARD_DIR = "_scorecard"
 #: Notebook cells with this tag are left out of the rendered report.
 FORECASTER_ONLY = "forecaster-only"
 
@@ -27,7 +30,14 @@ def _page(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str
     return render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)
 
 
-def render_notebook(notebook: str | Path, html_path: str | Path, *, title: str, index_href: str) -> None:
+def render_notebook(
+    notebook: str | Path,
+    html_path: str | Path,
+    *,
+    title: str,
+    index_href: str,
+    numbers: str = "summary.json",
+) -> None:
     """Render an executed notebook to a standalone HTML page with the code hidden.
 
     Parameters
@@ -40,6 +50,8 @@ def render_notebook(notebook: str | Path, html_path: str | Path, *, title: str, 
         The page title.
     index_href : str
         Relative link back to the index page.
+    numbers : str
+        The name of the JSON file of numbers written beside the page.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -121,11 +133,16 @@ def index_page(
     """The HTML of ``OUT/index.html``: every question's latest report, alerts and failures first."""
     out_dir = Path(out_dir)
     ids = (
-        sorted(p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        sorted(p.name for p in out_dir.iterdir() if p.is_dir() and QUESTION_ID.match(p.name))
         if out_dir.is_dir()
         else []
     )
     cards = [c for c in (_question_card(out_dir, i) for i in ids if i != "runs") if c is not None]
+    extra_links = list(extra_links)
+    if (out_dir / SCORECARD_DIR / "report.html").is_file():
+        extra_links.append(
+            {"href": f"{SCORECARD_DIR}/report.html", "text": "Scorecard: how well resolved questions were forecast"}
+        )
     failed = [
         {
             "question": f.question,
@@ -138,7 +155,7 @@ def index_page(
     ]
     stamp = generated.strftime("%Y-%m-%d %H:%M UTC") if generated else ""
     body = render_template(
-        "index.html.j2", questions=cards, failures=failed, generated=stamp, extra_links=list(extra_links)
+        "index.html.j2", questions=cards, failures=failed, generated=stamp, extra_links=extra_links
     )
     footer = f"forecast {__version__}. Each report links to its executed notebook and its numbers; run manifests are in runs/."
     return _page("Forecasts", body, [("index.html", "All questions")], footer)

@@ -26,7 +26,7 @@ from typing import TextIO
 
 from .errors import InvalidInputError, LockTimeoutError, RunError
 from .load import QUESTION_ID, evidence_path, load_evidence, load_question, question_ids, question_path
-from .render import Failure, write_index
+from .render import SCORECARD_DIR, Failure, write_index
 from .store import (
     SUMMARY,
     atomic_write_text,
@@ -41,6 +41,7 @@ from .store import (
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]
 
 LOCK_NAME = ".forecast.lock"
+SCORECARD = SCORECARD_DIR
 _PACKAGES = (
     "forecast",
     "papermill",
@@ -139,11 +140,57 @@ class _Progress:
 
 @dataclass
 class _Job:
+    """One notebook to execute and render: a question's report, or the scorecard."""
+
     question: str
     title: str
     scratch: Path
+    notebook: Path
+    parameters: dict
+    final: Path
+    failed: Path
+    summary_name: str = SUMMARY
     process: subprocess.Popen | None = None
     started: float = 0.0
+
+
+def _question_job(
+    options: RunOptions, out_dir: Path, scratch_root: Path, question_id: str, title: str
+) -> _Job:
+    return _Job(
+        question=question_id,
+        title=f"{title} — as of {options.as_of.isoformat()}",
+        scratch=scratch_root / question_id,
+        notebook=Path(options.notebook),
+        parameters={
+            "question": question_id,
+            "as_of": options.as_of.isoformat(),
+            "data_dir": str(options.data_dir.resolve()),
+            "reports_dir": str(out_dir.resolve()),
+            "summary_path": SUMMARY,
+            "alert_threshold": options.alert_threshold,
+        },
+        final=report_dir(out_dir, question_id, options.as_of),
+        failed=failed_dir(out_dir, question_id, options.as_of),
+    )
+
+
+def _scorecard_job(options: RunOptions, out_dir: Path, scratch_root: Path) -> _Job:
+    # "_scorecard" cannot clash with a question: question ids never start with "_".
+    return _Job(
+        question=SCORECARD,
+        title="Scorecard of resolved questions",
+        scratch=scratch_root / SCORECARD,
+        notebook=Path(options.notebook).with_name("scorecard.ipynb"),
+        parameters={
+            "data_dir": str(options.data_dir.resolve()),
+            "reports_dir": str(out_dir.resolve()),
+            "summary_path": "scorecard.json",
+        },
+        final=out_dir / SCORECARD,
+        failed=out_dir / SCORECARD / "failed",
+        summary_name="scorecard.json",
+    )
 
 
 def _preflight(options: RunOptions, question_id: str) -> tuple[str | None, str]:
@@ -163,19 +210,15 @@ def _preflight(options: RunOptions, question_id: str) -> tuple[str | None, str]:
 
 def _start(job: _Job, options: RunOptions, out_dir: Path) -> None:
     job.scratch.mkdir(parents=True)
+    depth = len(job.final.relative_to(out_dir).parts)
     spec = {
-        "notebook": str(options.notebook),
+        "notebook": str(job.notebook),
         "scratch": str(job.scratch),
-        "title": f"{job.title} — as of {options.as_of.isoformat()}",
+        "title": job.title,
+        "index_href": "../" * depth + "index.html",
         "progress": options.progress and options.jobs == 1,
-        "parameters": {
-            "question": job.question,
-            "as_of": options.as_of.isoformat(),
-            "data_dir": str(options.data_dir.resolve()),
-            "reports_dir": str(out_dir.resolve()),
-            "summary_path": SUMMARY,
-            "alert_threshold": options.alert_threshold,
-        },
+        "numbers": job.summary_name,
+        "parameters": job.parameters,
     }
     env = dict(os.environ)
     # Find the kernel spec of this environment first, so the kernel is this Python with forecast.
@@ -214,14 +257,17 @@ def _finish(job: _Job, options: RunOptions, out_dir: Path, reason: str | None) -
         error = read_summary(job.scratch / "error.json")
         if job.process is not None and job.process.returncode != 0:
             reason = (error or {}).get("reason") or f"worker exited with status {job.process.returncode}"
-        elif not (job.scratch / "report.html").is_file() or read_summary(job.scratch / SUMMARY) is None:
-            reason = "the notebook did not write report.html and summary.json"
+        elif (
+            not (job.scratch / "report.html").is_file()
+            or read_summary(job.scratch / job.summary_name) is None
+        ):
+            reason = f"the notebook did not write report.html and {job.summary_name}"
     if reason is None:
-        final = report_dir(out_dir, job.question, options.as_of)
+        final = job.final
         for scratch_file in ("error.json", "kernel.log"):
             (job.scratch / scratch_file).unlink(missing_ok=True)
         replace_dir(job.scratch, final)
-        summary = read_summary(final / SUMMARY) or {}
+        summary = read_summary(final / job.summary_name) or {}
         return QuestionOutcome(
             job.question,
             "ok",
@@ -232,9 +278,9 @@ def _finish(job: _Job, options: RunOptions, out_dir: Path, reason: str | None) -
         )
     if executed.is_file():
         (job.scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
-        for name in ("report.html", SUMMARY):
+        for name in ("report.html", job.summary_name):
             (job.scratch / name).unlink(missing_ok=True)
-        replace_dir(job.scratch, failed_dir(out_dir, job.question, options.as_of))
+        replace_dir(job.scratch, job.failed)
     return QuestionOutcome(job.question, "failed", round(duration, 3), None, reason.splitlines()[0])
 
 
@@ -332,16 +378,23 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
     scratch_root = work_dir(out_dir) / uuid.uuid4().hex
     outcomes: dict[str, QuestionOutcome] = {}
     jobs = []
+    resolved = False
     for qid in dict.fromkeys(selected):
         reason, title = _preflight(options, qid)
         if reason is not None:
             outcomes[qid] = QuestionOutcome(qid, "failed", 0.0, None, reason)
             progress.finished(outcomes[qid])
         else:
-            jobs.append(_Job(qid, title, scratch_root / qid))
+            jobs.append(_question_job(options, out_dir, scratch_root, qid, title))
+            resolved = resolved or load_question(question_path(options.data_dir, qid)).resolution is not None
+    if resolved and Path(options.notebook).with_name("scorecard.ipynb").is_file():
+        jobs.append(_scorecard_job(options, out_dir, scratch_root))
+        progress.total += 1
     for outcome in _execute(jobs, options, out_dir, progress):
         outcomes[outcome.question] = outcome
     ordered = [outcomes[q] for q in dict.fromkeys(selected)]
+    if SCORECARD in outcomes:
+        ordered.append(outcomes[SCORECARD])
 
     finished = datetime.now(UTC)
     failures = [

@@ -67,7 +67,13 @@ def main(argv: list[str] | None = None) -> int:
             start_timeout=120,
             execution_timeout=spec.get("cell_timeout"),
         )
-        render_notebook(executed, scratch / "report.html", title=spec["title"], index_href="../../index.html")
+        render_notebook(
+            executed,
+            scratch / "report.html",
+            title=spec["title"],
+            index_href=spec["index_href"],
+            numbers=spec["numbers"],
+        )
     except Exception as exc:  # a notebook error, a dead kernel: reported, never raised past here
         (scratch / "error.json").write_text(json.dumps({"reason": _reason(exc)}), encoding="utf-8")
         return 1

@@ -57,14 +57,23 @@ def test_the_rendered_report_hides_code_and_runs_no_script(bundled_run):
 def test_the_manifest_records_parameters_inputs_versions_and_outcomes(bundled_run):
     (manifest,) = sorted((bundled_run.out / "runs").glob("*.json"))
     record = read_json(manifest)
+    questions = sorted(p.stem for p in (bundled_run.data / "questions").glob("*.yaml"))
     assert record["parameters"]["as_of"] == AS_OF
-    assert record["parameters"]["questions"] == [EXAMPLE]
+    assert record["parameters"]["questions"] == questions
     question_file = str(bundled_run.data / "questions" / f"{EXAMPLE}.yaml")
     assert re.fullmatch(r"[0-9a-f]{64}", record["inputs"][question_file])
     assert {"python", "forecast", "papermill", "nbconvert"} <= set(record["versions"])
-    (outcome,) = record["questions"]
-    assert outcome["question"] == EXAMPLE and outcome["status"] == "ok" and outcome["duration_s"] > 0
+    assert [o["question"] for o in record["questions"]] == [*questions, "_scorecard"]
+    assert all(o["status"] == "ok" and o["duration_s"] > 0 for o in record["questions"])
     assert record["errors"] == []
+
+
+def test_a_run_with_resolved_questions_renders_the_scorecard_and_links_it(bundled_run):
+    scorecard = bundled_run.out / "_scorecard"
+    assert sorted(p.name for p in scorecard.iterdir()) == ["report.html", "report.ipynb", "scorecard.json"]
+    page = (scorecard / "report.html").read_text(encoding="utf-8")
+    assert "Calibration" in page and "<script" not in page.lower()
+    assert 'href="_scorecard/report.html"' in (bundled_run.out / "index.html").read_text(encoding="utf-8")
 
 
 def test_the_index_lists_every_question_with_its_probabilities_and_link(bundled_run):
@@ -81,9 +90,9 @@ def test_a_run_leaves_the_data_folder_untouched(bundled_run):
 
 def test_a_later_report_is_compared_with_the_previous_one_and_both_are_kept(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
-    first = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-01-15")
+    first = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-01-15", "--question", EXAMPLE)
     assert first.returncode == 0, first.stderr
-    second = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF)
+    second = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
     assert second.returncode == 0, second.stderr
     older, newer = (read_json(out / EXAMPLE / d / "summary.json") for d in ("2025-01-15", AS_OF))
     assert newer["previous"]["as_of"] == "2025-01-15"
@@ -97,10 +106,11 @@ def test_a_later_report_is_compared_with_the_previous_one_and_both_are_kept(tmp_
 
 def test_rerunning_the_same_date_replaces_that_report(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
-    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF).returncode == 0
+    args = ("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
+    assert forecast_cli(*args).returncode == 0
     stale = out / EXAMPLE / AS_OF / "stale-marker"
     stale.write_text("from the first run")
-    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF).returncode == 0
+    assert forecast_cli(*args).returncode == 0
     assert not stale.exists()
     assert (out / EXAMPLE / AS_OF / "report.html").is_file()
     assert not (out / ".work").exists()
@@ -183,8 +193,9 @@ def test_python_dash_m_forecast_is_the_command():
 
 def test_fail_on_alert_exits_3_when_a_scenario_moves_past_the_threshold(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
-    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", "2024-12-09").returncode == 0
-    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--fail-on-alert")
+    one = ("--question", EXAMPLE)
+    assert forecast_cli("run", "--data", data, "--out", out, "--as-of", "2024-12-09", *one).returncode == 0
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--fail-on-alert", *one)
     assert result.returncode == 3, result.stderr
     assert f"alert: {EXAMPLE}" in result.stderr
     summary = read_json(out / EXAMPLE / AS_OF / "summary.json")
