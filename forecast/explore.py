@@ -108,6 +108,11 @@ def hypothetical_rows(
     """
     as_of = _as_of(as_of)
     where = _Located(HYPOTHETICAL)
+    if isinstance(rows, (Mapping, str)):
+        where.error(
+            0, f"expected a list of rows such as [{{'indicator': ...}}], got one {type(rows).__name__}"
+        )
+        raise EvidenceFileError(where.problems)
     built: list[EvidenceRow] = []
     first_seen: dict[str, int] = {}
     indicators = set(question.indicator_ids)
@@ -355,10 +360,15 @@ class Exploration:
         return what_if_table(self.question, self.what_if(hypothetical))
 
     def pending_table(self) -> Html:
-        """The pending indicators (the ids to use), most informative first, with what an A1 report would do."""
+        """The pending indicators (the ids to use), most informative first.
+
+        With the probability of the scenario each signals: now, and after an A1
+        report that it was seen or not seen.
+        """
         items = watch_list(self.question, self.evidence, self.as_of)
         names = {s.id: s.name for s in self.question.scenarios}
-        return render_template("explore_pending.html.j2", items=items, names=names)
+        current = posterior_as_of(self.question, self.evidence, self.as_of)
+        return render_template("explore_pending.html.j2", items=items, names=names, current=current)
 
     def widgets(self) -> WhatIfControls:
         """Live controls for the pending indicators (see :func:`explore_widgets`)."""

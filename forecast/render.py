@@ -74,7 +74,7 @@ def render_notebook(
     nav = [
         (index_href, "All questions"),
         ("report.ipynb", "Executed notebook"),
-        ("summary.json", "Numbers (JSON)"),
+        (numbers, "Numbers (JSON)"),
     ]
     atomic_write_text(html_path, _page(title, body, nav, footer))
 
@@ -141,7 +141,10 @@ def index_page(
     extra_links = list(extra_links)
     if (out_dir / SCORECARD_DIR / "report.html").is_file():
         extra_links.append(
-            {"href": f"{SCORECARD_DIR}/report.html", "text": "Scorecard: how well resolved questions were forecast"}
+            {
+                "href": f"{SCORECARD_DIR}/report.html",
+                "text": "Scorecard: how well resolved questions were forecast",
+            }
         )
     failed = [
         {

@@ -149,3 +149,34 @@ def test_hostile_evidence_text_is_shown_inert(browser, hostile_run, page_path):
         html = (hostile_run / page_path).read_text(encoding="utf-8")
         assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
         assert "<script" not in html.lower()
+
+
+def test_the_report_shows_the_analysis_sections(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    headings = page.page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent.trim())")
+    for heading in ("Since the previous report", "Probabilities", "How the forecast moved",
+                    "What the forecast rests on", "What to watch next", "Indicator checklists", "Evidence log"):  # fmt: skip
+        assert heading in headings
+    for scenario, (low, high) in summary["intervals"].items():
+        assert (
+            page.page.inner_text(f'.interval[data-scenario="{scenario}"]')
+            == f"{low * 100:.0f}%–{high * 100:.0f}%"
+        )
+    watch_rows = page.page.locator("table.watch-list tbody tr")
+    assert watch_rows.count() == len(summary["watch"]) > 0
+    assert page.page.locator(".critical h3", has_text="Most influential indicator").is_visible()
+    assert page.errors == []
+
+
+def test_the_scorecard_page_shows_scores_and_a_loaded_calibration_chart(browser, bundled_run):
+    page = Page(browser, bundled_run.out / "_scorecard" / "report.html")
+    scorecard = read_json(bundled_run.out / "_scorecard" / "scorecard.json")
+    text = page.text()
+    assert "Scorecard of resolved questions" in text
+    charts = page.page.eval_on_selector_all("figure.chart img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert charts and all(w > 100 for w in charts)
+    assert "Calibration" in text
+    assert scorecard and page.page.locator("script").count() == 0
+    assert_links_work(page)
+    assert page.errors == []

@@ -119,7 +119,9 @@ def test_evidence_add_refuses_an_invalid_row_and_leaves_the_log_byte_for_byte(da
     assert re.search(rf"{re.escape(str(log_path(data)))}:\d+: ", result.stderr)
     assert "Traceback" not in result.stderr
     assert log_path(data).read_bytes() == before
-    assert sorted(p.name for p in log_path(data).parent.iterdir()) == [f"{EXAMPLE}.csv"]
+    assert not [
+        p.name for p in log_path(data).parent.iterdir() if p.name.startswith(".")
+    ]  # no temp file left
 
 
 def test_evidence_add_keeps_windows_line_endings_and_a_bom(data):

@@ -218,3 +218,52 @@ def test_an_unwritable_output_folder_is_a_clear_error(tmp_path):
 def test_summary_json_is_valid_json_with_sorted_keys(bundled_run):
     text = (bundled_run.out / EXAMPLE / AS_OF / "summary.json").read_text(encoding="utf-8")
     assert list(json.loads(text)) == sorted(json.loads(text))
+
+
+def test_a_run_on_a_terminal_shows_progress_per_question_and_per_cell(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "forecast",
+            "run",
+            "--data",
+            data,
+            "--out",
+            out,
+            "--as-of",
+            AS_OF,
+            "--question",
+            EXAMPLE,
+        ],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        close_fds=True,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the run is over
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(300) == 0
+    text = shown.decode("utf-8", "replace")
+    assert f"running {EXAMPLE} as of {AS_OF}" in text
+    assert f"[1/1] {EXAMPLE}: ok" in text
+    assert "Executing" in text and "cell/s" in text  # papermill's cell progress bar
