@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import analysis
 from .engine import Assessment, assess
-from .load import evidence_path, load_evidence, load_question, question_path
+from .errors import Problem, QuestionFileError
+from .load import QUESTION_ID, evidence_path, load_evidence, load_question, question_path
 from .model import EvidenceLog
 from .store import atomic_write_text, previous_summary
 from .words import probability_words
@@ -43,6 +44,7 @@ def safe_url(url: str) -> str | None:
     return url if url and _WEB_URL.match(url) else None
 
 
+@lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -108,6 +110,10 @@ class Report:
         seed: int = analysis.DEFAULT_SEED,
         watch: int = 5,
     ) -> None:
+        if not QUESTION_ID.match(str(question_id)):
+            raise QuestionFileError(
+                [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
+            )
         self.as_of = _parse_as_of(as_of)
         self.question = load_question(question_path(data_dir, question_id))
         self.evidence: EvidenceLog = load_evidence(evidence_path(data_dir, question_id), self.question)

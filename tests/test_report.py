@@ -124,3 +124,11 @@ def test_the_chart_is_a_png_with_alt_text_naming_every_scenario(report):
     for s in report.question.scenarios:
         assert s.name in chart.alt
     assert chart._repr_html_().startswith('<figure class="chart"><img src="data:image/png;base64,')
+
+
+@pytest.mark.parametrize("question_id", ["../x", "a b", "/etc/passwd", ""])
+def test_a_report_refuses_a_question_id_that_could_name_another_path(question_id):
+    from forecast import QuestionFileError
+
+    with pytest.raises(QuestionFileError, match="not a question id"):
+        Report(question_id, as_of=AS_OF, data_dir=DATA)
