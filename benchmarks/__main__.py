@@ -11,13 +11,14 @@ import time
 import traceback
 from pathlib import Path
 
-from .harness import REGISTRY, Line, Options, format_table, machine_info
+from .harness import REGISTRY, Line, Options, Target, format_markdown, format_table, machine_info
 
 #: Modules that register benchmarks, imported in this order (which is the table's order).
 MODULES = (
     "benchmarks.engine_vs_reference",
     "benchmarks.engine_vs_peer",
     "benchmarks.analysis",
+    "benchmarks.scheduled_run",
     "benchmarks.startup",
     "benchmarks.memory",
 )
@@ -47,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         help=f"JSON results file (default: {DEFAULT_OUT})",
     )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the table as markdown too (for benchmarks/README.md)"
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="run nothing: print the table of a results file written earlier (with --markdown, as markdown)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser
 
@@ -59,10 +69,48 @@ def _write_json(path: Path, document: dict) -> None:
     os.replace(temporary, path)
 
 
+def _machine_line(machine: dict) -> str:
+    return (
+        f"Measured on {machine['cpu']}, {machine['cores']} cores, {machine['implementation']} "
+        f"{machine['python']}, numpy {machine['numpy']}, {machine['platform']}, {machine['date']}."
+    )
+
+
+def _lines_of(document: dict) -> list[Line]:
+    """The table's lines back from a results file."""
+    lines = []
+    for result in document["results"]:
+        target = result["target"]
+        if target:
+            op = ">=" if target.startswith("≥") else "<="
+            bound, unit = target[1:].strip(), "×"
+            if bound.endswith("MB"):
+                bound, unit = bound[:-2].strip(), "MB"
+            target = Target(op, float(bound.rstrip("×")), unit)
+        lines.append(
+            Line(
+                benchmark=result["benchmark"],
+                label=result["label"],
+                value=result["value"],
+                unit=result["unit"],
+                target=target,
+                ours=result["ours"],
+                theirs=result["theirs"],
+                what=result["what"],
+            )
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     for module in MODULES:
         importlib.import_module(module)
+    if args.from_json:
+        document = json.loads(args.from_json.read_text(encoding="utf-8"))
+        print(_machine_line(document["machine"]))
+        print((format_markdown if args.markdown else format_table)(_lines_of(document)))
+        return 0
     if args.list:
         for benchmark in REGISTRY.values():
             print(f"{benchmark.name:24s} target {benchmark.target}: {benchmark.title}")
@@ -95,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(format_table(lines))
+    if args.markdown:
+        print("\n" + _machine_line(machine_info()) + "\n\n" + format_markdown(lines))
     passed = [line.passed for line in lines]
     summary = {"passed": passed.count(True), "failed": passed.count(False), "errors": len(errors)}
     print(

@@ -32,6 +32,7 @@ __all__ = [
     "Target",
     "Timing",
     "assert_close",
+    "format_markdown",
     "format_table",
     "machine_info",
     "register",
@@ -240,4 +241,27 @@ def format_table(lines: list[Line]) -> str:
         if k == 0:
             text.append("  ".join("-" * w for w in widths))
     notes = [f"[{n}] {line.what}" for n, line in enumerate(lines, 1) if line.what]
+    return "\n".join(text + ([""] + notes if notes else []))
+
+
+def format_markdown(lines: list[Line]) -> str:
+    """The lines as a markdown table, then a numbered note per line on what was timed."""
+    verdict = {True: "PASS", False: "**FAIL**", None: "info"}
+    text = [
+        "| # | benchmark | measure | ours | theirs | value | target | result |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n, line in enumerate(lines, 1):
+        cells = (
+            str(n),
+            line.benchmark,
+            line.label,
+            _seconds(line.ours),
+            _seconds(line.theirs),
+            _value(line),
+            str(line.target or ""),
+            verdict[line.passed],
+        )
+        text.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    notes = [f"{n}. {line.what}" for n, line in enumerate(lines, 1) if line.what]
     return "\n".join(text + ([""] + notes if notes else []))

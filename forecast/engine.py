@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from itertools import repeat
 
 import numpy as np
 
@@ -283,9 +284,8 @@ class _Compiled:
         self._apply_rule(n)
 
     def _indicator_index(self, columns: EvidenceColumns, index: Mapping[str, int], pick) -> np.ndarray:
-        lookup = np.fromiter(
-            (index.get(i, -1) for i in columns.indicator_ids), np.int64, len(columns.indicator_ids)
-        )
+        ids = columns.indicator_ids
+        lookup = np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
         indicator = lookup[pick(columns.indicator)]
         if indicator.size and indicator.min() < 0:
             unknown = pick(columns.indicator)[int(np.argmax(indicator < 0))]

@@ -164,11 +164,40 @@ def test_quick_run_writes_its_table_as_json(tmp_path: Path) -> None:
     assert {"cpu", "cores", "python", "numpy", "date"} <= set(document["machine"])
     assert document["errors"] == []
     results = document["results"]
-    assert [r["benchmark"] for r in results] == ["engine-vs-reference"] * 2
+    assert [r["benchmark"] for r in results] == ["engine-vs-reference"] * 3
+    # One line carries the target; the others (columns already read, assess) inform.
+    assert [r["target"] for r in results] == ["≥ 50×", None, None]
+    assert isinstance(results[0]["passed"], bool) and results[1]["passed"] is None
     for result in results:
-        assert result["target"] == "≥ 50×"
-        assert isinstance(result["passed"], bool)
         assert result["value"] > 0 and result["ours"] > 0 and result["theirs"] > 0
         assert max(result["details"]["max_abs_difference"].values()) <= 1e-9
     assert not list(out.parent.glob("*.tmp"))
     assert "engine-vs-reference" in run.stdout
+
+
+def test_a_results_file_prints_back_as_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.harness import Line, machine_info
+
+    line = Line("b", "x / y", 2.0, target=Target("<=", 3), ours=0.002, theirs=0.001, what="x against y.")
+    document = {"machine": machine_info(), "results": [line.as_json()]}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["--from-json", str(path), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| 1 | b | x / y | 2.0 ms | 1.0 ms | 2.00× | ≤ 3× | PASS |" in out
+    assert "1. x against y." in out
+
+
+def test_an_evidence_log_reads_its_columns_once_and_the_engine_agrees_with_rows() -> None:
+    from forecast import posterior_as_of, trajectory
+    from forecast.model import EvidenceLog
+
+    workload = make_workload(200, 20, 3, 40, seed=4, spill_days=3)
+    log = EvidenceLog(rows=tuple(workload.rows))
+    columns = log.columns()
+    assert log.columns() is columns
+    assert len(columns) == len(workload.rows)
+    from_log = posterior_as_of(workload.question, log, workload.as_of)
+    assert from_log == posterior_as_of(workload.question, workload.rows, workload.as_of)
+    path = trajectory(workload.question, log, workload.as_of)
+    assert assert_close("last day", path.probabilities[-1], list(from_log.values())) <= 1e-9

@@ -1,0 +1,172 @@
+"""Target 4: a scheduled run against the floor of papermill + nbconvert, and its parallel speed-up.
+
+- **One question.** ``forecast run --question russia-syria-bases --as-of 2025-02-20``
+  on a private copy of ``data/`` into a new output folder, against the floor: a
+  fresh ``python`` that has papermill execute a one-cell notebook (``print(1)``,
+  kernel ``python3``) and nbconvert render it to HTML (``HTMLExporter``, basic
+  template). Both are fresh subprocesses, interleaved; medians are compared. What
+  our run does beyond the floor is the report itself: loading, the engine and
+  analysis, charts, the index page and the manifest.
+- **Eight questions in parallel.** The bundled question cloned under eight new ids
+  in a private data folder, run with ``--jobs 2`` against ``--jobs 1``; wall time.
+
+Each run takes seconds, so repeats are few (3); ``--quick`` runs the first part
+once each and skips the second.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .harness import Line, Options, Target, Timing, register
+
+__all__ = ["clone_question", "floor_command", "run_command"]
+
+SINGLE_TARGET = Target("<=", 1.5)
+PARALLEL_TARGET = Target("<=", 0.65)
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "russia-syria-bases"
+AS_OF = "2025-02-20"
+CLONES = 8
+
+_FLOOR_SCRIPT = """
+import sys
+import nbformat, papermill
+from nbconvert import HTMLExporter
+folder = sys.argv[1]
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nbformat.write(nb, folder + "/in.ipynb")
+papermill.execute_notebook(folder + "/in.ipynb", folder + "/out.ipynb", kernel_name="python3", progress_bar=False)
+body, _ = HTMLExporter(template_name="basic").from_notebook_node(nbformat.read(folder + "/out.ipynb", as_version=4))
+open(folder + "/out.html", "w", encoding="utf-8").write(body)
+"""
+
+
+def clone_question(data_dir: Path, new_id: str, source: str = QUESTION) -> None:
+    """Add question ``new_id`` to ``data_dir``: a copy of ``source``'s file and evidence log."""
+    text = (data_dir / "questions" / f"{source}.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1)
+    (data_dir / "questions" / f"{new_id}.yaml").write_text(text, encoding="utf-8")
+    shutil.copy(data_dir / "evidence" / f"{source}.csv", data_dir / "evidence" / f"{new_id}.csv")
+
+
+def run_command(data: Path, out: Path, questions: list[str], jobs: int = 1) -> list[str]:
+    """``forecast run`` of ``questions`` as of the fixed date, as the scheduler would call it."""
+    selected = [part for q in questions for part in ("--question", q)]
+    return [
+        sys.executable, "-m", "forecast", "run", "--data", str(data), "--out", str(out),
+        *selected, "--as-of", AS_OF, "--jobs", str(jobs),
+    ]  # fmt: skip
+
+
+def floor_command(folder: Path) -> list[str]:
+    """papermill executing a one-cell notebook and nbconvert rendering it, in a fresh interpreter."""
+    return [sys.executable, "-c", _FLOOR_SCRIPT, str(folder)]
+
+
+def _timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if run.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:6])} ... failed ({run.returncode}):\n{run.stderr[-2000:]}")
+    return elapsed
+
+
+def _side_by_side(commands: dict[str, Callable[[], list[str]]], repeats: int) -> dict[str, Timing]:
+    """Each command factory is called per repeat (a new output folder each time), interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, make in commands.items():
+            samples[name].append(_timed(make()))
+    return {name: Timing(tuple(s)) for name, s in samples.items()}
+
+
+@register("scheduled-run", 4, "Scheduled run vs papermill + nbconvert floor; --jobs 2 vs --jobs 1")
+def scheduled_run(options: Options) -> list[Line]:
+    with tempfile.TemporaryDirectory(prefix="forecast-bench-") as tmp:
+        tmp_path = Path(tmp)
+        data = tmp_path / "data"
+        shutil.copytree(ROOT / "data", data)
+        clones = [f"bench-clone-{k}" for k in range(1, CLONES + 1)]
+        for clone in clones:
+            clone_question(data, clone)
+        counter = iter(range(10**6))
+
+        def fresh(name: str) -> Path:
+            folder = tmp_path / f"{name}-{next(counter)}"
+            folder.mkdir()
+            return folder
+
+        # One untimed run of each warms the file cache and the kernel's first start.
+        _timed(run_command(data, fresh("warm"), [QUESTION]))
+        _timed(floor_command(fresh("warm")))
+        repeats = options.repeats_or(full=3, quick=1)
+        single = _side_by_side(
+            {
+                "forecast run": lambda: run_command(data, fresh("out"), [QUESTION]),
+                "floor": lambda: floor_command(fresh("floor")),
+            },
+            repeats,
+        )
+        ours, theirs = single["forecast run"].median, single["floor"].median
+        lines = [
+            Line(
+                benchmark="scheduled-run",
+                label="forecast run, 1 question / papermill+nbconvert floor",
+                value=ours / theirs,
+                target=SINGLE_TARGET,
+                ours=ours,
+                theirs=theirs,
+                what=(
+                    f"`python -m forecast run --question {QUESTION} --as-of {AS_OF}` on a copy of data/ into "
+                    "a new --out, against a fresh python running papermill.execute_notebook on a one-cell "
+                    "notebook (print(1), kernel python3) and nbconvert HTMLExporter (basic template) on the "
+                    f"result. Subprocess wall time, median of {repeats}, interleaved, after one warm-up each."
+                ),
+                details={
+                    "seconds": {name: list(t.samples) for name, t in single.items()},
+                    "statistic": "median of runs",
+                },
+            )
+        ]
+        if options.quick:
+            return lines
+        parallel = _side_by_side(
+            {
+                "jobs 1": lambda: run_command(data, fresh("serial"), clones, jobs=1),
+                "jobs 2": lambda: run_command(data, fresh("parallel"), clones, jobs=2),
+            },
+            repeats,
+        )
+        ours, theirs = parallel["jobs 2"].median, parallel["jobs 1"].median
+        lines.append(
+            Line(
+                benchmark="scheduled-run",
+                label=f"forecast run, {CLONES} questions: --jobs 2 / --jobs 1",
+                value=ours / theirs,
+                target=PARALLEL_TARGET,
+                ours=ours,
+                theirs=theirs,
+                what=(
+                    f"The bundled question cloned under {CLONES} ids in a private data folder; `forecast run` "
+                    f"of the {CLONES} with --jobs 2 against --jobs 1, each into a new --out. Wall time, median "
+                    f"of {repeats}, interleaved. Machine: {os.cpu_count()} cores."
+                ),
+                details={
+                    "questions": CLONES,
+                    "seconds": {name: list(t.samples) for name, t in parallel.items()},
+                    "statistic": "median of runs",
+                },
+            )
+        )
+        return lines
