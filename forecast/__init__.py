@@ -5,39 +5,16 @@ an indicator checklist; evidence is a dated, graded log of indicators seen or
 confirmed absent. This package loads and validates both, updates the scenario
 probabilities by Bayes' rule, and explains every move.
 
-Heavy libraries (matplotlib, papermill, nbconvert) are imported only by the
-modules that draw or run notebooks, so ``import forecast`` stays light.
+The public names below are imported on first use (PEP 562), so ``import
+forecast`` costs almost nothing and ``forecast validate`` never loads numpy;
+matplotlib, papermill and nbconvert are imported only by the modules that draw
+or run notebooks.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .engine import (
-    Assessment,
-    AuditEntry,
-    ChecklistItem,
-    IndicatorState,
-    Trajectory,
-    assess,
-    posterior_as_of,
-    trajectory,
-)
-from .errors import (
-    EvidenceFileError,
-    ForecastError,
-    InvalidInputError,
-    LockTimeoutError,
-    Problem,
-    QuestionFileError,
-    RunError,
-)
-from .load import evidence_path, load_evidence, load_question, question_ids, question_path, validate_data
-from .model import EvidenceLog, EvidenceRow, Indicator, Question, Resolution, Scenario
-from .words import probability_words
-
-try:
-    __version__ = version("forecast")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from importlib import import_module
+from typing import Any
 
 __all__ = [
     "Assessment",
@@ -70,3 +47,39 @@ __all__ = [
     "trajectory",
     "validate_data",
 ]
+
+# Where each public name is defined; it is imported from there on first use.
+_MODULE_OF = {
+    name: module
+    for module, names in {
+        "engine": ("Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "assess",
+                   "posterior_as_of", "trajectory"),
+        "errors": ("EvidenceFileError", "ForecastError", "InvalidInputError", "LockTimeoutError", "Problem",
+                   "QuestionFileError", "RunError"),
+        "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",
+                 "validate_data"),
+        "model": ("EvidenceLog", "EvidenceRow", "Indicator", "Question", "Resolution", "Scenario"),
+        "words": ("probability_words",),
+    }.items()
+    for name in names
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("forecast")
+        except PackageNotFoundError:  # a source tree that is not installed
+            value = "0+unknown"
+    elif name in _MODULE_OF:
+        value = getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module 'forecast' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
