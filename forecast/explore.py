@@ -23,6 +23,7 @@ from typing import Any
 from .analysis import watch_list
 from .engine import assess, posterior_as_of
 from .errors import EvidenceFileError, ForecastError
+from .html import Html, render_template
 from .load import (
     _check_iso_date,
     _evidence_row,
@@ -33,7 +34,6 @@ from .load import (
     question_path,
 )
 from .model import EvidenceLog, EvidenceRow, Question
-from .report import Html, render_template
 
 __all__ = [
     "HYPOTHETICAL",

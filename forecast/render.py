@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .html import Html, render_template
 from .load import QUESTION_ID
-from .report import Html, render_template
 from .store import atomic_write_text, failed_dir, list_reports
 
 __all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]

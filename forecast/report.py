@@ -2,69 +2,28 @@
 
 :class:`Report` gathers the assessment, the previous report's summary and the
 analysis, and renders each section as HTML through Jinja templates with
-autoescaping on, so text that came from evidence logs is always shown inert.
-Only ``http`` and ``https`` addresses become links.
+autoescaping on (:mod:`forecast.html`), so text that came from evidence logs is
+always shown inert.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from . import analysis
 from .engine import Assessment, assess
 from .errors import Problem, QuestionFileError
+from .html import Html, render_template, safe_url
 from .load import QUESTION_ID, evidence_path, load_evidence, load_question, question_path
 from .model import EvidenceLog
 from .store import atomic_write_text, previous_summary
 from .words import probability_words
 
 __all__ = ["Html", "Report", "safe_url"]
-
-_TEMPLATES = Path(__file__).parent / "templates"
-_WEB_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
-
-
-class Html(str):
-    """A fragment of HTML that notebooks display as HTML."""
-
-    def _repr_html_(self) -> str:
-        return str(self)
-
-    def __html__(self) -> str:  # Jinja and MarkupSafe: already escaped, insert as is
-        return str(self)
-
-
-def safe_url(url: str) -> str | None:
-    """``url`` if it is an http(s) address that may become a link, else ``None``."""
-    return url if url and _WEB_URL.match(url) else None
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pct"] = lambda p: f"{p * 100:.0f}%"
-    env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
-    env.filters["words"] = probability_words
-    env.filters["safe_url"] = safe_url
-    return env
-
-
-def render_template(name: str, **context: Any) -> Html:
-    """Render one of the package's templates with autoescaping."""
-    return Html(_environment().get_template(name).render(**context))
 
 
 def _parse_as_of(as_of: date | str | None) -> date:

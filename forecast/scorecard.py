@@ -23,9 +23,9 @@ from typing import Any
 
 from .analysis import CalibrationBins, Score, calibration_bins, calibration_points, score
 from .errors import ForecastError
+from .html import Html, render_template
 from .load import evidence_path, load_evidence, load_question, question_ids, question_path
 from .model import EvidenceLog, Question
-from .report import Html, render_template
 from .store import atomic_write_text, list_reports
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]

@@ -1,0 +1,59 @@
+"""HTML fragments from the package's Jinja templates, escaped by default.
+
+Every template is rendered with autoescaping on, so any text that came from a
+question file or an evidence log is shown as text, never as markup; only
+``http`` and ``https`` addresses become links. This module imports nothing
+heavier than Jinja, so pages can be written without loading the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .words import probability_words
+
+__all__ = ["Html", "render_template", "safe_url"]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_WEB_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+class Html(str):
+    """A fragment of HTML that notebooks display as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def __html__(self) -> str:  # Jinja and MarkupSafe: already escaped, insert as is
+        return str(self)
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if it is an http(s) address that may become a link, else ``None``."""
+    return url if url and _WEB_URL.match(url) else None
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda p: f"{p * 100:.0f}%"
+    env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
+    env.filters["words"] = probability_words
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def render_template(name: str, **context: Any) -> Html:
+    """Render one of the package's templates with autoescaping."""
+    return Html(_environment().get_template(name).render(**context))
