@@ -24,15 +24,7 @@ from .analysis import watch_list
 from .engine import assess, posterior_as_of
 from .errors import EvidenceFileError, ForecastError
 from .html import Html, render_template
-from .load import (
-    _check_iso_date,
-    _evidence_row,
-    _Located,
-    evidence_path,
-    load_evidence,
-    load_question,
-    question_path,
-)
+from .load import _evidence_row, _Located, load_by_id, parse_as_of
 from .model import EvidenceLog, EvidenceRow, Question
 
 __all__ = [
@@ -58,10 +50,6 @@ _EXPECTED = {
 }
 #: The choices offered for each pending indicator by the interactive controls.
 NOT_REPORTED, SEEN, NOT_SEEN = "not reported", "seen", "not seen"
-
-
-def _as_of(as_of: date | str | None) -> date:
-    return date.today() if as_of in (None, "") else _check_iso_date(as_of)
 
 
 def _cell(value: Any) -> str:
@@ -106,7 +94,7 @@ def hypothetical_rows(
     >>> hypothetical_rows(q, [row], "2025-02-20")[0].id  # doctest: +SKIP
     'what-if-1'
     """
-    as_of = _as_of(as_of)
+    as_of = parse_as_of(as_of)
     where = _Located(HYPOTHETICAL)
     if isinstance(rows, (Mapping, str)):
         where.error(
@@ -201,7 +189,7 @@ def what_if(
     >>> [s.label for s in steps]  # doctest: +SKIP
     ['current', 'what-if-1', 'final']
     """
-    as_of = _as_of(as_of)
+    as_of = parse_as_of(as_of)
     real = list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
     added = hypothetical_rows(question, hypothetical, as_of)
     ids = question.scenario_ids
@@ -316,7 +304,7 @@ def explore_widgets(
     WhatIfControls
         Display it in JupyterLab.
     """
-    return WhatIfControls(question, evidence, _as_of(as_of))
+    return WhatIfControls(question, evidence, parse_as_of(as_of))
 
 
 # --------------------------------------------------------------------------- the notebook's entry point
@@ -338,9 +326,8 @@ class Exploration:
     def __init__(
         self, question_id: str, as_of: date | str | None = None, data_dir: str | Path = "data"
     ) -> None:
-        self.as_of = _as_of(as_of)
-        self.question = load_question(question_path(data_dir, question_id))
-        self.evidence = load_evidence(evidence_path(data_dir, question_id), self.question)
+        self.as_of = parse_as_of(as_of)
+        self.question, self.evidence = load_by_id(data_dir, question_id)
 
     def what_if(self, hypothetical: Iterable[Mapping[str, Any]]) -> list[WhatIfStep]:
         """See :func:`what_if`."""

@@ -37,8 +37,10 @@ __all__ = [
     "MAX_FILE_BYTES",
     "QUESTION_ID",
     "evidence_path",
+    "load_by_id",
     "load_evidence",
     "load_question",
+    "parse_as_of",
     "question_ids",
     "question_path",
     "validate_data",
@@ -70,6 +72,37 @@ def question_path(data_dir: str | Path, question_id: str) -> Path:
 def evidence_path(data_dir: str | Path, question_id: str) -> Path:
     """The evidence log of ``question_id`` under ``data_dir``."""
     return Path(data_dir) / "evidence" / f"{question_id}.csv"
+
+
+def load_by_id(data_dir: str | Path, question_id: str) -> tuple[Question, EvidenceLog]:
+    """Load a question and its evidence log by id from a data folder.
+
+    The id is checked first, so that no id (``../x``, an absolute path) can name
+    a file outside ``data_dir``.
+
+    Raises
+    ------
+    QuestionFileError, EvidenceFileError
+        As :func:`load_question` and :func:`load_evidence` do, or for an id that is
+        not a slug.
+    """
+    if not QUESTION_ID.match(str(question_id)):
+        raise QuestionFileError(
+            [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
+        )
+    question = load_question(question_path(data_dir, question_id))
+    return question, load_evidence(evidence_path(data_dir, question_id), question)
+
+
+def parse_as_of(value: date | str | None) -> date:
+    """An as-of date from a parameter: a date, an ISO ``YYYY-MM-DD`` string, or ``None``/``""`` for today.
+
+    Raises
+    ------
+    ValueError
+        For text that is not an ISO date that exists.
+    """
+    return date.today() if value in (None, "") else _check_iso_date(value)
 
 
 def question_ids(data_dir: str | Path) -> list[str]:

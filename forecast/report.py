@@ -16,22 +16,12 @@ from typing import Any
 
 from . import analysis
 from .engine import Assessment, assess
-from .errors import Problem, QuestionFileError
 from .html import Html, render_template, safe_url
-from .load import QUESTION_ID, evidence_path, load_evidence, load_question, question_path
-from .model import EvidenceLog
+from .load import load_by_id, parse_as_of
 from .store import atomic_write_text, previous_summary
 from .words import probability_words
 
 __all__ = ["Html", "Report", "safe_url"]
-
-
-def _parse_as_of(as_of: date | str | None) -> date:
-    if as_of in (None, ""):
-        return date.today()
-    if isinstance(as_of, date):
-        return as_of
-    return date.fromisoformat(str(as_of))
 
 
 class Report:
@@ -69,13 +59,8 @@ class Report:
         seed: int = analysis.DEFAULT_SEED,
         watch: int = 5,
     ) -> None:
-        if not QUESTION_ID.match(str(question_id)):
-            raise QuestionFileError(
-                [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
-            )
-        self.as_of = _parse_as_of(as_of)
-        self.question = load_question(question_path(data_dir, question_id))
-        self.evidence: EvidenceLog = load_evidence(evidence_path(data_dir, question_id), self.question)
+        self.as_of = parse_as_of(as_of)
+        self.question, self.evidence = load_by_id(data_dir, question_id)
         self.assessment: Assessment = assess(self.question, self.evidence, self.as_of)
         self.previous = previous_summary(reports_dir, question_id, self.as_of)
         self.alert_threshold = (
