@@ -17,6 +17,7 @@ half-written file or replaces the last good one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -112,6 +113,8 @@ def replace_dir(new: Path, final: Path) -> None:
     os.rename(new, final)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another run's leftovers keep it; recover() sees to those
+            aside.parent.rmdir()
 
 
 def recover(out_dir: str | Path) -> None:
@@ -120,7 +123,10 @@ def recover(out_dir: str | Path) -> None:
     Call only while holding the output folder's lock.
     """
     out_dir = Path(out_dir)
-    for trash in out_dir.glob(f"*/{_TRASH}"):
+    # .trash sits beside what replace_dir replaced: OUT/<q>/<as_of>, OUT/<q>/failed/<as_of> or
+    # OUT/_scorecard (whose .trash is OUT's own); each is looked for, or a set-aside folder is lost.
+    trashes = [out_dir / _TRASH, *out_dir.glob(f"*/{_TRASH}"), *out_dir.glob(f"*/failed/{_TRASH}")]
+    for trash in (t for t in trashes if t.is_dir()):
         for aside in sorted(trash.iterdir()):
             final = trash.parent / aside.name.split(".")[0]
             if not final.exists():
@@ -129,7 +135,7 @@ def recover(out_dir: str | Path) -> None:
                 shutil.rmtree(aside, ignore_errors=True)
         shutil.rmtree(trash, ignore_errors=True)
     shutil.rmtree(work_dir(out_dir), ignore_errors=True)
-    for partial in out_dir.glob(".*.tmp"):
+    for partial in [*out_dir.glob(".*.tmp"), *out_dir.glob("runs/.*.tmp")]:
         partial.unlink(missing_ok=True)
 
 
