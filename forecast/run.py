@@ -37,6 +37,7 @@ from .store import (
     report_dir,
     work_dir,
 )
+from .worker import Worker, preload
 
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]
 
@@ -150,7 +151,7 @@ class _Job:
     final: Path
     failed: Path
     summary_name: str = SUMMARY
-    process: subprocess.Popen | None = None
+    process: Worker | None = None
     started: float = 0.0
 
 
@@ -220,23 +221,11 @@ def _start(job: _Job, options: RunOptions, out_dir: Path) -> None:
         "numbers": job.summary_name,
         "parameters": job.parameters,
     }
-    env = dict(os.environ)
-    # Find the kernel spec of this environment first, so the kernel is this Python with forecast.
-    env["JUPYTER_PATH"] = os.pathsep.join(
-        [str(Path(sys.prefix) / "share" / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])]
-    )
-    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     job.started = time.monotonic()
-    job.process = subprocess.Popen(
-        [sys.executable, "-m", "forecast.worker", json.dumps(spec)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL if not options.progress else None,
-        env=env,
-        start_new_session=True,
-    )
+    job.process = Worker(spec, quiet=not options.progress)
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: Worker) -> None:
     """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows."""
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
@@ -284,10 +273,22 @@ def _finish(job: _Job, options: RunOptions, out_dir: Path, reason: str | None) -
     return QuestionOutcome(job.question, "failed", round(duration, 3), None, reason.splitlines()[0])
 
 
+def _kernel_environment() -> None:
+    """Make workers' kernels this Python, with forecast importable, whatever else is installed."""
+    # This environment's kernel spec is found first; its "python" then means sys.executable.
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [str(Path(sys.prefix) / "share" / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+    )
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
 def _execute(
     jobs: list[_Job], options: RunOptions, out_dir: Path, progress: _Progress
 ) -> list[QuestionOutcome]:
     pending, running, outcomes = list(jobs), [], {}
+    if jobs:
+        _kernel_environment()
+        preload()
     try:
         while pending or running:
             while pending and len(running) < max(1, options.jobs):
