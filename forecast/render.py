@@ -117,6 +117,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "alerts": list(s.get("alerts") or []),
         "threshold": float(s.get("alert_threshold") or 10),
         "tripwires": list(s.get("tripwires_fired") or []),
+        "resolved": s.get("score") is not None,
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in reversed(reports[:-1])
@@ -138,6 +139,8 @@ def index_page(
         else []
     )
     cards = [c for c in (_question_card(out_dir, i) for i in ids if i != "runs") if c is not None]
+    # Alerts first, then open questions before resolved ones, each group by title.
+    cards.sort(key=lambda c: (not c["alerts"], c["resolved"], c["title"].casefold()))
     extra_links = list(extra_links)
     if (out_dir / SCORECARD_DIR / "report.html").is_file():
         extra_links.append(
