@@ -217,23 +217,27 @@ def _value(line: Line) -> str:
     return f"{line.value:.{precision}f}{_spaced(line.unit)}"
 
 
+_HEADER = ("#", "benchmark", "measure", "ours", "theirs", "value", "target", "result")
+
+
+def _cells(n: int, line: Line, verdict: dict) -> tuple[str, ...]:
+    """One table row: the line's number, names, times, ratio, target and verdict, as text."""
+    return (
+        str(n),
+        line.benchmark,
+        line.label,
+        _seconds(line.ours),
+        _seconds(line.theirs),
+        _value(line),
+        str(line.target or ""),
+        verdict[line.passed],
+    )
+
+
 def format_table(lines: list[Line]) -> str:
     """The lines as a plain-text table, then a note per line on what was timed."""
     verdict = {True: "PASS", False: "FAIL", None: "info"}
-    rows = [("#", "benchmark", "measure", "ours", "theirs", "value", "target", "result")]
-    for n, line in enumerate(lines, 1):
-        rows.append(
-            (
-                str(n),
-                line.benchmark,
-                line.label,
-                _seconds(line.ours),
-                _seconds(line.theirs),
-                _value(line),
-                str(line.target or ""),
-                verdict[line.passed],
-            )
-        )
+    rows = [_HEADER] + [_cells(n, line, verdict) for n, line in enumerate(lines, 1)]
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     text = []
     for k, row in enumerate(rows):
@@ -248,20 +252,10 @@ def format_markdown(lines: list[Line]) -> str:
     """The lines as a markdown table, then a numbered note per line on what was timed."""
     verdict = {True: "PASS", False: "**FAIL**", None: "info"}
     text = [
-        "| # | benchmark | measure | ours | theirs | value | target | result |",
+        "| " + " | ".join(_HEADER) + " |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for n, line in enumerate(lines, 1):
-        cells = (
-            str(n),
-            line.benchmark,
-            line.label,
-            _seconds(line.ours),
-            _seconds(line.theirs),
-            _value(line),
-            str(line.target or ""),
-            verdict[line.passed],
-        )
-        text.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        text.append("| " + " | ".join(cell.replace("|", "\\|") for cell in _cells(n, line, verdict)) + " |")
     notes = [f"{n}. {line.what}" for n, line in enumerate(lines, 1) if line.what]
     return "\n".join(text + ([""] + notes if notes else []))
