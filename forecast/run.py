@@ -341,6 +341,11 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
     from filelock import FileLock, Timeout
 
     started = datetime.now(UTC)
+    if not options.questions and not question_ids(options.data_dir):
+        # A scheduler pointed at the wrong folder must hear about it, not get an empty index.
+        raise RunError(
+            f"no question files in {Path(options.data_dir) / 'questions'}; expected <id>.yaml files there"
+        )
     out_dir = Path(options.out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -257,3 +257,10 @@ def test_a_run_on_a_terminal_shows_progress_per_question_and_per_cell(tmp_path):
     assert f"running {EXAMPLE} as of {AS_OF}" in text
     assert f"[1/1] {EXAMPLE}: ok" in text
     assert "Executing" in text and "cell/s" in text  # papermill's cell progress bar
+
+
+def test_a_data_folder_without_questions_is_an_error_not_an_empty_report(tmp_path):
+    result = forecast_cli("run", "--data", tmp_path / "nowhere", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "no question files in" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
