@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import InvalidInputError, LockTimeoutError, RunError
-from .load import QUESTION_ID, evidence_path, load_evidence, load_question, question_ids, question_path
+from .load import QUESTION_ID, evidence_path, load_by_id, question_ids, question_path
+from .model import Question
 from .render import SCORECARD_DIR, Failure, write_index
 from .store import (
     SUMMARY,
@@ -194,19 +195,18 @@ def _scorecard_job(options: RunOptions, out_dir: Path, scratch_root: Path) -> _J
     )
 
 
-def _preflight(options: RunOptions, question_id: str) -> tuple[str | None, str]:
-    """Check a question's inputs in the parent; return (reason it cannot run, title)."""
+def _preflight(options: RunOptions, question_id: str) -> tuple[str | None, Question | None]:
+    """Check a question's inputs in the parent; return (reason it cannot run, or the question)."""
     if not QUESTION_ID.match(question_id):
-        return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", question_id
+        return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
     path = question_path(options.data_dir, question_id)
     if not path.is_file():
-        return f"no question file {path}", question_id
+        return f"no question file {path}", None
     try:
-        question = load_question(path)
-        load_evidence(evidence_path(options.data_dir, question_id), question)
+        question, _ = load_by_id(options.data_dir, question_id)
     except InvalidInputError as exc:
-        return str(exc), question_id
-    return None, question.title
+        return str(exc), None
+    return None, question
 
 
 def _start(job: _Job, options: RunOptions, out_dir: Path) -> None:
@@ -386,13 +386,13 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
     jobs = []
     resolved = False
     for qid in dict.fromkeys(selected):
-        reason, title = _preflight(options, qid)
-        if reason is not None:
+        reason, question = _preflight(options, qid)
+        if question is None:
             outcomes[qid] = QuestionOutcome(qid, "failed", 0.0, None, reason)
             progress.finished(outcomes[qid])
         else:
-            jobs.append(_question_job(options, out_dir, scratch_root, qid, title))
-            resolved = resolved or load_question(question_path(options.data_dir, qid)).resolution is not None
+            jobs.append(_question_job(options, out_dir, scratch_root, qid, question.title))
+            resolved = resolved or question.resolution is not None
     if resolved and Path(options.notebook).with_name("scorecard.ipynb").is_file():
         jobs.append(_scorecard_job(options, out_dir, scratch_root))
         progress.total += 1
