@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import repeat
 
 import numpy as np
@@ -45,6 +45,8 @@ ROLE_SUPERSEDED = "superseded"
 ROLE_AFTER_AS_OF = "after as-of"
 
 _PENDING, _ABSENT, _OBSERVED = -1, 0, 1
+#: Reports taken at a time where the engine walks a long log in blocks, to keep its working memory small.
+_BLOCK = 1 << 14
 #: Role names by the codes in ``_Compiled.role_code``.
 _ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
 
@@ -171,6 +173,9 @@ class _Tables:
     #: the same, transposed and contiguous: one row per scenario
     log_table_by_scenario: np.ndarray
     index: Mapping[str, int]
+    #: the distinct report weights ``R[r] * C[c]``, ascending, and each grade pair's rank among them
+    levels: np.ndarray
+    rank_of_grades: Mapping[tuple[str, int], int]
 
     @classmethod
     def of(cls, question: Question) -> _Tables:
@@ -180,6 +185,14 @@ class _Tables:
         )
         log_p, log_not_p = np.log(lik), np.log1p(-lik)
         log_table = np.concatenate([log_not_p, log_p])
+        # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
+        weights = {
+            (r, c): r_weight * c_weight
+            for r, r_weight in question.reliability_weights.items()
+            for c, c_weight in question.credibility_weights.items()
+        }
+        levels = np.unique(np.fromiter(weights.values(), float, len(weights)))
+        rank_of = {w: k for k, w in enumerate(levels.tolist())}
         return cls(
             scenario_ids=scenario_ids,
             log_prior=np.log([s.prior for s in question.scenarios]),
@@ -188,6 +201,8 @@ class _Tables:
             log_table=log_table,
             log_table_by_scenario=np.ascontiguousarray(log_table.T),
             index={iid: k for k, iid in enumerate(question.indicator_ids)},
+            levels=levels,
+            rank_of_grades={grades: rank_of[w] for grades, w in weights.items()},
         )
 
 
@@ -208,6 +223,10 @@ def _tables(question: Question) -> _Tables:
     return tables
 
 
+def _same(a: np.ndarray) -> np.ndarray:
+    return a
+
+
 def _columns_of(
     evidence: EvidenceLog | Iterable[EvidenceRow],
 ) -> tuple[Sequence[EvidenceRow], EvidenceColumns]:
@@ -225,22 +244,31 @@ class _Runs:
     status is its last report's, and its weight the top rank within its final run.
     """
 
-    def __init__(self, group: np.ndarray, observed: np.ndarray, rank: np.ndarray) -> None:
+    def __init__(self, group: np.ndarray, observed: np.ndarray, rank: np.ndarray, n_levels: int) -> None:
         n = len(group)
         self.first = np.ones(n, bool)
         self.first[1:] = group[1:] != group[:-1]
         self.new_run = self.first.copy()
         self.new_run[1:] |= observed[1:] != observed[:-1]
         starts = np.flatnonzero(self.first)
-        #: position of each group's last report, and of the first report of its final run
+        #: position of each group's last report
         self.last = np.append(starts[1:], n)[: len(starts)] - 1
-        run_starts = np.flatnonzero(self.new_run)
-        self.final_start = run_starts[np.searchsorted(run_starts, self.last, side="right") - 1]
-        # The top rank over [final_start, last] of every group in one reduceat; the bounds interleave,
-        # and a sentinel lets the last group's end bound index the array.
-        bounds = np.column_stack([self.final_start, self.last + 1]).ravel()
-        self.top = np.maximum.reduceat(np.append(rank, 0), bounds)[::2] if n else rank[:0]
+        # The top rank so far within each report's run, for every run in one accumulate: ranks
+        # are offset by run, so that no run's maximum reaches into the next.
+        offset = np.cumsum(self.new_run, dtype=np.int32 if n * n_levels < 2**31 else np.int64)
+        offset *= n_levels
+        running = np.maximum.accumulate(offset + rank) if n else offset
+        running -= offset
+        #: the rank of the top weight so far in each report's run, and at the end of each group
+        self.running = running
+        self.top = running[self.last]
         self._rank = rank
+
+    @cached_property
+    def final_start(self) -> np.ndarray:
+        """Position of the first report of each group's final run."""
+        run_starts = np.flatnonzero(self.new_run)
+        return run_starts[np.searchsorted(run_starts, self.last, side="right") - 1]
 
     def setters(self) -> tuple[np.ndarray, np.ndarray]:
         """Whether each report is in its group's final run, and each group's first report of top rank."""
@@ -253,12 +281,33 @@ class _Runs:
         return in_final_run, hits[first_hit]
 
 
+def _stable_argsort(key: np.ndarray, top: int) -> np.ndarray:
+    """A stable argsort of non-negative integer keys below ``top``.
+
+    Sorted 16 bits at a time, least significant first: numpy sorts unsigned 16-bit
+    keys stably with a radix sort, so a key of ``b`` bits costs ``ceil(b / 16)``
+    linear passes rather than a comparison sort.
+    """
+    if top <= 0x10000:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while (top - 1) >> shift:
+        digit = key[order] >> shift
+        if (top - 1) >> shift > 0xFFFF:
+            digit &= 0xFFFF
+        order = order[np.argsort(digit.astype(np.uint16), kind="stable")]
+        shift += 16
+    return order
+
+
 class _Compiled:
     """A question's evidence as arrays, ordered for the rule, up to a date.
 
-    The final state of every indicator (so the posterior) is computed at once; the
-    per-report cumulative log-posterior (trajectory, effects), the roles and the
-    counted rows only when first asked for.
+    The reports are grouped by indicator, each group in the rule's order, and the
+    final state of every indicator (so the posterior) is computed at once. The
+    global order of the reports, the per-report cumulative log-posterior
+    (trajectory, effects), the roles and the counted rows only when first asked for.
     """
 
     def __init__(
@@ -266,78 +315,120 @@ class _Compiled:
     ) -> None:
         tables = _tables(question)
         self.question = question
-        #: the evidence rows as given, every one, in file order
         self.scenario_ids = tables.scenario_ids
         self.log_prior, self.log_p, self.log_not_p = tables.log_prior, tables.log_p, tables.log_not_p
         self._log_table, self._log_table_by_scenario = tables.log_table, tables.log_table_by_scenario
+        self._levels = tables.levels
+        #: the evidence rows as given, every one, in file order
         self.source, columns = _columns_of(evidence)
-        counted = columns.day <= as_of.toordinal()
-        #: positions in the evidence of the reports counted as of the date, in file order
-        self.kept = np.flatnonzero(counted)
-        every = len(self.kept) == len(columns)
-        pick = (lambda a: a) if every else (lambda a: a[self.kept])
-        self.n = n = len(self.kept)
-        self.day = pick(columns.day)
+        day = columns.day
+        if len(day) and day.max() > as_of.toordinal():
+            kept = np.flatnonzero(day <= as_of.toordinal())
+            self._kept: np.ndarray | None = kept
+            pick = partial(np.take, indices=kept)
+        else:
+            self._kept = None
+            pick = _same
+        self.n = n = len(day) if self._kept is None else len(self._kept)
+        self.day = pick(day)
         self.observed = pick(columns.observed)
         self.indicator = self._indicator_index(columns, tables.index, pick)
-        self.weight, self._rank, self._levels = self._weights(columns, pick)
+        self._rank = self._ranks(columns, tables.rank_of_grades, pick)
         self._apply_rule(n)
+
+    @property
+    def kept(self) -> np.ndarray:
+        """Positions in the evidence of the reports counted as of the date, in file order."""
+        return np.arange(self.n) if self._kept is None else self._kept
 
     def _indicator_index(self, columns: EvidenceColumns, index: Mapping[str, int], pick) -> np.ndarray:
         ids = columns.indicator_ids
-        lookup = np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
+        dtype = np.int16 if len(index) <= np.iinfo(np.int16).max else np.int32
+        lookup = np.fromiter(map(index.get, ids, repeat(-1)), dtype, len(ids))
         indicator = lookup[pick(columns.indicator)]
         if indicator.size and indicator.min() < 0:
             unknown = pick(columns.indicator)[int(np.argmax(indicator < 0))]
             raise KeyError(columns.indicator_ids[unknown])
         return indicator
 
-    def _weights(self, columns: EvidenceColumns, pick) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each report's weight, its rank among the weights and the distinct weights, by grade."""
-        reliability, credibility = self.question.reliability_weights, self.question.credibility_weights
-        r_weight = np.array([reliability.get(g, np.nan) for g in columns.reliabilities], float)
-        c_weight = np.array([credibility.get(g, np.nan) for g in columns.credibilities], float)
-        # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
-        by_grades = (r_weight[:, None] * c_weight[None, :]).ravel()
-        grades = pick(columns.reliability) * len(c_weight) + pick(columns.credibility)
-        weight = by_grades[grades]
-        if np.isnan(weight).any():
-            k = int(np.argmax(np.isnan(weight)))
-            r, c = pick(columns.reliability)[k], pick(columns.credibility)[k]
-            raise KeyError(columns.reliabilities[r] if np.isnan(r_weight[r]) else columns.credibilities[c])
-        levels, rank_of_grades = np.unique(np.nan_to_num(by_grades), return_inverse=True)
-        return weight, rank_of_grades[grades], levels
+    @staticmethod
+    def _ranks(columns: EvidenceColumns, rank_of_grades: Mapping[tuple[str, int], int], pick) -> np.ndarray:
+        """Each report's weight as its rank among the question's distinct weights."""
+        n_cred = len(columns.credibilities)
+        by_codes = np.array(
+            [rank_of_grades.get((r, c), -1) for r in columns.reliabilities for c in columns.credibilities],
+            np.int16,
+        )
+        grades = pick(columns.reliability) * n_cred
+        grades += pick(columns.credibility)
+        rank = by_codes[grades]
+        if rank.size and rank.min() < 0:
+            k = int(grades[int(np.argmax(rank < 0))])
+            reliability, credibility = columns.reliabilities[k // n_cred], columns.credibilities[k % n_cred]
+            known_reliability = any(r == reliability for r, _ in rank_of_grades)
+            raise KeyError(credibility if known_reliability else reliability)
+        return rank
+
+    @cached_property
+    def weight(self) -> np.ndarray:
+        """Each counted report's weight ``R[reliability] * C[credibility]``, in file order."""
+        return self._levels[self._rank]
 
     def _apply_rule(self, n: int) -> None:
         n_ind = len(self.question.indicators)
-        n_levels = max(len(self._levels), 1)
-        # Weights as ranks, so that (date, weight, row order) is one integer key for one stable sort.
-        day0 = int(self.day.min()) if n else 0
-        self.order = np.argsort((self.day - day0) * n_levels + self._rank, kind="stable")
-        # The same order, grouped by indicator (a stable sort keeps it within each group; on 16-bit
-        # keys numpy's stable sort is a radix sort). by_ind[k] == order[within[k]].
-        ind_in_order = self.indicator[self.order]
-        small = ind_in_order.astype(np.int16) if n_ind <= np.iinfo(np.int16).max else ind_in_order
-        self._within = np.argsort(small, kind="stable")
+        n_levels = len(self._levels)
+        # The rule's order within each indicator is (date, weight, row order): two stable sorts,
+        # by date and weight rank as one integer key, then by indicator.
+        order = self._in_rule_order()
+        ind_in_order = self.indicator[order]
+        within = _stable_argsort(ind_in_order, n_ind)
         #: the counted reports grouped by indicator (question order), each group in rule order
-        self.by_indicator = by_ind = self.order[self._within]
-        self._ind = ind = ind_in_order[self._within]
+        self.by_indicator = by_ind = order[within]
+        self._ind = ind = ind_in_order[within]
+        del order, within, ind_in_order  # working memory: the global order is rebuilt when asked for
         self._obs = obs = self.observed[by_ind]
-        self.runs = runs = _Runs(ind, obs, self._rank[by_ind])
-        self.day_sorted = self.day[self.order]
+        self.runs = runs = _Runs(ind, obs, self._rank[by_ind], n_levels)
 
         # Final state per indicator: its last report in rule order.
         last, final_ind = runs.last, ind[runs.last]
         self.status = np.full(n_ind, _PENDING, np.int8)
-        self.status[final_ind] = obs[last].astype(np.int8)
+        self.status[final_ind] = obs[last]
         self.status_weight = np.zeros(n_ind)
-        self.status_weight[final_ind] = self._levels[runs.top] if n else 0.0
+        self.status_weight[final_ind] = self._levels[runs.top]
         self.contribution = np.zeros((n_ind, len(self.scenario_ids)))
         self.contribution[final_ind] = (
             self.status_weight[final_ind, None] * self._log_table[final_ind + n_ind * obs[last]]
         )
         self.latest_row = np.full(n_ind, -1, np.int64)
         self.latest_row[final_ind] = by_ind[last]
+
+    def _in_rule_order(self) -> np.ndarray:
+        """The counted reports in the rule's order: date, then weight, then row order."""
+        if not self.n:
+            return np.zeros(0, np.intp)
+        n_levels = len(self._levels)
+        day0 = int(self.day.min())
+        key = self.day - day0
+        key *= n_levels
+        key += self._rank
+        return _stable_argsort(key, (int(self.day.max()) - day0 + 1) * n_levels)
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """The counted reports in the rule's order: date, then weight, then row order."""
+        return self._in_rule_order()
+
+    @cached_property
+    def _within(self) -> np.ndarray:
+        """Where each report of ``by_indicator`` stands in ``order``: ``by_indicator == order[_within]``."""
+        position = np.empty(self.n, np.intp)
+        position[self.order] = np.arange(self.n)
+        return position[self.by_indicator]
+
+    @cached_property
+    def day_sorted(self) -> np.ndarray:
+        """The counted reports' dates (ordinals) in the rule's order."""
+        return self.day[self.order]
 
     @cached_property
     def rows(self) -> list[EvidenceRow]:
@@ -374,21 +465,23 @@ class _Compiled:
         return self._roles[1]
 
     @cached_property
+    def _running_weight(self) -> np.ndarray:
+        """Each report's indicator's weight once it is applied (the top ``w`` so far in its run), by indicator."""
+        return self._levels[self.runs.running]
+
+    @cached_property
     def _changes(self) -> np.ndarray:
         """``changes[j, k]``: how report ``k`` (by indicator, in rule order) moves scenario ``j``'s log."""
-        n_ind, n_levels = len(self.question.indicators), max(len(self._levels), 1)
-        runs = self.runs
-        run = np.cumsum(runs.new_run) - 1
-        # Running maximum of w within each run, exactly: ranks of w offset by run.
-        key = run * n_levels + self._rank[self.by_indicator]
-        running = self._levels[np.maximum.accumulate(key) - run * n_levels] if self.n else self.weight
+        n_ind = len(self.question.indicators)
         # Each report's contribution, scenario-major so that every scenario's row is contiguous; one
         # gather from [log(1 - p); log p]: row ind for "not observed", ind + n_ind for "observed".
-        contribution = np.take(self._log_table_by_scenario, self._ind + n_ind * self._obs, axis=1) * running
+        contribution = np.take(self._log_table_by_scenario, self._ind + n_ind * self._obs, axis=1)
+        contribution *= self._running_weight
         # A report changes its indicator's contribution from the one before it (from nothing if first).
-        change = contribution.copy()
-        change[:, 1:] -= contribution[:, :-1]
-        change[:, runs.first] = contribution[:, runs.first]
+        change = np.empty_like(contribution)
+        np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
+        first = self.runs.first
+        change[:, first] = contribution[:, first]
         return change
 
     @cached_property
@@ -414,7 +507,7 @@ class _Compiled:
         kept = start[case] + offset
         kept += kept >= positions[case]  # step over the report left out
         observed = self._obs[kept]
-        cases = _Runs(case, observed, self._rank[self.by_indicator[kept]])
+        cases = _Runs(case, observed, self._rank[self.by_indicator[kept]], len(self._levels))
         result = np.zeros((len(positions), len(self.scenario_ids)))
         with_reports = case[cases.last]
         indicator = self._ind[positions[with_reports]]
@@ -428,21 +521,35 @@ class _Compiled:
     def trajectory(self, start: date, end: date) -> Trajectory:
         """The probabilities at the end of each day from ``start`` to ``end``.
 
-        Reports dated before ``start`` count from the first day. Each day's changes are
-        summed (a bincount per scenario) and the days accumulated, so the work is one
-        pass over the reports whatever their order, plus one per day.
+        Reports dated before ``start`` count from the first day. Each report, taken by
+        indicator in rule order, changes its indicator's contribution from the one the
+        report before it left (from nothing if it is the first); a day's changes are
+        summed (a bincount per scenario) and the days accumulated. The reports are
+        taken a block at a time, so the working memory stays small however long the log.
         """
         n_days = end.toordinal() - start.toordinal() + 1
-        per_day = np.zeros((n_days, len(self.scenario_ids)))
-        if self.n:
-            day = np.maximum(self.day[self.by_indicator] - start.toordinal(), 0)
-            changes = self._changes
-            if day.max() >= n_days:  # reports after ``end`` (only when it is before the as-of date)
-                on = day < n_days
-                day, changes = day[on], changes[:, on]
-            for j, change in enumerate(changes):
-                per_day[:, j] = np.bincount(day, change, minlength=n_days)
-        logs = self.log_prior + np.cumsum(per_day, axis=0)
+        per_day = np.zeros((len(self.scenario_ids), n_days + 1))
+        n_ind, runs, levels = len(self.question.indicators), self.runs, self._levels
+        for a in range(0, self.n, _BLOCK):
+            # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
+            lo, b = max(a - 1, 0), min(a + _BLOCK, self.n)
+            code = self._obs[lo:b] * n_ind
+            code += self._ind[lo:b]
+            weight = levels[runs.running[lo:b]]
+            replaces = ~runs.first[a:b]
+            if lo == a:
+                replaces = replaces[1:]
+            # Days from the start: reports before it count on day 0, reports after ``end`` (only
+            # when it is before the as-of date) on day ``n_days``, which is dropped.
+            day = (self.day[self.by_indicator[a:b]] - start.toordinal()).astype(np.intp)
+            np.clip(day, 0, n_days, out=day)
+            for j, log_table in enumerate(self._log_table_by_scenario):
+                contribution = log_table.take(code)
+                contribution *= weight
+                change = contribution[a - lo :].copy()
+                change[len(change) - len(replaces) :] -= contribution[: len(replaces)] * replaces
+                per_day[j] += np.bincount(day, change, n_days + 1)
+        logs = self.log_prior + np.cumsum(per_day[:, :n_days].T, axis=0)
         dates = tuple(map(date.fromordinal, range(start.toordinal(), start.toordinal() + n_days)))
         return Trajectory(dates, self.scenario_ids, softmax(logs))
 

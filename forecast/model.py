@@ -157,7 +157,7 @@ def _codes(values: Iterable[object], n: int) -> tuple[np.ndarray, tuple]:
 
     # A defaultdict whose factory counts numbers each new value in C, with no Python per row.
     numbering: defaultdict[object, int] = defaultdict(count().__next__)
-    codes = np.fromiter(map(numbering.__getitem__, values), np.int64, n)
+    codes = np.fromiter(map(numbering.__getitem__, values), np.int32, n)
     return codes, tuple(numbering)
 
 
@@ -190,7 +190,7 @@ class EvidenceColumns:
         reliability, reliabilities = _codes(map(attrgetter("reliability"), rows), n)
         credibility, credibilities = _codes(map(attrgetter("credibility"), rows), n)
         return cls(
-            day=np.fromiter(map(date.toordinal, map(attrgetter("date"), rows)), np.int64, n),
+            day=np.fromiter(map(date.toordinal, map(attrgetter("date"), rows)), np.int32, n),
             observed=np.fromiter(map(attrgetter("observed"), rows), bool, n),
             indicator=indicator,
             indicator_ids=indicator_ids,

@@ -13,6 +13,7 @@ import math
 import warnings
 from datetime import date, timedelta
 from textwrap import dedent
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -26,10 +27,12 @@ from forecast import (
     Question,
     Scenario,
     assess,
+    engine,
     load_evidence,
     load_question,
     posterior_as_of,
     probability_words,
+    trajectory,
 )
 from forecast.engine import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from forecast.model import DEFAULT_CREDIBILITY_WEIGHTS, DEFAULT_RELIABILITY_WEIGHTS
@@ -450,6 +453,16 @@ def test_indicator_states_follow_the_rule_as_written(case):
     expected = status_as_written(question, rows, day(15))
     for iid, state in states.items():
         assert (state.status, state.weight) == (expected.get(iid, (None, 0.0))), iid
+
+
+@settings(deadline=None)
+@given(questions_with_reports(), st.sampled_from([1, 2, 3, 7, 64]))
+def test_trajectory_walked_in_blocks_gives_each_days_posterior(case, block):
+    question, rows = case
+    with mock.patch.object(engine, "_BLOCK", block):
+        path = trajectory(question, rows, day(20))
+    for when in path.dates:
+        assert path.at(when) == approx(posterior_as_of(question, rows, when), abs=1e-12), when
 
 
 @settings(deadline=None)
