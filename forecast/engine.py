@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from itertools import repeat
 
 import numpy as np
@@ -221,6 +221,12 @@ def _tables(question: Question) -> _Tables:
         _TABLES.pop(next(iter(_TABLES)))
     _TABLES[id(question)] = (question, tables)
     return tables
+
+
+@lru_cache(maxsize=64)
+def _days(first: int, n_days: int) -> tuple[date, ...]:
+    """``n_days`` consecutive dates from the ordinal ``first``: built once per span, as they are immutable."""
+    return tuple(map(date.fromordinal, range(first, first + n_days)))
 
 
 def _same(a: np.ndarray) -> np.ndarray:
@@ -536,9 +542,8 @@ class _Compiled:
             code = self._obs[lo:b] * n_ind
             code += self._ind[lo:b]
             weight = levels[runs.running[lo:b]]
-            replaces = ~runs.first[a:b]
-            if lo == a:
-                replaces = replaces[1:]
+            # Where an indicator's reports begin, a report replaces nothing.
+            begins = np.flatnonzero(runs.first[a:b])
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
             # when it is before the as-of date) on day ``n_days``, which is dropped.
             day = (self.day[self.by_indicator[a:b]] - start.toordinal()).astype(np.intp)
@@ -546,12 +551,16 @@ class _Compiled:
             for j, log_table in enumerate(self._log_table_by_scenario):
                 contribution = log_table.take(code)
                 contribution *= weight
-                change = contribution[a - lo :].copy()
-                change[len(change) - len(replaces) :] -= contribution[: len(replaces)] * replaces
+                if lo < a:
+                    change = contribution[1:] - contribution[:-1]
+                    change[begins] = contribution[begins + 1]
+                else:
+                    change = contribution.copy()
+                    change[1:] -= contribution[:-1]
+                    change[begins] = contribution[begins]
                 per_day[j] += np.bincount(day, change, n_days + 1)
         logs = self.log_prior + np.cumsum(per_day[:, :n_days].T, axis=0)
-        dates = tuple(map(date.fromordinal, range(start.toordinal(), start.toordinal() + n_days)))
-        return Trajectory(dates, self.scenario_ids, softmax(logs))
+        return Trajectory(_days(start.toordinal(), n_days), self.scenario_ids, softmax(logs))
 
     def effects(self) -> np.ndarray:
         """Change of each scenario's probability, in points, as each report is applied in order."""
