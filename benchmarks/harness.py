@@ -32,10 +32,12 @@ __all__ = [
     "Target",
     "Timing",
     "assert_close",
+    "calls_per_sample",
     "format_markdown",
     "format_table",
     "machine_info",
     "register",
+    "sampling",
     "time_side_by_side",
 ]
 
@@ -72,9 +74,10 @@ class Target:
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall-clock seconds of repeated calls."""
+    """Wall-clock seconds per call, one per sample, and the calls each sample averaged."""
 
     samples: tuple[float, ...]
+    calls: int = 1
 
     @property
     def best(self) -> float:
@@ -155,20 +158,53 @@ def assert_close(what: str, ours: Any, theirs: Any, tolerance: float = 1e-9) -> 
     return difference
 
 
+#: A sample lasts at least this long: quicker calls are timed in batches, as ``timeit`` does.
+SAMPLE_SECONDS = 0.05
+
+
+def calls_per_sample(function: Callable[[], object], at_least: float = SAMPLE_SECONDS) -> int:
+    """How many calls make one sample: 1, 2, 5, 10, 20, ... until a batch lasts ``at_least`` seconds.
+
+    As :meth:`timeit.Timer.autorange`; a call that alone lasts that long is timed alone.
+    """
+    for calls in (k * 10**e for e in range(7) for k in (1, 2, 5)):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        if time.perf_counter() - start >= at_least:
+            return calls
+    return calls
+
+
+def sampling(timings: dict[str, Timing]) -> str:
+    """How the samples were taken, for a line's description."""
+    repeats = len(next(iter(timings.values())).samples)
+    calls = ", ".join(f"{t.calls} {name}" for name, t in timings.items())
+    return (
+        f"Best of {repeats} interleaved samples, each the mean of a batch of calls lasting at least "
+        f"{SAMPLE_SECONDS * 1e3:.0f} ms (calls per sample: {calls})"
+    )
+
+
 def time_side_by_side(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
     """Time each function ``repeats`` times, interleaving them so drift hits all alike.
 
-    Garbage is collected before every call (and the collector left on during it,
-    as in real use), so no call pays for another's garbage.
+    Each sample is the mean of a batch of calls lasting at least
+    :data:`SAMPLE_SECONDS` (one call for anything slower), so that a call of a few
+    microseconds is not timed alone, cold, straight after its rival. Garbage is
+    collected before every sample (and the collector left on during it, as in real
+    use), so no sample pays for another's garbage.
     """
+    calls = {name: calls_per_sample(function) for name, function in functions.items()}
     samples: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
             gc.collect()
             start = time.perf_counter()
-            function()
-            samples[name].append(time.perf_counter() - start)
-    return {name: Timing(tuple(s)) for name, s in samples.items()}
+            for _ in range(calls[name]):
+                function()
+            samples[name].append((time.perf_counter() - start) / calls[name])
+    return {name: Timing(tuple(s), calls[name]) for name, s in samples.items()}
 
 
 def _cpu_model() -> str:

@@ -47,6 +47,7 @@ ROLE_AFTER_AS_OF = "after as-of"
 _PENDING, _ABSENT, _OBSERVED = -1, 0, 1
 #: Reports taken at a time where the engine walks a long log in blocks, to keep its working memory small.
 _BLOCK = 1 << 14
+_INT16_MAX = 32767
 #: Role names by the codes in ``_Compiled.role_code``.
 _ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
 
@@ -349,7 +350,7 @@ class _Compiled:
 
     def _indicator_index(self, columns: EvidenceColumns, index: Mapping[str, int], pick) -> np.ndarray:
         ids = columns.indicator_ids
-        dtype = np.int16 if len(index) <= np.iinfo(np.int16).max else np.int32
+        dtype = np.int16 if len(index) <= _INT16_MAX else np.int32
         lookup = np.fromiter(map(index.get, ids, repeat(-1)), dtype, len(ids))
         indicator = lookup[pick(columns.indicator)]
         if indicator.size and indicator.min() < 0:

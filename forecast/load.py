@@ -683,13 +683,21 @@ def load_evidence(path: str | Path, question: Question, *, today: date | None = 
     -------
     EvidenceLog
         The rows in file order, with warnings for rows dated before the question
-        opened or in the future, and for columns the suite does not use.
+        opened or in the future, and for columns the suite does not use. The rows
+        are also read into the columns the engine works on, once, as the log loads.
 
     Raises
     ------
     EvidenceFileError
         With every problem found, each as ``FILE:LINE: message``.
     """
+    log = _read_evidence(path, question, today)
+    log.columns()
+    return log
+
+
+def _read_evidence(path: str | Path, question: Question, today: date | None) -> EvidenceLog:
+    """The log's rows, checked, without their columns (which need numpy): what ``validate`` reads."""
     path = Path(path)
     shown = display_path(path)
     if not path.exists():
@@ -848,7 +856,7 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
             continue
         problems.extend(question.warnings)
         try:
-            log = load_evidence(evidence_path(data_dir, question.id), question, today=today)
+            log = _read_evidence(evidence_path(data_dir, question.id), question, today)
         except EvidenceFileError as exc:
             problems.extend(exc.problems)
             continue
