@@ -13,12 +13,14 @@ import io
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import SchemaValidator, ValidationError
+from pydantic_core import core_schema as cs
 
 from .errors import EvidenceFileError, Problem, QuestionFileError, display_path
 from .model import (
@@ -184,51 +186,17 @@ def _check_likelihood(value: Any) -> float | tuple[float, float]:
     return _check_probability(value)
 
 
-class _ScenarioSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str = Field(min_length=1)
-    description: str = ""
-    prior: float
-
-    @field_validator("prior", mode="before")
-    @classmethod
-    def _prior(cls, v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or _is_nan(v):
-            raise ValueError(f"expected a prior probability greater than 0, got {v!r}")
-        if not 0 < v <= 1:
-            raise ValueError(f"expected a prior probability greater than 0 and at most 1, got {v!r}")
-        return float(v)
+def _prior(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or _is_nan(v):
+        raise ValueError(f"expected a prior probability greater than 0, got {v!r}")
+    if not 0 < v <= 1:
+        raise ValueError(f"expected a prior probability greater than 0 and at most 1, got {v!r}")
+    return float(v)
 
 
-class _IndicatorSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    text: str = Field(min_length=1)
-    signals: str
-    # Checked value by value, so that an error is located at (and names) the scenario's own entry.
-    likelihood: dict[str, Annotated[Any, AfterValidator(_check_likelihood)]]
-    tripwire: bool = False
-
-
-class _WeightsSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    reliability: dict[str, float] = {}
-    credibility: dict[str, float] = {}
-
-    @field_validator("reliability", "credibility", mode="before")
-    @classmethod
-    def _keys_as_text(cls, v: Any) -> Any:
-        # `3:` and `"3":` are the same grade to a forecaster.
-        return {str(k).strip().upper(): x for k, x in v.items()} if isinstance(v, dict) else v
-
-    @field_validator("reliability")
-    @classmethod
-    def _reliability(cls, v: dict[str, float]) -> dict[str, float]:
-        return _check_weights(v, DEFAULT_RELIABILITY_WEIGHTS, "an Admiralty reliability grade (A-F)")
-
-    @field_validator("credibility")
-    @classmethod
-    def _credibility(cls, v: dict[str, float]) -> dict[str, float]:
-        return _check_weights(v, {str(k) for k in DEFAULT_CREDIBILITY_WEIGHTS}, "a credibility grade (1-6)")
+def _keys_as_text(v: Any) -> Any:
+    # `3:` and `"3":` are the same grade to a forecaster.
+    return {str(k).strip().upper(): x for k, x in v.items()} if isinstance(v, dict) else v
 
 
 def _check_weights(v: dict[str, float], grades: Iterable[str], what: str) -> dict[str, float]:
@@ -241,45 +209,163 @@ def _check_weights(v: dict[str, float], grades: Iterable[str], what: str) -> dic
     return v
 
 
-class _ResolutionSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
+def _reliability_weights(v: dict[str, float]) -> dict[str, float]:
+    return _check_weights(v, DEFAULT_RELIABILITY_WEIGHTS, "an Admiralty reliability grade (A-F)")
+
+
+def _credibility_weights(v: dict[str, float]) -> dict[str, float]:
+    return _check_weights(v, {str(k) for k in DEFAULT_CREDIBILITY_WEIGHTS}, "a credibility grade (1-6)")
+
+
+# The structure of a question file, as pydantic-core schemas: the validation engine pydantic is
+# built on, used directly because building pydantic models at start-up cost `forecast validate`
+# more than the rest of its work. Each mapping is validated key by key (other keys pass, and are
+# warned about separately) and comes back as the frozen dataclass of the same shape.
+
+
+@dataclass(frozen=True)
+class _ScenarioSpec:
+    name: str
+    description: str
+    prior: float
+
+
+@dataclass(frozen=True)
+class _IndicatorSpec:
+    text: str
+    signals: str
+    likelihood: dict[str, float | tuple[float, float]]
+    tripwire: bool
+
+
+@dataclass(frozen=True)
+class _WeightsSpec:
+    reliability: dict[str, float]
+    credibility: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _ResolutionSpec:
     scenario: str
     date: date
-    note: str = ""
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> date:
-        return _check_iso_date(v)
+    note: str
 
 
-class _QuestionSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
+@dataclass(frozen=True)
+class _QuestionSpec:
     id: str
-    title: str = Field(min_length=1)
-    question: str = Field(min_length=1)
+    title: str
+    question: str
     opened: date
     closes: date
     scenarios: dict[str, _ScenarioSpec]
-    indicators: dict[str, _IndicatorSpec] = Field(min_length=1)
-    weights: _WeightsSpec = _WeightsSpec()
-    resolution: _ResolutionSpec | None = None
-    alert_threshold: float = Field(default=10.0, gt=0, le=100)
-    notes: str = ""
+    indicators: dict[str, _IndicatorSpec]
+    weights: _WeightsSpec
+    resolution: _ResolutionSpec | None
+    alert_threshold: float
+    notes: str
 
-    @field_validator("opened", "closes", mode="before")
-    @classmethod
-    def _dates(cls, v: Any) -> date:
-        return _check_iso_date(v)
+
+def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
+    return cs.typed_dict_field(schema)
+
+
+def _optional(schema: cs.CoreSchema, default: Any) -> cs.TypedDictField:
+    return cs.typed_dict_field(cs.with_default_schema(schema, default=default), required=False)
+
+
+def _mapping_as(cls: type, fields: dict[str, cs.TypedDictField]) -> cs.CoreSchema:
+    """A mapping with these keys (others allowed), returned as an instance of the dataclass ``cls``."""
+    names = tuple(fields)
+    return cs.no_info_after_validator_function(
+        lambda values: cls(**{name: values[name] for name in names}),
+        cs.typed_dict_schema(fields, extra_behavior="allow"),
+    )
+
+
+def _text(*, min_length: int | None = None) -> cs.CoreSchema:
+    return cs.str_schema(min_length=min_length)
+
+
+def _iso_date() -> cs.CoreSchema:
+    return cs.no_info_before_validator_function(_check_iso_date, cs.date_schema())
+
+
+def _weights(check: Any) -> cs.CoreSchema:
+    return cs.no_info_before_validator_function(
+        _keys_as_text,
+        cs.no_info_after_validator_function(check, cs.dict_schema(cs.str_schema(), cs.float_schema())),
+    )
+
+
+_SCENARIO = _mapping_as(
+    _ScenarioSpec,
+    {
+        "name": _required(_text(min_length=1)),
+        "description": _optional(_text(), ""),
+        "prior": _required(cs.no_info_before_validator_function(_prior, cs.float_schema())),
+    },
+)
+_INDICATOR = _mapping_as(
+    _IndicatorSpec,
+    {
+        "text": _required(_text(min_length=1)),
+        "signals": _required(_text()),
+        # Checked value by value, so that an error is located at (and names) the scenario's own entry.
+        "likelihood": _required(
+            cs.dict_schema(
+                cs.str_schema(), cs.no_info_after_validator_function(_check_likelihood, cs.any_schema())
+            )
+        ),
+        "tripwire": _optional(cs.bool_schema(), False),
+    },
+)
+_NO_WEIGHTS = _WeightsSpec(reliability={}, credibility={})
+_WEIGHTS = _mapping_as(
+    _WeightsSpec,
+    {
+        "reliability": _optional(_weights(_reliability_weights), {}),
+        "credibility": _optional(_weights(_credibility_weights), {}),
+    },
+)
+_RESOLUTION = _mapping_as(
+    _ResolutionSpec,
+    {
+        "scenario": _required(_text()),
+        "date": _required(_iso_date()),
+        "note": _optional(_text(), ""),
+    },
+)
+_QUESTION = _mapping_as(
+    _QuestionSpec,
+    {
+        "id": _required(_text()),
+        "title": _required(_text(min_length=1)),
+        "question": _required(_text(min_length=1)),
+        "opened": _required(_iso_date()),
+        "closes": _required(_iso_date()),
+        "scenarios": _required(cs.dict_schema(cs.str_schema(), _SCENARIO)),
+        "indicators": _required(cs.dict_schema(cs.str_schema(), _INDICATOR, min_length=1)),
+        "weights": _optional(_WEIGHTS, _NO_WEIGHTS),
+        "resolution": _optional(cs.nullable_schema(_RESOLUTION), None),
+        "alert_threshold": _optional(cs.float_schema(gt=0, le=100), 10.0),
+        "notes": _optional(_text(), ""),
+    },
+)
+_QUESTION_VALIDATOR = SchemaValidator(_QUESTION)
+
+
+def _keys(schema: cs.CoreSchema) -> set[str]:
+    return set(schema["schema"]["fields"])
 
 
 # The keys each mapping may hold; any other key is reported as a warning (a typo like `likelyhood`).
 _KNOWN_KEYS = {
-    (): set(_QuestionSpec.model_fields),
-    ("scenarios", "*"): set(_ScenarioSpec.model_fields),
-    ("indicators", "*"): set(_IndicatorSpec.model_fields),
-    ("weights",): set(_WeightsSpec.model_fields),
-    ("resolution",): set(_ResolutionSpec.model_fields),
+    (): _keys(_QUESTION),
+    ("scenarios", "*"): _keys(_SCENARIO),
+    ("indicators", "*"): _keys(_INDICATOR),
+    ("weights",): _keys(_WEIGHTS),
+    ("resolution",): _keys(_RESOLUTION),
 }
 
 
@@ -631,7 +717,7 @@ def load_question(path: str | Path) -> Question:
         raise QuestionFileError(where.problems)
     _unknown_keys(data, where)
     try:
-        spec = _QuestionSpec.model_validate(data)
+        spec = _QUESTION_VALIDATOR.validate_python(data)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             where.error(

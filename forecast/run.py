@@ -53,7 +53,7 @@ _PACKAGES = (
     "numpy",
     "pandas",
     "matplotlib",
-    "pydantic",
+    "pydantic_core",
     "PyYAML",
     "Jinja2",
 )
