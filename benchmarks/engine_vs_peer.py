@@ -96,7 +96,7 @@ def _compare(options: Options, n_indicators: int, n_reports: int) -> dict:
     )
     repeats = options.repeats_or(full=7, quick=3)
     timings = time_side_by_side(
-        {"pgmpy": pgmpy_posterior, "engine": engine_posterior, "engine, rows": engine_posterior_from_rows},
+        {"pgmpy": pgmpy_posterior, "engine": engine_posterior, "engine on rows": engine_posterior_from_rows},
         repeats,
     )
     return {
@@ -151,7 +151,7 @@ def engine_vs_peer(options: Options) -> list[Line]:
         _line(one, "engine", f"posterior_as_of() vs pgmpy, {n_indicators:,} reports", TARGET, loaded),
         _line(
             one,
-            "engine, rows",
+            "engine on rows",
             f"posterior_as_of() on a list of rows vs pgmpy, {n_indicators:,} reports",
             None,
             "forecast.posterior_as_of(question, rows, as_of) on a plain list of EvidenceRow objects, read "

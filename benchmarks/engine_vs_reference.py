@@ -92,7 +92,7 @@ def engine_vs_reference(options: Options) -> list[Line]:
             "reference": lambda: reference_assessment(question, rows, as_of),
             "trajectory": lambda: engine_posterior_and_trajectory(question, loaded, as_of),
             # A new log each call: reading the rows into columns is inside the timed call.
-            "trajectory, new log": lambda: engine_posterior_and_trajectory(
+            "trajectory on a new log": lambda: engine_posterior_and_trajectory(
                 question, EvidenceLog(rows=rows), as_of
             ),
             "assess": lambda: assess(question, loaded, as_of),
@@ -127,7 +127,7 @@ def engine_vs_reference(options: Options) -> list[Line]:
             "posterior.",
         ),
         (
-            "trajectory, new log",
+            "trajectory on a new log",
             "trajectory() on a log built in the call vs reference",
             None,
             "The same call handed EvidenceLog(rows=rows) new each time, so reading 100,000 row objects "
