@@ -258,7 +258,7 @@ def _states_by_report_day(
     n_ind = len(compiled.question.indicators)
     column = np.full(n_ind, -1, np.intp)
     column[tracked] = np.arange(len(tracked))
-    ind, day = compiled._ind, compiled.day[compiled.by_indicator]
+    ind, day = compiled.grouped_indicator, compiled.day[compiled.by_indicator]
     # By indicator, in rule order: the last report of each indicator on each day.
     last = np.ones(compiled.n, bool)
     last[:-1] = (ind[1:] != ind[:-1]) | (day[1:] != day[:-1])
@@ -268,8 +268,8 @@ def _states_by_report_day(
     position[np.searchsorted(report_days, day[at]) + 1, column[ind[at]]] = at
     np.maximum.accumulate(position, axis=0, out=position)
     known = position >= 0
-    status = np.where(known, compiled._obs[position].astype(np.int8), _PENDING).astype(np.int8)
-    weight = np.where(known, compiled._running_weight[position], 0.0)
+    status = np.where(known, compiled.grouped_observed[position].astype(np.int8), _PENDING).astype(np.int8)
+    weight = np.where(known, compiled.running_weight[position], 0.0)
     return status, weight
 
 

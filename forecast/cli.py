@@ -127,10 +127,13 @@ def _parser() -> argparse.ArgumentParser:
 class _VersionAction(argparse.Action):
     """``--version``: looks the version up only when asked (reading package metadata costs ~20 ms)."""
 
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(
-            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
-        )
+    def __init__(
+        self,
+        option_strings: list[str],
+        dest: str = argparse.SUPPRESS,
+        help: str = "show the version and exit",
+    ) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
         from . import __version__

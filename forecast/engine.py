@@ -13,7 +13,7 @@ log of a hundred thousand reports costs milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache, partial
@@ -231,6 +231,7 @@ def _days(first: int, n_days: int) -> tuple[date, ...]:
 
 
 def _same(a: np.ndarray) -> np.ndarray:
+    """The column itself: every report is counted."""
     return a
 
 
@@ -262,7 +263,7 @@ class _Runs:
         self.last = np.append(starts[1:], n)[: len(starts)] - 1
         # The top rank so far within each report's run, for every run in one accumulate: ranks
         # are offset by run, so that no run's maximum reaches into the next.
-        offset = np.cumsum(self.new_run, dtype=np.int32 if n * n_levels < 2**31 else np.int64)
+        offset = np.cumsum(self.new_run, dtype=np.int32 if (n + 1) * n_levels < 2**31 else np.int64)
         offset *= n_levels
         running = np.maximum.accumulate(offset + rank) if n else offset
         running -= offset
@@ -311,10 +312,11 @@ def _stable_argsort(key: np.ndarray, top: int) -> np.ndarray:
 class _Compiled:
     """A question's evidence as arrays, ordered for the rule, up to a date.
 
-    The reports are grouped by indicator, each group in the rule's order, and the
-    final state of every indicator (so the posterior) is computed at once. The
-    global order of the reports, the per-report cumulative log-posterior
-    (trajectory, effects), the roles and the counted rows only when first asked for.
+    Construction groups the counted reports by indicator, each group in the rule's
+    order (``by_indicator``, with ``grouped_indicator`` and ``grouped_observed`` in
+    that order), and works out every indicator's final state, so the posterior.
+    The global order of the reports, the cumulative log-posterior after each report
+    (for effects), the roles and the counted rows are computed when first asked for.
     """
 
     def __init__(
@@ -332,7 +334,7 @@ class _Compiled:
         if len(day) and day.max() > as_of.toordinal():
             kept = np.flatnonzero(day <= as_of.toordinal())
             self._kept: np.ndarray | None = kept
-            pick = partial(np.take, indices=kept)
+            pick: Callable[[np.ndarray], np.ndarray] = partial(np.take, indices=kept)
         else:
             self._kept = None
             pick = _same
@@ -343,12 +345,14 @@ class _Compiled:
         self._rank = self._ranks(columns, tables.rank_of_grades, pick)
         self._apply_rule(n)
 
-    @property
+    @cached_property
     def kept(self) -> np.ndarray:
         """Positions in the evidence of the reports counted as of the date, in file order."""
         return np.arange(self.n) if self._kept is None else self._kept
 
-    def _indicator_index(self, columns: EvidenceColumns, index: Mapping[str, int], pick) -> np.ndarray:
+    def _indicator_index(
+        self, columns: EvidenceColumns, index: Mapping[str, int], pick: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         ids = columns.indicator_ids
         dtype = np.int16 if len(index) <= _INT16_MAX else np.int32
         lookup = np.fromiter(map(index.get, ids, repeat(-1)), dtype, len(ids))
@@ -359,12 +363,16 @@ class _Compiled:
         return indicator
 
     @staticmethod
-    def _ranks(columns: EvidenceColumns, rank_of_grades: Mapping[tuple[str, int], int], pick) -> np.ndarray:
+    def _ranks(
+        columns: EvidenceColumns,
+        rank_of_grades: Mapping[tuple[str, int], int],
+        pick: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
         """Each report's weight as its rank among the question's distinct weights."""
         n_cred = len(columns.credibilities)
         by_codes = np.array(
             [rank_of_grades.get((r, c), -1) for r in columns.reliabilities for c in columns.credibilities],
-            np.int16,
+            np.int16 if len(rank_of_grades) <= _INT16_MAX else np.int32,
         )
         grades = pick(columns.reliability) * n_cred
         grades += pick(columns.credibility)
@@ -391,9 +399,9 @@ class _Compiled:
         within = _stable_argsort(ind_in_order, n_ind)
         #: the counted reports grouped by indicator (question order), each group in rule order
         self.by_indicator = by_ind = order[within]
-        self._ind = ind = ind_in_order[within]
+        self.grouped_indicator = ind = ind_in_order[within]
         del order, within, ind_in_order  # working memory: the global order is rebuilt when asked for
-        self._obs = obs = self.observed[by_ind]
+        self.grouped_observed = obs = self.observed[by_ind]
         self.runs = runs = _Runs(ind, obs, self._rank[by_ind], n_levels)
 
         # Final state per indicator: its last report in rule order.
@@ -415,10 +423,11 @@ class _Compiled:
             return np.zeros(0, np.intp)
         n_levels = len(self._levels)
         day0 = int(self.day.min())
-        key = self.day - day0
+        top = (int(self.day.max()) - day0 + 1) * n_levels
+        key = self.day - day0 if top < 2**31 else self.day.astype(np.int64) - day0
         key *= n_levels
         key += self._rank
-        return _stable_argsort(key, (int(self.day.max()) - day0 + 1) * n_levels)
+        return _stable_argsort(key, top)
 
     @cached_property
     def order(self) -> np.ndarray:
@@ -453,7 +462,7 @@ class _Compiled:
         setters = self.by_indicator[setter_positions]
         role_code[setters] = 2
         counted_row = np.full(len(self.question.indicators), -1, np.int64)
-        counted_row[self._ind[setter_positions]] = setters
+        counted_row[self.grouped_indicator[setter_positions]] = setters
         return role_code, counted_row
 
     @property
@@ -472,7 +481,7 @@ class _Compiled:
         return self._roles[1]
 
     @cached_property
-    def _running_weight(self) -> np.ndarray:
+    def running_weight(self) -> np.ndarray:
         """Each report's indicator's weight once it is applied (the top ``w`` so far in its run), by indicator."""
         return self._levels[self.runs.running]
 
@@ -482,8 +491,10 @@ class _Compiled:
         n_ind = len(self.question.indicators)
         # Each report's contribution, scenario-major so that every scenario's row is contiguous; one
         # gather from [log(1 - p); log p]: row ind for "not observed", ind + n_ind for "observed".
-        contribution = np.take(self._log_table_by_scenario, self._ind + n_ind * self._obs, axis=1)
-        contribution *= self._running_weight
+        contribution = np.take(
+            self._log_table_by_scenario, self.grouped_indicator + n_ind * self.grouped_observed, axis=1
+        )
+        contribution *= self.running_weight
         # A report changes its indicator's contribution from the one before it (from nothing if first).
         change = np.empty_like(contribution)
         np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
@@ -513,11 +524,11 @@ class _Compiled:
         offset = np.arange(len(case)) - np.repeat(np.cumsum(length) - length, length)
         kept = start[case] + offset
         kept += kept >= positions[case]  # step over the report left out
-        observed = self._obs[kept]
+        observed = self.grouped_observed[kept]
         cases = _Runs(case, observed, self._rank[self.by_indicator[kept]], len(self._levels))
         result = np.zeros((len(positions), len(self.scenario_ids)))
         with_reports = case[cases.last]
-        indicator = self._ind[positions[with_reports]]
+        indicator = self.grouped_indicator[positions[with_reports]]
         weight = self._levels[cases.top] if len(case) else np.zeros(0)
         result[with_reports] = weight[:, None] * self._log_table[indicator + n_ind * observed[cases.last]]
         return result
@@ -540,8 +551,8 @@ class _Compiled:
         for a in range(0, self.n, _BLOCK):
             # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
             lo, b = max(a - 1, 0), min(a + _BLOCK, self.n)
-            code = self._obs[lo:b] * n_ind
-            code += self._ind[lo:b]
+            code = self.grouped_observed[lo:b] * n_ind
+            code += self.grouped_indicator[lo:b]
             weight = levels[runs.running[lo:b]]
             # Where an indicator's reports begin, a report replaces nothing.
             begins = np.flatnonzero(runs.first[a:b])

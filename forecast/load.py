@@ -12,7 +12,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -291,7 +291,7 @@ def _iso_date() -> cs.CoreSchema:
     return cs.no_info_before_validator_function(_check_iso_date, cs.date_schema())
 
 
-def _weights(check: Any) -> cs.CoreSchema:
+def _weights(check: Callable[[dict[str, float]], dict[str, float]]) -> cs.CoreSchema:
     return cs.no_info_before_validator_function(
         _keys_as_text,
         cs.no_info_after_validator_function(check, cs.dict_schema(cs.str_schema(), cs.float_schema())),
@@ -535,8 +535,6 @@ def _pydantic_message(err: dict) -> str:
             "list_type": "a list",
         }[kind]
         return f"expected {expected}, got {shown}"
-    if kind == "model_type":
-        return f"expected a mapping (key: value), got {shown}"
     return f"{msg[0].lower()}{msg[1:]} (got {shown})"
 
 

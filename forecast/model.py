@@ -189,9 +189,14 @@ class EvidenceColumns:
         indicator, indicator_ids = _codes(map(attrgetter("indicator"), rows), n)
         reliability, reliabilities = _codes(map(attrgetter("reliability"), rows), n)
         credibility, credibilities = _codes(map(attrgetter("credibility"), rows), n)
+        day = np.fromiter(map(date.toordinal, map(attrgetter("date"), rows)), np.int32, n)
+        observed = np.fromiter(map(attrgetter("observed"), rows), bool, n)
+        # Shared by every engine call on the log, which must not change them.
+        for column in (day, observed, indicator, reliability, credibility):
+            column.flags.writeable = False
         return cls(
-            day=np.fromiter(map(date.toordinal, map(attrgetter("date"), rows)), np.int32, n),
-            observed=np.fromiter(map(attrgetter("observed"), rows), bool, n),
+            day=day,
+            observed=observed,
             indicator=indicator,
             indicator_ids=indicator_ids,
             reliability=reliability,

@@ -323,6 +323,76 @@ def test_trajectory_on_each_day_equals_the_posterior_as_of_that_day():
         assert trajectory.at(when) == approx(posterior_as_of(question, rows, when), abs=1e-12), when
 
 
+# --------------------------------------------------------------------------- long logs, wide questions
+
+
+def posterior_as_written(question: Question, rows: list[EvidenceRow], as_of: date) -> dict[str, float]:
+    """The posterior from the status rule read literally: prior times each counted p or 1 - p to its weight."""
+    status = status_as_written(question, rows, as_of)
+    likelihood = {i.id: i.likelihood for i in question.indicators}
+    logs = {
+        s.id: math.log(s.prior)
+        + sum(
+            w * math.log(likelihood[iid][s.id] if said else 1.0 - likelihood[iid][s.id])
+            for iid, (said, w) in status.items()
+        )
+        for s in question.scenarios
+    }
+    top = max(logs.values())
+    total = sum(math.exp(v - top) for v in logs.values())
+    return {sid: math.exp(v - top) / total for sid, v in logs.items()}
+
+
+def random_reports(seed: int, indicators: list[str], n: int, span_days: int) -> list[EvidenceRow]:
+    rng = np.random.default_rng(seed)
+    return reports(
+        *(
+            (indicators[int(i)], int(d), "yes" if o else "no", GRADES[int(g)])
+            for i, d, o, g in zip(
+                rng.integers(0, len(indicators), n),
+                rng.integers(0, span_days, n),
+                rng.random(n) < 0.5,
+                rng.integers(0, len(GRADES), n),
+            )
+        )
+    )
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(0, 2**40 - 1), max_size=200), st.integers(1, 40))
+def test_radix_argsort_is_numpys_stable_argsort_for_keys_of_any_width(keys, bits):
+    key = np.array(keys, np.int64) >> (40 - bits)
+    assert np.array_equal(engine._stable_argsort(key, 1 << bits), np.argsort(key, kind="stable"))
+
+
+def test_reports_centuries_apart_follow_the_rule_as_written():
+    # 300 years of days times the weight ranks overflow one 16-bit sort key: the sort takes two passes.
+    question = question_with(
+        {"a": 0.3, "b": 0.7},
+        {f"i{k}": {"a": 0.2 + 0.06 * k, "b": 0.8 - 0.05 * k} for k in range(10)},
+    )
+    rows = random_reports(7, [i.id for i in question.indicators], 400, 300 * 366)
+    as_of = day(300 * 366)
+    states = assess(question, rows, as_of).states
+    for iid, (said, weight) in status_as_written(question, rows, as_of).items():
+        assert (states[iid].status, states[iid].weight) == (said, weight), iid
+    assert posterior_as_of(question, rows, as_of) == approx(
+        posterior_as_written(question, rows, as_of), abs=1e-12
+    )
+
+
+def test_a_question_with_more_indicators_than_int16_holds_follows_the_rule_as_written():
+    ids = [f"i{k}" for k in range(40_000)]
+    question = question_with({"a": 0.5, "b": 0.5}, {iid: {"a": 0.6, "b": 0.3} for iid in ids})
+    # Reports on the last indicators too, whose positions do not fit in 16 bits.
+    rows = random_reports(11, ids[:5] + ids[-5:], 300, 30)
+    assert posterior_as_of(question, rows, day(30)) == approx(
+        posterior_as_written(question, rows, day(30)), abs=1e-12
+    )
+    path = trajectory(question, rows, day(30))
+    assert path.at(day(12)) == approx(posterior_as_written(question, rows, day(12)), abs=1e-12)
+
+
 # --------------------------------------------------------------------------- cross-check with pgmpy
 
 
