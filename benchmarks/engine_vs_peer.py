@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from forecast import posterior_as_of
-from forecast.model import EvidenceLog, Question
+from forecast.model import Question
 
 from .harness import Line, Options, Target, assert_close, register, sampling, time_side_by_side
 from .reference import ReferenceResult, reference_assessment
@@ -77,8 +77,7 @@ def _compare(options: Options, n_indicators: int, n_reports: int) -> dict:
     model, evidence = pgmpy_network(question, reference)
     inference = VariableElimination(model)
     build = time.perf_counter() - start
-    loaded = EvidenceLog(rows=tuple(rows))
-    loaded.columns()  # as load_evidence returns it
+    loaded = workload.loaded_log()
 
     def pgmpy_posterior() -> np.ndarray:
         return inference.query([SCENARIO], evidence=evidence, show_progress=False).values

@@ -85,8 +85,7 @@ def engine_vs_reference(options: Options) -> list[Line]:
     workload = make_workload(**sizes)
     differences = check_engine_matches_reference(workload)
     question, rows, as_of = workload.question, tuple(workload.rows), workload.as_of
-    loaded = EvidenceLog(rows=rows)
-    loaded.columns()  # as load_evidence returns it
+    loaded = workload.loaded_log()
     timings = time_side_by_side(
         {
             "reference": lambda: reference_assessment(question, rows, as_of),

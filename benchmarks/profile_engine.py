@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from forecast import assess
-from forecast.model import EvidenceLog
 
 from .engine_vs_reference import FULL, QUICK, engine_posterior_and_trajectory
 from .synthetic import make_workload
@@ -19,8 +18,7 @@ from .synthetic import make_workload
 
 def main(argv: list[str]) -> None:
     workload = make_workload(**(QUICK if "--quick" in argv else FULL))
-    log = EvidenceLog(rows=tuple(workload.rows))
-    log.columns()  # as load_evidence returns it
+    log = workload.loaded_log()
     for _ in range(3):
         assess(workload.question, log, workload.as_of)
     for _ in range(30):

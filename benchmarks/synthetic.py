@@ -17,6 +17,7 @@ import numpy as np
 from forecast.model import (
     DEFAULT_CREDIBILITY_WEIGHTS,
     DEFAULT_RELIABILITY_WEIGHTS,
+    EvidenceLog,
     EvidenceRow,
     Indicator,
     Question,
@@ -42,6 +43,12 @@ class Workload:
     question: Question
     rows: list[EvidenceRow]
     as_of: date
+
+    def loaded_log(self) -> EvidenceLog:
+        """The rows as :func:`forecast.load_evidence` returns them: a log with its columns already read."""
+        log = EvidenceLog(rows=tuple(self.rows))
+        log.columns()
+        return log
 
     @property
     def days(self) -> int:
