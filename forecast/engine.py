@@ -629,8 +629,8 @@ def trajectory(
     question : Question
     evidence : EvidenceLog or iterable of EvidenceRow
         Reports dated after ``as_of`` are ignored; reports dated before the opening
-        count from the first day. An :class:`EvidenceLog` keeps its rows as columns
-        after the first call, so later calls on the same log skip reading the rows.
+        count from the first day. A log from :func:`~forecast.load_evidence` holds its
+        rows as columns already; any other log is read into columns on its first call.
     as_of : date, optional
         The last day. Defaults to today.
 
