@@ -15,7 +15,7 @@ from typing import Any
 
 from .words import probability_words
 
-__all__ = ["Html", "render_template", "safe_url"]
+__all__ = ["Html", "points_added", "render_template", "safe_url", "sentence"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
@@ -36,6 +36,19 @@ def safe_url(url: str) -> str | None:
     return url if url and _WEB_URL.match(url) else None
 
 
+def points_added(x: float) -> str:
+    """A contribution in points as a reviewer says it: ``"added 10.0 points to"``, ``"took 1.3 points from"``."""
+    size = abs(round(x, 1))
+    unit = "point" if size == 1 else "points"
+    return f"added {size:.1f} {unit} to" if x >= 0 else f"took {size:.1f} {unit} from"
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in one full stop (or its own ``!`` or ``?``), never two."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "!", "?")) else text + "."
+
+
 @lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -49,6 +62,8 @@ def _environment():
     )
     env.filters["pct"] = lambda p: f"{p * 100:.0f}%"
     env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
+    env.filters["points_added"] = points_added
+    env.filters["sentence"] = sentence
     env.filters["words"] = probability_words
     env.filters["safe_url"] = safe_url
     return env

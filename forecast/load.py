@@ -63,6 +63,8 @@ EVIDENCE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _OBSERVED = {"yes": True, "no": False}
 _PRIOR_TOLERANCE = 1e-6
 _MIN_SCENARIOS, _MAX_SCENARIOS = 2, 12
+#: A scenario's ``short`` name labels table columns, chart legends and the index: a few words at most.
+SHORT_NAME_MAX = 24
 _NON_DIAGNOSTIC_SPREAD = 0.05
 
 
@@ -228,6 +230,7 @@ class _ScenarioSpec:
     name: str
     description: str
     prior: float
+    short: str
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,15 @@ def _text(*, min_length: int | None = None) -> cs.CoreSchema:
     return cs.str_schema(min_length=min_length)
 
 
+def _check_short(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > SHORT_NAME_MAX:
+        raise ValueError(
+            f"expected a short name of 1 to {SHORT_NAME_MAX} characters, got {value!r} ({len(value)} characters)"
+        )
+    return value
+
+
 def _iso_date() -> cs.CoreSchema:
     return cs.no_info_before_validator_function(_check_iso_date, cs.date_schema())
 
@@ -304,6 +316,7 @@ _SCENARIO = _mapping_as(
         "name": _required(_text(min_length=1)),
         "description": _optional(_text(), ""),
         "prior": _required(cs.no_info_before_validator_function(_prior, cs.float_schema())),
+        "short": _optional(cs.no_info_after_validator_function(_check_short, _text()), ""),
     },
 )
 _INDICATOR = _mapping_as(
@@ -585,6 +598,16 @@ def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question
     for sid in scenario_ids:
         if not _ITEM_ID.match(sid):
             where.error(line(("scenarios", sid)), f"scenario id {sid!r} must match {_ITEM_ID.pattern}")
+    labels: dict[str, str] = {}
+    for sid, s in spec.scenarios.items():
+        label = (s.short or s.name).casefold()
+        if label in labels:
+            where.error(
+                line(("scenarios", sid, "short") if s.short else ("scenarios", sid)),
+                f"scenario {sid!r} would be labelled {s.short or s.name!r}, like scenario {labels[label]!r}; "
+                "expected a different short name",
+            )
+        labels.setdefault(label, sid)
     total = sum(s.prior for s in spec.scenarios.values())
     if scenario_ids and abs(total - 1) > _PRIOR_TOLERANCE:
         where.error(
@@ -653,7 +676,9 @@ def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question
         question=spec.question,
         opened=spec.opened,
         closes=spec.closes,
-        scenarios=tuple(Scenario(sid, s.name, s.prior, s.description) for sid, s in spec.scenarios.items()),
+        scenarios=tuple(
+            Scenario(sid, s.name, s.prior, s.description, s.short) for sid, s in spec.scenarios.items()
+        ),
         indicators=tuple(indicators),
         reliability_weights=reliability,
         credibility_weights=credibility,

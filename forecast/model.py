@@ -50,6 +50,12 @@ class Scenario:
     name: str
     prior: float
     description: str = ""
+    short: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name to show where space is short: ``short`` if the question gives one, else ``name``."""
+        return self.short or self.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import numpy as np
 from .analysis import CalibrationBins
 from .engine import Trajectory
 
-__all__ = ["Chart", "calibration_chart", "trajectory_chart"]
+__all__ = ["MIN_BIN_COUNT", "QUIET_DAYS", "Chart", "calibration_chart", "trajectory_chart"]
 
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
@@ -38,6 +38,21 @@ class Chart:
         )
 
 
+#: A quiet stretch (no new evidence up to ``as_of``) longer than this many days, and than a quarter
+#: of the period in which evidence arrived, is drawn compressed in a narrow panel of its own.
+QUIET_DAYS = 14
+#: Bins of the calibration chart holding fewer forecasts than this are drawn hollow and not joined.
+MIN_BIN_COUNT = 5
+#: PNG metadata: no software version, so the same chart is the same bytes on any matplotlib.
+_PNG_METADATA = {"Software": None}
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata=_PNG_METADATA)
+    return buffer.getvalue()
+
+
 def trajectory_chart(
     trajectory: Trajectory,
     names: Sequence[str],
@@ -46,48 +61,118 @@ def trajectory_chart(
 ) -> Chart:
     """One line per scenario over time, evidence dates marked along the bottom.
 
+    The chart spans the period in which evidence arrived. When no evidence
+    arrived for a long stretch before ``as_of`` (more than :data:`QUIET_DAYS`
+    days and more than a quarter of the evidence period), that stretch is drawn
+    compressed in a narrow, shaded panel at the right, marked "no new evidence",
+    so the moves stay readable.
+
     Parameters
     ----------
     trajectory : Trajectory
         Daily probabilities.
     names : sequence of str
-        Scenario names, in the trajectory's scenario order.
+        Scenario labels, in the trajectory's scenario order; the legend keeps it.
     evidence_dates : sequence of date
         Dates of counted reports; each is marked with a tick.
     band : ndarray, optional
         ``(days, scenarios, 2)`` lower and upper bounds, drawn as shaded bands.
+
+    Returns
+    -------
+    Chart
+        With alt text giving each scenario's start and latest probability and
+        the dates evidence arrived.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8.0, 3.6), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
     days = np.array(trajectory.dates, dtype="datetime64[D]")
     probs = trajectory.probabilities * 100
-    for j, name in enumerate(names):
-        colour = PALETTE[j % len(PALETTE)]
-        if band is not None:
-            ax.fill_between(days, band[:, j, 0] * 100, band[:, j, 1] * 100, color=colour, alpha=0.15, lw=0)
-        ax.step(days, probs[:, j], where="post", color=colour, lw=2, label=name)
-    for d in sorted(set(evidence_dates)):
+    marks = sorted(set(evidence_dates))
+    first_day, last_day = (trajectory.dates[0], trajectory.dates[-1]) if len(days) else (None, None)
+    quiet = 0
+    if marks and len(days):
+        span = max((marks[-1] - first_day).days, 1)
+        quiet = (last_day - marks[-1]).days
+        if not (quiet > QUIET_DAYS and quiet > span / 4):
+            quiet = 0
+
+    fig = Figure(figsize=(8.0, 3.9), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    if quiet:
+        ax, quiet_ax = fig.subplots(1, 2, sharey=True, width_ratios=[5, 1], gridspec_kw={"wspace": 0.02})
+        axes = (ax, quiet_ax)
+    else:
+        ax, quiet_ax = fig.add_subplot(), None
+        axes = (ax,)
+    lines = []
+    for panel in axes:
+        for j, name in enumerate(names):
+            colour = PALETTE[j % len(PALETTE)]
+            if band is not None:
+                panel.fill_between(
+                    days,
+                    band[:, j, 0] * 100,
+                    band[:, j, 1] * 100,
+                    step="post",
+                    color=colour,
+                    alpha=0.15,
+                    lw=0,
+                )
+            (line,) = panel.step(
+                days, probs[:, j], where="post", color=colour, lw=2, ls=_DASHES[j % len(_DASHES)], label=name
+            )
+            if panel is ax:
+                lines.append(line)
+        panel.set_ylim(0, 100)
+        panel.grid(axis="y", color="#dddddd", lw=0.8)
+        panel.spines[["top", "right"]].set_visible(False)
+    for d in marks:
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
-    ax.set_ylim(0, 100)
     ax.set_ylabel("probability (%)")
-    locator = AutoDateLocator()
+    locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    ax.grid(axis="y", color="#dddddd", lw=0.8)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    last = trajectory.probabilities[-1] if len(trajectory.dates) else []
-    alt = "Probability of each scenario over time. Latest: " + "; ".join(
-        f"{name} {p:.0%}" for name, p in zip(names, last)
-    )
-    return Chart(buffer.getvalue(), alt)
+    if quiet_ax is not None:
+        pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D")
+        ax.set_xlim(days[0], np.datetime64(marks[-1], "D") + pad)
+        quiet_start = np.datetime64(marks[-1], "D") + pad
+        quiet_ax.set_xlim(quiet_start, days[-1])
+        quiet_ax.axvspan(quiet_start, days[-1], color="#eeeeee", zorder=0)
+        quiet_ax.text(
+            0.5, 0.5, f"no new\nevidence\n{quiet} days", transform=quiet_ax.transAxes,
+            ha="center", va="center", fontsize=8, color="#333333",
+        )  # fmt: skip
+        quiet_ax.set_xticks([days[-1]], [str(last_day)], fontsize=8)
+        quiet_ax.spines["left"].set_visible(False)
+        quiet_ax.tick_params(axis="y", left=False)
+        # The usual break marks: two slanted strokes where the axis is cut.
+        kwargs = {"marker": [(-1, -1.5), (1, 1.5)], "markersize": 9, "linestyle": "none", "color": "#555555",
+                  "mec": "#555555", "mew": 1, "clip_on": False}  # fmt: skip
+        ax.plot([1], [0], transform=ax.transAxes, **kwargs)
+        quiet_ax.plot([0], [0], transform=quiet_ax.transAxes, **kwargs)
+    fig.legend(handles=lines, loc="outside lower center", ncols=min(len(names), 4), frameon=False)
+    alt = _trajectory_alt(trajectory, names, marks, quiet)
+    return Chart(_png(fig), alt)
+
+
+#: Line styles by scenario, so lines differ by more than colour.
+_DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 2)), (0, (8, 2)))
+
+
+def _trajectory_alt(trajectory: Trajectory, names: Sequence[str], marks: Sequence[date], quiet: int) -> str:
+    if not len(trajectory.dates):
+        return "How the forecast moved: no days to show."
+    first, last = trajectory.probabilities[0], trajectory.probabilities[-1]
+    moves = "; ".join(f"{name} from {a:.0%} to {b:.0%}" for name, a, b in zip(names, first, last))
+    text = f"How the forecast moved from {trajectory.dates[0]} to {trajectory.dates[-1]}: {moves}."
+    if marks:
+        text += f" Evidence arrived on {len(marks)} day{'' if len(marks) == 1 else 's'}, from {marks[0]} to {marks[-1]}."
+    if quiet:
+        text += f" No new evidence in the last {quiet} days, drawn compressed at the right."
+    return text
 
 
 def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
@@ -128,10 +213,22 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     observed = table.frequency[filled] * 100
     counts = table.count[filled]
     if len(filled):
-        ax.plot(predicted, observed, color=PALETTE[0], lw=1.5, zorder=2)
-        ax.scatter(
-            predicted, observed, s=30 + 25 * np.sqrt(counts), color=PALETTE[0], zorder=3, label="forecasts"
-        )
+        solid = counts >= MIN_BIN_COUNT
+        # A line only joins neighbouring bins that both hold enough forecasts to mean something.
+        for k in range(len(filled) - 1):
+            if solid[k] and solid[k + 1] and filled[k + 1] == filled[k] + 1:
+                ax.plot(predicted[k : k + 2], observed[k : k + 2], color=PALETTE[0], lw=1.5, zorder=2)
+        size = 30 + 25 * np.sqrt(counts)
+        if solid.any():
+            ax.scatter(
+                predicted[solid], observed[solid], s=size[solid], color=PALETTE[0], zorder=3,
+                label=f"bins of {MIN_BIN_COUNT}+ forecasts",
+            )  # fmt: skip
+        if (~solid).any():
+            ax.scatter(
+                predicted[~solid], observed[~solid], s=size[~solid], facecolors="white", edgecolors=PALETTE[0],
+                lw=1.5, zorder=3, label=f"fewer than {MIN_BIN_COUNT}: too few to judge",
+            )  # fmt: skip
         for x, y, n in zip(predicted, observed, counts):
             ax.annotate(
                 f"n={n}", (x, y), xytext=(6, -12 if y > 90 else 6), textcoords="offset points", fontsize=8
@@ -148,8 +245,6 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
     edges = table.edges * 100
     bins = [
         f"{edges[k]:.0f}-{edges[k + 1]:.0f}%: {table.count[k]} forecast{'' if table.count[k] == 1 else 's'}, "
@@ -159,4 +254,6 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     alt = "Calibration: predicted probability against observed frequency. " + (
         "; ".join(bins) if bins else "No resolved forecasts yet."
     )
-    return Chart(buffer.getvalue(), alt)
+    if len(filled) and (table.count[filled] < MIN_BIN_COUNT).any():
+        alt += f". Bins with fewer than {MIN_BIN_COUNT} forecasts are drawn hollow and not joined: too few to judge"
+    return Chart(_png(fig), alt)

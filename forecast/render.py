@@ -69,6 +69,7 @@ def render_notebook(
         TagRemovePreprocessor(remove_cell_tags={FORECASTER_ONLY}, enabled=True), True
     )
     nb = nbformat.read(str(notebook), as_version=4)
+    _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
     footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
     nav = [
@@ -77,6 +78,16 @@ def render_notebook(
         (numbers, "Numbers (JSON)"),
     ]
     atomic_write_text(html_path, _page(title, body, nav, footer))
+
+
+def _number_cells(nb) -> None:
+    """Give every cell the id ``cell-<position>``, so the same notebook renders the same bytes.
+
+    papermill gives the cell of injected parameters a random id, and nbconvert
+    writes each cell's id into the page: without this, every run's page differs.
+    """
+    for position, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{position}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +113,30 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         s.get("leading") if s.get("leading") in probabilities else max(probabilities, key=probabilities.get)
     )
     names = s.get("scenario_names") or {}
+    labels = {**names, **(s.get("scenario_labels") or {})}
+    # The question file's order, as in the report; older summaries without it list by probability.
+    order = [i for i in s.get("scenario_order") or [] if i in probabilities]
+    if len(order) != len(probabilities):
+        order = sorted(probabilities, key=lambda k: -probabilities[k])
     return {
         "id": question_id,
         "title": s.get("title") or question_id,
         "as_of": latest.as_of.isoformat(),
         "href": f"{question_id}/{latest.as_of.isoformat()}/report.html",
         "probabilities": probabilities,
-        "ranked": sorted(probabilities.items(), key=lambda kv: -kv[1]),
+        "ranked": [(k, probabilities[k]) for k in order],
         "leading": leading,
         "leading_name": s.get("leading_name") or names.get(leading, leading),
         "leading_words": s.get("leading_words") or "",
-        "names": names,
+        "names": labels,
         "moves": s.get("moves"),
         "alerts": list(s.get("alerts") or []),
         "threshold": float(s.get("alert_threshold") or 10),
         "tripwires": list(s.get("tripwires_fired") or []),
         "resolved": s.get("score") is not None,
+        "resolution": s.get("resolution"),
+        "compared_with": (s.get("changes") or {}).get("previous_as_of"),
+        "replaced": bool((s.get("changes") or {}).get("previous_replaced")),
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in reversed(reports[:-1])

@@ -9,19 +9,35 @@ always shown inert.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from . import analysis
-from .engine import Assessment, assess
+from .engine import (
+    ROLE_AFTER_AS_OF,
+    ROLE_CORROBORATES,
+    ROLE_SETS_STATUS,
+    ROLE_SUPERSEDED,
+    Assessment,
+    AuditEntry,
+    assess,
+)
 from .html import Html, render_template, safe_url
 from .load import load_by_id, parse_as_of
 from .store import atomic_write_text, previous_summary
 from .words import probability_words
 
-__all__ = ["Html", "Report", "safe_url"]
+__all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
+
+#: What happened to each report, in the words the evidence log shows.
+ROLE_LABELS = {
+    ROLE_SETS_STATUS: "counted",
+    ROLE_CORROBORATES: "same event as a counted report",
+    ROLE_SUPERSEDED: "overtaken by a later report",
+    ROLE_AFTER_AS_OF: "after the as-of date",
+}
 
 
 class Report:
@@ -81,6 +97,8 @@ class Report:
             "leading_name": q.scenario(a.leading).name,
             "leading_words": probability_words(a.probabilities[a.leading]),
             "scenario_names": {s.id: s.name for s in q.scenarios},
+            "scenario_labels": {s.id: s.label for s in q.scenarios},
+            "scenario_order": list(q.scenario_ids),
             "evidence_counted": a.evidence_counted,
             "evidence_ids": [e.row.id for e in a.audit if e.effect is not None],
             "indicator_status": {i: st.status_text for i, st in a.states.items()},
@@ -132,6 +150,40 @@ class Report:
             return None
         return analysis.score(self.question, self.evidence)
 
+    @cached_property
+    def resolution(self) -> dict[str, Any] | None:
+        """How the question resolved and what the forecast gave it, once resolved (else ``None``).
+
+        ``probability_on_eve`` is the resolved scenario's probability as of the day
+        before the resolution date (the prior, if the question resolved the day it
+        opened): the forecast before the outcome could be known.
+        """
+        if self.score is None:
+            return None
+        r, q = self.question.resolution, self.question
+        eve = r.date - timedelta(days=1)
+        trajectory = self.assessment.trajectory
+        if trajectory.dates and trajectory.dates[0] <= eve:
+            p_eve = trajectory.at(eve)[r.scenario]
+        else:
+            p_eve = q.scenario(r.scenario).prior
+        return {
+            "scenario": r.scenario,
+            "name": q.scenario(r.scenario).name,
+            "label": q.scenario(r.scenario).label,
+            "date": r.date.isoformat(),
+            "eve": eve.isoformat(),
+            "probability_on_eve": p_eve,
+            "note": r.note,
+            "brier_final": self.score.brier_final,
+            "brier_prior": self.score.brier_prior,
+        }
+
+    @property
+    def previous_replaced(self) -> bool:
+        """Whether the comparison is with the report of the same date, which this one replaces."""
+        return self.previous is not None and self.previous.get("as_of") == self.as_of.isoformat()
+
     def summary(self) -> dict[str, Any]:
         """The numbers of this report, as written to ``summary.json``."""
         previous = dict(self.previous) if self.previous else None
@@ -173,11 +225,13 @@ class Report:
                 "status_changes": {i: list(v) for i, v in c.status_changes.items()},
                 "tripwires_newly_fired": list(c.tripwires_fired),
                 "leader_changed": c.leader_changed,
+                "previous_replaced": self.previous_replaced,
             },
             "alert_threshold": self.alert_threshold,
             "alert": c.alert,
             "alerts": self.alerts,
             "score": None if self.score is None else _score_dict(self.score),
+            "resolution": self.resolution,
             "previous": previous,
         }
 
@@ -195,6 +249,7 @@ class Report:
             {
                 "id": s.id,
                 "name": s.name,
+                "label": s.label,
                 "description": s.description,
                 "probability": a.probabilities[s.id],
                 "prior": s.prior,
@@ -202,7 +257,8 @@ class Report:
                 "alert": s.id in self.alerts,
                 "interval": self.intervals.bounds[s.id],
             }
-            for s in sorted(self.question.scenarios, key=lambda s: -a.probabilities[s.id])
+            # One order everywhere, the question file's, so a scenario keeps its place as it rises and falls.
+            for s in self.question.scenarios
         ]
 
     def bottom_line(self) -> Html:
@@ -222,6 +278,8 @@ class Report:
             threshold=self.alert_threshold,
             tripwires=[(t, a.states[t.id].latest) for t in tripwires],
             counted=a.evidence_counted,
+            resolution=self.resolution,
+            replaced=self.previous_replaced,
         )
 
     def probability_table(self) -> Html:
@@ -245,7 +303,7 @@ class Report:
             band = analysis.trajectory_intervals(
                 self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed
             ).band
-        return trajectory_chart(a.trajectory, [s.name for s in self.question.scenarios], dates, band)
+        return trajectory_chart(a.trajectory, [s.label for s in self.question.scenarios], dates, band)
 
     def checklists(self) -> Html:
         """The indicator checklist of each scenario, with status and diagnosticity."""
@@ -266,6 +324,8 @@ class Report:
         return render_template(
             "evidence.html.j2",
             entries=entries,
+            roles=ROLE_LABELS,
+            explained=_role_explanations(a),
             scenarios=self.question.scenarios,
             indicators={i.id: i for i in self.question.indicators},
             extra_columns=self.evidence.extra_columns,
@@ -278,13 +338,14 @@ class Report:
             "changes.html.j2",
             changes=self.changes,
             previous=self.previous,
+            replaced=self.previous_replaced,
             scenarios=self._scenario_rows(),
             indicators={i.id: i for i in self.question.indicators},
         )
 
     def critical_evidence(self) -> Html:
         """What the forecast rests on: leave-one-out over indicators and reports."""
-        names = {s.id: s.name for s in self.question.scenarios}
+        names = {s.id: s.label for s in self.question.scenarios}
         return render_template(
             "critical.html.j2",
             critical=self.critical,
@@ -311,7 +372,44 @@ class Report:
             score=self.score,
             resolution=self.question.resolution,
             names={s.id: s.name for s in self.question.scenarios},
+            eve=self.resolution,
         )
+
+
+def _role_explanations(a: Assessment) -> dict[str, str]:
+    """Per report id, a few words that make its move read right next to its role.
+
+    Effects are moves at the time a report arrived. A report later overtaken moved
+    the forecast then, and the report that overtook it undid that; a report of the
+    same event as the counted one moved it if it came first, and then the counted
+    report (of at least its weight) only added what its grade adds.
+    """
+    by_indicator: dict[str, list[AuditEntry]] = {}
+    for e in sorted((e for e in a.audit if e.order is not None), key=lambda e: e.order):
+        by_indicator.setdefault(e.row.indicator, []).append(e)
+    words = {}
+    for entries in by_indicator.values():
+        for k, e in enumerate(entries):
+            if e.role == ROLE_SUPERSEDED:
+                later = next((x for x in entries[k + 1 :] if x.row.observed != e.row.observed), None)
+                if later is not None:
+                    words[e.row.id] = f"its move was undone by {later.row.id}"
+            elif e.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS):
+                counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
+                run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
+                if counted is None or len(run) == 1:
+                    continue
+                if e is counted:
+                    if run[0] is not counted:
+                        words[e.row.id] = f"its move is what its grade adds to {run[0].row.id}'s"
+                elif e.order < counted.order:
+                    words[e.row.id] = f"first report of this event; {counted.row.id} now counts it"
+                else:
+                    words[e.row.id] = f"repeats {counted.row.id}, which already counts it"
+    for e in a.audit:
+        if e.role == ROLE_AFTER_AS_OF:
+            words[e.row.id] = "not counted"
+    return words
 
 
 def _finite(x: float) -> float | None:

@@ -174,8 +174,18 @@ def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> dict[str, Any] | None:
-    """The summary of the latest report of ``question_id`` dated before ``as_of``, if any."""
+    """The summary a report of ``question_id`` as of ``as_of`` compares with, if any.
+
+    That is the latest report dated before ``as_of``; where there is none, the
+    report of ``as_of`` itself, which a rerun of that date is about to replace
+    (so a same-day update after new evidence still shows what moved). It is read
+    while it is still in place: a run replaces it only once the new report is done.
+    """
     if not out_dir:
         return None
-    earlier = [e for e in list_reports(out_dir, question_id) if e.as_of < as_of]
-    return earlier[-1].summary if earlier else None
+    reports = list_reports(out_dir, question_id)
+    earlier = [e for e in reports if e.as_of < as_of]
+    if earlier:
+        return earlier[-1].summary
+    same_day = [e for e in reports if e.as_of == as_of]
+    return same_day[-1].summary if same_day else None

@@ -118,11 +118,11 @@ def test_every_section_renders_evidence_text_escaped(tmp_path):
     assert 'href="javascript' not in html
 
 
-def test_the_chart_is_a_png_with_alt_text_naming_every_scenario(report):
+def test_the_chart_is_a_png_with_alt_text_naming_every_scenario_by_its_label(report):
     chart = report.trajectory_chart()
     assert chart.png.startswith(b"\x89PNG")
     for s in report.question.scenarios:
-        assert s.name in chart.alt
+        assert s.label in chart.alt
     assert chart._repr_html_().startswith('<figure class="chart"><img src="data:image/png;base64,')
 
 
