@@ -46,6 +46,31 @@ def _positive_float(text: str) -> float:
     return value
 
 
+#: Columns with options of their own; ``--extra`` fills only the others.
+_OWN_OPTION_COLUMNS = (
+    "id",
+    "date",
+    "indicator",
+    "observed",
+    "source",
+    "reliability",
+    "credibility",
+    "url",
+    "summary",
+)
+
+
+def _extra_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, such as analyst=jdoe, got {text!r}")
+    if key in _OWN_OPTION_COLUMNS:
+        hint = "ids are given by the tool" if key == "id" else f"use --{key}"
+        raise argparse.ArgumentTypeError(f"{key!r} is not an extra column; {hint}")
+    return key, value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="forecast", description="Scenario forecasts that stay honest as evidence arrives."
@@ -108,16 +133,54 @@ def _parser() -> argparse.ArgumentParser:
 
     evidence = commands.add_parser("evidence", help="work with evidence logs")
     evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
-    add = evidence_commands.add_parser("add", help="validate a report and append it to the question's log")
-    add.add_argument("question", metavar="QUESTION", help="question id")
-    add.add_argument("--date", required=True, metavar="YYYY-MM-DD")
-    add.add_argument("--indicator", required=True, metavar="ID")
-    add.add_argument("--observed", required=True, choices=["yes", "no"])
-    add.add_argument("--source", required=True)
-    add.add_argument("--reliability", required=True, metavar="A-F")
-    add.add_argument("--credibility", required=True, metavar="1-6")
-    add.add_argument("--url", default="")
-    add.add_argument("--summary", default="")
+    add = evidence_commands.add_parser(
+        "add",
+        help="validate a report and append it to the question's log",
+        description="Validate one report against the question and its log, and append it with a fresh id. "
+        "A refused row leaves the log byte-for-byte as it was.",
+    )
+    add.add_argument("question", metavar="QUESTION", help="the question id: DATA/questions/QUESTION.yaml")
+    add.add_argument(
+        "--date", required=True, metavar="YYYY-MM-DD", help="when the fact was reported (required)"
+    )
+    add.add_argument(
+        "--indicator",
+        required=True,
+        metavar="ID",
+        help="an indicator id from the question's checklist (required)",
+    )
+    add.add_argument(
+        "--observed",
+        required=True,
+        choices=["yes", "no"],
+        help="yes: the indicator was seen; no: looked for and not seen (required)",
+    )
+    add.add_argument("--source", required=True, help="who reported it (required)")
+    add.add_argument(
+        "--reliability",
+        required=True,
+        metavar="A-F",
+        help="Admiralty source reliability: A completely reliable ... E unreliable, F cannot be judged (required)",
+    )
+    add.add_argument(
+        "--credibility",
+        required=True,
+        metavar="1-6",
+        help="Admiralty information credibility: 1 confirmed ... 5 improbable, 6 cannot be judged (required)",
+    )
+    add.add_argument(
+        "--url", default="", help="the report's address (optional; http or https becomes a link)"
+    )
+    add.add_argument("--summary", default="", help="the report in your own words (optional)")
+    add.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        type=_extra_value,
+        metavar="KEY=VALUE",
+        help="a value for another column of the log, such as analyst=jdoe (repeatable; the column must "
+        "be in the log's header, and a new log gets it as a column)",
+    )
     add.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
     )
@@ -157,6 +220,19 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
+def _extras(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    extra: dict[str, str] = {}
+    for key, value in pairs:
+        if key in extra:
+            raise _UsageError(f"--extra {key}= is given twice")
+        extra[key] = value
+    return extra
+
+
+class _UsageError(Exception):
+    """A usage error found after parsing (exit status 2)."""
+
+
 def _evidence_add(args: argparse.Namespace) -> int:
     from .errors import InvalidInputError
     from .evidence import append_evidence
@@ -173,6 +249,7 @@ def _evidence_add(args: argparse.Namespace) -> int:
             credibility=args.credibility,
             url=args.url,
             summary=args.summary,
+            extra=_extras(args.extra),
         )
     except InvalidInputError as exc:
         for problem in exc.problems:
@@ -225,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     except ForecastError as exc:
         print(f"forecast: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except _UsageError as exc:
+        print(f"forecast: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("forecast: interrupted; the last good reports are untouched", file=sys.stderr)
         return 130

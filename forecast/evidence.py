@@ -72,6 +72,7 @@ def append_evidence(
     credibility: str | int,
     url: str = "",
     summary: str = "",
+    extra: dict[str, str] | None = None,
     today: datetime.date | None = None,
     lock_timeout: float = 60.0,
 ) -> tuple[EvidenceRow, tuple[Problem, ...]]:
@@ -85,6 +86,9 @@ def append_evidence(
         The question the report belongs to.
     date, indicator, observed, source, reliability, credibility, url, summary : str
         The row's fields, as they would be written in the CSV file.
+    extra : dict of str to str, optional
+        Values of the log's other columns (``analyst``, ...). Each must be a column
+        of the log's header; a new log gets them as columns after the standard ones.
     today : date, optional
         For the warning about rows dated in the future.
 
@@ -128,9 +132,22 @@ def append_evidence(
             newline = "\r\n" if b"\r\n" in raw else "\n"
             prefix = raw if raw.endswith((b"\n", b"\r")) else raw + newline.encode()
         else:
-            header, ids, newline = list(EVIDENCE_COLUMNS), [], "\n"
+            header, ids, newline = [*EVIDENCE_COLUMNS, *(extra or {})], [], "\n"
             prefix = _csv_line(header, newline).encode("utf-8")
-        values = {"id": next_row_id(ids), **fields}
+        unknown = [k for k in extra or {} if k not in header]
+        if unknown:
+            raise EvidenceFileError(
+                [
+                    Problem(
+                        display_path(path),
+                        1,
+                        f"column {k!r} is not in the log's header ({', '.join(header)}); "
+                        "add it to the header first",
+                    )
+                    for k in unknown
+                ]
+            )
+        values = {"id": next_row_id(ids), **(extra or {}), **fields}
         line = _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
         candidate = prefix + line
         check = _Located(display_path(path))

@@ -410,7 +410,7 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
         for o in ordered
         if o.status != "ok"
     ]
-    index = write_index(out_dir, failures, finished)
+    index = write_index(out_dir, failures)  # no clock time: the run manifest keeps that
     stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
     manifest = out_dir / "runs" / f"{stamp}.json"
     inputs = {}
