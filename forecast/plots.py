@@ -17,7 +17,15 @@ import numpy as np
 from .analysis import CalibrationBins
 from .engine import Trajectory
 
-__all__ = ["MIN_BIN_COUNT", "QUIET_DAYS", "Chart", "calibration_chart", "trajectory_chart"]
+__all__ = [
+    "MIN_BIN_COUNT",
+    "QUIET_DAYS",
+    "Chart",
+    "calibration_chart",
+    "calibration_segments",
+    "quiet_stretch",
+    "trajectory_chart",
+]
 
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
@@ -92,12 +100,7 @@ def trajectory_chart(
     probs = trajectory.probabilities * 100
     marks = sorted(set(evidence_dates))
     first_day, last_day = (trajectory.dates[0], trajectory.dates[-1]) if len(days) else (None, None)
-    quiet = 0
-    if marks and len(days):
-        span = max((marks[-1] - first_day).days, 1)
-        quiet = (last_day - marks[-1]).days
-        if not (quiet > QUIET_DAYS and quiet > span / 4):
-            quiet = 0
+    quiet = quiet_stretch(first_day, last_day, marks) if len(days) else 0
 
     fig = Figure(figsize=(8.0, 3.9), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
@@ -158,6 +161,45 @@ def trajectory_chart(
     return Chart(_png(fig), alt)
 
 
+def quiet_stretch(start: date, as_of: date, evidence_dates: Sequence[date]) -> int:
+    """The days from the last evidence to ``as_of`` that the trajectory chart compresses (0: none).
+
+    A stretch is compressed when it is longer than :data:`QUIET_DAYS` days and
+    longer than a quarter of the period from ``start`` to the last evidence.
+
+    Examples
+    --------
+    >>> quiet_stretch(date(2024, 12, 8), date(2026, 11, 20), [date(2024, 12, 9), date(2025, 2, 17)])
+    641
+    >>> quiet_stretch(date(2024, 12, 8), date(2025, 2, 20), [date(2024, 12, 9), date(2025, 2, 17)])
+    0
+    """
+    if not evidence_dates:
+        return 0
+    last = max(evidence_dates)
+    quiet = (as_of - last).days
+    return quiet if quiet > QUIET_DAYS and quiet > max((last - start).days, 1) / 4 else 0
+
+
+def calibration_segments(counts: Sequence[int]) -> list[tuple[int, int]]:
+    """The pairs of neighbouring bins the calibration chart joins with a line.
+
+    Only neighbours that both hold at least :data:`MIN_BIN_COUNT` forecasts are
+    joined; a line through a bin of one or two forecasts would claim a trend
+    that is not there.
+
+    Examples
+    --------
+    >>> calibration_segments([0, 6, 7, 2, 5, 9, 0])
+    [(1, 2), (4, 5)]
+    """
+    return [
+        (k, k + 1)
+        for k in range(len(counts) - 1)
+        if counts[k] >= MIN_BIN_COUNT and counts[k + 1] >= MIN_BIN_COUNT
+    ]
+
+
 #: Line styles by scenario, so lines differ by more than colour.
 _DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 2)), (0, (8, 2)))
 
@@ -215,9 +257,9 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     if len(filled):
         solid = counts >= MIN_BIN_COUNT
         # A line only joins neighbouring bins that both hold enough forecasts to mean something.
-        for k in range(len(filled) - 1):
-            if solid[k] and solid[k + 1] and filled[k + 1] == filled[k] + 1:
-                ax.plot(predicted[k : k + 2], observed[k : k + 2], color=PALETTE[0], lw=1.5, zorder=2)
+        at = {b: k for k, b in enumerate(filled.tolist())}
+        for a, b in calibration_segments(table.count.tolist()):
+            ax.plot(predicted[[at[a], at[b]]], observed[[at[a], at[b]]], color=PALETTE[0], lw=1.5, zorder=2)
         size = 30 + 25 * np.sqrt(counts)
         if solid.any():
             ax.scatter(

@@ -399,13 +399,18 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
                 run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
                 if counted is None or len(run) == 1:
                     continue
-                if e is counted:
-                    if run[0] is not counted:
-                        words[e.row.id] = f"its move is what its grade adds to {run[0].row.id}'s"
-                elif e.order < counted.order:
-                    words[e.row.id] = f"first report of this event; {counted.row.id} now counts it"
+                first, moved = run[0], any(abs(v) >= 0.05 for v in e.effect.values())
+                if e is first:
+                    if e is not counted:
+                        words[e.row.id] = f"first report of this event; {counted.row.id} now counts it"
+                elif not moved:
+                    words[e.row.id] = f"repeats {first.row.id}; adds nothing"
+                elif e is counted:
+                    words[e.row.id] = f"its move is what its higher grade adds to {first.row.id}'s"
                 else:
-                    words[e.row.id] = f"repeats {counted.row.id}, which already counts it"
+                    words[e.row.id] = (
+                        f"a stronger report of {first.row.id}'s event; {counted.row.id} now counts it"
+                    )
     for e in a.audit:
         if e.role == ROLE_AFTER_AS_OF:
             words[e.row.id] = "not counted"

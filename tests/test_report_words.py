@@ -1,0 +1,128 @@
+"""The report in plain words: roles, what a report added, resolved questions, short labels, one order."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+import pytest
+from helpers import AS_OF, DATA, EXAMPLE
+
+from forecast import posterior_as_of
+from forecast.html import points_added, sentence
+from forecast.report import ROLE_LABELS, Report
+
+QUESTION = """\
+id: q
+title: Rain in Lisbon
+question: Will it rain in Lisbon on 1 June 2025?
+opened: 2025-01-01
+closes: 2025-12-31
+scenarios:
+  rain: {name: It rains all day long, short: Rain, prior: 0.5}
+  dry: {name: It stays dry, prior: 0.5}
+indicators:
+  clouds:
+    text: Clouds gather in the west
+    signals: rain
+    likelihood: {rain: 0.8, dry: 0.2}
+"""
+# r4 says "not seen" first and is overtaken by r1; r1 is the first report of the event that r2
+# (A1, stronger) now counts; r3 repeats it with a weaker grade after r2.
+LOG = """\
+id,date,indicator,observed,source,reliability,credibility
+r4,2025-01-02,clouds,no,Wire,B,2
+r1,2025-01-03,clouds,yes,Wire,C,3
+r2,2025-01-04,clouds,yes,Agency,A,1
+r3,2025-01-05,clouds,yes,Blog,C,3
+r5,2025-03-01,clouds,no,Late wire,A,1
+"""
+
+
+@pytest.fixture
+def rain(make_question, tmp_path):
+    make_question(QUESTION, LOG)
+    return Report("q", as_of="2025-02-01", data_dir=tmp_path)
+
+
+def test_each_role_is_named_for_what_happened_to_the_report(rain):
+    html = rain.evidence_log()
+    for row_id, role in {"r4": "overtaken by a later report", "r1": "same event as a counted report",
+                         "r2": "counted", "r3": "same event as a counted report",
+                         "r5": "after the as-of date"}.items():  # fmt: skip
+        cell = re.search(
+            rf'id="evidence-{row_id}">.*?<td class="role" data-label="Role">(.*?)</td>', html, re.S
+        )
+        assert cell.group(1).startswith(role + "<") or cell.group(1) == role, (row_id, cell.group(1))
+    assert set(ROLE_LABELS.values()) == {
+        "counted", "same event as a counted report", "overtaken by a later report", "after the as-of date"
+    }  # fmt: skip
+
+
+def test_each_move_is_explained_next_to_its_role(rain):
+    html = rain.evidence_log()
+    assert "its move was undone by r1" in html
+    assert "first report of this event; r2 now counts it" in html
+    assert "its move is what its higher grade adds to r1&#39;s" in html
+    assert "repeats r1; adds nothing" in html
+    assert "not counted" in html
+
+
+def test_the_moves_add_up_to_the_move_from_the_priors(rain):
+    # Hand-worked: status "seen" with r2's weight 1.0, so rain ∝ 0.5 * 0.8, dry ∝ 0.5 * 0.2.
+    assert rain.assessment.probabilities["rain"] == pytest.approx(0.8)
+    total = sum(e.effect["rain"] for e in rain.assessment.audit if e.effect is not None)
+    assert total == pytest.approx((0.8 - 0.5) * 100)
+
+
+def test_short_labels_head_the_columns_and_full_names_lead_the_bottom_line(rain):
+    assert '<th scope="col" class="num effect">Rain</th>' in rain.evidence_log()
+    assert "It rains all day long" in rain.bottom_line()
+    assert rain.summary()["scenario_labels"] == {"rain": "Rain", "dry": "It stays dry"}
+    assert rain.summary()["scenario_order"] == ["rain", "dry"]
+
+
+def test_what_an_indicator_added_reads_the_way_a_reviewer_says_it():
+    assert points_added(10) == "added 10.0 points to"
+    assert points_added(-1.34) == "took 1.3 points from"
+    assert points_added(1.0) == "added 1.0 point to"
+    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA)
+    html = report.critical_evidence()
+    assert "— without it" not in html
+    # Each "added" is the forecast with the indicator minus the forecast of a question without it.
+    q, evidence = report.question, report.evidence
+    for sid, item in report.most_influential.items():
+        without = replace(q, indicators=tuple(i for i in q.indicators if i.id != item.indicator))
+        rows = [r for r in evidence.rows if r.indicator != item.indicator]
+        added = (
+            report.assessment.probabilities[sid] - posterior_as_of(without, rows, report.as_of)[sid]
+        ) * 100
+        assert f"this indicator {points_added(added)} {q.scenario(sid).label}" in html
+
+
+def test_a_note_ends_in_one_full_stop():
+    assert sentence("Illustrative only.") == "Illustrative only."
+    assert sentence("Illustrative only") == "Illustrative only."
+    assert sentence("Really?") == "Really?"
+
+
+def test_a_resolved_question_leads_with_the_outcome_its_date_and_the_score():
+    report = Report("riverside-festival-return", as_of=AS_OF, data_dir=DATA)
+    r = report.resolution
+    assert (r["scenario"], r["date"], r["eve"]) == ("cancelled", "2024-07-20", "2024-07-19")
+    eve = Report("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).assessment.probabilities
+    assert r["probability_on_eve"] == pytest.approx(eve["cancelled"])
+    html = str(report.bottom_line())
+    lead = html.index("resolution-lead")
+    assert lead < html.index('class="verdict"')
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert (
+        f"Resolved: Cancelled on 2024-07-20; the forecast gave it {eve['cancelled'] * 100:.0f}% on the eve"
+        in text
+    )
+    assert f"Brier score {r['brier_final']:.2f}" in text
+    assert "Illustrative only.." not in str(report.scoring())
+    # A question not yet resolved on the report's date reads live.
+    assert Report("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).resolution is None
+    assert math.isclose(sum(eve.values()), 1)
