@@ -28,8 +28,7 @@ PAGES = {
 #: Elements that scroll sideways (overflow-x: auto) on purpose: their content may be wider than they are.
 _SCROLL_BOXES = ".table-scroll"
 
-_MEASURE = (
-    """() => {
+_MEASURE = """() => {
   const page = {scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth};
   const spilling = [];
   for (const cell of document.querySelectorAll('td, th')) {
@@ -43,14 +42,12 @@ _MEASURE = (
   // Anything outside a scroll box that reaches past the right edge of the viewport.
   const outside = [];
   for (const el of document.querySelectorAll('main *, header *, footer *')) {
-    if (el.closest('%s')) continue;
+    if (el.closest('SCROLL_BOXES')) continue;
     const box = el.getBoundingClientRect();
     if (box.width && box.right > page.clientWidth + 1) outside.push(el.outerHTML.slice(0, 160));
   }
   return {page, spilling, outside};
-}"""
-    % _SCROLL_BOXES
-)
+}""".replace("SCROLL_BOXES", _SCROLL_BOXES)
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -16,10 +17,8 @@ EARLIER = "2025-02-05"
 def write_summary(out, question, as_of, probabilities):
     folder = out / question / as_of
     folder.mkdir(parents=True)
-    (folder / "summary.json").write_text(
-        '{"as_of": "%s", "probabilities": %s}' % (as_of, str(probabilities).replace("'", '"')),
-        encoding="utf-8",
-    )
+    text = json.dumps({"as_of": as_of, "probabilities": probabilities})
+    (folder / "summary.json").write_text(text, encoding="utf-8")
 
 
 def test_the_comparison_is_the_latest_earlier_report(tmp_path):
