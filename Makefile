@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make run    set up, then run every bundled question and print the path of reports/index.html
 #   make test   set up (with test dependencies), then run the test suite
+#   make docs   regenerate the README's screenshots (docs/*.png) from the bundled data
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ PIP    := $(BIN)/python -m pip
 DATA   ?= data
 OUT    ?= reports
 
-.PHONY: run test lint format bench validate setup setup-dev clean
+.PHONY: run test lint format bench validate setup setup-dev clean docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python 3.11 or newer")'
@@ -43,6 +44,10 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/ruff format forecast tests benchmarks
 	$(BIN)/ruff check --fix forecast tests benchmarks
+
+# The README's screenshots, from the bundled data, in headless Chromium (apt-get install chromium).
+docs: $(VENV)/.dev
+	$(BIN)/python docs/screenshots.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks

@@ -69,6 +69,16 @@ def test_each_move_is_explained_next_to_its_role(rain):
     assert "not counted" in html
 
 
+def test_the_moves_are_the_readme_worked_example(rain):
+    moves = {e.row.id: e.effect["rain"] for e in rain.assessment.audit if e.effect is not None}
+    after_r4 = 0.2**0.64 / (0.2**0.64 + 0.8**0.64)  # "not seen", B2: w = 0.8 * 0.8
+    after_r1 = 0.8**0.36 / (0.8**0.36 + 0.2**0.36)  # "seen", C3: w = 0.6 * 0.6
+    assert moves["r4"] == pytest.approx((after_r4 - 0.5) * 100)
+    assert moves["r1"] == pytest.approx((after_r1 - after_r4) * 100)
+    assert moves["r2"] == pytest.approx((0.8 - after_r1) * 100)
+    assert moves["r3"] == pytest.approx(0, abs=1e-9)
+
+
 def test_the_moves_add_up_to_the_move_from_the_priors(rain):
     # Hand-worked: status "seen" with r2's weight 1.0, so rain ∝ 0.5 * 0.8, dry ∝ 0.5 * 0.2.
     assert rain.assessment.probabilities["rain"] == pytest.approx(0.8)
