@@ -74,7 +74,7 @@ def test_the_index_shows_the_question_its_probabilities_and_working_links(browse
     assert summary["title"] in text
     for scenario, p in summary["probabilities"].items():
         assert page.page.inner_text(f'[data-scenario="{scenario}"]') == f"{p * 100:.0f}%"
-        assert summary["scenario_names"][scenario] in text
+        assert summary["scenario_labels"][scenario] in text  # the short label, as in every table
     assert_links_work(page)
     page.page.click(f"text={summary['title']}")
     page.page.wait_for_load_state("load")
