@@ -353,7 +353,7 @@ class Exploration:
         report that it was seen or not seen.
         """
         items = watch_list(self.question, self.evidence, self.as_of)
-        names = {s.id: s.name for s in self.question.scenarios}
+        names = {s.id: s.label for s in self.question.scenarios}
         current = posterior_as_of(self.question, self.evidence, self.as_of)
         return render_template("explore_pending.html.j2", items=items, names=names, current=current)
 
