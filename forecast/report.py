@@ -379,10 +379,11 @@ class Report:
 def _role_explanations(a: Assessment) -> dict[str, str]:
     """Per report id, a few words that make its move read right next to its role.
 
-    Effects are moves at the time a report arrived. A report later overtaken moved
-    the forecast then, and the report that overtook it undid that; a report of the
-    same event as the counted one moved it if it came first, and then the counted
-    report (of at least its weight) only added what its grade adds.
+    Effects are moves at the time a report arrived (they add up to the move from
+    the priors). A report later overtaken moved the forecast then, and the report
+    that overtook it undid that. Of the reports of one event, the first moved the
+    forecast; a stronger one later adds only what its higher grade adds, and the
+    counted report is the strongest; repeats add nothing.
     """
     by_indicator: dict[str, list[AuditEntry]] = {}
     for e in sorted((e for e in a.audit if e.order is not None), key=lambda e: e.order):
@@ -390,16 +391,21 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
     words = {}
     for entries in by_indicator.values():
         for k, e in enumerate(entries):
+            moved = e.effect is not None and any(abs(v) >= 0.05 for v in e.effect.values())
             if e.role == ROLE_SUPERSEDED:
                 later = next((x for x in entries[k + 1 :] if x.row.observed != e.row.observed), None)
                 if later is not None:
-                    words[e.row.id] = f"its move was undone by {later.row.id}"
+                    words[e.row.id] = (
+                        f"its move was undone by {later.row.id}"
+                        if moved
+                        else f"adds nothing; {later.row.id} overtook it"
+                    )
             elif e.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS):
                 counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
                 run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
                 if counted is None or len(run) == 1:
                     continue
-                first, moved = run[0], any(abs(v) >= 0.05 for v in e.effect.values())
+                first = run[0]
                 if e is first:
                     if e is not counted:
                         words[e.row.id] = f"first report of this event; {counted.row.id} now counts it"
