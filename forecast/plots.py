@@ -55,6 +55,11 @@ MIN_BIN_COUNT = 5
 _PNG_METADATA = {"Software": None}
 
 
+def _plain(text: str) -> str:
+    """``text`` as matplotlib should draw it: as written, never as mathtext (``$5-$10`` stays so)."""
+    return text.replace("$", r"\$")
+
+
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata=_PNG_METADATA)
@@ -125,7 +130,13 @@ def trajectory_chart(
                     lw=0,
                 )
             (line,) = panel.step(
-                days, probs[:, j], where="post", color=colour, lw=2, ls=_DASHES[j % len(_DASHES)], label=name
+                days,
+                probs[:, j],
+                where="post",
+                color=colour,
+                lw=2,
+                ls=_DASHES[j % len(_DASHES)],
+                label=_plain(name),
             )
             if panel is ax:
                 lines.append(line)
@@ -286,7 +297,7 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_plain(title), fontsize=10)
     edges = table.edges * 100
     bins = [
         f"{edges[k]:.0f}-{edges[k + 1]:.0f}%: {table.count[k]} forecast{'' if table.count[k] == 1 else 's'}, "

@@ -48,3 +48,15 @@ def test_the_same_chart_is_the_same_bytes_and_names_no_software_version():
     first, second = report.trajectory_chart().png, report.trajectory_chart().png
     assert first == second
     assert b"matplotlib" not in first and b"Software" not in first
+
+
+def test_a_label_with_dollar_signs_is_drawn_as_written(make_question, tmp_path):
+    make_question(
+        "id: q\ntitle: Price\nquestion: Where will it close?\nopened: 2025-01-01\ncloses: 2025-12-31\n"
+        "scenarios:\n  low: {name: Under $5 (low), short: $\\frac$ or $5-$10, prior: 0.5}\n"
+        "  high: {name: Over $10, prior: 0.5}\n"
+        "indicators:\n  rally:\n    text: A rally\n    signals: high\n    likelihood: {low: 0.3, high: 0.7}\n",
+        "id,date,indicator,observed,source,reliability,credibility\ne1,2025-01-05,rally,yes,Wire,A,1\n",
+    )
+    chart = Report("q", as_of="2025-02-01", data_dir=tmp_path).trajectory_chart()
+    assert chart.png.startswith(b"\x89PNG") and "$\\frac$ or $5-$10" in chart.alt
