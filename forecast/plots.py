@@ -116,22 +116,26 @@ def trajectory_chart(
         ax, quiet_ax = fig.add_subplot(), None
         axes = (ax,)
     lines = []
+    # The quiet panel draws only its own days, from the day the left panel stops showing.
+    pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D") if quiet else None
+    quiet_start = np.datetime64(marks[-1], "D") + pad if quiet else None
     for panel in axes:
+        shown = slice(None) if panel is ax else slice(int(np.searchsorted(days, quiet_start)), None)
         for j, name in enumerate(names):
             colour = PALETTE[j % len(PALETTE)]
             if band is not None:
                 panel.fill_between(
-                    days,
-                    band[:, j, 0] * 100,
-                    band[:, j, 1] * 100,
+                    days[shown],
+                    band[shown, j, 0] * 100,
+                    band[shown, j, 1] * 100,
                     step="post",
                     color=colour,
                     alpha=0.15,
                     lw=0,
                 )
             (line,) = panel.step(
-                days,
-                probs[:, j],
+                days[shown],
+                probs[shown, j],
                 where="post",
                 color=colour,
                 lw=2,
@@ -150,9 +154,7 @@ def trajectory_chart(
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     if quiet_ax is not None:
-        pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D")
         ax.set_xlim(days[0], np.datetime64(marks[-1], "D") + pad)
-        quiet_start = np.datetime64(marks[-1], "D") + pad
         quiet_ax.set_xlim(quiet_start, days[-1])
         quiet_ax.axvspan(quiet_start, days[-1], color="#eeeeee", zorder=0)
         quiet_ax.text(
