@@ -268,7 +268,7 @@ def test_run_still_reports_the_good_question_and_exits_1(ran):
     assert ran.result.stdout.strip() == "out/index.html"
     (manifest,) = (ran.out / "runs").glob("*.json")
     assert {e["question"] for e in read_json(manifest)["errors"]} == {c.question for c in CASES}
-    assert not (ran.out / ".work").exists()
+    assert not (ran.out / ".forecast-work").exists()
 
 
 @pytest.mark.slow
@@ -329,6 +329,7 @@ def test_question_ids_that_are_paths_read_nothing_outside_data_and_write_nothing
         assert f"forecast: {q}: {q!r} is not a question id" in result.stderr
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} - set(before) == {
         "out/.forecast.lock",
+        "out/.forecast-out",
         "out/index.html",
         next(str(p.relative_to(tmp_path)) for p in (out / "runs").glob("*.json")),
     }

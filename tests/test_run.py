@@ -113,7 +113,7 @@ def test_rerunning_the_same_date_replaces_that_report(tmp_path):
     assert forecast_cli(*args).returncode == 0
     assert not stale.exists()
     assert (out / EXAMPLE / AS_OF / "report.html").is_file()
-    assert not (out / ".work").exists()
+    assert not (out / ".forecast-work").exists()
 
 
 def test_failures_are_reported_and_the_other_questions_still_run(tmp_path):
