@@ -230,7 +230,7 @@ def _appended(
         header = _header(text)
         added = [c for c in OPTIONAL_COLUMNS if fields[c] and c not in header]
         if added:  # rewrite the whole file, with the new columns empty on every earlier row
-            text = _with_columns(text, len(added))
+            text = _with_columns(text, added)
             header += added
         bom = _BOM if raw.startswith(_BOM) else b""
         prefix = bom + text.encode("utf-8")
@@ -264,22 +264,21 @@ def _header(text: str) -> list[str]:
     return []
 
 
-def _with_columns(text: str, count: int) -> str:
-    """``text`` with ``count`` more fields at the end of every non-blank record, header included.
+def _with_columns(text: str, names: list[str]) -> str:
+    """``text`` with the columns ``names`` added at the end: named in the header, empty on every row.
 
-    Only a comma per new field is inserted before each record's line ending, so
-    every existing byte, quoting included, stays as it was.
+    Only a comma per new field (and the names, on the header) is inserted before
+    each record's line ending, so every existing byte, quoting included, stays as
+    it was.
     """
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(iter(lines), strict=True)
-    ends = []
-    for fields in reader:
-        if any(f.strip() for f in fields):
-            ends.append(reader.line_num - 1)
-    for index in ends:
+    ends = [reader.line_num - 1 for fields in reader if any(f.strip() for f in fields)]
+    for k, index in enumerate(ends):
         line = lines[index]
         body = line.rstrip("\r\n")
-        lines[index] = body + "," * count + line[len(body) :]
+        added = "".join(f",{name}" for name in names) if k == 0 else "," * len(names)
+        lines[index] = body + added + line[len(body) :]
     return "".join(lines)
 
 

@@ -530,7 +530,7 @@ def _node_to_data(node: yaml.Node, path: tuple, where: Located, constructor: _Sa
     if isinstance(node, yaml.SequenceNode):
         return [_node_to_data(v, path + (i,), where, constructor) for i, v in enumerate(node.value)]
     value = constructor.construct_object(node, deep=True)
-    if isinstance(node, yaml.ScalarNode) and node.style is None and isinstance(value, (bool, int, float)):
+    if isinstance(node, yaml.ScalarNode) and not node.style and isinstance(value, (bool, int, float)):
         where.as_written[path] = node.value
     return value
 

@@ -82,6 +82,8 @@ def trajectory_chart(
     for d in sorted(set(evidence_dates)):
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     ax.set_ylim(0, 100)
+    if len(days) > 1:  # no margins: past the last day they could reach beyond matplotlib's year 9999
+        ax.set_xlim(days[0], days[-1])
     ax.set_ylabel("probability (%)")
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
