@@ -30,13 +30,13 @@ from pathlib import Path
 from .errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
 from .load import (
     EVIDENCE_COLUMNS,
+    FORMULA_PREFIXES,
     MAX_EVIDENCE_BYTES,
     OPTIONAL_COLUMNS,
     QUESTION_ID,
     Located,
     evidence_path,
     load_question,
-    looks_like_formula,
     parse_evidence,
     question_path,
     read_evidence_file,
@@ -47,6 +47,7 @@ from .store import atomic_write_bytes
 __all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _BOM = b"\xef\xbb\xbf"
 #: The fields a person writes freely; the others are validated against a closed set.
 _FREE_TEXT = ("source", "url", "summary")
@@ -79,7 +80,7 @@ def spreadsheet_safe(text: str) -> str:
     >>> spreadsheet_safe("Reuters")
     'Reuters'
     """
-    return f"'{text}" if looks_like_formula(text) else text
+    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
 
 
 def lock_path(log: str | Path) -> Path:

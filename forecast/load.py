@@ -20,6 +20,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,6 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Located",
     "evidence_path",
-    "looks_like_formula",
     "load_by_id",
     "load_evidence",
     "load_question",
@@ -79,6 +79,7 @@ EVIDENCE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: A cell starting with one of these may run as a formula when the log is opened in a spreadsheet
 #: (OWASP, "CSV injection"); ``evidence add`` writes such text with a quote (') in front.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _OBSERVED = {"yes": True, "no": False}
 _PRIOR_TOLERANCE = 1e-6
 _MIN_SCENARIOS, _MAX_SCENARIOS = 2, 12
@@ -210,6 +211,12 @@ def _check_iso_date(value: Any) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a date that exists ({exc})") from None
+
+
+@lru_cache(maxsize=4096)
+def _log_date(text: str) -> date:
+    """A log's date cell, checked once per distinct text (a long log repeats its dates)."""
+    return _check_iso_date(text)
 
 
 def _is_nan(value: int | float) -> bool:
@@ -877,7 +884,7 @@ def _csv_records(text: str, where: Located) -> Iterable[tuple[int, list[str]]]:
             where.error(previous_end + 1, f"CSV syntax error: {message}")
             return
         start, previous_end = previous_end + 1, reader.line_num
-        if any(f.strip() for f in fields):
+        if any(map(str.strip, fields)):
             yield start, fields
 
 
@@ -945,11 +952,6 @@ def read_evidence_file(path: str | Path) -> tuple[bytes, str]:
     return raw, text
 
 
-def looks_like_formula(text: str) -> bool:
-    """Whether a spreadsheet could read ``text`` as a formula (it starts with one of :data:`FORMULA_PREFIXES`)."""
-    return text.startswith(FORMULA_PREFIXES)
-
-
 def parse_evidence(text: str, question: Question, where: Located, today: date) -> EvidenceLog:
     """Check the text of an evidence log against its question.
 
@@ -1005,7 +1007,7 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
         if len(fields) != len(header):
             where.error(line, f"expected {len(header)} fields as in the header, found {len(fields)}")
             continue
-        cells = {h: f.strip() for h, f in zip(header, fields)}
+        cells = dict(zip(header, map(str.strip, fields)))
         row = _evidence_row(cells, line, question, indicators, first_seen, where, today, extra)
         if row is not None:
             rows.append(row)
@@ -1039,7 +1041,7 @@ def _evidence_row(
         first_seen[row_id] = line
     when = None
     try:
-        when = _check_iso_date(cells["date"])
+        when = _log_date(cells["date"])
     except ValueError as exc:
         where.error(line, f"date: {exc}")
     if cells["indicator"] not in indicators:
@@ -1069,8 +1071,8 @@ def _evidence_row(
     if url and not re.match(r"^https?://", url, re.IGNORECASE):
         where.warn(line, f"url {url!r} is not an http(s) address; it is shown as text, not as a link")
     for name in ("id", "source", "url", "summary", *extra):
-        value = cells.get(name, "")
-        if looks_like_formula(value):
+        value = cells.get(name)
+        if value and value[0] in _FORMULA_FIRST:
             where.warn(
                 line,
                 f"{name} starts with {value[0]!r}, so a spreadsheet may run it as a formula; "

@@ -9,6 +9,7 @@ always shown inert.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 from datetime import date
@@ -287,7 +288,7 @@ class Report:
         if len(entries) <= self.log_newest + self.log_strongest:
             return entries
         rest = range(self.log_newest, len(entries))
-        strongest = sorted(rest, key=lambda k: -_largest_effect(entries[k]))[: self.log_strongest]
+        strongest = heapq.nsmallest(self.log_strongest, rest, key=lambda k: -_largest_effect(entries[k]))
         return entries[: self.log_newest] + [entries[k] for k in sorted(strongest)]
 
     def evidence_log(self) -> Html:
@@ -318,20 +319,21 @@ class Report:
 
         extra = self.evidence.extra_columns
         scenario_ids = self.question.scenario_ids
+        no_effect = [""] * len(scenario_ids)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(
             ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
              *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
         )  # fmt: skip
+        safe = spreadsheet_safe
         for e in sorted(self.assessment.audit, key=lambda e: e.row.line):
             r = e.row
-            text = [r.id, r.source, r.url, r.summary, *(r.extra.get(c, "") for c in extra)]
-            row_id, source, url, summary, *extras = (spreadsheet_safe(t) for t in text)
-            effects = [f"{e.effect[s]:.4f}" if e.effect is not None else "" for s in scenario_ids]
+            effects = [f"{e.effect[s]:.4f}" for s in scenario_ids] if e.effect is not None else no_effect
             writer.writerow(
-                [row_id, r.date.isoformat(), r.indicator, "yes" if r.observed else "no", source, r.reliability,
-                 r.credibility, url, summary, *extras, f"{e.weight:.4f}", e.role, *effects]
+                [safe(r.id), r.date.isoformat(), r.indicator, "yes" if r.observed else "no", safe(r.source),
+                 r.reliability, r.credibility, safe(r.url), safe(r.summary), *(safe(r.extra.get(c, "")) for c in extra),
+                 f"{e.weight:.4f}", e.role, *effects]
             )  # fmt: skip
         path = Path(path)
         atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, read_json, tree_digest
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, tree_digest
 
 from forecast import load_evidence, load_question
 from forecast.evidence import lock_path
