@@ -240,8 +240,15 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "run" and args.as_of is not None and args.as_of > date.today() and not args.allow_future:
-        parser.error(f"--as-of {args.as_of} is after today ({date.today()}); pass --allow-future to forecast ahead")
+    if (
+        args.command == "run"
+        and args.as_of is not None
+        and args.as_of > date.today()
+        and not args.allow_future
+    ):
+        parser.error(
+            f"--as-of {args.as_of} is after today ({date.today()}); pass --allow-future to forecast ahead"
+        )
     handler = {"run": _run, "validate": _validate, "evidence": _evidence_add}[args.command]
     try:
         return handler(args)

@@ -245,7 +245,13 @@ def _appended(
     candidate = prefix + _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
     if len(candidate) > MAX_EVIDENCE_BYTES:
         raise EvidenceFileError(
-            [Problem(shown, 0, f"the log would grow past {MAX_EVIDENCE_BYTES:,} bytes, the limit; start a new question")]
+            [
+                Problem(
+                    shown,
+                    0,
+                    f"the log would grow past {MAX_EVIDENCE_BYTES:,} bytes, the limit; start a new question",
+                )
+            ]
         )
     log = parse_evidence(candidate.decode("utf-8-sig"), question, Located(shown), today)
     row = log.rows[-1]

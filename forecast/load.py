@@ -1113,7 +1113,7 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
     if not (data_dir / "questions").is_dir():
         return [Problem(display_path(data_dir), 0, "no questions/ folder; expected DATA/questions/<id>.yaml")]
     for path in sorted((data_dir / "questions").iterdir()):
-        if path.suffix != ".yaml" or not path.is_file():
+        if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_question
             if path.suffix in (".yml", ".json"):
                 problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
             continue

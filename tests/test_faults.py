@@ -140,7 +140,9 @@ def test_a_run_killed_while_its_notebook_executes_loses_nothing_and_leaves_no_pr
                     "--notebook", notebook, log=tmp_path / "run.log")  # fmt: skip
     started: set[psutil.Process] = set()
     try:
-        wait_for(lambda: list(out.glob(f".forecast-work/*/{EXAMPLE}/executing")), 120, "the notebook to execute")
+        wait_for(
+            lambda: list(out.glob(f".forecast-work/*/{EXAMPLE}/executing")), 120, "the notebook to execute"
+        )
         started = descendants(run)
         assert any("ipykernel_launcher" in " ".join(p.cmdline()) for p in started)
     finally:

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, tree_digest
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, read_json, tree_digest
 
 from forecast import load_evidence, load_question
 from forecast.evidence import lock_path
@@ -75,7 +75,9 @@ def test_a_run_refuses_a_folder_that_holds_other_files_and_touches_nothing_in_it
     before = everything(site)
     result = forecast_cli("run", "--data", copy_data(tmp_path / "data"), "--out", site, "--question", EXAMPLE)
     assert result.returncode == 1 and one_line(result), result.stderr
-    assert result.stderr.startswith(f"forecast: the output folder {site} holds other files and no forecast reports")
+    assert result.stderr.startswith(
+        f"forecast: the output folder {site} holds other files and no forecast reports"
+    )
     assert everything(site) == before
 
 
@@ -88,7 +90,9 @@ def test_a_folder_that_looks_like_the_root_of_a_system_is_refused(tmp_path):
     before = everything(root)
     with pytest.raises(Exception, match="holds other files and no forecast reports"):
         check_out_dir(root)
-    result = forecast_cli("run", "--data", copy_data(tmp_path / "data"), "--out", root, "--question", "no-such")
+    result = forecast_cli(
+        "run", "--data", copy_data(tmp_path / "data"), "--out", root, "--question", "no-such"
+    )
     assert result.returncode == 1 and one_line(result)
     assert everything(root) == before
 
@@ -100,7 +104,9 @@ def test_a_run_uses_an_empty_folder_and_marks_it(tmp_path, contents):
     out.mkdir()
     for name in contents:
         (out / name).mkdir()
-    result = forecast_cli("run", "--data", copy_data(tmp_path / "data"), "--out", out, "--question", "no-such")
+    result = forecast_cli(
+        "run", "--data", copy_data(tmp_path / "data"), "--out", out, "--question", "no-such"
+    )
     assert result.returncode == 1  # the unknown question fails; the folder is still the run's
     assert (out / MARKER).is_file() and (out / "index.html").is_file()
     assert all((out / name).is_dir() for name in contents)
@@ -128,7 +134,9 @@ def test_a_folder_an_earlier_version_wrote_is_adopted_and_its_foreign_files_left
     (out / "runs" / "20250101T000000.000000Z.json").write_text("{}", encoding="utf-8")
     plant_foreign_files(out)
     before = {k: v for k, v in everything(out).items() if k != "index.html"}
-    result = forecast_cli("run", "--data", copy_data(tmp_path / "data"), "--out", out, "--question", "no-such")
+    result = forecast_cli(
+        "run", "--data", copy_data(tmp_path / "data"), "--out", out, "--question", "no-such"
+    )
     assert result.returncode == 1 and one_line(result)  # the unknown question, and nothing else
     assert (out / MARKER).is_file()
     after = everything(out)
@@ -160,7 +168,10 @@ def test_a_question_whose_id_is_runs_is_refused_on_its_line(tmp_path):
     line = text[: re.search(r"(?m)^id: ", text).start()].count("\n") + 1
     result = forecast_cli("validate", "--data", data)
     assert result.returncode == 1
-    assert f"{data / 'questions' / 'runs.yaml'}:{line}: id 'runs' is a name the output folder keeps" in result.stdout
+    assert (
+        f"{data / 'questions' / 'runs.yaml'}:{line}: id 'runs' is a name the output folder keeps"
+        in result.stdout
+    )
     result = forecast_cli("run", "--data", data, "--out", out, "--question", "runs")
     assert result.returncode == 1 and "forecast: runs: " in result.stderr
     assert [p.suffix for p in (out / "runs").iterdir()] == [".json"]  # the manifest, and no report
@@ -205,7 +216,9 @@ def test_a_report_run_ahead_with_allow_future_stays_off_the_front_of_the_index(t
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
     for extra in ([], ["--allow-future"]):
         as_of = AS_OF if not extra else "2052-02-20"
-        result = forecast_cli("run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", as_of, *extra)
+        result = forecast_cli(
+            "run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", as_of, *extra
+        )
         assert result.returncode == 0, result.stderr
     index = (out / "index.html").read_text(encoding="utf-8")
     card = index[index.index(f'href="{EXAMPLE}/') :]
@@ -247,7 +260,10 @@ def test_scenarios_named_yes_and_no_keep_their_names_and_ids(tmp_path):
     (tmp_path / "questions").mkdir()
     (tmp_path / "questions" / "binary.yaml").write_text(BINARY, encoding="utf-8")
     question = load_question(tmp_path / "questions" / "binary.yaml")
-    assert [(s.id, s.name, s.description) for s in question.scenarios] == [("yes", "Yes", "On"), ("no", "No", "")]
+    assert [(s.id, s.name, s.description) for s in question.scenarios] == [
+        ("yes", "Yes", "On"),
+        ("no", "No", ""),
+    ]
     assert question.title == "2025" and question.indicators[0].text == "1.10"
     assert question.indicators[0].signals == "yes" and question.indicators[0].tripwire is True
     assert [s.prior for s in question.scenarios] == [0.5, 0.5]
@@ -280,13 +296,17 @@ def log_of(data: Path) -> Path:
     return data / "evidence" / f"{EXAMPLE}.csv"
 
 
-def add(data: Path, *extra: str | bytes, env: dict | None = None, **fields: str) -> subprocess.CompletedProcess:
+def add(
+    data: Path, *extra: str | bytes, env: dict | None = None, **fields: str
+) -> subprocess.CompletedProcess:
     fields = {"date": "2025-02-21", "indicator": "no-settlement-yet", "observed": "yes", "source": "Wire",
               "reliability": "C", "credibility": "3", **fields}  # fmt: skip
     args = [sys.executable, "-m", "forecast", "evidence", "add", EXAMPLE, "--data", str(data), *extra]
     for key, value in fields.items():
         args.append(f"--{key}={value}")
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL
+    )
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -304,7 +324,9 @@ def test_twenty_concurrent_adds_from_shells_with_different_temp_folders_all_land
         args = [sys.executable, "-m", "forecast", "evidence", "add", EXAMPLE, "--data", str(data), "--date",
                 "2025-02-21", "--indicator", "no-settlement-yet", "--observed", "yes", "--source", f"writer {k}",
                 "--reliability", "C", "--credibility", "3"]  # fmt: skip
-        writers.append(subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        writers.append(
+            subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
     outputs = [w.communicate(timeout=300) for w in writers]
     assert [w.returncode for w in writers] == [0] * 20, outputs
     assert all(out.startswith("added ") for out, _ in outputs)
@@ -327,14 +349,15 @@ REQUIRED = ["id", "date", "indicator", "observed", "source", "reliability", "cre
 
 
 @pytest.mark.parametrize(
-    ("given", "added"), [(("url",), ["url"]), (("summary",), ["summary"]), (("url", "summary"), ["url", "summary"])]
+    ("given", "added"),
+    [(("url",), ["url"]), (("summary",), ["summary"]), (("url", "summary"), ["url", "summary"])],
 )
 def test_url_and_summary_add_their_column_to_a_log_without_it(data, given, added):
     """Promise: --url and --summary are never dropped: the column is added (atomically), earlier rows left empty,
     and every other byte of the log stays as it was."""
     _drop_columns(log_of(data), REQUIRED)
     before = log_of(data).read_bytes()
-    values = {"url": "https://example.org/r", "summary": "Said so, in \"quotes\""}
+    values = {"url": "https://example.org/r", "summary": 'Said so, in "quotes"'}
     result = add(data, **{k: values[k] for k in given})
     assert result.returncode == 0, result.stderr
     assert f"column '{added[0]}' added to the log" in result.stderr
@@ -414,7 +437,10 @@ def test_an_add_to_a_log_over_the_size_limit_is_refused_and_leaves_it_unchanged(
     stat = log_of(data).stat()
     result = add(data)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"{log_of(data)}: file is {MAX_EVIDENCE_BYTES + 1:,} bytes; the limit is {MAX_EVIDENCE_BYTES:,}" in result.stderr
+    assert (
+        f"{log_of(data)}: file is {MAX_EVIDENCE_BYTES + 1:,} bytes; the limit is {MAX_EVIDENCE_BYTES:,}"
+        in result.stderr
+    )
     after = log_of(data).stat()
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
@@ -478,7 +504,8 @@ def test_an_add_on_a_full_disk_says_so_in_a_sentence(data, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "summary", ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example","click")', "+1+cmd", "@SUM(A1)", "-2+3"]
+    "summary",
+    ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example","click")', "+1+cmd", "@SUM(A1)", "-2+3"],
 )
 def test_an_add_neutralises_a_formula_with_a_leading_quote(data, summary):
     """Promise: text a spreadsheet would run is written with a quote in front, and the command says so."""
@@ -497,7 +524,10 @@ def test_validate_warns_about_a_formula_written_by_hand(data):
     line = log_of(data).read_bytes().count(b"\n")
     result = forecast_cli("validate", "--data", data)
     assert result.returncode == 0
-    assert f"{log_of(data)}:{line}: warning: summary starts with '=', so a spreadsheet may run it" in result.stdout
+    assert (
+        f"{log_of(data)}:{line}: warning: summary starts with '=', so a spreadsheet may run it"
+        in result.stdout
+    )
 
 
 # --------------------------------------------------------------------------- charts
@@ -515,3 +545,54 @@ def test_a_scenario_name_with_dollar_signs_is_drawn_as_text():
     chart = trajectory_chart(Trajectory(days, ("a", "b", "c"), np.full((3, 3), 1 / 3)), names)
     assert chart.png.startswith(b"\x89PNG") and all(name in chart.alt for name in names)
     assert math.isclose(sum(float(p) for p in re.findall(r"(\d+)%", chart.alt)), 99)
+
+
+@pytest.mark.slow
+def test_a_run_reports_scenarios_named_yes_and_no_and_names_with_dollar_signs(tmp_path):
+    """Promise: a binary question with Yes/No scenarios, and a name matplotlib would read as mathtext,
+    are both reported (exit 0), each name shown as written."""
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    (data / "questions" / "binary.yaml").write_text(BINARY, encoding="utf-8")
+    text = (data / "questions" / f"{EXAMPLE}.yaml").read_text(encoding="utf-8")
+    dollars = "Exit costs $\\frac{1}{$ or more"
+    text = text.replace("    name: Full exit\n", f"    name: '{dollars}'\n", 1)
+    assert dollars in text
+    (data / "questions" / "dollars.yaml").write_text(re.sub(r"(?m)^id: .*$", "id: dollars", text, count=1))
+    shutil.copyfile(log_of(data), data / "evidence" / "dollars.csv")
+    args = ("--question", "binary", "--question", "dollars", "--as-of", AS_OF)
+    result = forecast_cli("run", "--data", data, "--out", out, *args)
+    assert result.returncode == 0, result.stderr
+    binary = (out / "binary" / AS_OF / "report.html").read_text(encoding="utf-8")
+    assert ">Yes<" in binary or "Yes</" in binary
+    assert read_json(out / "binary" / AS_OF / "summary.json")["scenario_names"] == {"yes": "Yes", "no": "No"}
+    assert read_json(out / "dollars" / AS_OF / "summary.json")["scenario_names"]["exit"] == dollars
+
+
+@pytest.mark.slow
+def test_a_100k_row_log_is_reported_in_bounded_size_with_the_full_log_beside_it(tmp_path):
+    """Promise: a long log that validate accepts is reported (exit 0): the page and the notebook show the
+    newest and the most influential reports only, and evidence.csv beside them holds every report."""
+    from benchmarks.long_log import write_long_log
+
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    bundled = len(rows(log_of(data)))
+    write_long_log(data, 100_000)
+    result = forecast_cli(
+        "run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", AS_OF, timeout=900
+    )
+    assert result.returncode == 0, result.stderr
+    folder = out / EXAMPLE / AS_OF
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    notebook = (folder / "report.ipynb").read_text(encoding="utf-8")
+    shown = re.findall(r'id="evidence-([^"]+)"', page)
+    assert len(shown) == 150 and len(set(shown)) == 150
+    assert "The log holds 100,032 reports; shown here are the 100 newest" in page
+    assert '<a href="evidence.csv">evidence.csv</a>' in page
+    # The notebook embeds what the page shows, and no more (its outputs hold the same rows).
+    assert set(re.findall(r'id=\\"evidence-([^"\\]+)\\"', notebook)) == set(shown)
+    assert len(page) < 1_000_000 and len(notebook) < 2_000_000
+    full = rows(folder / "evidence.csv")
+    assert len(full) == bundled + 100_000
+    assert [r["id"] for r in full] == [r["id"] for r in rows(log_of(data))]
+    newest = sorted(full, key=lambda r: r["date"], reverse=True)[0]
+    assert newest["date"] == AS_OF and newest["id"] in shown
