@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__
 from .html import Html, render_template
 from .load import QUESTION_ID
-from .store import SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
+from .store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
 
 __all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
 
@@ -74,8 +74,8 @@ def render_notebook(
         ("report.ipynb", "Executed notebook"),
         (numbers, "Numbers (JSON)"),
     ]
-    if Path(html_path).with_name("evidence.csv").is_file():
-        nav.append(("evidence.csv", "All evidence (CSV)"))
+    if Path(html_path).with_name(EVIDENCE_CSV).is_file():
+        nav.append((EVIDENCE_CSV, "All evidence (CSV)"))
     atomic_write_text(html_path, _page(title, body, nav, footer))
 
 

@@ -21,13 +21,10 @@ from . import analysis
 from .engine import Assessment, assess
 from .html import Html, render_template, safe_url
 from .load import load_by_id, parse_as_of
-from .store import atomic_write_bytes, atomic_write_text, previous_summary
+from .store import EVIDENCE_CSV, atomic_write_bytes, atomic_write_text, previous_summary
 from .words import probability_words
 
-__all__ = ["EVIDENCE_CSV", "Html", "Report", "safe_url"]
-
-#: The full evidence log, with each report's weight, role and effect, written beside summary.json.
-EVIDENCE_CSV = "evidence.csv"
+__all__ = ["Html", "Report", "safe_url"]
 
 
 class Report:

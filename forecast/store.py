@@ -6,6 +6,7 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/report.ipynb     the executed notebook: the record of a run
     OUT/<question>/<as_of>/report.html      the rendered report, code hidden
     OUT/<question>/<as_of>/summary.json     the numbers, for the index and the next comparison
+    OUT/<question>/<as_of>/evidence.csv     every report of the log, with its weight, role and effect
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
     OUT/runs/<UTC timestamp>.json           one manifest per run
     OUT/_scorecard/                         the scorecard of resolved questions
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "EVIDENCE_CSV",
     "INDEX",
     "LOCK_NAME",
     "MARKER",
@@ -61,6 +63,8 @@ __all__ = [
 ]
 
 SUMMARY = "summary.json"
+#: Every report of the log with its weight, role and effect, beside a report's summary.
+EVIDENCE_CSV = "evidence.csv"
 #: The reviewers' front page.
 INDEX = "index.html"
 #: One manifest per run.
