@@ -166,7 +166,8 @@ def append_evidence(
         "summary": summary,
     }
     _refuse_text_that_is_not_utf8(given, shown)
-    fields = {k: spreadsheet_safe(v) if k in _FREE_TEXT else v for k, v in given.items()}
+    # Free text as the loader reads it back (without surrounding blanks), then safe in a spreadsheet.
+    fields = {k: spreadsheet_safe(v.strip()) if k in _FREE_TEXT else v for k, v in given.items()}
     from filelock import Timeout
 
     lock = log_lock(path)
@@ -193,12 +194,12 @@ def append_evidence(
         Problem(
             shown,
             row.line,
-            f"{name} starts with {given[name][0]!r}; written with a quote (') in front so that "
+            f"{name} starts with {given[name].strip()[0]!r}; written with a quote (') in front so that "
             "a spreadsheet cannot run it as a formula",
             "warning",
         )
         for name in _FREE_TEXT
-        if fields[name] != given[name]
+        if fields[name] != given[name].strip()
     ]
     return row, (*warnings, *notes)
 

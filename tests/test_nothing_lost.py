@@ -596,3 +596,11 @@ def test_a_100k_row_log_is_reported_in_bounded_size_with_the_full_log_beside_it(
     assert [r["id"] for r in full] == [r["id"] for r in rows(log_of(data))]
     date_of = {r["id"]: r["date"] for r in full}
     assert {date_of[i] for i in shown[:100]} == {AS_OF}  # the 100 newest come first, all of the last day
+
+
+def test_a_formula_behind_blanks_is_neutralised_too(data):
+    """Promise: the loader strips blanks around a cell, so `\\t=cmd` is written as it will be read: `'=cmd`."""
+    result = add(data, summary="\t =1+2 ", source="  @x")
+    assert result.returncode == 0, result.stderr
+    last = rows(log_of(data))[-1]
+    assert (last["summary"], last["source"]) == ("'=1+2", "'@x")
