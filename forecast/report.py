@@ -21,7 +21,7 @@ from . import analysis
 from .engine import Assessment, assess
 from .html import Html, render_template, safe_url
 from .load import load_by_id, parse_as_of
-from .store import EVIDENCE_CSV, atomic_write_bytes, atomic_write_text, previous_summary
+from .store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
 from .words import probability_words
 
 __all__ = ["Html", "Report", "safe_url"]
@@ -317,23 +317,25 @@ class Report:
         extra = self.evidence.extra_columns
         scenario_ids = self.question.scenario_ids
         no_effect = [""] * len(scenario_ids)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(
-            ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
-             *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
-        )  # fmt: skip
-        safe = spreadsheet_safe
-        for e in sorted(self.assessment.audit, key=lambda e: e.row.line):
-            r = e.row
-            effects = [f"{e.effect[s]:.4f}" for s in scenario_ids] if e.effect is not None else no_effect
-            writer.writerow(
-                [safe(r.id), r.date.isoformat(), r.indicator, "yes" if r.observed else "no", safe(r.source),
-                 r.reliability, r.credibility, safe(r.url), safe(r.summary), *(safe(r.extra.get(c, "")) for c in extra),
-                 f"{e.weight:.4f}", e.role, *effects]
-            )  # fmt: skip
         path = Path(path)
-        atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+        with atomic_writer(path) as raw:
+            handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(
+                ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
+                 *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
+            )  # fmt: skip
+            safe = spreadsheet_safe
+            for e in self.assessment.audit:  # in file order
+                r = e.row
+                effects = [f"{e.effect[s]:.4f}" for s in scenario_ids] if e.effect is not None else no_effect
+                writer.writerow(
+                    [safe(r.id), r.date.isoformat(), r.indicator, "yes" if r.observed else "no", safe(r.source),
+                     r.reliability, r.credibility, safe(r.url), safe(r.summary), *(safe(r.extra.get(c, "")) for c in extra),
+                     f"{e.weight:.4f}", e.role, *effects]
+                )  # fmt: skip
+            handle.flush()
+            handle.detach()  # atomic_writer closes the file
         return path
 
     def changes_since_previous(self) -> Html:

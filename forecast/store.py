@@ -28,14 +28,16 @@ which is adopted by writing the marker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
     "EVIDENCE_CSV",
@@ -49,6 +51,7 @@ __all__ = [
     "ReportEntry",
     "atomic_write_bytes",
     "atomic_write_text",
+    "atomic_writer",
     "check_out_dir",
     "claim_out_dir",
     "failed_dir",
@@ -149,18 +152,21 @@ def claim_out_dir(out_dir: str | Path) -> None:
         atomic_write_text(marker, _MARKER_TEXT)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through, so that readers see the old file or the new one, never a part.
 
-    The new content goes to a temporary file beside ``path``, is flushed to disk,
-    and replaces ``path`` by an atomic rename; an existing file keeps its mode.
+    What is written goes to a temporary file beside ``path``; when the block ends
+    it is flushed to disk and replaces ``path`` by an atomic rename (an existing
+    file keeps its mode). If the block raises, the temporary file is removed and
+    ``path`` is untouched. Use it to stream a large file without holding it in memory.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
@@ -171,6 +177,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
