@@ -596,6 +596,28 @@ def test_a_100k_row_log_is_reported_in_bounded_size_with_the_full_log_beside_it(
     assert [r["id"] for r in full] == [r["id"] for r in rows(log_of(data))]
     date_of = {r["id"]: r["date"] for r in full}
     assert {date_of[i] for i in shown[:100]} == {AS_OF}  # the 100 newest come first, all of the last day
+    assert_reads_well_in_chromium(folder / "report.html", rows_shown=150)
+
+
+def assert_reads_well_in_chromium(path: Path, rows_shown: int) -> None:
+    """The page loads in headless Chromium without errors, shows its rows, and its links lead somewhere."""
+    browser_test = pytest.importorskip("test_browser")
+    if browser_test.CHROMIUM is None:
+        pytest.skip("no system Chromium installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=browser_test.CHROMIUM, args=browser_test._LAUNCH_ARGS
+        )
+        try:
+            page = browser_test.Page(browser, path)
+            assert page.errors == []
+            assert page.page.locator("table.evidence-log tbody tr").count() == rows_shown
+            assert "All evidence (CSV)" in page.text() and "The log holds 100,032 reports" in page.text()
+            browser_test.assert_links_work(page)
+        finally:
+            browser.close()
 
 
 def test_a_formula_behind_blanks_is_neutralised_too(data):
