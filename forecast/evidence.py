@@ -41,7 +41,7 @@ from .load import (
     question_path,
     read_evidence_file,
 )
-from .model import EvidenceRow
+from .model import EvidenceRow, Question
 from .store import atomic_write_bytes
 
 __all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
@@ -221,13 +221,13 @@ def _refuse_text_that_is_not_utf8(fields: dict[str, str], shown: str) -> None:
 
 
 def _appended(
-    path: Path, shown: str, question, fields: dict[str, str], today: datetime.date
+    path: Path, shown: str, question: Question, fields: dict[str, str], today: datetime.date
 ) -> tuple[bytes, EvidenceRow, tuple[Problem, ...]]:
     """The log's new bytes with the row appended, the row as read back, and warnings about it."""
     raw, text = read_evidence_file(path) if path.exists() else (b"", "")
     added: list[str] = []
     if text.strip():
-        existing = parse_evidence(text, question, Located(shown), today)
+        ids = [r.id for r in parse_evidence(text, question, Located(shown), today).rows]
         newline = "\r\n" if "\r\n" in text else "\n"
         header = _header(text)
         added = [c for c in OPTIONAL_COLUMNS if fields[c] and c not in header]
@@ -238,7 +238,6 @@ def _appended(
         prefix = bom + text.encode("utf-8")
         if not prefix.endswith((b"\n", b"\r")):
             prefix += newline.encode()
-        ids = [r.id for r in existing.rows]
     else:
         header, ids, newline = list(EVIDENCE_COLUMNS), [], "\n"
         prefix = _csv_line(header, newline).encode("utf-8")
