@@ -49,6 +49,12 @@ def sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
+def _listed(items: list[str], limit: int = 20) -> str:
+    """The first ``limit`` items, joined, and how many more there are: a list that stays short."""
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit:,} more"
+
+
 @lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -66,6 +72,7 @@ def _environment():
     env.filters["sentence"] = sentence
     env.filters["words"] = probability_words
     env.filters["safe_url"] = safe_url
+    env.filters["listed"] = _listed
     return env
 
 

@@ -1,7 +1,9 @@
 """Charts, drawn with matplotlib's Agg canvas (no GUI, no pyplot state).
 
 matplotlib is imported here only, and this module only by the report, so
-``import forecast`` does not pay for it.
+``import forecast`` does not pay for it. Text that came from a question file
+(scenario names, titles) is drawn as text: matplotlib's mathtext never reads it,
+so a name with dollar signs (``Exit costs $\\frac{1}{$ or more``) is shown as written.
 """
 
 from __future__ import annotations
@@ -55,15 +57,16 @@ MIN_BIN_COUNT = 5
 _PNG_METADATA = {"Software": None}
 
 
-def _plain(text: str) -> str:
-    """``text`` as matplotlib should draw it: as written, never as mathtext (``$5-$10`` stays so)."""
-    return text.replace("$", r"\$")
-
-
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata=_PNG_METADATA)
     return buffer.getvalue()
+
+
+def _as_text(legend) -> None:
+    """Draw a legend's labels as plain text, never as mathtext (labels come from question files)."""
+    for text in legend.get_texts():
+        text.set_parse_math(False)
 
 
 def trajectory_chart(
@@ -140,7 +143,7 @@ def trajectory_chart(
                 color=colour,
                 lw=2,
                 ls=_DASHES[j % len(_DASHES)],
-                label=_plain(name),
+                label=name,
             )
             if panel is ax:
                 lines.append(line)
@@ -149,6 +152,8 @@ def trajectory_chart(
         panel.spines[["top", "right"]].set_visible(False)
     for d in marks:
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
+    if quiet_ax is None and len(days) > 1:  # no margins: past the last day they could reach beyond year 9999
+        ax.set_xlim(days[0], days[-1])
     ax.set_ylabel("probability (%)")
     locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -169,7 +174,7 @@ def trajectory_chart(
                   "mec": "#555555", "mew": 1, "clip_on": False}  # fmt: skip
         ax.plot([1], [0], transform=ax.transAxes, **kwargs)
         quiet_ax.plot([0], [0], transform=quiet_ax.transAxes, **kwargs)
-    fig.legend(handles=lines, loc="outside lower center", ncols=min(len(names), 4), frameon=False)
+    _as_text(fig.legend(handles=lines, loc="outside lower center", ncols=min(len(names), 4), frameon=False))
     alt = _trajectory_alt(trajectory, names, marks, quiet)
     return Chart(_png(fig), alt)
 
@@ -299,7 +304,7 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     if title:
-        ax.set_title(_plain(title), fontsize=10)
+        ax.set_title(title, fontsize=10, parse_math=False)
     edges = table.edges * 100
     bins = [
         f"{edges[k]:.0f}-{edges[k + 1]:.0f}%: {table.count[k]} forecast{'' if table.count[k] == 1 else 's'}, "
