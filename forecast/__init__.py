@@ -24,6 +24,7 @@ __all__ = [
     "EvidenceLog",
     "EvidenceRow",
     "ForecastError",
+    "Group",
     "Indicator",
     "IndicatorState",
     "InvalidInputError",
@@ -58,7 +59,7 @@ _MODULE_OF = {
                    "QuestionFileError", "RunError"),
         "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",
                  "validate_data"),
-        "model": ("EvidenceLog", "EvidenceRow", "Indicator", "Question", "Resolution", "Scenario"),
+        "model": ("EvidenceLog", "EvidenceRow", "Group", "Indicator", "Question", "Resolution", "Scenario"),
         "words": ("probability_words",),
     }.items()
     for name in names
