@@ -700,14 +700,15 @@ class _Compiled:
         delta[self._within] = self._changes.T
         return self.log_prior + np.cumsum(delta, axis=0)
 
-    def contribution_without(self, positions: np.ndarray) -> np.ndarray:
-        """Each listed report's indicator's contribution once that report is left out, by the rule.
+    def contribution_without(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each listed report's indicator's contribution once that report is left out, by the rule,
+        and whether the indicator still has a status.
 
         ``positions`` index ``by_indicator``. Every case becomes a group of its own, holding its
         indicator's other reports in rule order, and one pass over all groups gives every
         contribution at once (zero for an indicator left with no report).
         """
-        runs, n_ind = self.runs, len(self.question.indicators)
+        runs = self.runs
         group = (np.cumsum(runs.first) - 1)[positions]
         start = np.flatnonzero(runs.first)[group]
         length = runs.last[group] - start  # the group's reports but the one left out
