@@ -210,7 +210,7 @@ def intervals(
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> band = intervals(q, log, date(2025, 3, 1))
     >>> {s: tuple(round(x, 2) for x in b) for s, b in band.bounds.items()}
-    {'keep': (0.05, 0.08), 'partial': (0.79, 0.85), 'exit': (0.09, 0.14)}
+    {'keep': (0.05, 0.08), 'partial': (0.76, 0.81), 'exit': (0.13, 0.17)}
     """
     level = _check_monte_carlo(draws, level)
     compiled = _compile(question, evidence, as_of)
@@ -660,7 +660,7 @@ def most_influential(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> {s: i.id for s, i in most_influential(q, log, date(2025, 3, 1)).items()}
-    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'naval-forces-leave-tartus'}
+    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'tartus-commercial-contract-cancelled'}
     """
     compiled = _compile(question, evidence, as_of)
     now = softmax(compiled.final_log_posterior())
@@ -748,7 +748,7 @@ def watch_list(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(w.indicator, round(w.information_bits, 3)) for w in watch_list(q, log, date(2025, 3, 1), top=2)]
-    [('formal-withdrawal-or-termination', 0.247), ('reduced-terms-agreement-signed', 0.194)]
+    [('formal-withdrawal-or-termination', 0.305), ('reduced-terms-agreement-signed', 0.225)]
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
@@ -990,7 +990,7 @@ def score(question: Question, evidence: _Evidence) -> Score:
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> s = score(q, load_evidence("data/evidence/russia-syria-bases.csv", q))
     >>> round(s.brier_final, 3), round(s.brier_prior, 3), round(s.skill_final, 2)
-    (0.051, 0.545, 0.91)
+    (0.074, 0.545, 0.86)
     """
     resolution = question.resolution
     if resolution is None:
@@ -1147,7 +1147,7 @@ def calibration_points(
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(round(p, 2), happened) for p, happened in calibration_points([(q, log)])]
-    [(0.07, False), (0.82, True), (0.11, False)]
+    [(0.07, False), (0.78, True), (0.15, False)]
     """
     points = []
     for question, evidence in questions_with_evidence:

@@ -22,12 +22,13 @@ from forecast.explore import (
 )
 
 # Two scenarios, priors 60/40; indicator `x` is seen with probability 0.8 under `a`, 0.3 under `b`.
+# The question's window is empty, so a "not seen" counts fully (F = 1).
 TWO_SCENARIOS = """\
 id: q
 title: Two scenarios
 question: A or B?
 opened: 2025-01-01
-closes: 2025-12-31
+closes: 2025-01-01
 scenarios:
   a: {name: A, prior: 0.6}
   b: {name: B, prior: 0.4}
