@@ -159,9 +159,9 @@ class Assessment:
 
     @property
     def stale(self) -> bool:
-        """Whether the latest counted report is older than the question's ``stale_after_days`` (or there is none)."""
+        """Whether the latest counted report is older than the question's ``stale_after_days`` at ``as_of``."""
         age = self.evidence_age_days
-        return age is None or age > self.question.stale_after_days
+        return age is not None and age > self.question.stale_after_days
 
     @property
     def closed_unresolved(self) -> bool:

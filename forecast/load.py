@@ -679,10 +679,10 @@ def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question
         if missing or unknown:
             continue
         if ind.group is not None and ind.group not in spec.groups:
-            declared = ", ".join(spec.groups) or "none is declared"
+            declared = f"expected one of {', '.join(spec.groups)}" if spec.groups else "none is declared"
             where.error(
                 line(here + ("group",)),
-                f"group {ind.group!r} is not declared under groups:; expected one of: {declared}",
+                f"group {ind.group!r} is not declared under groups: ({declared}); declare it there",
             )
         point = {s: (sum(v) / 2 if isinstance(v, tuple) else v) for s, v in ind.likelihood.items()}
         ranges = {s: v for s, v in ind.likelihood.items() if isinstance(v, tuple)}
