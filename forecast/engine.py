@@ -200,6 +200,7 @@ class _Tables:
     scenario_ids: tuple[str, ...]
     log_prior: np.ndarray
     p: np.ndarray
+    p_by_scenario: np.ndarray
     log_p: np.ndarray
     log_not_p: np.ndarray
     #: each indicator's window, for ``F(d) = clip((d - start) / span, 0, 1)``; an empty window has a
@@ -252,6 +253,7 @@ class _Tables:
             scenario_ids=scenario_ids,
             log_prior=np.log([s.prior for s in question.scenarios]),
             p=lik,
+            p_by_scenario=np.ascontiguousarray(lik.T),
             window_start=start,
             window_span=span,
             group_of=group_of,
@@ -379,9 +381,15 @@ class _Runs:
         self.running = running
         self.top = running[self.last]
         self._rank = rank
-        #: position of the latest report so far in each report's run whose weight is the run's top so far
-        self.latest_top = np.maximum.accumulate(np.where(rank == running, np.arange(n), 0)) if n else running
         self._final_observed = observed[self.last]
+
+    @cached_property
+    def latest_top(self) -> np.ndarray:
+        """Position of the latest report so far in each report's run whose weight is the run's top so far."""
+        n = len(self._rank)
+        if not n:
+            return np.zeros(0, np.intp)
+        return np.maximum.accumulate(np.where(self._rank == self.running, np.arange(n), 0))
 
     @cached_property
     def final_start(self) -> np.ndarray:
@@ -620,23 +628,40 @@ class _Compiled:
         """The sum of every contribution, each group's by the group rule."""
         return self.tables.combine(self.contribution, self.has_status)
 
+    @cached_property
+    def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """A table of log-likelihoods, scenario-major, and each report's column in it once applied.
+
+        The first columns are ``[log(1 - p); log p]`` by indicator; after them, one column of
+        ``log(1 - p F(d))`` per "not seen" state part-way through its window. Such a state
+        begins at a report that reaches its run's top weight (``latest_top`` is itself), and the
+        reports after it that leave the weight and ``d`` as they were share its column; so the
+        logarithms are taken once per state, not once per report.
+        """
+        n_ind, n = len(self.question.indicators), self.n
+        runs, indicator, observed = self.runs, self.grouped_indicator, self.grouped_observed
+        code = indicator + n_ind * observed
+        starts = np.flatnonzero((runs.latest_top == np.arange(n)) & ~observed)
+        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[starts]].astype(float))
+        partial = f < 1.0
+        starts, f = starts[partial], f[partial]
+        if not starts.size:
+            return self._log_table_by_scenario, code
+        column = np.full(n, -1, np.intp)
+        column[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
+        state = column[runs.latest_top]
+        code = np.where(state >= 0, state, code)
+        partial_logs = np.log1p(-np.take(self.tables.p_by_scenario, indicator[starts], axis=1) * f)
+        return np.hstack([self._log_table_by_scenario, partial_logs]), code
+
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
-        ``where`` selects positions of ``by_indicator``. One gather from ``[log(1 - p); log p]``,
-        with ``log(1 - p F(d))`` in place of ``log(1 - p)`` for a "not seen" part-way through its window.
+        ``where`` selects positions of ``by_indicator``: one gather from the state table, times
+        the weight.
         """
-        n_ind = len(self.question.indicators)
-        indicator, observed = self.grouped_indicator[where], self.grouped_observed[where]
-        contribution = np.take(self._log_table_by_scenario, indicator + n_ind * observed, axis=1)
-        absent = np.flatnonzero(~observed)
-        if absent.size:
-            day = self.day[self.by_indicator[self.runs.latest_top[where][absent]]]
-            f = self.tables.fraction(indicator[absent], day)
-            partial = f < 1.0
-            if partial.any():
-                columns = absent[partial]
-                contribution[:, columns] = np.log1p(-self.tables.p[indicator[columns]].T * f[partial])
+        table, code = self._state_table
+        contribution = np.take(table, code[where], axis=1)
         contribution *= self._levels[self.runs.running[where]]
         return contribution
 
