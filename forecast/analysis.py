@@ -771,15 +771,12 @@ def watch_list(
     held = compiled.status_weight[watched]
     absent_weight = np.where(not_yet, np.maximum(held, weight), weight)
     absent_day = np.where(not_yet & (weight < held), seen_by, window_end[watched].astype(float))
-    absent = np.zeros(len(watched), bool)
-    seen = np.ones(len(watched), bool)
-    if_observed = softmax(
-        compiled.log_posterior_replacing(
-            watched, weight * tables.log_likelihood(watched, seen, seen_by), seen
-        )
-    )
-    absent_log = tables.log_likelihood(watched, absent, absent_day)
-    if_absent = softmax(compiled.log_posterior_replacing(watched, absent_weight[:, None] * absent_log, seen))
+    said_yes, said_no = np.ones(len(watched), bool), np.zeros(len(watched), bool)
+    has_status = said_yes  # after either report, every watched indicator has a status
+    seen_log = weight * tables.log_likelihood(watched, said_yes, seen_by)
+    absent_log = absent_weight[:, None] * tables.log_likelihood(watched, said_no, absent_day)
+    if_observed = softmax(compiled.log_posterior_replacing(watched, seen_log, has_status))
+    if_absent = softmax(compiled.log_posterior_replacing(watched, absent_log, has_status))
     gain = _entropy_bits(post) - (
         p_reported * _entropy_bits(if_observed) + (1.0 - p_reported) * _entropy_bits(if_absent)
     )

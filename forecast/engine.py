@@ -38,6 +38,8 @@ __all__ = [
     "IndicatorState",
     "Trajectory",
     "assess",
+    "group_contribution",
+    "group_contribution_draws",
     "posterior_as_of",
     "softmax",
     "trajectory",

@@ -370,16 +370,6 @@ def test_what_to_watch_keeps_a_not_seen_yet_with_its_window_open():
     assert watch_list(question, rows, date(2025, 5, 2)) == []
 
 
-def test_intervals_follow_the_group_rule_draw_by_draw():
-    ranged = Indicator("m1", "m1", "a", {"a": 0.7, "b": 0.3}, ranges={"a": (0.6, 0.8)}, group="g")
-    question = make_question([ranged, indicator("m2", {"a": 0.72, "b": 0.3}, "g")], {"g": 1.0})
-    rows = [report(0, "m1", OPENED, True), report(1, "m2", OPENED, True)]
-    band = intervals(question, rows, OPENED, draws=400)
-    # At rho = 1 the group counts its widest member once: m2 whenever the drawn p(a) of m1 is below 0.72.
-    for drawn in band.draws[:50]:
-        assert drawn[0] >= posterior_as_of(question, rows[1:], OPENED)["a"] - 1e-12
-
-
 def test_the_same_inputs_give_the_same_numbers():
     question, rows, as_ofs = random_case(3, 0.5)
     first = assess(question, rows, as_ofs[3])
@@ -486,3 +476,60 @@ def test_validate_warns_on_a_question_past_its_close_without_a_resolution(tmp_pa
         "data/questions/ceasefire.yaml:5: warning: question 'ceasefire' closed on 2025-06-30 and has no "
         "resolution; add resolution: (scenario, date, note) or move closes\n"
     )
+
+
+def ranged(question: Question, seed: int) -> Question:
+    """The question with some likelihoods given as ranges around their point values."""
+    rng = random.Random(seed)
+    indicators = []
+    for ind in question.indicators:
+        ranges = {
+            s: (max(p - 0.05, 0.01), min(p + 0.05, 0.99))
+            for s, p in ind.likelihood.items()
+            if rng.random() < 0.5
+        }
+        indicators.append(replace(ind, ranges=ranges))
+    return replace(question, indicators=tuple(indicators))
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_trajectory_band_on_each_report_day_equals_that_days_intervals(seed, rho):
+    from forecast.analysis import trajectory_intervals
+
+    question, rows, as_ofs = random_case(seed, rho)
+    question = ranged(question, seed)
+    band = trajectory_intervals(question, rows, as_ofs[3], draws=200)
+    for when in sorted({r.date for r in rows if OPENED <= r.date <= as_ofs[3]}):
+        bounds = intervals(question, rows, when, draws=200).bounds
+        k = (when - OPENED).days
+        for j, s in enumerate(question.scenario_ids):
+            assert tuple(band.band[k, j]) == approx(bounds[s], abs=1e-9)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+@pytest.mark.parametrize("seed", range(3))
+def test_each_interval_draw_is_the_rule_applied_to_the_drawn_likelihoods(seed, rho):
+    import numpy as np
+
+    from forecast.analysis import DEFAULT_SEED
+
+    question, rows, as_ofs = random_case(seed, rho)
+    question = ranged(question, seed)
+    band = intervals(question, rows, as_ofs[3], draws=20)
+    # The draws take one U(0, 1) per ranged likelihood, in question then scenario order.
+    entries = [
+        (k, s) for k, ind in enumerate(question.indicators) for s in question.scenario_ids if s in ind.ranges
+    ]
+    uniforms = np.random.default_rng(DEFAULT_SEED).random((20, len(entries)))
+    for d in range(20):
+        likelihoods = [dict(ind.likelihood) for ind in question.indicators]
+        for (k, s), u in zip(entries, uniforms[d]):
+            low, high = question.indicators[k].ranges[s]
+            likelihoods[k][s] = low + (high - low) * u
+        drawn = replace(
+            question,
+            indicators=tuple(replace(i, likelihood=p) for i, p in zip(question.indicators, likelihoods)),
+        )
+        expected = reference_posterior(drawn, rows, as_ofs[3])
+        assert list(band.draws[d]) == approx([expected[s] for s in question.scenario_ids], abs=1e-9)
