@@ -465,21 +465,36 @@ class Influence:
     id, and ``indicator`` the indicator's id (empty for a group). ``change[s]`` is how many
     percentage points scenario ``s`` would move if it were left out (without minus
     with): negative where this evidence is holding the scenario up.
+
+    The numbers are kept as ``without`` and ``moves``, in the order of
+    ``scenario_ids``; the mappings are built when read, so that a long list of
+    items costs little to make.
     """
 
     kind: str
     id: str
     indicator: str
-    probabilities_without: Mapping[str, float]
-    change: Mapping[str, float]
+    scenario_ids: tuple[str, ...]
+    without: Sequence[float]
+    moves: Sequence[float]
     leading_without: str
     leader_changes: bool
     row: EvidenceRow | None = None
 
     @property
+    def probabilities_without(self) -> dict[str, float]:
+        """Each scenario's probability without this evidence."""
+        return dict(zip(self.scenario_ids, self.without))
+
+    @property
+    def change(self) -> dict[str, float]:
+        """Each scenario's move, in points, if this evidence were left out."""
+        return dict(zip(self.scenario_ids, self.moves))
+
+    @property
     def largest_move(self) -> float:
         """The largest move of any scenario, in points (absolute value)."""
-        return max(abs(v) for v in self.change.values())
+        return max(abs(v) for v in self.moves)
 
 
 def _log_posterior_without_each_indicator(compiled: _Compiled) -> tuple[np.ndarray, np.ndarray]:
@@ -535,8 +550,9 @@ def _influence(
         kind=kind,
         id=item,
         indicator=indicator,
-        probabilities_without=_as_dict(scenario_ids, probabilities),
-        change=_as_dict(scenario_ids, (probabilities - now) * 100.0),
+        scenario_ids=scenario_ids,
+        without=probabilities.tolist(),
+        moves=((probabilities - now) * 100.0).tolist(),
         leading_without=scenario_ids[leader],
         leader_changes=leader != int(np.argmax(now)),
         row=row,
@@ -612,18 +628,25 @@ def critical_evidence(
     )
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
+    # Built in bulk: the leaders and every number come out of numpy once, not once per item.
+    ids, now_leader = question.scenario_ids, int(np.argmax(now))
+    leaders = np.argmax(without[selected], axis=1).tolist() if selected.size else []
+    probabilities, changes = without[selected].tolist(), change[selected].tolist()
+    group_ids, indicators = list(question.groups), question.indicators
+    n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
+    counted_list, kept, source = counted.tolist(), compiled.kept, compiled.source
     result = []
-    group_ids = list(question.groups)
-    for k in selected.tolist():
-        if k < len(counted):
-            iid = question.indicators[int(counted[k])].id
-            result.append(_influence(question, "indicator", iid, iid, None, without[k], now))
-        elif k < len(counted) + len(groups):
-            gid = group_ids[groups[k - len(counted)]]
-            result.append(_influence(question, "group", gid, "", None, without[k], now))
+    for k, leader, p, moved in zip(selected.tolist(), leaders, probabilities, changes):
+        if k < n_indicators:
+            kind, row = "indicator", None
+            item = indicator = indicators[counted_list[k]].id
+        elif k < n_before_reports:
+            kind, row, indicator = "group", None, ""
+            item = group_ids[groups[k - n_indicators]]
         else:
-            row = compiled.source[int(compiled.kept[k - len(counted) - len(groups)])]
-            result.append(_influence(question, "report", row.id, row.indicator, row, without[k], now))
+            kind, row = "report", source[int(kept[k - n_before_reports])]
+            item, indicator = row.id, row.indicator
+        result.append(Influence(kind, item, indicator, ids, p, moved, ids[leader], leader != now_leader, row))
     return result
 
 

@@ -628,7 +628,13 @@ class _Compiled:
 
     def final_total(self) -> np.ndarray:
         """The sum of every contribution, each group's by the group rule."""
-        return self.tables.combine(self.contribution, self.has_status)
+        return self._final_total
+
+    @cached_property
+    def _final_total(self) -> np.ndarray:
+        total = self.tables.combine(self.contribution, self.has_status)
+        total.flags.writeable = False
+        return total
 
     @cached_property
     def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
@@ -766,13 +772,14 @@ class _Compiled:
         """The log-posterior with one indicator's contribution replaced, for each row, by the group rule.
 
         Row ``k`` replaces indicator ``indicators[k]``'s contribution by ``contributions[k]``, with
-        ``has_status[k]`` saying whether it then has a status (``False``: pending, counted as nothing).
+        ``has_status[k]`` saying whether it then has a status (``False``: pending, its row zero).
         """
         indicators = np.asarray(indicators, np.intp)
         has_status = np.asarray(has_status, bool)
         total = self.final_total()
-        own = np.where(self.has_status[indicators, None], self.contribution[indicators], 0.0)
-        result = self.log_prior + total - own + np.where(has_status[:, None], contributions, 0.0)
+        # A pending indicator's contribution is zero, so replacing is: minus the old row, plus the new.
+        result = contributions - self.contribution[indicators]
+        result += self.log_prior + total
         tables = self.tables
         for k in np.flatnonzero(tables.group_of[indicators] >= 0).tolist():
             members, rho = tables.groups[tables.group_of[indicators[k]]]
