@@ -637,39 +637,44 @@ class _Compiled:
         return total
 
     @cached_property
+    def _marked(self) -> np.ndarray:
+        """Positions in ``by_indicator`` of the reports that begin a state: a report whose weight
+        is its run's top so far (so the first of each run), from which its indicator's weight and
+        date count. Any other report leaves its indicator's contribution as it was."""
+        return np.flatnonzero(self.runs.latest_top == np.arange(self.n))
+
+    @cached_property
     def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """A table of log-likelihoods, scenario-major, and each report's column in it once applied.
+        """A table of log-likelihoods, scenario-major, and each marked report's column in it.
 
         The first columns are ``[log(1 - p); log p]`` by indicator; after them, one column of
-        ``log(1 - p F(d))`` per "not seen" state part-way through its window. Such a state
-        begins at a report that reaches its run's top weight (``latest_top`` is itself), and the
-        reports after it that leave the weight and ``d`` as they were share its column; so the
-        logarithms are taken once per state, not once per report.
+        ``log(1 - p F(d))`` per "not seen" state part-way through its window. A state begins
+        at a marked report (see ``_marked``), and the reports after it that leave the weight
+        and ``d`` as they were share its contribution; so the logarithms are taken once per
+        state, not once per report. The columns are those of the reports in ``_marked``.
         """
-        n_ind, n = len(self.question.indicators), self.n
-        runs, indicator, observed = self.runs, self.grouped_indicator, self.grouped_observed
+        n_ind, marked = len(self.question.indicators), self._marked
+        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
         code = indicator + n_ind * observed
-        starts = np.flatnonzero((runs.latest_top == np.arange(n)) & ~observed)
-        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[starts]].astype(float))
+        starts = np.flatnonzero(~observed)
+        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[marked[starts]]].astype(float))
         partial = f < 1.0
         starts, f = starts[partial], f[partial]
         if not starts.size:
             return self._log_table_by_scenario, code
-        column = np.full(n, -1, np.intp)
-        column[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
-        state = column[runs.latest_top]
-        code = np.where(state >= 0, state, code)
+        code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
         partial_logs = np.log1p(-np.take(self.tables.p_by_scenario, indicator[starts], axis=1) * f)
         return np.hstack([self._log_table_by_scenario, partial_logs]), code
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
-        ``where`` selects positions of ``by_indicator``: one gather from the state table, times
-        the weight.
+        ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
+        marked report its state began at: one gather from the state table, times the weight.
         """
         table, code = self._state_table
-        contribution = np.take(table, code[where], axis=1)
+        state_of = np.cumsum(self.runs.latest_top == np.arange(self.n)) - 1
+        contribution = np.take(table, code[state_of[self.runs.latest_top[where]]], axis=1)
         contribution *= self._levels[self.runs.running[where]]
         return contribution
 
@@ -811,13 +816,17 @@ class _Compiled:
         Reports dated before ``start`` count from the first day. Each report, taken by
         indicator in rule order, changes its indicator's contribution from the one the
         report before it left (from nothing if it is the first); a day's changes are
-        summed (a bincount per scenario) and the days accumulated. The reports are
-        taken a block at a time, so the working memory stays small however long the log.
+        summed (a bincount per scenario) and the days accumulated. Only the reports that
+        begin a state (``_marked``) can change a contribution: the others leave it as the
+        report before them did. They are taken a block at a time, so the working memory
+        stays small however long the log.
         """
         n_days = end.toordinal() - start.toordinal() + 1
         per_day = np.zeros((len(self.scenario_ids), n_days + 1))
         runs, grouped = self.runs, self.tables.group_of >= 0
         has_groups = bool(self.tables.groups)
+        table, code = self._state_table
+        marked = self._marked
 
         def day_of(positions: slice | np.ndarray) -> np.ndarray:
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
@@ -825,12 +834,14 @@ class _Compiled:
             day = (self.day[self.by_indicator[positions]] - start.toordinal()).astype(np.intp)
             return np.clip(day, 0, n_days, out=day)
 
-        for a in range(0, self.n, _BLOCK):
+        for a in range(0, len(marked), _BLOCK):
             # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
-            lo, b = max(a - 1, 0), min(a + _BLOCK, self.n)
-            contribution = self._applied(slice(lo, b))
+            lo, b = max(a - 1, 0), min(a + _BLOCK, len(marked))
+            contribution = np.take(table, code[lo:b], axis=1)
+            contribution *= self._levels[runs.running[marked[lo:b]]]
+            block = marked[a:b]
             # Where an indicator's reports begin, a report replaces nothing.
-            begins = np.flatnonzero(runs.first[a:b])
+            begins = np.flatnonzero(runs.first[block])
             if lo < a:
                 change = contribution[:, 1:] - contribution[:, :-1]
                 change[:, begins] = contribution[:, begins + 1]
@@ -839,8 +850,8 @@ class _Compiled:
                 change[:, 1:] -= contribution[:, :-1]
                 change[:, begins] = contribution[:, begins]
             if has_groups:  # grouped reports move their group's contribution, added below
-                change[:, grouped[self.grouped_indicator[a:b]]] = 0.0
-            day = day_of(slice(a, b))
+                change[:, grouped[self.grouped_indicator[block]]] = 0.0
+            day = day_of(block)
             for j in range(len(per_day)):
                 per_day[j] += np.bincount(day, change[j], n_days + 1)
         if has_groups and self.grouped_positions.size:
