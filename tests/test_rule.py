@@ -533,3 +533,32 @@ def test_each_interval_draw_is_the_rule_applied_to_the_drawn_likelihoods(seed, r
         )
         expected = reference_posterior(drawn, rows, as_ofs[3])
         assert list(band.draws[d]) == approx([expected[s] for s in question.scenario_ids], abs=1e-9)
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("seed", range(6))
+def test_what_to_watch_is_the_rule_applied_to_the_hypothetical_a1_reports(seed, rho):
+    question, rows, as_ofs = random_case(seed, rho)
+    as_of = as_ofs[2]
+    rows = [r for r in rows if r.date <= as_of]  # a hypothetical absence may be dated later
+    now = reference_posterior(question, rows, as_of)
+    items = watch_list(question, rows, as_of)
+    assert items
+    for item in items:
+        ind = question.indicator(item.indicator)
+        end = (ind.window or (question.opened, question.closes))[1]
+        seen = reference_posterior(question, [*rows, report(999, ind.id, as_of, True)], as_of)
+        absent = reference_posterior(question, [*rows, report(999, ind.id, end, False)], max(end, as_of))
+        assert item.if_observed == approx(seen, abs=1e-9)
+        assert item.if_absent == approx(absent, abs=1e-9)
+        own = contributions(question, rows, as_of)
+        if item.not_yet:
+            f = fraction(
+                question, ind, max(r.date for r in rows if r.indicator == ind.id and r.date <= as_of)
+            )
+            assert ind.id in own and end > as_of
+        else:
+            f = 0.0
+            assert ind.id not in own
+        still = {s: ind.likelihood[s] * (1 - f) / (1 - ind.likelihood[s] * f) for s in now}
+        assert item.p_reported == approx(sum(now[s] * still[s] for s in now), abs=1e-9)
