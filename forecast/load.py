@@ -222,6 +222,10 @@ def _check_window(value: Any) -> tuple[date, date]:
     return (start, end)
 
 
+def _empty_as_mapping(value: Any) -> Any:
+    return {} if value is None else value
+
+
 def _prior(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or _is_nan(v):
         raise ValueError(f"expected a prior probability greater than 0, got {v!r}")
@@ -408,7 +412,11 @@ _QUESTION = _mapping_as(
         "resolution": _optional(cs.nullable_schema(_RESOLUTION), None),
         "alert_threshold": _optional(cs.float_schema(gt=0, le=100), 10.0),
         "notes": _optional(_text(), ""),
-        "groups": _optional(cs.dict_schema(cs.str_schema(), _GROUP), {}),
+        # `shelling:` with nothing under it declares a group with the defaults.
+        "groups": _optional(
+            cs.dict_schema(cs.str_schema(), cs.no_info_before_validator_function(_empty_as_mapping, _GROUP)),
+            {},
+        ),
         "likelihood_spread": _optional(
             cs.nullable_schema(cs.no_info_after_validator_function(_check_spread, cs.any_schema())), None
         ),
