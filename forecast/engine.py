@@ -391,7 +391,8 @@ class _Runs:
         n = len(self._rank)
         if not n:
             return np.zeros(0, np.intp)
-        return np.maximum.accumulate(np.where(self._rank == self.running, np.arange(n), 0))
+        positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        return np.maximum.accumulate(np.where(self._rank == self.running, positions, 0))
 
     @cached_property
     def final_start(self) -> np.ndarray:
@@ -663,8 +664,13 @@ class _Compiled:
         if not starts.size:
             return self._log_table_by_scenario, code
         code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
-        partial_logs = np.log1p(-np.take(self.tables.p_by_scenario, indicator[starts], axis=1) * f)
-        return np.hstack([self._log_table_by_scenario, partial_logs]), code
+        table = np.empty((len(self.scenario_ids), 2 * n_ind + len(starts)))
+        table[:, : 2 * n_ind] = self._log_table_by_scenario
+        partial_logs = table[:, 2 * n_ind :]
+        np.take(self.tables.p_by_scenario, indicator[starts], axis=1, out=partial_logs)
+        partial_logs *= -f
+        np.log1p(partial_logs, out=partial_logs)
+        return table, code
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
