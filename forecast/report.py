@@ -275,6 +275,7 @@ class Report:
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
             groups=self.question.groups,
             default_window=(self.question.opened, self.question.closes),
+            as_of=a.as_of,
         )
 
     def evidence_log(self) -> Html:
