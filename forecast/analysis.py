@@ -168,9 +168,10 @@ def intervals(
     Each draw takes every likelihood given as a range ``[low, high]`` uniformly
     within it, independently of the others and of the other draws; point
     likelihoods stay fixed. The posterior of each draw follows the engine's rule,
-    ``log prior + sum of w * log p`` (observed) ``or w * log(1 - p)`` (not observed)
-    over the indicators with a status, with the status and weight the engine
-    counts. The bounds are percentiles of the draws.
+    ``log prior + sum of w * log p`` (observed) ``or w * log(1 - p F)`` (not seen
+    yet) over the indicators with a status, with the status, weight and ``F`` the
+    engine counts, and each dependence group by the group rule. The bounds are
+    percentiles of the draws.
 
     Parameters
     ----------

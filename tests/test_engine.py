@@ -5,6 +5,9 @@ indicator's reports (ordered by date, then weight, then row order) give it a
 status, what the last one says, and a weight, the highest w among the trailing
 reports that say the same. An indicator with a status adds w·log p(s) (observed)
 or w·log(1 − p(s)) (not observed) to each scenario's log-probability.
+
+The questions here have an empty default window, so a "not seen" counts fully
+(F = 1); windows and dependence groups are specified in test_rule.py.
 """
 
 from __future__ import annotations
