@@ -386,6 +386,20 @@ class _Runs:
         self._final_observed = observed[self.last]
 
     @cached_property
+    def marked(self) -> np.ndarray:
+        """Positions of the reports whose weight is their run's top so far (so every run's first).
+
+        Such a report begins a state: from it its indicator's weight and date count, and the
+        reports after it in the run that are lighter leave the state as it was.
+        """
+        return np.flatnonzero(self._rank == self.running)
+
+    def latest_marked(self, positions: np.ndarray) -> np.ndarray:
+        """For each position, the latest marked position at or before it (in its own run)."""
+        marked = self.marked
+        return marked[np.searchsorted(marked, positions, side="right") - 1]
+
+    @cached_property
     def latest_top(self) -> np.ndarray:
         """Position of the latest report so far in each report's run whose weight is the run's top so far."""
         n = len(self._rank)
@@ -414,7 +428,7 @@ class _Runs:
         first_hit[1:] = segment[hits][1:] != segment[hits][:-1]
         setters = hits[first_hit]
         absent = ~self._final_observed.astype(bool)
-        setters[absent] = self.latest_top[self.last[absent]]
+        setters[absent] = self.latest_marked(self.last[absent])
         return in_final_run, setters
 
 
@@ -542,7 +556,7 @@ class _Compiled:
         self.status_weight[final_ind] = self._levels[runs.top]
         #: per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed
         self.seen_by = np.full(n_ind, -1, np.int64)
-        day_counted = self.day[by_ind[runs.latest_top[last]]] if n else np.zeros(0, np.int64)
+        day_counted = self.day[by_ind[runs.latest_marked(last)]] if n else np.zeros(0, np.int64)
         absent = ~obs[last]
         self.seen_by[final_ind[absent]] = day_counted[absent]
         #: each indicator's own contribution L_i (zero while pending), before any group rule
@@ -642,7 +656,7 @@ class _Compiled:
         """Positions in ``by_indicator`` of the reports that begin a state: a report whose weight
         is its run's top so far (so the first of each run), from which its indicator's weight and
         date count. Any other report leaves its indicator's contribution as it was."""
-        return np.flatnonzero(self.runs.latest_top == np.arange(self.n))
+        return self.runs.marked
 
     @cached_property
     def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
@@ -766,7 +780,11 @@ class _Compiled:
         with_reports = case[cases.last]
         indicator = self.grouped_indicator[positions[with_reports]]
         weight = self._levels[cases.top] if len(case) else np.zeros(0)
-        counted_day = self.day[self.by_indicator[kept[cases.latest_top[cases.last]]]]
+        counted_day = (
+            self.day[self.by_indicator[kept[cases.latest_marked(cases.last)]]]
+            if len(case)
+            else np.zeros(0, np.int64)
+        )
         result[with_reports] = weight[:, None] * self.tables.log_likelihood(
             indicator, observed[cases.last], counted_day
         )
