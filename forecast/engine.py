@@ -678,13 +678,10 @@ class _Compiled:
         if not starts.size:
             return self._log_table_by_scenario, code
         code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
-        table = np.empty((len(self.scenario_ids), 2 * n_ind + len(starts)))
-        table[:, : 2 * n_ind] = self._log_table_by_scenario
-        partial_logs = table[:, 2 * n_ind :]
-        np.take(self.tables.p_by_scenario, indicator[starts], axis=1, out=partial_logs)
+        partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
         partial_logs *= -f
         np.log1p(partial_logs, out=partial_logs)
-        return table, code
+        return np.hstack([self._log_table_by_scenario, partial_logs]), code
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
