@@ -137,6 +137,11 @@ class Report:
         """5th-95th percentile of each scenario's probability over the ranged likelihoods."""
         return analysis.intervals(self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed)
 
+    @property
+    def ranges_given(self) -> int:
+        """How many likelihoods the question gives as a range (every one, with a ``likelihood_spread``)."""
+        return sum(len(i.ranges) for i in self.question.indicators)
+
     @cached_property
     def critical(self) -> list[analysis.Influence]:
         """Indicators and reports whose removal would change the leader or move a scenario 10+ points."""
@@ -200,8 +205,16 @@ class Report:
         if previous is not None:
             previous.pop("previous", None)  # keep one level: no chain of every earlier report
         c = self.changes
+        a = self.assessment
         return {
             **self._numbers(),
+            "latest_report_date": None if a.latest_report is None else a.latest_report.isoformat(),
+            "evidence_age_days": a.evidence_age_days,
+            "stale_after_days": self.question.stale_after_days,
+            "stale": a.stale,
+            "closes": self.question.closes.isoformat(),
+            "closed_unresolved": a.closed_unresolved,
+            "ranges_given": self.ranges_given,
             "intervals": {s: list(b) for s, b in self.intervals.bounds.items()},
             "critical_evidence": [
                 {
@@ -219,6 +232,7 @@ class Report:
                 {
                     "indicator": w.indicator,
                     "p_reported": w.p_reported,
+                    "not_yet": w.not_yet,
                     "information_bits": w.information_bits,
                     "if_observed": dict(w.if_observed),
                     "if_absent": dict(w.if_absent),
@@ -294,6 +308,10 @@ class Report:
             counted=a.evidence_counted,
             resolution=self.resolution,
             replaced=self.previous_replaced,
+            latest=a.latest_report,
+            age=a.evidence_age_days,
+            stale=a.stale,
+            closed_unresolved=a.closed_unresolved,
         )
 
     def probability_table(self) -> Html:
@@ -303,6 +321,8 @@ class Report:
             scenarios=self._scenario_rows(),
             has_previous=self.previous is not None,
             ranged=self.intervals.ranged,
+            ranges_given=self.ranges_given,
+            spread=self.question.likelihood_spread,
             draws=self.draws,
         )
 
@@ -325,6 +345,9 @@ class Report:
         return render_template(
             "checklists.html.j2",
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
+            groups=self.question.groups,
+            default_window=(self.question.opened, self.question.closes),
+            as_of=a.as_of,
         )
 
     def shown_evidence(self) -> list:
@@ -418,6 +441,7 @@ class Report:
             most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
             names=names,
             indicators={i.id: i for i in self.question.indicators},
+            groups=self.question.groups,
         )
 
     def watch_next(self) -> Html:
@@ -427,6 +451,7 @@ class Report:
             items=self.watch_items[: self.watch],
             pending=len(self.watch_items),
             scenarios=self.question.scenarios,
+            groups=self.question.groups,
         )
 
     def scoring(self) -> Html:

@@ -180,3 +180,13 @@ def test_the_scorecard_page_shows_scores_and_a_loaded_calibration_chart(browser,
     assert scorecard and page.page.locator("script").count() == 0
     assert_links_work(page)
     assert page.errors == []
+
+
+def test_the_report_shows_evidence_age_groups_and_windows(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    basis = page.page.inner_text(".bottom-line .basis")
+    assert "the latest counted is dated 2025-02-17, 3 days before 2025-02-20" in basis
+    checklists = page.page.locator(".checklists")
+    assert checklists.locator(".group", has_text="Russia draws down its forces").count() == 2
+    assert checklists.locator(".window", has_text="Window: 2024-12-08 to 2025-01-08").is_visible()
+    assert page.errors == []

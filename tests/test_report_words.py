@@ -27,6 +27,7 @@ indicators:
     text: Clouds gather in the west
     signals: rain
     likelihood: {rain: 0.8, dry: 0.2}
+    window: [2025-01-01, 2025-01-02]   # so that r4's "not seen", at its end, counts fully
 """
 # r4 says "not seen" first and is overtaken by r1; r1 is the first report of the event that r2
 # (A1, stronger) now counts; r3 repeats it with a weaker grade after r2.
