@@ -14,7 +14,9 @@ __all__ = [
     "EvidenceFileError",
     "ForecastError",
     "InvalidInputError",
+    "JudgmentFileError",
     "LockTimeoutError",
+    "OutsideForecastFileError",
     "Problem",
     "QuestionFileError",
     "RunError",
@@ -83,6 +85,14 @@ class QuestionFileError(InvalidInputError):
 
 class EvidenceFileError(InvalidInputError):
     """An evidence log (``evidence/<id>.csv``) is not valid."""
+
+
+class JudgmentFileError(InvalidInputError):
+    """An analyst's judgment file (``judgments/<id>/<analyst>.yaml``) is not valid."""
+
+
+class OutsideForecastFileError(InvalidInputError):
+    """An outside-forecast log (``forecasts/<id>.csv``) is not valid."""
 
 
 class RunError(ForecastError):

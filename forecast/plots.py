@@ -9,16 +9,22 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .analysis import CalibrationBins
 from .engine import Trajectory
 
+if TYPE_CHECKING:
+    from .outside import OutsideForecast
+
 __all__ = ["Chart", "calibration_chart", "trajectory_chart"]
 
+#: Marker shapes, one per outside forecaster.
+_MARKERS = ("D", "s", "^", "v", "P", "X", "o", "*")
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
 
@@ -43,6 +49,9 @@ def trajectory_chart(
     names: Sequence[str],
     evidence_dates: Sequence[date] = (),
     band: np.ndarray | None = None,
+    *,
+    analysts: Mapping[str, Trajectory] | None = None,
+    outside: Sequence[OutsideForecast] = (),
 ) -> Chart:
     """One line per scenario over time, evidence dates marked along the bottom.
 
@@ -56,6 +65,12 @@ def trajectory_chart(
         Dates of counted reports; each is marked with a tick.
     band : ndarray, optional
         ``(days, scenarios, 2)`` lower and upper bounds, drawn as shaded bands.
+    analysts : mapping of str to Trajectory, optional
+        Other forecasts of the same days (each analyst's, or the team's), drawn as
+        faint lines in the scenarios' colours.
+    outside : sequence of OutsideForecast, optional
+        Outside forecasts, drawn as markers (one shape per forecaster) in the
+        scenarios' colours.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -71,6 +86,29 @@ def trajectory_chart(
         if band is not None:
             ax.fill_between(days, band[:, j, 0] * 100, band[:, j, 1] * 100, color=colour, alpha=0.15, lw=0)
         ax.step(days, probs[:, j], where="post", color=colour, lw=2, label=name)
+        for other in (analysts or {}).values():
+            ax.step(days, other.probabilities[:, j] * 100, where="post", color=colour, lw=1, alpha=0.35)
+    if analysts:
+        ax.plot([], [], color="#555555", lw=1, alpha=0.35, label="each of " + ", ".join(analysts))
+    ids = trajectory.scenario_ids
+    forecasters = list(dict.fromkeys(r.forecaster for r in outside))
+    for k, forecaster in enumerate(forecasters):
+        marker = _MARKERS[k % len(_MARKERS)]
+        rows = [r for r in outside if r.forecaster == forecaster]
+        when = np.array([r.date for r in rows], dtype="datetime64[D]")
+        for j, sid in enumerate(ids):
+            values = [r.probabilities[sid] * 100 for r in rows]
+            ax.scatter(
+                when,
+                values,
+                marker=marker,
+                s=36,
+                color=PALETTE[j % len(PALETTE)],
+                edgecolors="#222222",
+                linewidths=0.6,
+                zorder=4,
+            )
+        ax.scatter([], [], marker=marker, s=36, color="white", edgecolors="#222222", label=forecaster)
     for d in sorted(set(evidence_dates)):
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     ax.set_ylim(0, 100)
@@ -87,6 +125,10 @@ def trajectory_chart(
     alt = "Probability of each scenario over time. Latest: " + "; ".join(
         f"{name} {p:.0%}" for name, p in zip(names, last)
     )
+    if analysts:
+        alt += ". Faint lines: " + ", ".join(analysts)
+    if forecasters:
+        alt += ". Markers: outside forecasts by " + ", ".join(forecasters)
     return Chart(buffer.getvalue(), alt)
 
 

@@ -102,6 +102,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         s.get("leading") if s.get("leading") in probabilities else max(probabilities, key=probabilities.get)
     )
     names = s.get("scenario_names") or {}
+    analysts = s.get("analysts") if isinstance(s.get("analysts"), dict) else {}
     return {
         "id": question_id,
         "title": s.get("title") or question_id,
@@ -118,11 +119,25 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "threshold": float(s.get("alert_threshold") or 10),
         "tripwires": list(s.get("tripwires_fired") or []),
         "resolved": s.get("score") is not None,
+        "analysts": sorted(analysts),
+        "spread": _spread(analysts, probabilities),
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in reversed(reports[:-1])
         ],
     }
+
+
+def _spread(analysts: dict[str, Any], probabilities: dict[str, float]) -> dict[str, float] | None:
+    """Per scenario, the highest analyst's probability minus the lowest, in points (``None``: no analysts)."""
+    forecasts = [a for a in analysts.values() if isinstance(a, dict)]
+    if not forecasts:
+        return None
+    spread = {}
+    for s in probabilities:
+        values = [float(a[s]) for a in forecasts if isinstance(a.get(s), (int, float))]
+        spread[s] = (max(values) - min(values)) * 100 if values else 0.0
+    return spread
 
 
 def index_page(
