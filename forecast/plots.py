@@ -202,3 +202,55 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
         "; ".join(bins) if bins else "No resolved forecasts yet."
     )
     return Chart(buffer.getvalue(), alt)
+
+
+def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, int]]) -> Chart:
+    """Each forecaster's calibration as one line, the legend stating each forecaster's n.
+
+    Parameters
+    ----------
+    tables : mapping of str to (CalibrationBins, int)
+        Per forecaster, their bins and the number of (probability, happened) points.
+
+    Returns
+    -------
+    Chart
+        With alt text naming every forecaster and their n.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.6), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 100], [0, 100], ls="--", color="#888888", lw=1, label="perfect calibration")
+    for k, (name, (table, n)) in enumerate(tables.items()):
+        filled = np.flatnonzero(table.count > 0)
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(
+            table.mean_predicted[filled] * 100,
+            table.frequency[filled] * 100,
+            marker=_MARKERS[k % len(_MARKERS)],
+            color=colour,
+            lw=1.2,
+            label=f"{name} (n={n})",
+        )
+    if not tables:
+        ax.text(50, 50, "no forecaster has enough points yet", ha="center", va="center", color="#555555")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed frequency (%)")
+    ax.set_aspect("equal")
+    ax.grid(color="#eeeeee", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ax.set_title("Calibration per forecaster (final forecasts of every scenario)", fontsize=10)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    alt = "Calibration per forecaster: " + (
+        "; ".join(f"{name}, n={n}" for name, (_, n) in tables.items())
+        if tables
+        else "none has enough points yet."
+    )
+    return Chart(buffer.getvalue(), alt)
