@@ -6,15 +6,18 @@ import json
 from datetime import date
 
 import pytest
-from helpers import AS_OF, DATA, EXAMPLE, copy_data
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
 
 from forecast import analysis, load_evidence, load_question
 from forecast.report import Report, safe_url
 
 
 @pytest.fixture(scope="module")
-def report():
-    return Report(EXAMPLE, as_of=AS_OF, data_dir=DATA)
+def report(tmp_path_factory):
+    # The question file's own model: the analysts' pool has tests of its own (test_team.py).
+    return Report(
+        EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path_factory.mktemp("r") / "data")
+    )
 
 
 def test_the_summary_carries_every_number_the_index_and_next_report_need(report):
