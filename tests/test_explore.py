@@ -225,3 +225,22 @@ def test_the_explore_notebook_runs_under_papermill_without_widgets(tmp_path):
     assert '<table class="what-if">' in html and "what-if-1" in html
     assert "Engineers report that the repaired span passed its full load test" in html
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_one_analysts_what_ifs_start_from_their_own_forecast():
+    from forecast.judgments import load_judgments, overlay
+    from forecast.load import load_by_id
+
+    explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil")
+    q, log = load_by_id(REPO / "data", "russia-syria-bases")
+    basil = overlay(q, next(j for j in load_judgments(REPO / "data", q) if j.analyst == "basil"))
+    row = {
+        "indicator": "reduced-terms-agreement-signed",
+        "observed": "yes",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    steps = explore.what_if([row])
+    assert steps == what_if(basil, log, [row], date(2025, 2, 20))
+    assert steps != what_if(q, log, [row], date(2025, 2, 20))
+    assert "basil" in explore.heading()
