@@ -313,3 +313,21 @@ def test_the_outside_table_sets_each_forecast_beside_the_models_of_the_same_date
     team_on = report.team.trajectory.at(date(2025, 1, 25))
     assert "2025-01-25" in html and f"{team_on['partial'] * 100:.0f}%" in html
     assert "Illustrative: prediction market" in html
+
+
+def test_alerts_and_moves_follow_the_team_forecast_and_each_analyst_has_a_move(tmp_path):
+    first = Report(EXAMPLE, as_of="2025-01-05", data_dir=DATA, draws=50)
+    previous = tmp_path / "reports" / EXAMPLE / "2025-01-05"
+    previous.mkdir(parents=True)
+    first.write_summary(previous / "summary.json")
+    (previous / "report.html").write_text("<p>an earlier report</p>")
+    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=tmp_path / "reports", draws=50)
+    before, now = first.summary(), report.summary()
+    moves = {s: (now["probabilities"][s] - before["probabilities"][s]) * 100 for s in now["probabilities"]}
+    assert now["moves"] == pytest.approx(moves, abs=1e-9)
+    assert now["alerts"] == [s for s in now["probabilities"] if abs(moves[s]) >= now["alert_threshold"]]
+    assert now["alerts"]  # the team moved toward "partial" by more than 10 points
+    html = report.disagreement()
+    for name in ("basil", "mira", "tomas"):
+        move = (now["analysts"][name]["partial"] - before["analysts"][name]["partial"]) * 100
+        assert f"Partial deal (~3,000 troops) {move:+.1f}" in html
