@@ -21,6 +21,7 @@ from .html import Html, render_template, safe_url
 from .judgments import load_judgments
 from .load import load_by_id, parse_as_of
 from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
+from .pool import TeamForecast
 from .store import atomic_write_text, previous_summary
 from .words import probability_words
 
@@ -72,8 +73,6 @@ class Report:
         watch: int = 5,
         analyst: str | None = None,
     ) -> None:
-        from .pool import TeamForecast
-
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)
         #: The question file's own question, whatever the view.
