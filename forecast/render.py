@@ -18,12 +18,15 @@ from .html import Html, render_template
 from .load import QUESTION_ID
 from .store import atomic_write_text, failed_dir, list_reports
 
-__all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
+__all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 
 #: The scorecard's folder in OUT; question ids never start with "_", so it cannot clash with one.
 SCORECARD_DIR = "_scorecard"
 #: Notebook cells with this tag are left out of the rendered report.
 FORECASTER_ONLY = "forecaster-only"
+#: Notebook cells with this tag are left out of the rendered report when they display nothing
+#: (the team sections of a question without analysts), so that its page is as it was without them.
+ONLY_WITH_OUTPUT = "only-with-output"
 
 
 def _page(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
@@ -69,6 +72,7 @@ def render_notebook(
         TagRemovePreprocessor(remove_cell_tags={FORECASTER_ONLY}, enabled=True), True
     )
     nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = [c for c in nb.cells if c.get("outputs") or ONLY_WITH_OUTPUT not in c.metadata.get("tags", [])]
     body, _ = exporter.from_notebook_node(nb)
     footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
     nav = [

@@ -391,13 +391,13 @@ class Report:
             scenarios=self.question.scenarios,
         )
 
-    def disagreement(self) -> Html:
+    def disagreement(self) -> Html | None:
         """Where the analysts differ: their forecasts and moves, the spread, what drives it, their notes.
 
-        Empty for a question without judgment files.
+        ``None`` (nothing to display) for a question without judgment files.
         """
         if self.team is None:
-            return Html("")
+            return None
         team, q = self.team, self.base_question
         before = (self._previous_report or {}).get("analysts")
         before = before if isinstance(before, dict) else {}
@@ -419,14 +419,14 @@ class Report:
             previous_as_of=(self._previous_report or {}).get("as_of"),
         )
 
-    def outside_forecasts(self) -> Html:
+    def outside_forecasts(self) -> Html | None:
         """Outside forecasts as of the report's date, beside the model's forecast on the same dates.
 
-        Empty for a question without an outside-forecast log.
+        ``None`` (nothing to display) for a question without outside forecasts as of its date.
         """
         rows = self.outside.as_of(self.as_of)
         if not rows:
-            return Html("")
+            return None
         trajectory = self.assessment.trajectory
         first = trajectory.dates[0]
         listed = [

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
+from helpers import AS_OF, DATA, EXAMPLE, NOTEBOOK, copy_data, copy_data_without_team, forecast_cli
 
 from forecast.judgments import Judgment, load_judgments, overlay
 from forecast.load import load_by_id
@@ -263,7 +264,7 @@ def test_without_judgment_files_the_summary_is_byte_for_byte_as_before(tmp_path,
     report = Report(question, as_of=as_of, data_dir=data)
     written = report.write_summary(tmp_path / "summary.json")
     assert written.read_bytes() == (GOLDEN / f"{question}-{as_of}.summary.json").read_bytes()
-    assert report.disagreement() == "" and report.outside_forecasts() == ""
+    assert report.disagreement() is None and report.outside_forecasts() is None
     assert report.team is None
 
 
@@ -331,3 +332,40 @@ def test_alerts_and_moves_follow_the_team_forecast_and_each_analyst_has_a_move(t
     for name in ("basil", "mira", "tomas"):
         move = (now["analysts"][name]["partial"] - before["analysts"][name]["partial"]) * 100
         assert f"Partial deal (~3,000 troops) {move:+.1f}" in html
+
+
+def notebook_without_team_support(dest: Path) -> Path:
+    """The report notebook as it was before analyst teams: no ``analyst`` parameter, no team cells."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells = [c for c in nb.cells if "only-with-output" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        lines = [line for line in cell.source.splitlines() if not line.startswith("analyst = ")]
+        cell.source = "\n".join(lines).replace(" analyst=analyst,", "")
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.mark.slow
+def test_without_judgment_files_the_run_publishes_the_same_bytes_as_without_team_support(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    old = notebook_without_team_support(tmp_path / "update.ipynb")
+    args = ("run", "--data", data, "--question", EXAMPLE, "--as-of", AS_OF)
+    for out, extra in (("now", ()), ("before", ("--notebook", old))):
+        result = forecast_cli(*args, "--out", tmp_path / out, *extra)
+        assert result.returncode == 0, result.stderr
+    for name in ("report.html", "summary.json"):
+        now, before = ((tmp_path / run / EXAMPLE / AS_OF / name).read_bytes() for run in ("now", "before"))
+        # papermill gives the cell it injects a fresh random id on every run, whatever the notebook.
+        injected = rb'(celltag_injected-parameters" id="cell-id=)[0-9a-f-]+"'
+        assert re.sub(injected, rb"\1", now) == re.sub(injected, rb"\1", before), name
+    # The index says when each run was made; everything else on it is the same.
+    now, before = (
+        re.sub(
+            r"as of the run of [0-9: -]+ UTC", "", (tmp_path / run / "index.html").read_text(encoding="utf-8")
+        )
+        for run in ("now", "before")
+    )
+    assert now == before
+    assert "analysts" not in now.lower()
