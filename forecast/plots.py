@@ -220,7 +220,7 @@ def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.6), dpi=110, layout="constrained")
+    fig = Figure(figsize=(7.6, 4.6), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax.plot([0, 100], [0, 100], ls="--", color="#888888", lw=1, label="perfect calibration")
@@ -241,7 +241,6 @@ def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, 
     ax.set_ylim(-2, 102)
     ax.set_xlabel("predicted probability (%)")
     ax.set_ylabel("observed frequency (%)")
-    ax.set_aspect("equal")
     ax.grid(color="#eeeeee", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
