@@ -131,7 +131,8 @@ def generated_team(seed: int, root: Path, extremize: float):
         "title": "Generated",
         "question": "?",
         "opened": opened.isoformat(),
-        "closes": "2025-12-31",
+        # Closing the day it opens makes every "not seen" final, as the rule written out below has it.
+        "closes": opened.isoformat(),
         "pool": {"extremize": extremize},
         "scenarios": {s: {"name": s.upper(), "prior": p} for s, p in priors.items()},
         "indicators": {
