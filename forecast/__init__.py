@@ -23,6 +23,7 @@ __all__ = [
     "EvidenceFileError",
     "EvidenceLog",
     "EvidenceRow",
+    "EvidenceWriteError",
     "ForecastError",
     "Indicator",
     "IndicatorState",
@@ -60,8 +61,8 @@ _MODULE_OF = {
     for module, names in {
         "engine": ("Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "assess",
                    "posterior_as_of", "trajectory"),
-        "errors": ("EvidenceFileError", "ForecastError", "InvalidInputError", "JudgmentFileError",
-                   "LockTimeoutError", "Problem", "QuestionFileError", "RunError"),
+        "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
+                   "JudgmentFileError", "LockTimeoutError", "Problem", "QuestionFileError", "RunError"),
         "judgments": ("Judgment", "load_judgments"),
         "outside": ("load_outside_forecasts",),
         "pool": ("TeamForecast", "log_pool"),

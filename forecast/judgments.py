@@ -23,8 +23,8 @@ from typing import Any
 from .errors import JudgmentFileError, Problem, display_path
 from .load import (
     _PRIOR_TOLERANCE,
+    Located,
     _check_likelihood,
-    _Located,
     _parse_question_yaml,
     _prior,
 )
@@ -157,7 +157,7 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
     ('basil', ['exit', 'keep', 'partial'])
     """
     path = Path(path)
-    where = _Located(display_path(path))
+    where = Located(display_path(path))
     if not ANALYST_NAME.match(path.stem):
         where.error(0, f"file name {path.stem!r} is not an analyst name (letters, digits, '_' and '-')")
         raise JudgmentFileError(where.problems)
@@ -170,7 +170,7 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
     return judgment
 
 
-def _build(data: dict, analyst: str, question: Question, where: _Located) -> Judgment | None:
+def _build(data: dict, analyst: str, question: Question, where: Located) -> Judgment | None:
     line = where.line_of
     for key in data:
         if key not in _KEYS:
@@ -196,14 +196,14 @@ def _build(data: dict, analyst: str, question: Question, where: _Located) -> Jud
     )
 
 
-def _mapping(value: Any, key: tuple, what: str, where: _Located) -> dict | None:
+def _mapping(value: Any, key: tuple, what: str, where: Located) -> dict | None:
     if not isinstance(value, dict):
         where.error(where.line_of(key), f"{'.'.join(key)}: expected a mapping of {what}, got {value!r}")
         return None
     return value
 
 
-def _priors(value: Any, ids: tuple[str, ...], where: _Located) -> dict[str, float] | None:
+def _priors(value: Any, ids: tuple[str, ...], where: Located) -> dict[str, float] | None:
     priors = _mapping(value, ("priors",), "scenario: probability", where)
     if priors is None:
         return None
@@ -237,7 +237,7 @@ def _priors(value: Any, ids: tuple[str, ...], where: _Located) -> dict[str, floa
     return {s: checked[s] for s in ids}
 
 
-def _likelihoods(value: Any, question: Question, where: _Located) -> dict[str, dict]:
+def _likelihoods(value: Any, question: Question, where: Located) -> dict[str, dict]:
     entries = _mapping(value, ("likelihood",), "indicator: {scenario: likelihood}", where)
     if entries is None:
         return {}
@@ -271,7 +271,7 @@ def _likelihoods(value: Any, question: Question, where: _Located) -> dict[str, d
     return {i: v for i, v in result.items() if v}
 
 
-def _dependence(value: Any, question: Question, where: _Located) -> dict[str, float]:
+def _dependence(value: Any, question: Question, where: Located) -> dict[str, float]:
     groups = _groups(question)
     if not groups:
         where.error(

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from .errors import OutsideForecastFileError, Problem, display_path
-from .load import MAX_FILE_BYTES, _check_iso_date, _csv_records, _decode, _Located, _read_limited
+from .load import MAX_FILE_BYTES, Located, _check_iso_date, _csv_records, _decode, read_regular_file
 from .model import Question
 
 __all__ = [
@@ -100,8 +100,8 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
     shown = display_path(path)
     if not path.exists():
         return OutsideForecasts(path=shown)
-    where = _Located(shown)
-    raw = _read_limited(path, MAX_FILE_BYTES, where)
+    where = Located(shown)
+    raw = read_regular_file(path, MAX_FILE_BYTES, where)
     text = _decode(raw, where) if raw is not None else None
     if text is None:
         raise OutsideForecastFileError(where.problems)
@@ -111,7 +111,7 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
     return OutsideForecasts(tuple(sorted(rows, key=lambda r: (r.date, r.forecaster))), shown)
 
 
-def _parse(text: str, question: Question, where: _Located) -> list[OutsideForecast]:
+def _parse(text: str, question: Question, where: Located) -> list[OutsideForecast]:
     ids = question.scenario_ids
     expected = ", ".join(("date", "forecaster", *ids))
     records = iter(_csv_records(text, where))
@@ -151,7 +151,7 @@ def _parse(text: str, question: Question, where: _Located) -> list[OutsideForeca
 
 
 def _row(
-    cells: dict[str, str], ids: Sequence[str], line: int, seen: dict[tuple[date, str], int], where: _Located
+    cells: dict[str, str], ids: Sequence[str], line: int, seen: dict[tuple[date, str], int], where: Located
 ) -> OutsideForecast | None:
     before = len(where.problems)
     when = None

@@ -29,10 +29,14 @@ from .judgments import judgment_paths, load_team_inputs
 from .load import QUESTION_ID, evidence_path, load_by_id, question_ids, question_path
 from .model import Question
 from .outside import forecasts_path
-from .render import SCORECARD_DIR, Failure, write_index
+from .render import Failure, write_index
 from .store import (
+    LOCK_NAME,
+    SCORECARD_DIR,
     SUMMARY,
     atomic_write_text,
+    check_out_dir,
+    claim_out_dir,
     failed_dir,
     read_summary,
     recover,
@@ -44,7 +48,6 @@ from .worker import Worker, preload
 
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]
 
-LOCK_NAME = ".forecast.lock"
 SCORECARD = SCORECARD_DIR
 _PACKAGES = (
     "forecast",
@@ -80,6 +83,7 @@ class RunOptions:
     alert_threshold: float | None = None
     notebook: Path = field(default_factory=default_notebook)
     progress: bool = False
+    allow_future: bool = False
 
 
 @dataclass
@@ -112,6 +116,8 @@ class RunResult:
 
 
 def _sha256(path: Path) -> str | None:
+    if not path.is_file():  # a FIFO or a device would hang or exhaust memory; the loader refused it
+        return None
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
@@ -339,17 +345,21 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
     LockTimeoutError
         Another run kept the output folder locked for longer than ``options.lock_timeout``.
     RunError
-        The output folder cannot be written.
+        The output folder cannot be written, or holds files that forecast did not
+        write, or the as-of date is after today without ``options.allow_future``.
     """
     from filelock import FileLock, Timeout
 
     started = datetime.now(UTC)
+    if options.as_of > date.today() and not options.allow_future:
+        raise RunError(f"as-of date {options.as_of} is after today; pass --allow-future to forecast ahead")
     if not options.questions and not question_ids(options.data_dir):
         # A scheduler pointed at the wrong folder must hear about it, not get an empty index.
         raise RunError(
             f"no question files in {Path(options.data_dir) / 'questions'}; expected <id>.yaml files there"
         )
     out_dir = Path(options.out_dir)
+    check_out_dir(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -381,6 +391,7 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
 
 
 def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: TextIO) -> RunResult:
+    claim_out_dir(out_dir)
     recover(out_dir)
     selected = options.questions or question_ids(options.data_dir)
     progress = _Progress(options.progress, len(selected), stream)
