@@ -96,9 +96,13 @@ def judgments_dir(data_dir: str | Path, question_id: str) -> Path:
 
 
 def judgment_paths(data_dir: str | Path, question_id: str) -> list[Path]:
-    """The judgment files of a question, sorted by analyst name (none: an empty list)."""
+    """The judgment files of a question, sorted by analyst name (none: an empty list).
+
+    Every ``*.yaml`` entry is listed, so that one that is not a regular file (a folder,
+    a pipe) is reported when read rather than silently left out.
+    """
     folder = judgments_dir(data_dir, question_id)
-    return sorted(p for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 # ----------------------------------------------------------------------- the groups of a question
