@@ -25,6 +25,7 @@ __all__ = [
     "EvidenceRow",
     "EvidenceWriteError",
     "ForecastError",
+    "Group",
     "Indicator",
     "IndicatorState",
     "InvalidInputError",
@@ -68,7 +69,7 @@ _MODULE_OF = {
         "pool": ("TeamForecast", "log_pool"),
         "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",
                  "validate_data"),
-        "model": ("EvidenceLog", "EvidenceRow", "Indicator", "Question", "Resolution", "Scenario"),
+        "model": ("EvidenceLog", "EvidenceRow", "Group", "Indicator", "Question", "Resolution", "Scenario"),
         "words": ("probability_words",),
     }.items()
     for name in names

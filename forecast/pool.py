@@ -199,6 +199,7 @@ class TeamForecast:
             audit=audit,
             trajectory=self.trajectory,
             evidence_counted=base.evidence_counted,
+            latest_report=base.latest_report,
         )
 
     def _pooled_effects(self) -> list[list[float]]:

@@ -124,6 +124,11 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "resolved": s.get("score") is not None,
         "analysts": sorted(analysts),
         "spread": _spread(analysts, probabilities),
+        "stale": bool(s.get("stale")),
+        "latest_report": s.get("latest_report_date") or "",
+        "evidence_age": s.get("evidence_age_days"),
+        "closed_unresolved": bool(s.get("closed_unresolved")),
+        "closes": s.get("closes") or "",
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in others

@@ -164,6 +164,11 @@ class Report:
             return self.team.intervals(self.draws, self.seed)
         return analysis.intervals(self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed)
 
+    @property
+    def ranges_given(self) -> int:
+        """How many likelihoods the question gives as a range (every one, with a ``likelihood_spread``)."""
+        return sum(len(i.ranges) for i in self.question.indicators)
+
     @cached_property
     def critical(self) -> list[analysis.Influence]:
         """Indicators and reports whose removal would change the leader or move a scenario 10+ points."""
@@ -195,8 +200,16 @@ class Report:
         if previous is not None:
             previous.pop("previous", None)  # keep one level: no chain of every earlier report
         c = self.changes
+        a = self.assessment
         return {
             **self._numbers(),
+            "latest_report_date": None if a.latest_report is None else a.latest_report.isoformat(),
+            "evidence_age_days": a.evidence_age_days,
+            "stale_after_days": self.question.stale_after_days,
+            "stale": a.stale,
+            "closes": self.question.closes.isoformat(),
+            "closed_unresolved": a.closed_unresolved,
+            "ranges_given": self.ranges_given,
             "intervals": {s: list(b) for s, b in self.intervals.bounds.items()},
             "critical_evidence": [
                 {
@@ -214,6 +227,7 @@ class Report:
                 {
                     "indicator": w.indicator,
                     "p_reported": w.p_reported,
+                    "not_yet": w.not_yet,
                     "information_bits": w.information_bits,
                     "if_observed": dict(w.if_observed),
                     "if_absent": dict(w.if_absent),
@@ -294,6 +308,10 @@ class Report:
             tripwires=[(t, a.states[t.id].latest) for t in tripwires],
             counted=a.evidence_counted,
             team=self._team_line(),
+            latest=a.latest_report,
+            age=a.evidence_age_days,
+            stale=a.stale,
+            closed_unresolved=a.closed_unresolved,
         )
 
     def _team_line(self) -> dict[str, Any] | None:
@@ -318,6 +336,8 @@ class Report:
             scenarios=self._scenario_rows(),
             has_previous=self.previous is not None,
             ranged=self.intervals.ranged,
+            ranges_given=self.ranges_given,
+            spread=self.question.likelihood_spread,
             draws=self.draws,
         )
 
@@ -356,6 +376,9 @@ class Report:
         return render_template(
             "checklists.html.j2",
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
+            groups=self.question.groups,
+            default_window=(self.question.opened, self.question.closes),
+            as_of=a.as_of,
         )
 
     def shown_evidence(self) -> list:
@@ -446,6 +469,7 @@ class Report:
             most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
             names=names,
             indicators={i.id: i for i in self.question.indicators},
+            groups=self.question.groups,
         )
 
     def watch_next(self) -> Html:
@@ -455,6 +479,7 @@ class Report:
             items=self.watch_items[: self.watch],
             pending=len(self.watch_items),
             scenarios=self.question.scenarios,
+            groups=self.question.groups,
         )
 
     def disagreement(self) -> Html | None:

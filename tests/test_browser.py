@@ -252,3 +252,13 @@ def test_the_scorecard_shows_a_leaderboard_and_calibration_per_forecaster(browse
     for name, numbers in scorecard["calibration_by_forecaster"].items():
         assert f"{name}, n={numbers['n']}" in by_forecaster
     assert page.errors == []
+
+
+def test_the_report_shows_evidence_age_groups_and_windows(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    basis = page.page.inner_text(".bottom-line .basis")
+    assert "the latest counted is dated 2025-02-17, 3 days before 2025-02-20" in basis
+    checklists = page.page.locator(".checklists")
+    assert checklists.locator(".group", has_text="Russia draws down its forces").count() == 2
+    assert checklists.locator(".window", has_text="Window: 2024-12-08 to 2025-01-08").is_visible()
+    assert page.errors == []

@@ -22,12 +22,13 @@ from forecast.explore import (
 )
 
 # Two scenarios, priors 60/40; indicator `x` is seen with probability 0.8 under `a`, 0.3 under `b`.
+# The question's window is empty, so a "not seen" counts fully (F = 1).
 TWO_SCENARIOS = """\
 id: q
 title: Two scenarios
 question: A or B?
 opened: 2025-01-01
-closes: 2025-12-31
+closes: 2025-01-01
 scenarios:
   a: {name: A, prior: 0.6}
   b: {name: B, prior: 0.4}
@@ -244,3 +245,21 @@ def test_one_analysts_what_ifs_start_from_their_own_forecast():
     assert steps == what_if(basil, log, [row], date(2025, 2, 20))
     assert steps != what_if(q, log, [row], date(2025, 2, 20))
     assert "basil" in explore.heading()
+
+
+def test_a_not_seen_yet_with_its_window_open_stays_in_the_controls_and_a_later_no_counts_more(make_question):
+    # x's window is February; "not seen" on 1 Feb (F = 0) says nothing, a "not seen" on 15 Feb
+    # (F = 14/28 = 0.5) gives a ∝ 0.6 (1 - 0.8 x 0.5) = 0.36 and b ∝ 0.4 (1 - 0.3 x 0.5) = 0.34.
+    text = TWO_SCENARIOS.replace(
+        "likelihood: {a: 0.8, b: 0.3}", "likelihood: {a: 0.8, b: 0.3}\n    window: [2025-02-01, 2025-03-01]"
+    )
+    log = "id,date,indicator,observed,source,reliability,credibility\ne1,2025-02-01,x,no,a report,A,1\n"
+    path, log_path = make_question(text, log)
+    question = load_question(path)
+    evidence = load_evidence(log_path, question)
+    as_of = date(2025, 2, 15)
+    controls = explore_widgets(question, evidence, as_of)
+    assert list(controls.choices) == ["x", "y"]
+    current, step, _ = what_if(question, evidence, [row(observed="no")], as_of)
+    assert current.probabilities["a"] == pytest.approx(0.6)
+    assert step.probabilities["a"] == pytest.approx(0.36 / (0.36 + 0.34))
