@@ -60,8 +60,13 @@ def test_extremize_must_be_positive():
 # --------------------------------------------------------------------------- an independent implementation
 
 
-def independent_posterior(priors, likelihood, rows, as_of):
-    """The README's rule, written out plainly: priors and likelihoods are dicts, rows dicts."""
+def independent_posterior(priors, likelihood, rows, as_of, groups=None):
+    """The README's rule, written out plainly: priors and likelihoods are dicts, rows dicts.
+
+    ``groups`` maps a group to ``(members in file order, rho)``: its members with a status
+    contribute ``L_leader + (1 - rho) * sum(L_other)``, the leader having the widest spread
+    ``max(L) - min(L)`` (the first on a tie).
+    """
     by_indicator = {}
     for k, r in enumerate(rows):
         if r["date"] <= as_of:
@@ -69,6 +74,7 @@ def independent_posterior(priors, likelihood, rows, as_of):
                 (r["date"], R[r["reliability"]] * C[r["credibility"]], k, r)
             )
     logs = {s: math.log(p) for s, p in priors.items()}
+    terms = {}
     for indicator, reports in by_indicator.items():
         reports.sort(key=lambda x: (x[0], x[1], x[2]))
         status = reports[-1][3]["observed"]
@@ -77,12 +83,27 @@ def independent_posterior(priors, likelihood, rows, as_of):
             if r["observed"] != status:
                 break
             weight = max(weight, w)
+        p = likelihood[indicator]
+        terms[indicator] = {s: weight * math.log(p[s] if status else 1 - p[s]) for s in logs}
+    for group, (members, rho) in (groups or {}).items():
+        counted = [terms.pop(m) for m in members if m in terms]
+        if counted:
+            widths = [max(c.values()) - min(c.values()) for c in counted]
+            leader = widths.index(max(widths))
+            others = [c for k, c in enumerate(counted) if k != leader]
+            terms[group] = {s: counted[leader][s] + (1 - rho) * sum(c[s] for c in others) for s in logs}
+    for term in terms.values():
         for s in logs:
-            p = likelihood[indicator][s]
-            logs[s] += weight * math.log(p if status else 1 - p)
+            logs[s] += term[s]
     top = max(logs.values())
     z = sum(math.exp(v - top) for v in logs.values())
     return {s: math.exp(v - top) / z for s, v in logs.items()}
+
+
+def independent_groups(question, judgment):
+    """Each group's members and rho, the analyst's rho where they gave one."""
+    mine = judgment.get("dependence") or {}
+    return {g: (members, mine.get(g, rho)) for g, (members, rho) in question["groups"].items()}
 
 
 def independent_overlay(question, judgment):
@@ -116,7 +137,7 @@ def generated_team(seed: int, root: Path, extremize: float):
     priors = {s: round(x / sum(raw), 6) for s, x in zip(scenarios, raw)}
     priors[scenarios[-1]] = round(1 - sum(priors[s] for s in scenarios[:-1]), 6)
     likelihood = {}
-    for k in range(rng.randint(3, 8)):
+    for k in range(rng.randint(4, 8)):
         likelihood[f"i{k}"] = {
             s: (
                 sorted([round(rng.uniform(0.05, 0.95), 2), round(rng.uniform(0.05, 0.95), 2)])
@@ -125,6 +146,10 @@ def generated_team(seed: int, root: Path, extremize: float):
             )
             for s in scenarios
         }
+    groups = {}
+    if rng.random() < 0.85:
+        members = sorted(rng.sample(list(likelihood), rng.randint(2, 3)), key=lambda i: int(i[1:]))
+        groups["g0"] = (members, rng.choice([0.0, 0.5, 1.0, round(rng.uniform(0, 1), 2)]))
     opened = date(2024, 1, 1)
     question = {
         "id": "generated",
@@ -139,6 +164,10 @@ def generated_team(seed: int, root: Path, extremize: float):
             i: {"text": i, "signals": scenarios[0], "likelihood": v} for i, v in likelihood.items()
         },
     }
+    for group, (members, rho) in groups.items():
+        question["groups"] = {group: {"dependence": rho}}
+        for m in members:
+            question["indicators"][m]["group"] = group
     rows = []
     for k in range(rng.randint(5, 40)):
         rows.append(
@@ -170,6 +199,8 @@ def generated_team(seed: int, root: Path, extremize: float):
                 )
                 for s in subset
             }
+        if groups and rng.random() < 0.7:
+            j["dependence"] = {"g0": rng.choice([0.0, 1.0, round(rng.uniform(0, 1), 2)])}
         judgments[name] = j
     data = root / "data"
     (data / "questions").mkdir(parents=True)
@@ -185,10 +216,13 @@ def generated_team(seed: int, root: Path, extremize: float):
     for name, j in judgments.items():
         # Priors written with every digit, so that they sum to 1 within 1e-6 as the file requires.
         (data / "judgments" / "generated" / f"{name}.yaml").write_text(yaml.safe_dump(j, sort_keys=False))
-    return data, {"priors": priors, "likelihood": likelihood}, rows, judgments
+    return data, {"priors": priors, "likelihood": likelihood, "groups": groups}, rows, judgments
 
 
-CASES = [(seed, a) for seed, a in zip(range(101, 109), (1.0, 2.5, 0.6, 1.0, 3.0, 1.7, 1.0, 2.0))]
+CASES = [
+    (seed, a)
+    for seed, a in zip(range(101, 113), (1.0, 2.5, 0.6, 1.0, 3.0, 1.7, 1.0, 2.0, 1.0, 0.8, 1.5, 4.0))
+]
 
 
 @pytest.mark.parametrize(("seed", "extremize"), CASES)
@@ -200,7 +234,8 @@ def test_team_and_analysts_match_an_independent_implementation_at_several_dates(
         expected_analysts = {}
         for name, j in judgments.items():
             priors, point = independent_overlay(question, j)
-            expected_analysts[name] = independent_posterior(priors, point, rows, as_of)
+            groups = independent_groups(question, j)
+            expected_analysts[name] = independent_posterior(priors, point, rows, as_of, groups)
         expected_team = independent_pool(list(expected_analysts.values()), extremize)
         assert set(summary["analysts"]) == set(judgments)
         for name, expected in expected_analysts.items():
@@ -220,7 +255,7 @@ def test_each_spread_driver_is_the_spread_removed_by_the_questions_value(tmp_pat
     forecasts = {}
     for name, j in judgments.items():
         priors, point = independent_overlay(question, j)
-        forecasts[name] = independent_posterior(priors, point, rows, as_of)
+        forecasts[name] = independent_posterior(priors, point, rows, as_of, independent_groups(question, j))
 
     def total_spread(fs):
         return sum(
@@ -229,12 +264,13 @@ def test_each_spread_driver_is_the_spread_removed_by_the_questions_value(tmp_pat
 
     for driver in team.drivers(limit=None):
         j = json.loads(json.dumps(judgments[driver.analyst]))  # a deep copy
-        if driver.key[0] == "priors":
-            j.pop("priors")
+        if driver.key[0] in ("priors", "dependence"):
+            j.pop(driver.key[0])
         else:
             j["likelihood"][driver.key[1]].pop(driver.key[2])
         priors, point = independent_overlay(question, j)
-        reverted = dict(forecasts) | {driver.analyst: independent_posterior(priors, point, rows, as_of)}
+        mine = independent_posterior(priors, point, rows, as_of, independent_groups(question, j))
+        reverted = dict(forecasts) | {driver.analyst: mine}
         assert driver.shrink == pytest.approx(
             (total_spread(forecasts) - total_spread(reverted)) * 100, abs=1e-6
         )
@@ -370,3 +406,27 @@ def test_without_judgment_files_the_run_publishes_the_same_bytes_as_without_team
     )
     assert now == before
     assert "analysts" not in now.lower()
+
+
+def test_a_dependence_for_a_question_without_groups_is_a_located_error(tmp_path):
+    from forecast.errors import JudgmentFileError
+    from forecast.judgments import load_judgment
+
+    q, _ = load_by_id(DATA, "harbour-bridge-reopening")
+    path = tmp_path / "ana.yaml"
+    path.write_text("note: ok\ndependence:\n  repairs: 0.5\n")
+    with pytest.raises(JudgmentFileError) as caught:
+        load_judgment(path, q)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (
+        2,
+        "dependence: question 'harbour-bridge-reopening' has no dependence groups; remove this key",
+    )
+
+
+def test_an_analysts_dependence_replaces_the_groups_rho_and_nothing_else():
+    q, _ = load_by_id(DATA, EXAMPLE)
+    seen = overlay(q, Judgment("x", dependence={"drawdown": 1.0}))
+    assert seen.groups["drawdown"].dependence == 1.0 and q.groups["drawdown"].dependence == 0.5
+    assert seen.groups["drawdown"].text == q.groups["drawdown"].text
+    assert seen.indicators == q.indicators and seen.scenarios == q.scenarios
