@@ -409,10 +409,16 @@ def test_without_judgment_files_the_run_publishes_the_same_bytes_as_without_team
 
 
 def test_a_dependence_for_a_question_without_groups_is_a_located_error(tmp_path):
+    from forecast import load_question
     from forecast.errors import JudgmentFileError
     from forecast.judgments import load_judgment
 
-    q, _ = load_by_id(DATA, "harbour-bridge-reopening")
+    (tmp_path / "plain.yaml").write_text(
+        "id: plain\ntitle: T\nquestion: Q?\nopened: 2024-01-01\ncloses: 2024-12-31\n"
+        "scenarios: {a: {name: A, prior: 0.5}, b: {name: B, prior: 0.5}}\n"
+        "indicators: {x: {text: X, signals: a, likelihood: {a: 0.7, b: 0.3}}}\n"
+    )
+    q = load_question(tmp_path / "plain.yaml")
     path = tmp_path / "ana.yaml"
     path.write_text("note: ok\ndependence:\n  repairs: 0.5\n")
     with pytest.raises(JudgmentFileError) as caught:
@@ -420,7 +426,7 @@ def test_a_dependence_for_a_question_without_groups_is_a_located_error(tmp_path)
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (
         2,
-        "dependence: question 'harbour-bridge-reopening' has no dependence groups; remove this key",
+        "dependence: question 'plain' has no dependence groups; remove this key",
     )
 
 
