@@ -55,6 +55,7 @@ __all__ = [
     "intervals",
     "most_influential",
     "score",
+    "score_forecasts",
     "trajectory_intervals",
     "watch_list",
 ]
@@ -1030,11 +1031,35 @@ def score(question: Question, evidence: _Evidence) -> Score:
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
     assessment = assess(question, evidence, resolution.date)
+    final = np.array([assessment.probabilities[s] for s in ids])
+    prior = np.array([s.prior for s in question.scenarios])
+    return score_forecasts(question, assessment.trajectory.probabilities, final, prior)
+
+
+def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
+    """The :class:`Score` of given forecasts of a resolved question: what :func:`score` reports.
+
+    Parameters
+    ----------
+    question : Question
+        A question with a valid ``resolution`` (as :func:`score` checks).
+    daily : ndarray, shape (days, scenarios)
+        The forecast of each day scored, in the question's scenario order.
+    final : ndarray, shape (scenarios,)
+        The forecast as of the resolution date.
+    prior : ndarray, shape (scenarios,)
+        The forecast before any evidence, which the skills compare with.
+
+    Returns
+    -------
+    Score
+    """
+    resolution = question.resolution
+    ids = question.scenario_ids
     outcome = (np.array(ids) == resolution.scenario).astype(float)
     resolved = ids.index(resolution.scenario)
-    final = np.array([assessment.probabilities[s] for s in ids])
-    daily = assessment.trajectory.probabilities
-    prior = np.array([s.prior for s in question.scenarios])
+    daily = np.asarray(daily, float)
+    final, prior = np.asarray(final, float), np.asarray(prior, float)
     brier_prior = float(_brier(prior, outcome))
     brier_final = float(_brier(final, outcome))
     brier_daily = float(_brier(daily, outcome).mean())

@@ -332,13 +332,37 @@ class Exploration:
         ISO date; ``None`` or ``""`` means today.
     data_dir : str or Path
         The folder with ``questions/`` and ``evidence/``.
+    analyst : str, optional
+        An analyst with a judgment file of this question: the what-ifs are then
+        that analyst's, on the question overlaid by their judgments. ``None`` or
+        ``""``: the question file's own values.
+
+    Raises
+    ------
+    ForecastError
+        For an analyst with no judgment file of this question.
     """
 
     def __init__(
-        self, question_id: str, as_of: date | str | None = None, data_dir: str | Path = "data"
+        self,
+        question_id: str,
+        as_of: date | str | None = None,
+        data_dir: str | Path = "data",
+        analyst: str | None = None,
     ) -> None:
+        from .judgments import load_judgments, overlay
+
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)
+        self.analyst = analyst or None
+        if self.analyst is not None:
+            judgments = {j.analyst: j for j in load_judgments(data_dir, self.question)}
+            if self.analyst not in judgments:
+                raise ForecastError(
+                    f"no judgment file judgments/{question_id}/{self.analyst}.yaml; "
+                    f"the analysts are: {', '.join(judgments) or 'none'}"
+                )
+            self.question = overlay(self.question, judgments[self.analyst])
 
     def what_if(self, hypothetical: Iterable[Mapping[str, Any]]) -> list[WhatIfStep]:
         """See :func:`what_if`."""
@@ -351,6 +375,7 @@ class Exploration:
             question=self.question,
             as_of=self.as_of,
             probabilities=posterior_as_of(self.question, self.evidence, self.as_of),
+            analyst=self.analyst,
         )
 
     def table(self, hypothetical: Iterable[Mapping[str, Any]]) -> Html:

@@ -360,6 +360,11 @@ class _ResolutionSpec:
 
 
 @dataclass(frozen=True)
+class _PoolSpec:
+    extremize: float
+
+
+@dataclass(frozen=True)
 class _QuestionSpec:
     id: str
     title: str
@@ -371,6 +376,7 @@ class _QuestionSpec:
     weights: _WeightsSpec
     resolution: _ResolutionSpec | None
     alert_threshold: float
+    pool: _PoolSpec
     notes: str
     groups: dict[str, _GroupSpec]
     likelihood_spread: float | None
@@ -468,6 +474,8 @@ _RESOLUTION = _mapping_as(
         "note": _optional(_text(), ""),
     },
 )
+_NO_POOL = _PoolSpec(extremize=1.0)
+_POOL = _mapping_as(_PoolSpec, {"extremize": _optional(cs.float_schema(gt=0, le=100), 1.0)})
 _QUESTION = _mapping_as(
     _QuestionSpec,
     {
@@ -481,6 +489,7 @@ _QUESTION = _mapping_as(
         "weights": _optional(_WEIGHTS, _NO_WEIGHTS),
         "resolution": _optional(cs.nullable_schema(_RESOLUTION), None),
         "alert_threshold": _optional(cs.float_schema(gt=0, le=100), 10.0),
+        "pool": _optional(_POOL, _NO_POOL),
         "notes": _optional(_text(), ""),
         # `shelling:` with nothing under it declares a group with the defaults.
         "groups": _optional(
@@ -508,6 +517,7 @@ _KNOWN_KEYS = {
     ("groups", "*"): _keys(_GROUP),
     ("weights",): _keys(_WEIGHTS),
     ("resolution",): _keys(_RESOLUTION),
+    ("pool",): _keys(_POOL),
 }
 
 
@@ -681,7 +691,16 @@ def _decode(raw: bytes, where: Located) -> str | None:
         return None
 
 
-def _parse_question_yaml(path: Path, where: Located) -> dict | None:
+def _parse_question_yaml(
+    path: Path,
+    where: Located,
+    expected: str = "a mapping with id, title, question, scenarios, ...",
+) -> dict | None:
+    """The file's top-level mapping as plain data, each value's line recorded in ``where``.
+
+    Also reads judgment files (:mod:`forecast.judgments`); ``expected`` says what
+    an empty file should have held.
+    """
     raw = read_regular_file(path, MAX_FILE_BYTES, where)
     if raw is None:
         return None
@@ -691,7 +710,7 @@ def _parse_question_yaml(path: Path, where: Located) -> dict | None:
     try:
         node = yaml.compose(text, Loader=_SafeLoader)
         if node is None:
-            where.error(1, "file is empty; expected a mapping with id, title, question, scenarios, ...")
+            where.error(1, f"file is empty; expected {expected}")
             return None
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
@@ -746,7 +765,7 @@ def _unknown_keys(data: dict, where: Located) -> None:
         if isinstance(items, dict):
             for item_id, item in items.items():
                 check(item, (section, "*"), (section, item_id))
-    for section in ("weights", "resolution"):
+    for section in ("weights", "resolution", "pool"):
         check(data.get(section), (section,), (section,))
 
 
@@ -921,6 +940,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         credibility_weights=credibility,
         resolution=resolution,
         alert_threshold=spec.alert_threshold,
+        extremize=spec.pool.extremize,
         notes=spec.notes,
         path=where.path,
         warnings=tuple(p for p in where.problems if not p.is_error),
@@ -1275,6 +1295,33 @@ def _evidence_row(
 # --------------------------------------------------------------------------- a data folder
 
 
+def _team_problems(data_dir: Path, question: Question) -> list[Problem]:
+    """The problems in a question's judgment files and outside-forecast log."""
+    # Imported here: those readers build on this module.
+    from .judgments import check_judgments
+    from .outside import check_outside_forecasts
+
+    return check_judgments(data_dir, question) + check_outside_forecasts(data_dir, question)
+
+
+def _orphans(data_dir: Path, known: set[str]) -> list[Problem]:
+    """Judgment folders and outside-forecast logs of questions that have no question file."""
+    problems = []
+    for folder, pattern in (("judgments", "*"), ("forecasts", "*.csv")):
+        if (data_dir / folder).is_dir():
+            for path in sorted((data_dir / folder).glob(pattern)):
+                stem = path.name if folder == "judgments" else path.stem
+                if stem not in known and (path.is_dir() or folder == "forecasts"):
+                    problems.append(
+                        Problem(
+                            display_path(path),
+                            0,
+                            f"no question file questions/{stem}.yaml for these forecasts",
+                        )
+                    )
+    return problems
+
+
 def _closed_unresolved(question: Question, today: date) -> Problem | None:
     """A warning when the question's ``closes`` date has passed and it has no ``resolution``."""
     if question.resolution is not None or today <= question.closes:
@@ -1325,7 +1372,9 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
             problems.extend(exc.problems)
             continue
         problems.extend(log.warnings)
+        problems.extend(_team_problems(data_dir, question))
     known = set(question_ids(data_dir))
+    problems.extend(_orphans(data_dir, known))
     evidence_dir = data_dir / "evidence"
     if evidence_dir.is_dir():
         for path in sorted(evidence_dir.glob("*.csv")):

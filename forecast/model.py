@@ -123,6 +123,8 @@ class Question:
     )
     resolution: Resolution | None = None
     alert_threshold: float = 10.0
+    #: ``pool: {extremize: a}``: the exponent ``a`` of the analysts' logarithmic pool
+    extremize: float = 1.0
     notes: str = ""
     path: str = ""
     warnings: tuple[Problem, ...] = ()

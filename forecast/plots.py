@@ -11,13 +11,17 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .analysis import CalibrationBins
 from .engine import Trajectory
+
+if TYPE_CHECKING:
+    from .outside import OutsideForecast
 
 __all__ = [
     "MIN_BIN_COUNT",
@@ -29,6 +33,8 @@ __all__ = [
     "trajectory_chart",
 ]
 
+#: Marker shapes, one per outside forecaster.
+_MARKERS = ("D", "s", "^", "v", "P", "X", "o", "*")
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
 
@@ -74,6 +80,9 @@ def trajectory_chart(
     names: Sequence[str],
     evidence_dates: Sequence[date] = (),
     band: np.ndarray | None = None,
+    *,
+    analysts: Mapping[str, Trajectory] | None = None,
+    outside: Sequence[OutsideForecast] = (),
 ) -> Chart:
     """One line per scenario over time, evidence dates marked along the bottom.
 
@@ -93,6 +102,12 @@ def trajectory_chart(
         Dates of counted reports; each is marked with a tick.
     band : ndarray, optional
         ``(days, scenarios, 2)`` lower and upper bounds, drawn as shaded bands.
+    analysts : mapping of str to Trajectory, optional
+        Other forecasts of the same days (each analyst's, or the team's), drawn as
+        faint lines in the scenarios' colours.
+    outside : sequence of OutsideForecast, optional
+        Outside forecasts, drawn as markers (one shape per forecaster) in the
+        scenarios' colours.
 
     Returns
     -------
@@ -119,6 +134,8 @@ def trajectory_chart(
         ax, quiet_ax = fig.add_subplot(), None
         axes = (ax,)
     lines = []
+    outside = list(outside or ())
+    forecasters = list(dict.fromkeys(r.forecaster for r in outside))
     # The quiet panel draws only its own days, from the day the left panel stops showing.
     pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D") if quiet else None
     quiet_start = np.datetime64(marks[-1], "D") + pad if quiet else None
@@ -147,9 +164,39 @@ def trajectory_chart(
             )
             if panel is ax:
                 lines.append(line)
+            for other in (analysts or {}).values():
+                panel.step(
+                    days[shown],
+                    other.probabilities[shown, j] * 100,
+                    where="post",
+                    color=colour,
+                    lw=1,
+                    alpha=0.35,
+                )
+        for k, forecaster in enumerate(forecasters):
+            rows = [r for r in outside if r.forecaster == forecaster]
+            when = np.array([r.date for r in rows], dtype="datetime64[D]")
+            for j, sid in enumerate(trajectory.scenario_ids):
+                panel.scatter(
+                    when,
+                    [r.probabilities[sid] * 100 for r in rows],
+                    marker=_MARKERS[k % len(_MARKERS)],
+                    s=36,
+                    color=PALETTE[j % len(PALETTE)],
+                    edgecolors="#222222",
+                    linewidths=0.6,
+                    zorder=4,
+                )
         panel.set_ylim(0, 100)
         panel.grid(axis="y", color="#dddddd", lw=0.8)
         panel.spines[["top", "right"]].set_visible(False)
+    if analysts:
+        lines += ax.plot([], [], color="#555555", lw=1, alpha=0.35, label="each of " + ", ".join(analysts))
+    for k, forecaster in enumerate(forecasters):
+        marker = _MARKERS[k % len(_MARKERS)]
+        lines.append(
+            ax.scatter([], [], marker=marker, s=36, color="white", edgecolors="#222222", label=forecaster)
+        )
     for d in marks:
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     if quiet_ax is None and len(days) > 1:  # no margins: past the last day they could reach beyond year 9999
@@ -176,6 +223,10 @@ def trajectory_chart(
         quiet_ax.plot([0], [0], transform=quiet_ax.transAxes, **kwargs)
     _as_text(fig.legend(handles=lines, loc="outside lower center", ncols=min(len(names), 4), frameon=False))
     alt = _trajectory_alt(trajectory, names, marks, quiet)
+    if analysts:
+        alt += " Faint lines: " + ", ".join(analysts) + "."
+    if forecasters:
+        alt += " Markers: outside forecasts by " + ", ".join(forecasters) + "."
     return Chart(_png(fig), alt)
 
 
@@ -316,4 +367,53 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     )
     if len(filled) and (table.count[filled] < MIN_BIN_COUNT).any():
         alt += f". Bins with fewer than {MIN_BIN_COUNT} forecasts are drawn hollow and not joined: too few to judge"
+    return Chart(_png(fig), alt)
+
+
+def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, int]]) -> Chart:
+    """Each forecaster's calibration as one line, the legend stating each forecaster's n.
+
+    Parameters
+    ----------
+    tables : mapping of str to (CalibrationBins, int)
+        Per forecaster, their bins and the number of (probability, happened) points.
+
+    Returns
+    -------
+    Chart
+        With alt text naming every forecaster and their n.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.6, 4.6), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 100], [0, 100], ls="--", color="#888888", lw=1, label="perfect calibration")
+    for k, (name, (table, n)) in enumerate(tables.items()):
+        filled = np.flatnonzero(table.count > 0)
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(
+            table.mean_predicted[filled] * 100,
+            table.frequency[filled] * 100,
+            marker=_MARKERS[k % len(_MARKERS)],
+            color=colour,
+            lw=1.2,
+            label=f"{name} (n={n})",
+        )
+    if not tables:
+        ax.text(50, 50, "no forecaster has enough points yet", ha="center", va="center", color="#555555")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed frequency (%)")
+    ax.grid(color="#eeeeee", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ax.set_title("Calibration per forecaster (final forecasts of every scenario)", fontsize=10)
+    alt = "Calibration per forecaster: " + (
+        "; ".join(f"{name}, n={n}" for name, (_, n) in tables.items())
+        if tables
+        else "none has enough points yet."
+    )
     return Chart(_png(fig), alt)

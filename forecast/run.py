@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import InvalidInputError, LockTimeoutError, RunError
+from .judgments import judgment_paths, load_team_inputs
 from .load import QUESTION_ID, evidence_path, load_by_id, question_ids, question_path
 from .model import Question
+from .outside import forecasts_path
 from .render import Failure, write_index
 from .store import (
     LOCK_NAME,
@@ -210,6 +212,7 @@ def _preflight(options: RunOptions, question_id: str) -> tuple[str | None, Quest
         return f"no question file {path}", None
     try:
         question, _ = load_by_id(options.data_dir, question_id)
+        load_team_inputs(options.data_dir, question)
     except InvalidInputError as exc:
         return str(exc), None
     return None, question
@@ -427,7 +430,8 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
     inputs = {}
     for qid in dict.fromkeys(selected):
         if QUESTION_ID.match(qid):
-            for path in (question_path(options.data_dir, qid), evidence_path(options.data_dir, qid)):
+            team = [*judgment_paths(options.data_dir, qid), forecasts_path(options.data_dir, qid)]
+            for path in (question_path(options.data_dir, qid), evidence_path(options.data_dir, qid), *team):
                 if path.exists():
                     inputs[str(path)] = _sha256(path)
     inputs[str(options.notebook)] = _sha256(Path(options.notebook))

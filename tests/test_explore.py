@@ -228,6 +228,25 @@ def test_the_explore_notebook_runs_under_papermill_without_widgets(tmp_path):
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
 
 
+def test_one_analysts_what_ifs_start_from_their_own_forecast():
+    from forecast.judgments import load_judgments, overlay
+    from forecast.load import load_by_id
+
+    explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil")
+    q, log = load_by_id(REPO / "data", "russia-syria-bases")
+    basil = overlay(q, next(j for j in load_judgments(REPO / "data", q) if j.analyst == "basil"))
+    row = {
+        "indicator": "reduced-terms-agreement-signed",
+        "observed": "yes",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    steps = explore.what_if([row])
+    assert steps == what_if(basil, log, [row], date(2025, 2, 20))
+    assert steps != what_if(q, log, [row], date(2025, 2, 20))
+    assert "basil" in explore.heading()
+
+
 def test_a_not_seen_yet_with_its_window_open_stays_in_the_controls_and_a_later_no_counts_more(make_question):
     # x's window is February; "not seen" on 1 Feb (F = 0) says nothing, a "not seen" on 15 Feb
     # (F = 14/28 = 0.5) gives a ∝ 0.6 (1 - 0.8 x 0.5) = 0.36 and b ∝ 0.4 (1 - 0.3 x 0.5) = 0.34.

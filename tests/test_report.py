@@ -6,15 +6,18 @@ import json
 from datetime import date
 
 import pytest
-from helpers import AS_OF, DATA, EXAMPLE, copy_data
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
 
 from forecast import analysis, load_evidence, load_question
 from forecast.report import Report, safe_url
 
 
 @pytest.fixture(scope="module")
-def report():
-    return Report(EXAMPLE, as_of=AS_OF, data_dir=DATA)
+def report(tmp_path_factory):
+    # The question file's own model: the analysts' pool has tests of its own (test_team.py).
+    return Report(
+        EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path_factory.mktemp("r") / "data")
+    )
 
 
 def test_the_summary_carries_every_number_the_index_and_next_report_need(report):
@@ -139,7 +142,7 @@ def test_a_report_refuses_a_question_id_that_could_name_another_path(question_id
 
 def edited_question(tmp_path, *edits: tuple[str, str]):
     """A copy of the bundled data with the bundled question file edited."""
-    data = copy_data(tmp_path / "data")
+    data = copy_data_without_team(tmp_path / "data")
     path = data / "questions" / f"{EXAMPLE}.yaml"
     text = path.read_text(encoding="utf-8")
     for old, new in edits:
@@ -188,7 +191,7 @@ def test_a_question_past_its_close_without_a_resolution_is_flagged_as_of_the_rep
 def test_no_range_is_printed_when_no_likelihood_is_ranged(tmp_path):
     import re
 
-    data = copy_data(tmp_path / "data")
+    data = copy_data_without_team(tmp_path / "data")
     path = data / "questions" / f"{EXAMPLE}.yaml"
     text = re.sub(
         r"\[(0\.\d+), (0\.\d+)\]", lambda m: f"{(float(m[1]) + float(m[2])) / 2:.3g}", path.read_text()
@@ -201,7 +204,8 @@ def test_no_range_is_printed_when_no_likelihood_is_ranged(tmp_path):
 
 def test_a_likelihood_spread_widens_the_intervals_but_not_the_point_forecast(tmp_path):
     data = edited_question(tmp_path, ("closes: 2027-06-30\n", "closes: 2027-06-30\nlikelihood_spread: 0.1\n"))
-    plain, spread = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA), Report(EXAMPLE, as_of=AS_OF, data_dir=data)
+    plain = Report(EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path / "plain"))
+    spread = Report(EXAMPLE, as_of=AS_OF, data_dir=data)
     assert spread.summary()["probabilities"] == plain.summary()["probabilities"]
     for s, (low, high) in spread.summary()["intervals"].items():
         plain_low, plain_high = plain.summary()["intervals"][s]

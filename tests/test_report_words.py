@@ -103,13 +103,19 @@ def test_what_an_indicator_added_reads_the_way_a_reviewer_says_it():
     assert "— without it" not in html
     # Each "added" is the forecast with the indicator minus the forecast of a question without it.
     q, evidence = report.question, report.evidence
+    # (The rule's own forecast, not a team's; indicators outside any dependence group, where leaving one
+    # out is leaving its rows out.)
+    checked = 0
     for sid, item in report.most_influential.items():
+        if item is None or getattr(q.indicator(item.indicator), "group", None):
+            continue
+        checked += 1
         without = replace(q, indicators=tuple(i for i in q.indicators if i.id != item.indicator))
         rows = [r for r in evidence.rows if r.indicator != item.indicator]
-        added = (
-            report.assessment.probabilities[sid] - posterior_as_of(without, rows, report.as_of)[sid]
-        ) * 100
+        with_it = posterior_as_of(q, evidence.rows, report.as_of)[sid]
+        added = (with_it - posterior_as_of(without, rows, report.as_of)[sid]) * 100
         assert f"this indicator {points_added(added)} {q.scenario(sid).label}" in html
+    assert checked
 
 
 def test_a_note_ends_in_one_full_stop():
