@@ -44,8 +44,8 @@ EARLIER = "2025-01-15"
 
 
 def published(out: Path) -> dict[str, str]:
-    """Every file a reader can see in OUT (not a run's scratch space), with its digest."""
-    return {k: v for k, v in tree_digest(out).items() if not k.startswith(".work/")}
+    """Every file a reader can see in OUT (not scratch space or lock files), with its digest."""
+    return {k: v for k, v in tree_digest(out).items() if not k.startswith((".work/", ".forecast-locks/"))}
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
@@ -140,7 +140,7 @@ def test_a_run_killed_while_its_notebook_executes_loses_nothing_and_leaves_no_pr
                     "--notebook", notebook, log=tmp_path / "run.log")  # fmt: skip
     started: set[psutil.Process] = set()
     try:
-        wait_for(lambda: list(out.glob(f".work/*/{EXAMPLE}/executing")), 120, "the notebook to execute")
+        wait_for(lambda: list(out.glob(f".work/{EXAMPLE}.*/executing")), 120, "the notebook to execute")
         started = descendants(run)
         assert any("ipykernel_launcher" in " ".join(p.cmdline()) for p in started)
     finally:
@@ -155,7 +155,7 @@ def test_a_run_killed_while_its_notebook_executes_loses_nothing_and_leaves_no_pr
 
 def rendering(out: Path) -> Path | None:
     """The scratch folder of a question whose notebook has finished executing (papermill's end_time)."""
-    for notebook in out.glob(".work/*/*/report.ipynb"):
+    for notebook in out.glob(".work/*/report.ipynb"):
         try:
             if json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"].get("end_time"):
                 return notebook.parent

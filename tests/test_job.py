@@ -1,0 +1,104 @@
+"""One question's job, and what several jobs sharing one OUT may and may not do to each other.
+
+These need no kernel: the cases are decided before a notebook would start, or
+are about the locks, the clean-up and the index built from what is in OUT.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+from helpers import AS_OF, EXAMPLE, copy_data, read_json, tree_digest
+
+from forecast.job import QuestionOutcome, publish_run, run_question
+from forecast.store import outcome_dir, question_lock, recover, report_dir, work_dir
+
+DAY = date.fromisoformat(AS_OF)
+
+
+def test_a_question_whose_lock_another_job_holds_waits_then_fails_as_busy_and_touches_nothing(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    report = report_dir(out, EXAMPLE, AS_OF)
+    report.mkdir(parents=True)
+    (report / "report.html").write_text("the last good report", encoding="utf-8")
+    before = tree_digest(report)
+    # Another process (another worker, on another machine sharing OUT) holds the question's lock.
+    (out / ".forecast-locks").mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock\n"
+         "with FileLock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+         str(out / ".forecast-locks" / f"{EXAMPLE}.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        outcome = run_question(EXAMPLE, data, out, DAY, lock_timeout=0.5, run="r1")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (outcome.status, outcome.cause) == ("failed", "busy")
+    assert f"another job has held {EXAMPLE}'s lock" in outcome.reason
+    assert tree_digest(report) == before
+    assert read_json(outcome_dir(out, "r1") / f"{EXAMPLE}.json")["cause"] == "busy"
+
+
+def test_invalid_input_fails_the_job_before_any_kernel_and_is_recorded_for_the_run(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    (data / "questions" / "bad-input.yaml").write_text("id: bad-input\ntitle: [unclosed\n", encoding="utf-8")
+    bad = run_question("bad-input", data, out, DAY, run="r1")
+    unsafe = run_question("../x", data, out, DAY, run="r1")
+    assert (bad.status, bad.cause) == ("failed", "input")
+    assert "bad-input.yaml:3: YAML syntax error" in bad.reason
+    assert unsafe.reason.startswith("'../x' is not a question id")
+    records = sorted(p.name for p in outcome_dir(out, "r1").iterdir())
+    assert "bad-input.json" in records and len(records) == 2  # the unsafe id is recorded under a digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
+    assert not (out / "bad-input").exists()
+
+
+def test_recover_cleans_only_questions_no_job_is_working_on(tmp_path):
+    out = tmp_path / "out"
+    running, dead = work_dir(out) / f"{EXAMPLE}.aaaa", work_dir(out) / "other-question.bbbb"
+    for scratch in (running, dead):
+        scratch.mkdir(parents=True)
+        (scratch / "report.ipynb").write_text("{}", encoding="utf-8")
+    with question_lock(out, EXAMPLE):  # a job of EXAMPLE is still running somewhere
+        recover(out)
+    assert (running / "report.ipynb").is_file()
+    assert not dead.exists()
+    recover(out)  # once that job is gone, its leftovers go too
+    assert not work_dir(out).exists()
+
+
+def test_publish_builds_the_index_and_manifest_from_the_outcomes_recorded_in_out(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    # Two jobs recorded their outcomes (on other machines, say); the third was killed before it could.
+    ok = QuestionOutcome(EXAMPLE, "ok", 1.0, None, None, ["exit"])
+    failed = QuestionOutcome(
+        "harbour-bridge-reopening", "failed", 0.5, None, "RuntimeError: boom", [], "notebook"
+    )
+    for outcome in (ok, failed):
+        path = outcome_dir(out, "r1") / f"{outcome.question}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(outcome.__dict__), encoding="utf-8")
+    questions = [EXAMPLE, "harbour-bridge-reopening", "riverside-festival-return"]
+    published = publish_run(out, "r1", data_dir=data, questions=questions, as_of=DAY, parameters={"x": 1})
+    assert [o.status for o in published.outcomes] == ["ok", "failed", "failed"]
+    assert "ended without recording an outcome" in published.outcomes[2].reason
+    manifest = read_json(out / "runs" / "r1.json")
+    assert manifest["parameters"] == {"x": 1}
+    assert manifest["alerts"] == [{"question": EXAMPLE, "scenarios": ["exit"]}]
+    assert {e["question"] for e in manifest["errors"]} == {
+        "harbour-bridge-reopening",
+        "riverside-festival-return",
+    }
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "RuntimeError: boom" in index and "ended without recording an outcome" in index
+    assert not outcome_dir(out, "r1").exists()
+    # Published again (a retried publish task), the manifest is rebuilt from itself, not lost.
+    again = publish_run(out, "r1", data_dir=data, questions=questions, as_of=DAY, parameters={"x": 1})
+    assert [o.status for o in again.outcomes] == ["ok", "failed", "failed"]
+    assert again.outcomes[1].reason == "RuntimeError: boom"
