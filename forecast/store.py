@@ -199,8 +199,9 @@ def recover_job(out_dir: str | Path, key: str) -> None:
         with contextlib.suppress(OSError):  # another job's set-aside folders keep it
             trash.rmdir()
     work = work_dir(out_dir)
-    for scratch in work.glob(f"{key}.*") if work.is_dir() else ():
-        shutil.rmtree(scratch, ignore_errors=True)
+    for scratch in work.iterdir() if work.is_dir() else ():
+        if scratch.name.split(".")[0] == key:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def recover(out_dir: str | Path) -> None:
@@ -213,11 +214,15 @@ def recover(out_dir: str | Path) -> None:
     from filelock import Timeout
 
     out_dir = Path(out_dir)
-    keys = {p.name for p in out_dir.iterdir() if p.is_dir() and _JOB_KEY.match(p.name)}
-    if (out_dir / _TRASH).is_dir():
-        keys.update(p.name.split(".")[0] for p in (out_dir / _TRASH).iterdir())
-    if work_dir(out_dir).is_dir():
-        keys.update(p.name.split(".")[0] for p in work_dir(out_dir).iterdir())
+    # Only questions with something to undo: their locks are taken (and their lock files made).
+    keys = {
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_dir() and ((p / _TRASH).is_dir() or (p / "failed" / _TRASH).is_dir())
+    }
+    for folder in (out_dir / _TRASH, work_dir(out_dir)):
+        if folder.is_dir():
+            keys.update(p.name.split(".")[0] for p in folder.iterdir())
     for key in sorted(k for k in keys if _JOB_KEY.match(k) and k != "runs"):
         lock = question_lock(out_dir, key)
         try:
@@ -232,13 +237,16 @@ def recover(out_dir: str | Path) -> None:
         work_dir(out_dir).rmdir()
     with contextlib.suppress(OSError):
         (out_dir / _TRASH).rmdir()
-    lock = index_lock(out_dir)
+    partials = [*out_dir.glob(".*.tmp"), *out_dir.glob("runs/.*.tmp")]
+    if not partials:
+        return
+    lock = index_lock(out_dir)  # they are the index's and the manifests' temporary files
     try:
         lock.acquire(timeout=0)
     except Timeout:
         return
     try:
-        for partial in [*out_dir.glob(".*.tmp"), *out_dir.glob("runs/.*.tmp")]:
+        for partial in partials:
             partial.unlink(missing_ok=True)
     finally:
         lock.release()
