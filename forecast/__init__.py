@@ -8,7 +8,7 @@ probabilities by Bayes' rule, and explains every move.
 The public names below are imported on first use (PEP 562), so ``import
 forecast`` costs almost nothing and ``forecast validate`` never loads numpy;
 matplotlib, papermill and nbconvert are imported only by the modules that draw
-or run notebooks.
+or run notebooks, and Airflow only by :mod:`forecast.airflow` (an optional extra).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
     "Problem",
     "Question",
     "QuestionFileError",
+    "QuestionOutcome",
     "Resolution",
     "RunError",
     "Scenario",
@@ -44,6 +45,7 @@ __all__ = [
     "probability_words",
     "question_ids",
     "question_path",
+    "run_question",
     "trajectory",
     "validate_data",
 ]
@@ -56,6 +58,7 @@ _MODULE_OF = {
                    "posterior_as_of", "trajectory"),
         "errors": ("EvidenceFileError", "ForecastError", "InvalidInputError", "LockTimeoutError", "Problem",
                    "QuestionFileError", "RunError"),
+        "job": ("QuestionOutcome", "run_question"),
         "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",
                  "validate_data"),
         "model": ("EvidenceLog", "EvidenceRow", "Indicator", "Question", "Resolution", "Scenario"),
