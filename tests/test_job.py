@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 from helpers import AS_OF, EXAMPLE, copy_data, read_json, tree_digest
 
 from forecast.job import QuestionOutcome, publish_run, run_question
@@ -102,3 +103,57 @@ def test_publish_builds_the_index_and_manifest_from_the_outcomes_recorded_in_out
     again = publish_run(out, "r1", data_dir=data, questions=questions, as_of=DAY, parameters={"x": 1})
     assert [o.status for o in again.outcomes] == ["ok", "failed", "failed"]
     assert again.outcomes[1].reason == "RuntimeError: boom"
+
+
+_JOB = """
+import sys
+from datetime import date
+from forecast.job import run_question
+outcome = run_question(sys.argv[1], sys.argv[2], sys.argv[3], date.fromisoformat(sys.argv[4]), run=sys.argv[5])
+print(outcome.status, outcome.reason or "")
+"""
+_PUBLISH = """
+import sys
+from datetime import date
+from forecast.job import publish_run
+publish_run(sys.argv[1], sys.argv[2], data_dir=sys.argv[3], questions=sys.argv[4:], as_of=date(2025, 2, 20),
+            parameters={})
+"""
+
+
+@pytest.mark.slow
+def test_jobs_sharing_one_out_run_side_by_side_take_turns_on_one_question_and_all_publish(tmp_path):
+    """Three workers at once, as mapped tasks on machines sharing OUT: two of them on the same question."""
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    other = "harbour-bridge-reopening"
+    jobs = [(EXAMPLE, "run-a"), (other, "run-a"), (EXAMPLE, "run-b")]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _JOB, question, str(data), str(out), AS_OF, run],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for question, run in jobs
+    ]
+    results = [w.communicate(timeout=600) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0], [err for _, err in results]
+    assert [stdout.split()[0] for stdout, _ in results] == ["ok", "ok", "ok"], results
+    for question in (EXAMPLE, other):
+        assert sorted(p.name for p in (out / question / AS_OF).iterdir()) == [
+            "report.html",
+            "report.ipynb",
+            "summary.json",
+        ]
+        assert not (out / question / ".trash").exists()
+    assert not any(work_dir(out).iterdir())  # no scratch left behind
+    publishers = [
+        subprocess.Popen([sys.executable, "-c", _PUBLISH, str(out), run, str(data), *questions])
+        for run, questions in (("run-a", [EXAMPLE, other]), ("run-b", [EXAMPLE]))
+    ]
+    assert [p.wait(120) for p in publishers] == [0, 0]
+    assert read_json(out / "runs" / "run-a.json")["errors"] == []
+    assert read_json(out / "runs" / "run-b.json")["errors"] == []
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.rstrip().endswith("</html>")
+    assert f'href="{EXAMPLE}/{AS_OF}/report.html"' in index and f'href="{other}/{AS_OF}/report.html"' in index
