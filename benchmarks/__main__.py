@@ -20,6 +20,7 @@ MODULES = (
     "benchmarks.analysis",
     "benchmarks.scheduled_run",
     "benchmarks.airflow",
+    "benchmarks.long_log",
     "benchmarks.startup",
     "benchmarks.memory",
 )

@@ -23,6 +23,7 @@ __all__ = [
     "EvidenceFileError",
     "EvidenceLog",
     "EvidenceRow",
+    "EvidenceWriteError",
     "ForecastError",
     "Indicator",
     "IndicatorState",
@@ -56,7 +57,7 @@ _MODULE_OF = {
     for module, names in {
         "engine": ("Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "assess",
                    "posterior_as_of", "trajectory"),
-        "errors": ("EvidenceFileError", "ForecastError", "InvalidInputError", "LockTimeoutError", "Problem",
+        "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError", "LockTimeoutError", "Problem",
                    "QuestionFileError", "RunError"),
         "job": ("QuestionOutcome", "run_question"),
         "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",

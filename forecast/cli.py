@@ -8,6 +8,7 @@ Input errors print as ``FILE:LINE: message``, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _seconds_to_wait(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="forecast", description="Scenario forecasts that stay honest as evidence arrives."
@@ -66,7 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_iso_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="forecast as of this date (default: today)",
+        help="forecast as of this date (default: today; a later date needs --allow-future)",
+    )
+    run.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="allow an --as-of date after today (a report run ahead never replaces the current one on the index)",
     )
     run.add_argument(
         "--jobs",
@@ -94,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--wait",
-        type=float,
+        type=_seconds_to_wait,
         default=1800.0,
         metavar="SECONDS",
         help="how long to wait for another run on the same --out (default: 1800)",
@@ -158,7 +174,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _evidence_add(args: argparse.Namespace) -> int:
-    from .errors import InvalidInputError
+    from .errors import EvidenceWriteError, InvalidInputError
     from .evidence import append_evidence
 
     try:
@@ -179,6 +195,9 @@ def _evidence_add(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("the row was not added; the log is unchanged", file=sys.stderr)
         return EXIT_FAILED
+    except EvidenceWriteError as exc:
+        print(f"forecast: {exc}; the row was not added, the log is unchanged", file=sys.stderr)
+        return EXIT_FAILED
     for problem in warnings:
         print(problem, file=sys.stderr)
     print(f"added {row.id} ({row.date}, {row.indicator}, {'yes' if row.observed else 'no'}, {row.grade})")
@@ -198,6 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         lock_timeout=args.wait,
         alert_threshold=args.alert_threshold,
         progress=sys.stderr.isatty(),
+        allow_future=args.allow_future,
     )
     if args.notebook is not None:
         options.notebook = args.notebook
@@ -218,7 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``forecast`` command line; returns the exit status."""
     from .errors import ForecastError
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if (
+        args.command == "run"
+        and args.as_of is not None
+        and args.as_of > date.today()
+        and not args.allow_future
+    ):
+        parser.error(
+            f"--as-of {args.as_of} is after today ({date.today()}); pass --allow-future to forecast ahead"
+        )
     handler = {"run": _run, "validate": _validate, "evidence": _evidence_add}[args.command]
     try:
         return handler(args)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "EvidenceFileError",
+    "EvidenceWriteError",
     "ForecastError",
     "InvalidInputError",
     "LockTimeoutError",
@@ -83,6 +84,10 @@ class QuestionFileError(InvalidInputError):
 
 class EvidenceFileError(InvalidInputError):
     """An evidence log (``evidence/<id>.csv``) is not valid."""
+
+
+class EvidenceWriteError(ForecastError):
+    """An evidence log could not be locked or written (the log is left as it was)."""
 
 
 class RunError(ForecastError):

@@ -1,38 +1,56 @@
 """Appending a report to a question's evidence log, safely.
 
 ``forecast evidence add`` is the one command that changes a user's data, and
-only by appending a row: the row is validated against the question and the
-whole log as it would read afterwards, then the log is replaced atomically
-under a lock, so a refused row leaves the file byte-for-byte as it was and two
-concurrent appends both land.
+only by appending a row. The log is read by the loader every command uses
+(:func:`forecast.load.read_evidence_file`: a regular UTF-8 file under the size
+limit), the row is validated against the question and the whole log as it would
+read afterwards, and the log is then replaced atomically, so a refused row
+leaves the file byte-for-byte as it was.
+
+- **One lock per log.** The lock file sits beside the log (``.<log>.lock``), so
+  every writer of one log shares it, whatever its temporary folder.
+- **Symlinks are written through**: the file a symlinked log points to is
+  replaced, atomically, and the link is kept.
+- **Nothing is dropped**: a ``url`` or ``summary`` given for a log without that
+  column adds the column (empty on earlier rows), in the same atomic rewrite.
+- **Text is safe in a spreadsheet**: a field that starts like a formula
+  (``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a
+  quote (') in front, as OWASP advises against CSV injection.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import hashlib
 import io
+import os
 import re
-import tempfile
 from pathlib import Path
 
-from .errors import EvidenceFileError, Problem, display_path
+from .errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
 from .load import (
     EVIDENCE_COLUMNS,
+    FORMULA_PREFIXES,
+    MAX_EVIDENCE_BYTES,
+    OPTIONAL_COLUMNS,
     QUESTION_ID,
-    _Located,
-    _parse_evidence,
+    Located,
     evidence_path,
     load_question,
+    parse_evidence,
     question_path,
+    read_evidence_file,
 )
-from .model import EvidenceRow
+from .model import EvidenceRow, Question
 from .store import atomic_write_bytes
 
-__all__ = ["append_evidence", "next_row_id"]
+__all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+_BOM = b"\xef\xbb\xbf"
+#: The fields a person writes freely; the others are validated against a closed set.
+_FREE_TEXT = ("source", "url", "summary")
 
 
 def next_row_id(existing: list[str]) -> str:
@@ -52,12 +70,30 @@ def next_row_id(existing: list[str]) -> str:
     return f"{prefix}{n:0{width}d}"
 
 
-def _lock_for(path: Path):
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a quote (') in front if a spreadsheet could run it as a formula.
+
+    Examples
+    --------
+    >>> spreadsheet_safe("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> spreadsheet_safe("Reuters")
+    'Reuters'
+    """
+    return f"'{text}" if text[:1] in _FORMULA_FIRST else text
+
+
+def lock_path(log: str | Path) -> Path:
+    """The lock file of an evidence log: beside the file the log is (a symlink is followed)."""
+    target = Path(os.path.realpath(log))
+    return target.with_name(f".{target.name}.lock")
+
+
+def log_lock(log: str | Path):
+    """The lock that every writer of ``log`` takes (a :class:`filelock.FileLock`)."""
     from filelock import FileLock
 
-    # The lock lives outside DATA, so that nothing but the log itself is ever written there.
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
-    return FileLock(str(Path(tempfile.gettempdir()) / f"forecast-evidence-{digest}.lock"))
+    return FileLock(str(lock_path(log)))
 
 
 def append_evidence(
@@ -87,18 +123,29 @@ def append_evidence(
         The row's fields, as they would be written in the CSV file.
     today : date, optional
         For the warning about rows dated in the future.
+    lock_timeout : float
+        How long to wait for another writer of the same log, in seconds.
 
     Returns
     -------
     (EvidenceRow, tuple of Problem)
-        The row as it now stands in the log, and any warnings about it.
+        The row as it now stands in the log, and warnings about it (a field
+        written with a quote in front, a column added to the log).
 
     Raises
     ------
     QuestionFileError
         The question file is missing or invalid.
     EvidenceFileError
-        The row (or the existing log) is invalid; the log is unchanged.
+        The row, or the existing log, is invalid; the log is unchanged.
+    EvidenceWriteError
+        The log could not be locked or written; the log is unchanged.
+
+    Examples
+    --------
+    >>> row, warnings = append_evidence("data", "russia-syria-bases", date="2025-02-21",
+    ...     indicator="limited-presence-deal-near", observed="yes", source="Wire",
+    ...     reliability="B", credibility=2)  # doctest: +SKIP
     """
     if not QUESTION_ID.match(question_id):
         raise EvidenceFileError(
@@ -106,7 +153,9 @@ def append_evidence(
         )
     question = load_question(question_path(data_dir, question_id))
     path = evidence_path(data_dir, question_id)
-    fields = {
+    shown = display_path(path)
+    today = today or datetime.date.today()
+    given = {
         "date": date,
         "indicator": indicator,
         "observed": observed,
@@ -116,29 +165,128 @@ def append_evidence(
         "url": url,
         "summary": summary,
     }
-    with _lock_for(path).acquire(timeout=lock_timeout):
-        raw = path.read_bytes() if path.exists() else b""
-        text = raw.decode("utf-8-sig") if raw else ""
-        where = _Located(display_path(path))
-        if text.strip():
-            existing = _parse_evidence(text, question, where, today or datetime.date.today())
-            header = next(csv.reader(io.StringIO(text, newline="")))
-            header = [h.strip() for h in header]
-            ids = [r.id for r in existing.rows]
-            newline = "\r\n" if b"\r\n" in raw else "\n"
-            prefix = raw if raw.endswith((b"\n", b"\r")) else raw + newline.encode()
-        else:
-            header, ids, newline = list(EVIDENCE_COLUMNS), [], "\n"
-            prefix = _csv_line(header, newline).encode("utf-8")
-        values = {"id": next_row_id(ids), **fields}
-        line = _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
-        candidate = prefix + line
-        check = _Located(display_path(path))
-        log = _parse_evidence(candidate.decode("utf-8-sig"), question, check, today or datetime.date.today())
-        row = log.rows[-1]
-        new_line_warnings = tuple(p for p in log.warnings if p.line == row.line)
-        atomic_write_bytes(path, candidate)
-    return row, new_line_warnings
+    _refuse_text_that_is_not_utf8(given, shown)
+    # Free text as the loader reads it back (without surrounding blanks), then safe in a spreadsheet.
+    fields = {k: spreadsheet_safe(v.strip()) if k in _FREE_TEXT else v for k, v in given.items()}
+    from filelock import Timeout
+
+    lock = log_lock(path)
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:  # first: filelock's Timeout is an OSError too
+        raise EvidenceWriteError(
+            f"another writer has held the lock {display_path(lock.lock_file)} for over {lock_timeout:g} s; "
+            "try again when it has finished"
+        ) from None
+    except OSError as exc:
+        raise EvidenceWriteError(
+            f"cannot create the lock file {display_path(lock.lock_file)} beside the log: {exc.strerror or exc}"
+        ) from None
+    try:
+        candidate, row, warnings = _appended(path, shown, question, fields, today)
+        try:
+            atomic_write_bytes(os.path.realpath(path), candidate)
+        except OSError as exc:
+            raise EvidenceWriteError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        lock.release()
+    notes = [
+        Problem(
+            shown,
+            row.line,
+            f"{name} starts with {given[name].strip()[0]!r}; written with a quote (') in front so that "
+            "a spreadsheet cannot run it as a formula",
+            "warning",
+        )
+        for name in _FREE_TEXT
+        if fields[name] != given[name].strip()
+    ]
+    return row, (*warnings, *notes)
+
+
+def _refuse_text_that_is_not_utf8(fields: dict[str, str], shown: str) -> None:
+    """Arguments a terminal passed in another encoding arrive as lone surrogates; say so, once each."""
+    problems = []
+    for name, value in fields.items():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(value[exc.start]) - 0xDC00 if 0xDC80 <= ord(value[exc.start]) <= 0xDCFF else None
+            shown_byte = f" (byte 0x{byte:02x})" if byte is not None else ""
+            problems.append(
+                Problem(shown, 0, f"--{name} is not UTF-8 text{shown_byte}; the log holds UTF-8 only")
+            )
+    if problems:
+        raise EvidenceFileError(problems)
+
+
+def _appended(
+    path: Path, shown: str, question: Question, fields: dict[str, str], today: datetime.date
+) -> tuple[bytes, EvidenceRow, tuple[Problem, ...]]:
+    """The log's new bytes with the row appended, the row as read back, and warnings about it."""
+    raw, text = read_evidence_file(path) if path.exists() else (b"", "")
+    added: list[str] = []
+    if text.strip():
+        ids = [r.id for r in parse_evidence(text, question, Located(shown), today).rows]
+        newline = "\r\n" if "\r\n" in text else "\n"
+        header = _header(text)
+        added = [c for c in OPTIONAL_COLUMNS if fields[c] and c not in header]
+        if added:  # rewrite the whole file, with the new columns empty on every earlier row
+            text = _with_columns(text, added)
+            header += added
+        bom = _BOM if raw.startswith(_BOM) else b""
+        prefix = bom + text.encode("utf-8")
+        if not prefix.endswith((b"\n", b"\r")):
+            prefix += newline.encode()
+    else:
+        header, ids, newline = list(EVIDENCE_COLUMNS), [], "\n"
+        prefix = _csv_line(header, newline).encode("utf-8")
+    values = {"id": next_row_id(ids), **fields}
+    candidate = prefix + _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
+    if len(candidate) > MAX_EVIDENCE_BYTES:
+        raise EvidenceFileError(
+            [
+                Problem(
+                    shown,
+                    0,
+                    f"the log would grow past {MAX_EVIDENCE_BYTES:,} bytes, the limit; start a new question",
+                )
+            ]
+        )
+    log = parse_evidence(candidate.decode("utf-8-sig"), question, Located(shown), today)
+    row = log.rows[-1]
+    warnings = [p for p in log.warnings if p.line == row.line]
+    warnings += [
+        Problem(shown, 1, f"column {name!r} added to the log; earlier rows leave it empty", "warning")
+        for name in added
+    ]
+    return candidate, row, tuple(warnings)
+
+
+def _header(text: str) -> list[str]:
+    """The column names: the first record with anything in it (the loader has checked it)."""
+    for fields in csv.reader(io.StringIO(text, newline="")):
+        if any(f.strip() for f in fields):
+            return [f.strip() for f in fields]
+    return []
+
+
+def _with_columns(text: str, names: list[str]) -> str:
+    """``text`` with the columns ``names`` added at the end: named in the header, empty on every row.
+
+    Only a comma per new field (and the names, on the header) is inserted before
+    each record's line ending, so every existing byte, quoting included, stays as
+    it was.
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), strict=True)
+    ends = [reader.line_num - 1 for fields in reader if any(f.strip() for f in fields)]
+    for k, index in enumerate(ends):
+        line = lines[index]
+        body = line.rstrip("\r\n")
+        added = "".join(f",{name}" for name in names) if k == 0 else "," * len(names)
+        lines[index] = body + added + line[len(body) :]
+    return "".join(lines)
 
 
 def _csv_line(values: list[str], newline: str) -> str:

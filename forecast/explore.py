@@ -24,7 +24,7 @@ from .analysis import watch_list
 from .engine import assess, posterior_as_of
 from .errors import EvidenceFileError, ForecastError
 from .html import Html, render_template
-from .load import _evidence_row, _Located, load_by_id, parse_as_of
+from .load import Located, _evidence_row, load_by_id, parse_as_of
 from .model import EvidenceLog, EvidenceRow, Question
 
 __all__ = [
@@ -95,7 +95,7 @@ def hypothetical_rows(
     'what-if-1'
     """
     as_of = parse_as_of(as_of)
-    where = _Located(HYPOTHETICAL)
+    where = Located(HYPOTHETICAL)
     if isinstance(rows, (Mapping, str)):
         where.error(
             0, f"expected a list of rows such as [{{'indicator': ...}}], got one {type(rows).__name__}"

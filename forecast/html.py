@@ -36,6 +36,12 @@ def safe_url(url: str) -> str | None:
     return url if url and _WEB_URL.match(url) else None
 
 
+def _listed(items: list[str], limit: int = 20) -> str:
+    """The first ``limit`` items, joined, and how many more there are: a list that stays short."""
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit:,} more"
+
+
 @lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -51,6 +57,7 @@ def _environment():
     env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
     env.filters["words"] = probability_words
     env.filters["safe_url"] = safe_url
+    env.filters["listed"] = _listed
     return env
 
 

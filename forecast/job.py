@@ -33,10 +33,13 @@ from typing import Any
 from .errors import InvalidInputError
 from .load import QUESTION_ID, evidence_path, load_by_id, question_path
 from .model import Question
-from .render import SCORECARD_DIR, Failure, write_index
+from .render import Failure, write_index
 from .store import (
+    SCORECARD_DIR,
     SUMMARY,
     atomic_write_text,
+    check_out_dir,
+    claim_out_dir,
     failed_dir,
     index_lock,
     job_scratch,
@@ -272,6 +275,13 @@ def _run_job(
         lock.release()
 
 
+def _claim(out_dir: Path) -> None:
+    """Refuse an OUT that holds what forecast did not write; mark it as forecast's (see :mod:`forecast.store`)."""
+    check_out_dir(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claim_out_dir(out_dir)
+
+
 def _record(out_dir: Path, run: str, outcome: QuestionOutcome) -> None:
     atomic_write_text(outcome_dir(out_dir, run) / _record_name(outcome.question), json.dumps(asdict(outcome)))
 
@@ -340,6 +350,8 @@ def run_question(
 
     Raises
     ------
+    RunError
+        OUT holds files that forecast did not write (see :func:`forecast.store.check_out_dir`).
     OSError
         OUT cannot be written (a full or read-only disk); nothing published is lost.
 
@@ -350,6 +362,7 @@ def run_question(
     ('ok', [])
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    _claim(out_dir)
     reason, loaded = _preflight(data_dir, question)
     if loaded is None:
         outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
@@ -424,6 +437,8 @@ def run_scorecard(
 
 
 def _sha256(path: Path) -> str | None:
+    if not path.is_file():  # a FIFO or a device would hang or exhaust memory; the loader refused it
+        return None
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
@@ -497,6 +512,7 @@ def publish_run(
     Published
     """
     out_dir, data_dir = Path(out_dir), Path(data_dir)
+    _claim(out_dir)
     notebook = Path(notebook or default_notebook())
     started = started or datetime.now(UTC)
     selected = list(dict.fromkeys(questions))

@@ -2,8 +2,11 @@
 
 Loading never executes anything from a file: YAML is read with PyYAML's safe
 loader, after a scan that refuses aliases, deep nesting and oversized files, so
-neither an object-constructing tag nor an alias bomb can do harm. Every problem
-is reported with its file and line, as ``FILE:LINE: what was expected``.
+neither an object-constructing tag nor an alias bomb can do harm. Plain values
+are read by the YAML 1.2 core schema, so ``Yes``, ``No`` and ``On`` stay text,
+and a text field keeps a value such as ``2025`` or ``1.10`` as written. Only
+regular files are read (never a FIFO or a device), up to a size limit. Every
+problem is reported with its file and line, as ``FILE:LINE: what was expected``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +39,27 @@ from .model import (
     Resolution,
     Scenario,
 )
+from .store import RESERVED_NAMES
 
 __all__ = [
     "EVIDENCE_COLUMNS",
+    "FORMULA_PREFIXES",
+    "MAX_EVIDENCE_BYTES",
     "MAX_FILE_BYTES",
+    "OPTIONAL_COLUMNS",
     "QUESTION_ID",
+    "REQUIRED_COLUMNS",
+    "Located",
     "evidence_path",
     "load_by_id",
     "load_evidence",
     "load_question",
     "parse_as_of",
+    "parse_evidence",
     "question_ids",
     "question_path",
+    "read_evidence_file",
+    "read_regular_file",
     "validate_data",
 ]
 
@@ -54,12 +69,17 @@ _ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Files larger than this are refused before they are parsed.
 MAX_FILE_BYTES = 1 << 20
+#: Evidence logs larger than this are refused, by ``validate``, ``run`` and ``evidence add`` alike.
 MAX_EVIDENCE_BYTES = 64 << 20
 _MAX_YAML_DEPTH = 20
 REQUIRED_COLUMNS = ("id", "date", "indicator", "observed", "source", "reliability", "credibility")
 OPTIONAL_COLUMNS = ("url", "summary")
 #: The evidence log's columns, in the order a new log is written.
 EVIDENCE_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: A cell starting with one of these may run as a formula when the log is opened in a spreadsheet
+#: (OWASP, "CSV injection"); ``evidence add`` writes such text with a quote (') in front.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _OBSERVED = {"yes": True, "no": False}
 _PRIOR_TOLERANCE = 1e-6
 _MIN_SCENARIOS, _MAX_SCENARIOS = 2, 12
@@ -128,10 +148,41 @@ class _SafeLoader(getattr(yaml, "CSafeLoader", _PySafeLoader)):
     """
 
 
-_PySafeLoader.yaml_implicit_resolvers = _SafeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _core_schema_resolvers() -> dict[str, list[tuple[str, re.Pattern]]]:
+    """Plain scalars resolved as the YAML 1.2 core schema does (yaml.org/spec/1.2.2, 10.3.2).
+
+    PyYAML follows YAML 1.1, which reads ``Yes``, ``No``, ``On`` and ``Off`` as
+    booleans, ``012`` as octal and ``1:20`` as 80; in the core schema they are
+    text, except ``012`` (twelve). Dates are not resolved: they stay text, checked
+    by the schema.
+    """
+    rules = [
+        ("tag:yaml.org,2002:null", r"~|null|Null|NULL|", "~nN"),
+        ("tag:yaml.org,2002:bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+        ("tag:yaml.org,2002:int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
+        (
+            "tag:yaml.org,2002:float",
+            r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+            "-+.0123456789",
+        ),
+    ]
+    resolvers: dict[str, list[tuple[str, re.Pattern]]] = {"": [(rules[0][0], re.compile(r"^$"))]}
+    for tag, pattern, firsts in rules:
+        for first in firsts:
+            resolvers.setdefault(first, []).append((tag, re.compile(f"^(?:{pattern})$")))
+    return resolvers
+
+
+def _construct_core_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text, 10)
+
+
+_PySafeLoader.yaml_implicit_resolvers = _SafeLoader.yaml_implicit_resolvers = _core_schema_resolvers()
+for _loader in {_PySafeLoader, _SafeLoader}:
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_core_int)
 
 
 def _yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
@@ -160,6 +211,12 @@ def _check_iso_date(value: Any) -> date:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a date that exists ({exc})") from None
+
+
+@lru_cache(maxsize=4096)
+def _log_date(text: str) -> date:
+    """A log's date cell, checked once per distinct text (a long log repeats its dates)."""
+    return _check_iso_date(text)
 
 
 def _is_nan(value: int | float) -> bool:
@@ -369,13 +426,21 @@ _KNOWN_KEYS = {
 }
 
 
-class _Located:
-    """Collects problems for one file and maps YAML paths to their lines."""
+class Located:
+    """Collects the problems found in one file, and maps YAML paths to their lines.
+
+    Parameters
+    ----------
+    path : str
+        The file as it is named in messages (see :func:`forecast.errors.display_path`).
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[Problem] = []
         self.lines: dict[tuple, int] = {(): 1}
+        #: YAML path -> the source text of a plain scalar read as a number or boolean.
+        self.as_written: dict[tuple, str] = {}
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
@@ -392,6 +457,9 @@ class _Located:
     @property
     def has_errors(self) -> bool:
         return any(p.is_error for p in self.problems)
+
+
+_Located = Located  # the name other modules used before it was public
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str = "") -> tuple[int, str]:
@@ -414,7 +482,7 @@ def _yaml_problem(exc: yaml.YAMLError, text: str = "") -> tuple[int, str]:
     return line, f"YAML syntax error: {text}"
 
 
-def _scan_yaml(text: str, where: _Located) -> bool:
+def _scan_yaml(text: str, where: Located) -> bool:
     """Refuse aliases and deep nesting before anything is built (bounded time and memory)."""
     depth = 0
     try:
@@ -444,7 +512,7 @@ def _scan_yaml(text: str, where: _Located) -> bool:
 _PLAIN_TAGS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 
-def _node_to_data(node: yaml.Node, path: tuple, where: _Located, constructor: _SafeLoader) -> Any:
+def _node_to_data(node: yaml.Node, path: tuple, where: Located, constructor: _SafeLoader) -> Any:
     """Build plain data from a composed node, recording each value's line."""
     where.lines.setdefault(path, node.start_mark.line + 1)
     if type(node) in _PLAIN_TAGS and node.tag != _PLAIN_TAGS[type(node)]:
@@ -458,7 +526,7 @@ def _node_to_data(node: yaml.Node, path: tuple, where: _Located, constructor: _S
                 where.error(key_node.start_mark.line + 1, "expected a plain key, found a mapping or list")
                 continue
             key = _node_to_data(key_node, path + ("<key>",), where, constructor)
-            if isinstance(key, (int, float)) and not isinstance(key, bool):
+            if not isinstance(key, str):  # `3:`, `yes:`, `null:` are keys as written
                 key = str(key_node.value)
             if key in out:
                 where.error(key_node.start_mark.line + 1, f"duplicate key {key!r}")
@@ -468,22 +536,58 @@ def _node_to_data(node: yaml.Node, path: tuple, where: _Located, constructor: _S
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_node_to_data(v, path + (i,), where, constructor) for i, v in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+    value = constructor.construct_object(node, deep=True)
+    if isinstance(node, yaml.ScalarNode) and not node.style and isinstance(value, (bool, int, float)):
+        where.as_written[path] = node.value
+    return value
 
 
-def _read_limited(path: Path, limit: int, where: _Located) -> bytes | None:
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_regular_file(path: str | Path, limit: int, where: Located) -> bytes | None:
+    """The bytes of ``path``, if it is a regular file of at most ``limit`` bytes.
+
+    Anything else (a folder, a FIFO, ``/dev/zero``, a file over the limit or one
+    that cannot be read) is recorded in ``where`` as a problem about the whole
+    file, and ``None`` is returned. A FIFO is opened without blocking and a
+    device is never read, so neither can hang the caller or exhaust its memory.
+    """
     try:
-        size = path.stat().st_size
-        if size > limit:
-            where.error(0, f"file is {size:,} bytes; the limit is {limit:,}")
-            return None
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         where.error(0, f"cannot read the file: {exc.strerror or exc}")
         return None
+    try:
+        mode = os.fstat(fd).st_mode
+        for is_kind, kind in _NOT_REGULAR:
+            if is_kind(mode):
+                where.error(0, f"is {kind}, not a regular file; expected a file that can be read to its end")
+                return None
+        size = os.fstat(fd).st_size
+        if size > limit:
+            where.error(0, f"file is {size:,} bytes; the limit is {limit:,}")
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:  # it grew while it was read
+            where.error(0, f"file is over {limit:,} bytes, the limit")
+            return None
+        return data
+    except OSError as exc:
+        where.error(0, f"cannot read the file: {exc.strerror or exc}")
+        return None
+    finally:
+        os.close(fd)
 
 
-def _decode(raw: bytes, where: _Located) -> str | None:
+def _decode(raw: bytes, where: Located) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -492,8 +596,8 @@ def _decode(raw: bytes, where: _Located) -> str | None:
         return None
 
 
-def _parse_question_yaml(path: Path, where: _Located) -> dict | None:
-    raw = _read_limited(path, MAX_FILE_BYTES, where)
+def _parse_question_yaml(path: Path, where: Located) -> dict | None:
+    raw = read_regular_file(path, MAX_FILE_BYTES, where)
     if raw is None:
         return None
     text = _decode(raw, where)
@@ -538,7 +642,7 @@ def _pydantic_message(err: dict) -> str:
     return f"{msg[0].lower()}{msg[1:]} (got {shown})"
 
 
-def _unknown_keys(data: dict, where: _Located) -> None:
+def _unknown_keys(data: dict, where: Located) -> None:
     def check(mapping: Any, pattern: tuple, path: tuple) -> None:
         if not isinstance(mapping, dict):
             return
@@ -561,15 +665,47 @@ def _unknown_keys(data: dict, where: _Located) -> None:
         check(data.get(section), (section,), (section,))
 
 
+# The fields that hold text: a plain value there that YAML reads as a number or boolean is the text
+# as written (`name: 2025`, `title: 1.10`, `note: true`).
+_TEXT_FIELDS = {
+    (): ("id", "title", "question", "notes"),
+    ("scenarios", "*"): ("name", "description"),
+    ("indicators", "*"): ("text", "signals"),
+    ("resolution",): ("scenario", "note"),
+}
+
+
+def _texts_as_written(data: dict, where: Located) -> None:
+    def keep(mapping: Any, pattern: tuple, path: tuple) -> None:
+        if isinstance(mapping, dict):
+            for name in _TEXT_FIELDS[pattern]:
+                if path + (name,) in where.as_written and name in mapping:
+                    mapping[name] = where.as_written[path + (name,)]
+
+    keep(data, (), ())
+    for section in ("scenarios", "indicators"):
+        items = data.get(section)
+        if isinstance(items, dict):
+            for item_id, item in items.items():
+                keep(item, (section, "*"), (section, item_id))
+    keep(data.get("resolution"), ("resolution",), ("resolution",))
+
+
 def _dotted(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc if p != "[key]")
 
 
-def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question | None:
+def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question | None:
     line = where.line_of
     if not QUESTION_ID.match(spec.id):
         where.error(
             line(("id",)), f"id {spec.id!r} is not a slug (lower-case letters, digits and '-', at most 64)"
+        )
+    elif spec.id in RESERVED_NAMES:
+        where.error(
+            line(("id",)),
+            f"id {spec.id!r} is a name the output folder keeps for itself "
+            f"({', '.join(sorted(n for n in RESERVED_NAMES if QUESTION_ID.match(n)))}); choose another id",
         )
     elif spec.id != stem:
         where.error(line(("id",)), f"id {spec.id!r} must equal the file name's stem {stem!r}")
@@ -665,7 +801,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: _Located) -> Question
     )
 
 
-def _lint_indicator(ind: Indicator, where: _Located) -> None:
+def _lint_indicator(ind: Indicator, where: Located) -> None:
     """Warn where a checklist entry does not say what its forecaster meant."""
     values = ind.likelihood
     favoured = max(values, key=values.get)
@@ -714,6 +850,7 @@ def load_question(path: str | Path) -> Question:
     if data is None:
         raise QuestionFileError(where.problems)
     _unknown_keys(data, where)
+    _texts_as_written(data, where)
     try:
         spec = _QUESTION_VALIDATOR.validate_python(data)
     except ValidationError as exc:
@@ -731,7 +868,7 @@ def load_question(path: str | Path) -> Question:
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_records(text: str, where: _Located) -> Iterable[tuple[int, list[str]]]:
+def _csv_records(text: str, where: Located) -> Iterable[tuple[int, list[str]]]:
     """Yield (first line, fields) for each non-blank record; stop at a malformed one."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     previous_end = 0
@@ -747,7 +884,7 @@ def _csv_records(text: str, where: _Located) -> Iterable[tuple[int, list[str]]]:
             where.error(previous_end + 1, f"CSV syntax error: {message}")
             return
         start, previous_end = previous_end + 1, reader.line_num
-        if any(f.strip() for f in fields):
+        if any(map(str.strip, fields)):
             yield start, fields
 
 
@@ -786,15 +923,59 @@ def _read_evidence(path: str | Path, question: Question, today: date | None) -> 
     shown = display_path(path)
     if not path.exists():
         return EvidenceLog(path=shown)
-    where = _Located(shown)
-    raw = _read_limited(path, MAX_EVIDENCE_BYTES, where)
+    _, text = read_evidence_file(path)
+    return parse_evidence(text, question, Located(shown), today or date.today())
+
+
+def read_evidence_file(path: str | Path) -> tuple[bytes, str]:
+    """The bytes of an evidence log and its text, read as every command reads a log.
+
+    The log must be a regular file of at most :data:`MAX_EVIDENCE_BYTES`, in UTF-8
+    (a byte order mark is dropped from the text).
+
+    Returns
+    -------
+    (bytes, str)
+        The file as it is on disk, and its text.
+
+    Raises
+    ------
+    EvidenceFileError
+        The file is not a regular file, is too large, cannot be read or is not
+        UTF-8; located as ``FILE:LINE: message``.
+    """
+    where = Located(display_path(path))
+    raw = read_regular_file(path, MAX_EVIDENCE_BYTES, where)
     text = _decode(raw, where) if raw is not None else None
-    if text is None:
+    if raw is None or text is None:
         raise EvidenceFileError(where.problems)
-    return _parse_evidence(text, question, where, today or date.today())
+    return raw, text
 
 
-def _parse_evidence(text: str, question: Question, where: _Located, today: date) -> EvidenceLog:
+def parse_evidence(text: str, question: Question, where: Located, today: date) -> EvidenceLog:
+    """Check the text of an evidence log against its question.
+
+    Parameters
+    ----------
+    text : str
+        The log's text, as :func:`read_evidence_file` returns it.
+    question : Question
+        The question the log belongs to.
+    where : Located
+        Collects the problems, named after the log's file.
+    today : date
+        Rows dated after this are warned about.
+
+    Returns
+    -------
+    EvidenceLog
+        The rows in file order, with the warnings in ``where``.
+
+    Raises
+    ------
+    EvidenceFileError
+        With every problem found, each as ``FILE:LINE: message``.
+    """
     records = iter(_csv_records(text, where))
     header_line, header = next(records, (1, None))
     if header is None:
@@ -826,7 +1007,7 @@ def _parse_evidence(text: str, question: Question, where: _Located, today: date)
         if len(fields) != len(header):
             where.error(line, f"expected {len(header)} fields as in the header, found {len(fields)}")
             continue
-        cells = {h: f.strip() for h, f in zip(header, fields)}
+        cells = dict(zip(header, map(str.strip, fields)))
         row = _evidence_row(cells, line, question, indicators, first_seen, where, today, extra)
         if row is not None:
             rows.append(row)
@@ -846,7 +1027,7 @@ def _evidence_row(
     question: Question,
     indicators: set[str],
     first_seen: dict[str, int],
-    where: _Located,
+    where: Located,
     today: date,
     extra: tuple[str, ...],
 ) -> EvidenceRow | None:
@@ -860,7 +1041,7 @@ def _evidence_row(
         first_seen[row_id] = line
     when = None
     try:
-        when = _check_iso_date(cells["date"])
+        when = _log_date(cells["date"])
     except ValueError as exc:
         where.error(line, f"date: {exc}")
     if cells["indicator"] not in indicators:
@@ -889,6 +1070,14 @@ def _evidence_row(
     url = cells.get("url", "")
     if url and not re.match(r"^https?://", url, re.IGNORECASE):
         where.warn(line, f"url {url!r} is not an http(s) address; it is shown as text, not as a link")
+    for name in ("id", "source", "url", "summary", *extra):
+        value = cells.get(name)
+        if value and value[0] in _FORMULA_FIRST:
+            where.warn(
+                line,
+                f"{name} starts with {value[0]!r}, so a spreadsheet may run it as a formula; "
+                "start it with a quote (') as `forecast evidence add` does",
+            )
     if when < question.opened:
         where.warn(line, f"dated {when}, before the question opened on {question.opened}")
     elif when > today:
@@ -924,7 +1113,7 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
     if not (data_dir / "questions").is_dir():
         return [Problem(display_path(data_dir), 0, "no questions/ folder; expected DATA/questions/<id>.yaml")]
     for path in sorted((data_dir / "questions").iterdir()):
-        if path.suffix != ".yaml" or not path.is_file():
+        if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_question
             if path.suffix in (".yml", ".json"):
                 problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
             continue

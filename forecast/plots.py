@@ -1,7 +1,9 @@
 """Charts, drawn with matplotlib's Agg canvas (no GUI, no pyplot state).
 
 matplotlib is imported here only, and this module only by the report, so
-``import forecast`` does not pay for it.
+``import forecast`` does not pay for it. Text that came from a question file
+(scenario names, titles) is drawn as text: matplotlib's mathtext never reads it,
+so a name with dollar signs (``Exit costs $\\frac{1}{$ or more``) is shown as written.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class Chart:
             f'<figure class="chart"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(self.alt)}"></figure>'
         )
+
+
+def _as_text(legend) -> None:
+    """Draw a legend's labels as plain text, never as mathtext (labels come from question files)."""
+    for text in legend.get_texts():
+        text.set_parse_math(False)
 
 
 def trajectory_chart(
@@ -74,13 +82,15 @@ def trajectory_chart(
     for d in sorted(set(evidence_dates)):
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     ax.set_ylim(0, 100)
+    if len(days) > 1:  # no margins: past the last day they could reach beyond matplotlib's year 9999
+        ax.set_xlim(days[0], days[-1])
     ax.set_ylabel("probability (%)")
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _as_text(ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     last = trajectory.probabilities[-1] if len(trajectory.dates) else []
@@ -147,7 +157,7 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, parse_math=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     edges = table.edges * 100

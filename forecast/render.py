@@ -16,12 +16,10 @@ from typing import Any
 from . import __version__
 from .html import Html, render_template
 from .load import QUESTION_ID
-from .store import atomic_write_text, failed_dir, list_reports
+from .store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
 
 __all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
 
-#: The scorecard's folder in OUT; question ids never start with "_", so it cannot clash with one.
-SCORECARD_DIR = "_scorecard"
 #: Notebook cells with this tag are left out of the rendered report.
 FORECASTER_ONLY = "forecaster-only"
 
@@ -76,6 +74,8 @@ def render_notebook(
         ("report.ipynb", "Executed notebook"),
         (numbers, "Numbers (JSON)"),
     ]
+    if Path(html_path).with_name(EVIDENCE_CSV).is_file():
+        nav.append((EVIDENCE_CSV, "All evidence (CSV)"))
     atomic_write_text(html_path, _page(title, body, nav, footer))
 
 
@@ -90,10 +90,9 @@ class Failure:
 
 
 def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
-    reports = list_reports(out_dir, question_id)
-    if not reports:
+    latest, others = latest_report(out_dir, question_id)
+    if latest is None:
         return None
-    latest = reports[-1]
     s = latest.summary
     probabilities = {k: float(v) for k, v in (s.get("probabilities") or {}).items()}
     if not probabilities:
@@ -120,7 +119,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "resolved": s.get("score") is not None,
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
-            for r in reversed(reports[:-1])
+            for r in others
         ],
     }
 

@@ -8,6 +8,9 @@ always shown inert.
 
 from __future__ import annotations
 
+import csv
+import heapq
+import io
 import json
 from datetime import date
 from functools import cached_property
@@ -18,7 +21,7 @@ from . import analysis
 from .engine import Assessment, assess
 from .html import Html, render_template, safe_url
 from .load import load_by_id, parse_as_of
-from .store import atomic_write_text, previous_summary
+from .store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
 from .words import probability_words
 
 __all__ = ["Html", "Report", "safe_url"]
@@ -46,6 +49,10 @@ class Report:
         the same inputs render the same report).
     watch : int
         How many pending indicators "What to watch next" shows.
+    log_newest, log_strongest : int
+        A log longer than ``log_newest + log_strongest`` reports is shown in part:
+        its ``log_newest`` reports and the ``log_strongest`` others with the
+        largest effect on any scenario. The full log is in :data:`EVIDENCE_CSV`.
     """
 
     def __init__(
@@ -58,6 +65,8 @@ class Report:
         draws: int = 2000,
         seed: int = analysis.DEFAULT_SEED,
         watch: int = 5,
+        log_newest: int = 100,
+        log_strongest: int = 50,
     ) -> None:
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)
@@ -67,6 +76,7 @@ class Report:
             self.question.alert_threshold if alert_threshold is None else float(alert_threshold)
         )
         self.draws, self.seed, self.watch = draws, seed, watch
+        self.log_newest, self.log_strongest = log_newest, log_strongest
 
     # ------------------------------------------------------------------ numbers
 
@@ -182,8 +192,12 @@ class Report:
         }
 
     def write_summary(self, path: str | Path = "summary.json") -> Path:
-        """Write :meth:`summary` as JSON (atomically) and return its path."""
+        """Write :meth:`summary` as JSON, and the full evidence log beside it (:meth:`write_evidence_csv`).
+
+        Both are written atomically; returns the summary's path.
+        """
         path = Path(path)
+        self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
         atomic_write_text(path, json.dumps(self.summary(), indent=2, sort_keys=True) + "\n")
         return path
 
@@ -255,22 +269,74 @@ class Report:
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
         )
 
-    def evidence_log(self) -> Html:
-        """Every evidence row with its grade, weight, role and effect, newest first."""
-        a = self.assessment
+    def shown_evidence(self) -> list:
+        """The audit entries the evidence log shows, newest first.
+
+        Every report, when there are at most ``log_newest + log_strongest``; else the
+        ``log_newest`` reports and the ``log_strongest`` others whose largest effect
+        on a scenario is largest (ties: the newer first), so that the page and the
+        notebook stay small however long the log grows.
+        """
         entries = sorted(
-            a.audit,
+            self.assessment.audit,
             key=lambda e: (e.row.date, -1 if e.order is None else e.order, e.row.line),
             reverse=True,
         )
+        if len(entries) <= self.log_newest + self.log_strongest:
+            return entries
+        rest = range(self.log_newest, len(entries))
+        strongest = heapq.nsmallest(self.log_strongest, rest, key=lambda k: -_largest_effect(entries[k]))
+        return entries[: self.log_newest] + [entries[k] for k in sorted(strongest)]
+
+    def evidence_log(self) -> Html:
+        """The evidence log with each report's grade, weight, role and effect, newest first (see :meth:`shown_evidence`)."""
+        a = self.assessment
+        entries = self.shown_evidence()
         return render_template(
             "evidence.html.j2",
             entries=entries,
+            total=len(a.audit),
+            newest=min(self.log_newest, len(entries)),
+            csv_name=EVIDENCE_CSV,
             scenarios=self.question.scenarios,
             indicators={i.id: i for i in self.question.indicators},
             extra_columns=self.evidence.extra_columns,
             as_of=a.as_of,
         )
+
+    def write_evidence_csv(self, path: str | Path = EVIDENCE_CSV) -> Path:
+        """Write every report of the log, in file order, with its weight, role and effect (atomically).
+
+        The columns are the log's own, then ``weight``, ``role`` and one
+        ``effect:<scenario id>`` column per scenario in percentage points (empty for
+        a report not counted). Text that a spreadsheet could run as a formula is
+        written with a quote (') in front.
+        """
+        from .evidence import spreadsheet_safe
+
+        extra = self.evidence.extra_columns
+        scenario_ids = self.question.scenario_ids
+        no_effect = [""] * len(scenario_ids)
+        path = Path(path)
+        with atomic_writer(path) as raw:
+            handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(
+                ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
+                 *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
+            )  # fmt: skip
+            safe = spreadsheet_safe
+            for e in self.assessment.audit:  # in file order
+                r = e.row
+                effects = [f"{e.effect[s]:.4f}" for s in scenario_ids] if e.effect is not None else no_effect
+                writer.writerow(
+                    [safe(r.id), r.date.isoformat(), r.indicator, "yes" if r.observed else "no", safe(r.source),
+                     r.reliability, r.credibility, safe(r.url), safe(r.summary), *(safe(r.extra.get(c, "")) for c in extra),
+                     f"{e.weight:.4f}", e.role, *effects]
+                )  # fmt: skip
+            handle.flush()
+            handle.detach()  # atomic_writer closes the file
+        return path
 
     def changes_since_previous(self) -> Html:
         """Moves, new evidence, status changes and newly fired tripwires since the previous report."""
@@ -312,6 +378,10 @@ class Report:
             resolution=self.question.resolution,
             names={s.id: s.name for s in self.question.scenarios},
         )
+
+
+def _largest_effect(entry) -> float:
+    return max((abs(v) for v in entry.effect.values()), default=0.0) if entry.effect is not None else 0.0
 
 
 def _finite(x: float) -> float | None:

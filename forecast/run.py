@@ -23,13 +23,11 @@ from typing import TextIO
 from .errors import LockTimeoutError, RunError
 from .job import QuestionOutcome, default_notebook, is_resolved, publish_run, run_question, run_scorecard
 from .load import question_ids
-from .render import SCORECARD_DIR
-from .store import recover
+from .store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
 from .worker import FORK_LOCK, preload
 
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]
 
-LOCK_NAME = ".forecast.lock"
 SCORECARD = SCORECARD_DIR
 
 
@@ -47,6 +45,7 @@ class RunOptions:
     alert_threshold: float | None = None
     notebook: Path = field(default_factory=default_notebook)
     progress: bool = False
+    allow_future: bool = False
 
 
 @dataclass
@@ -99,17 +98,21 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
     LockTimeoutError
         Another run kept the output folder locked for longer than ``options.lock_timeout``.
     RunError
-        The output folder cannot be written.
+        The output folder cannot be written, or holds files that forecast did not
+        write, or the as-of date is after today without ``options.allow_future``.
     """
     from filelock import FileLock, Timeout
 
     started = datetime.now(UTC)
+    if options.as_of > date.today() and not options.allow_future:
+        raise RunError(f"as-of date {options.as_of} is after today; pass --allow-future to forecast ahead")
     if not options.questions and not question_ids(options.data_dir):
         # A scheduler pointed at the wrong folder must hear about it, not get an empty index.
         raise RunError(
             f"no question files in {Path(options.data_dir) / 'questions'}; expected <id>.yaml files there"
         )
     out_dir = Path(options.out_dir)
+    check_out_dir(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -202,6 +205,7 @@ def _run_all(
 
 
 def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: TextIO) -> RunResult:
+    claim_out_dir(out_dir)
     recover(out_dir)
     selected = list(dict.fromkeys(options.questions or question_ids(options.data_dir)))
     progress = _Progress(options.progress, len(selected), stream)

@@ -26,7 +26,7 @@ from .errors import ForecastError
 from .html import Html, render_template
 from .load import evidence_path, load_evidence, load_question, question_ids, question_path
 from .model import EvidenceLog, Question
-from .store import atomic_write_text, list_reports
+from .store import atomic_write_text, latest_report
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
@@ -165,8 +165,8 @@ class Scorecard:
     def _latest_report_href(self, question_id: str) -> str | None:
         if self.reports_dir is None:
             return None
-        reports = list_reports(self.reports_dir, question_id)
-        return f"../{question_id}/{reports[-1].as_of}/report.html" if reports else None
+        latest, _ = latest_report(self.reports_dir, question_id)
+        return f"../{question_id}/{latest.as_of}/report.html" if latest else None
 
     def summary(self) -> dict[str, Any]:
         """The numbers of the scorecard, as written to ``scorecard.json`` (NaN and infinity as null)."""

@@ -6,22 +6,33 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/report.ipynb     the executed notebook: the record of a run
     OUT/<question>/<as_of>/report.html      the rendered report, code hidden
     OUT/<question>/<as_of>/summary.json     the numbers, for the index and the next comparison
+    OUT/<question>/<as_of>/evidence.csv     every report of the log, with its weight, role and effect
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
     OUT/runs/<run>.json                     one manifest per run (a UTC timestamp, or a scheduler's run id)
     OUT/runs/<run>/<question>.json          each question's outcome, until the run's manifest is written
-    OUT/.work/<question>.<uuid>/            scratch space of a question in progress (same file system)
-    OUT/.forecast-locks/<question>.lock     held while a question runs and publishes; ``_index.lock``
+    OUT/_scorecard/                         the scorecard of resolved questions
+    OUT/.forecast-out                       the marker: this folder is forecast's output folder
+    OUT/.forecast.lock                      held by the `forecast run` in progress
+    OUT/.forecast-locks/<question>.lock     held while a job works on a question; ``_index.lock``
                                             while the index and a manifest are written
+    OUT/.forecast-work/<question>.<uuid>/   scratch space of a question in progress (same file system)
 
 Every file is written to a temporary name beside its destination and moved into
 place with an atomic rename, so a run that fails or is killed never leaves a
 half-written file or replaces the last good one.
 
+OUT may hold other things (a ``cron.log``, ``lost+found``): a run deletes or
+moves only what it created, and it finds what it created by name, under
+``.forecast-work/``, never by a pattern that a user's file could match. A run
+writes only into a folder that is new or empty, that carries the marker, or
+that an earlier version of forecast wrote (``index.html`` and ``runs/*.json``),
+which is adopted by writing the marker.
+
 Several processes, on one machine or on several that share OUT, may work on it
-at once: each question's job holds that question's lock from its clean-up to its
-publish, and the index is rewritten under a lock of its own. Clean-up touches
-only what belongs to a question whose lock it holds, so it never pulls the
-scratch space from under a job that is still running.
+at once (``forecast run``, Airflow's tasks): each question's job holds that
+question's lock from its clean-up to its publish, and the index is rewritten
+under a lock of its own. Clean-up touches only what belongs to a question whose
+lock it holds, so it never pulls scratch space from under a job still running.
 """
 
 from __future__ import annotations
@@ -33,18 +44,32 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = [
+    "EVIDENCE_CSV",
+    "INDEX",
+    "LOCKS",
+    "LOCK_NAME",
+    "MARKER",
+    "RESERVED_NAMES",
+    "RUNS",
+    "SCORECARD_DIR",
+    "WORK",
     "ReportEntry",
     "atomic_write_bytes",
     "atomic_write_text",
+    "atomic_writer",
+    "check_out_dir",
+    "claim_out_dir",
     "failed_dir",
     "index_lock",
     "job_scratch",
+    "latest_report",
     "list_reports",
     "outcome_dir",
     "previous_summary",
@@ -58,13 +83,35 @@ __all__ = [
 ]
 
 SUMMARY = "summary.json"
-_TRASH = ".trash"
-#: Lock files of the jobs working on OUT; the name starts with "." so it cannot clash with a question.
+#: Every report of the log with its weight, role and effect, beside a report's summary.
+EVIDENCE_CSV = "evidence.csv"
+#: The reviewers' front page.
+INDEX = "index.html"
+#: One manifest per run.
+RUNS = "runs"
+#: The scorecard's folder; question ids never start with "_", so it cannot clash with one.
+SCORECARD_DIR = "_scorecard"
+#: The marker file that makes a folder forecast's output folder.
+MARKER = ".forecast-out"
+#: The lock a run holds on OUT.
+LOCK_NAME = ".forecast.lock"
+#: Scratch space of runs in progress: everything under it belongs to forecast.
+WORK = ".forecast-work"
+#: Lock files of the jobs working on OUT, one per question, and the index's.
 LOCKS = ".forecast-locks"
+#: Names OUT keeps for itself: no question may take one as its id.
+RESERVED_NAMES = frozenset({INDEX, RUNS, SCORECARD_DIR, MARKER, LOCK_NAME, WORK, LOCKS})
+#: What may sit in a folder that a run still treats as empty (a new file system's lost+found).
+_AS_GOOD_AS_EMPTY = frozenset({MARKER, LOCK_NAME, LOCKS, "lost+found"})
 #: The index's lock: "_" cannot start a question id.
 _INDEX_LOCK = "_index"
-#: A job key: a question id or the scorecard's "_scorecard" (never a dot, so "<key>." prefixes are exact).
+#: A job's key: a question id or "_scorecard" (never a dot, so "<key>." prefixes are exact).
 _JOB_KEY = re.compile(r"^_?[a-z0-9][a-z0-9-]*$")
+_MARKER_TEXT = (
+    "This folder holds reports written by `forecast run`.\n"
+    "A run writes and deletes only its own files here; anything else is left alone.\n"
+)
+_ASIDE = ".aside"
 
 
 def report_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
@@ -79,16 +126,16 @@ def failed_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path
 
 def work_dir(out_dir: str | Path) -> Path:
     """Scratch space for runs in progress; inside OUT so that moves out of it are atomic renames."""
-    return Path(out_dir) / ".work"
+    return Path(out_dir) / WORK
 
 
 def outcome_dir(out_dir: str | Path, run: str) -> Path:
     """Where the jobs of run ``run`` record their outcomes, for the run's manifest and index."""
-    return Path(out_dir) / "runs" / run
+    return Path(out_dir) / RUNS / run
 
 
 def job_scratch(out_dir: str | Path, key: str) -> Path:
-    """A new scratch folder name for one job of ``key`` (a question id or ``_scorecard``)."""
+    """A new scratch folder for one job of ``key`` (a question id or ``_scorecard``)."""
     return work_dir(out_dir) / f"{key}.{uuid.uuid4().hex}"
 
 
@@ -97,8 +144,8 @@ def _lock(out_dir: str | Path, name: str):
 
     folder = Path(out_dir) / LOCKS
     folder.mkdir(parents=True, exist_ok=True)
-    # A new instance per call: flock locks belong to an open file, so two jobs in one process exclude
-    # each other as two on different machines do.
+    # A new instance per call: flock locks belong to an open file, so two jobs in one process
+    # exclude each other as two on different machines do.
     return FileLock(str(folder / f"{name}.lock"))
 
 
@@ -119,18 +166,67 @@ def index_lock(out_dir: str | Path):
     return _lock(out_dir, _INDEX_LOCK)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+def check_out_dir(out_dir: str | Path) -> None:
+    """Refuse an output folder that holds things forecast did not write.
 
-    The new content goes to a temporary file beside ``path``, is flushed to disk,
-    and replaces ``path`` by an atomic rename; an existing file keeps its mode.
+    A folder may be used when it does not exist yet, is empty (or holds only a
+    ``lost+found``), carries the :data:`MARKER`, or holds the reports of an
+    earlier version of forecast (``index.html`` and ``runs/*.json``).
+
+    Raises
+    ------
+    RunError
+        For any other folder, or a path that is not a folder, saying what to do.
+    """
+    from .errors import RunError
+
+    out_dir = Path(out_dir)
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if not out_dir.is_dir():
+        raise RunError(f"the output folder {out_dir} is not a folder; choose a new or empty folder as --out")
+    try:
+        names = {p.name for p in out_dir.iterdir()}
+        if (out_dir / MARKER).is_file() or not names - _AS_GOOD_AS_EMPTY or _earlier_version(out_dir):
+            return
+    except OSError as exc:
+        raise RunError(f"cannot read the output folder {out_dir}: {exc.strerror or exc}") from None
+    raise RunError(
+        f"the output folder {out_dir} holds other files and no forecast reports (no {MARKER} marker, "
+        f"no {INDEX} with {RUNS}/); choose a new or empty folder as --out, so that nothing in it is touched"
+    )
+
+
+def _earlier_version(out_dir: Path) -> bool:
+    """Does ``out_dir`` hold what an earlier version of forecast wrote (before the marker)?"""
+    return (out_dir / INDEX).is_file() and any(p.is_file() for p in (out_dir / RUNS).glob("*.json"))
+
+
+def claim_out_dir(out_dir: str | Path) -> None:
+    """Mark ``out_dir`` as forecast's output folder (adopting one an earlier version wrote).
+
+    Call after :func:`check_out_dir`, while holding the folder's lock.
+    """
+    marker = Path(out_dir) / MARKER
+    if not marker.is_file():
+        atomic_write_text(marker, _MARKER_TEXT)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through, so that readers see the old file or the new one, never a part.
+
+    What is written goes to a temporary file beside ``path``; when the block ends
+    it is flushed to disk and replaces ``path`` by an atomic rename (an existing
+    file keeps its mode). If the block raises, the temporary file is removed and
+    ``path`` is untouched. Use it to stream a large file without holding it in memory.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():
@@ -141,6 +237,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -157,87 +259,92 @@ def _umask() -> int:
 def replace_dir(new: Path, final: Path) -> None:
     """Move the finished folder ``new`` to ``final``, replacing what was there.
 
-    The old folder is first renamed aside (into ``.trash`` beside it) and only
-    removed once the new one is in place; :func:`recover` puts it back if the
-    process is killed between the two renames.
+    The old folder is first renamed aside, to ``<new>.aside`` beside ``new`` (in the
+    run's scratch space), and only removed once the new one is in place. Where it
+    came from is written first to ``<new>.aside.json``, so that :func:`recover`
+    puts it back if the process is killed between the two renames.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     aside = None
     if final.exists():
-        trash = final.parent / _TRASH
-        trash.mkdir(exist_ok=True)
-        aside = trash / f"{final.name}.{uuid.uuid4().hex}"
+        aside = new.with_name(new.name + _ASIDE)
+        record = new.with_name(new.name + _ASIDE + ".json")
+        atomic_write_text(record, json.dumps({"final": str(final.resolve())}))
         os.rename(final, aside)
     os.rename(new, final)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
-        with contextlib.suppress(OSError):  # another run's leftovers keep it; recover() sees to those
-            aside.parent.rmdir()
+
+
+def _restore(record: Path, out_dir: Path) -> None:
+    """Put a folder :func:`replace_dir` set aside back where its record says it came from."""
+    aside = record.with_name(record.name.removesuffix(".json"))
+    final = _recorded_final(record, out_dir)
+    if final is not None and aside.is_dir() and not final.exists():
+        os.rename(aside, final)
 
 
 def recover_job(out_dir: str | Path, key: str) -> None:
-    """Undo what a killed job of ``key`` left behind: restore its set-aside reports, drop its scratch.
+    """Undo what a killed job of ``key`` left behind: restore what it set aside, drop its scratch.
 
-    Call only while holding :func:`question_lock` of ``key``.
+    Only ``OUT/.forecast-work/<key>.*`` (and ``<key>/``) is touched. Call only while
+    holding :func:`question_lock` of ``key``.
     """
     out_dir = Path(out_dir)
-    # .trash sits beside what replace_dir replaced: OUT/<q>/<as_of>, OUT/<q>/failed/<as_of> or
-    # OUT/_scorecard (whose .trash is OUT's own); each is looked for, or a set-aside folder is lost.
-    if key.startswith("_"):
-        trashes = [(out_dir / _TRASH, f"{key}.")]
-    else:
-        trashes = [(out_dir / key / _TRASH, ""), (out_dir / key / "failed" / _TRASH, "")]
-    for trash, prefix in trashes:
-        if not trash.is_dir():
-            continue
-        for aside in sorted(a for a in trash.iterdir() if a.name.startswith(prefix)):
-            final = trash.parent / aside.name.split(".")[0]
-            if not final.exists():
-                os.rename(aside, final)
-            else:
-                shutil.rmtree(aside, ignore_errors=True)
-        with contextlib.suppress(OSError):  # another job's set-aside folders keep it
-            trash.rmdir()
     work = work_dir(out_dir)
-    for scratch in work.iterdir() if work.is_dir() else ():
-        if scratch.name.split(".")[0] == key:
-            shutil.rmtree(scratch, ignore_errors=True)
+    if not work.is_dir():
+        return
+    mine = [p for p in work.iterdir() if p.name.split(".")[0] == key]
+    # <key>.<uuid>.aside.json beside a job's scratch; <run>/<question>.aside.json from a run of the
+    # version before jobs, whose scratch folders were named by run.
+    records = []
+    for path in mine:
+        if path.is_dir():
+            records.extend(path.glob(f"*{_ASIDE}.json"))
+        elif path.name.endswith(f"{_ASIDE}.json"):
+            records.append(path)
+    for record in sorted(records):
+        _restore(record, out_dir)
+    for path in mine:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def recover(out_dir: str | Path) -> None:
     """Undo what killed jobs left behind, for every question no job is working on now.
 
-    Each question's clean-up (:func:`recover_job`) happens under its lock, taken
-    without waiting: a question whose lock is held belongs to a job still running
-    (another scheduler's, on this machine or another) and is left alone.
+    Only what runs created is touched: the scratch space :data:`WORK`, the folders
+    :func:`replace_dir` set aside in it (each put back where its record says it
+    came from), and the temporary files of the files a run writes in OUT. Each
+    question's clean-up (:func:`recover_job`) happens under its lock, taken without
+    waiting: a question whose lock is held belongs to a job still running (another
+    scheduler's, on this machine or another) and is left alone.
     """
     from filelock import Timeout
 
     out_dir = Path(out_dir)
-    # Only questions with something to undo: their locks are taken (and their lock files made).
-    keys = {
-        p.name
-        for p in out_dir.iterdir()
-        if p.is_dir() and ((p / _TRASH).is_dir() or (p / "failed" / _TRASH).is_dir())
-    }
-    for folder in (out_dir / _TRASH, work_dir(out_dir)):
-        if folder.is_dir():
-            keys.update(p.name.split(".")[0] for p in folder.iterdir())
-    for key in sorted(k for k in keys if _JOB_KEY.match(k) and k != "runs"):
-        lock = question_lock(out_dir, key)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            continue
+    work = work_dir(out_dir)
+    keys = sorted({p.name.split(".")[0] for p in work.iterdir()}) if work.is_dir() else []
+    for key in keys:
+        lock = question_lock(out_dir, key) if _JOB_KEY.match(key) else None
+        if lock is not None:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue
         try:
             recover_job(out_dir, key)
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
     with contextlib.suppress(OSError):  # not empty: a running job's scratch is in it
-        work_dir(out_dir).rmdir()
-    with contextlib.suppress(OSError):
-        (out_dir / _TRASH).rmdir()
-    partials = [*out_dir.glob(".*.tmp"), *out_dir.glob("runs/.*.tmp")]
+        work.rmdir()
+    partials = [
+        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp")),
+        *out_dir.glob(f"{RUNS}/.*.json.*.tmp"),
+    ]
     if not partials:
         return
     lock = index_lock(out_dir)  # they are the index's and the manifests' temporary files
@@ -250,6 +357,15 @@ def recover(out_dir: str | Path) -> None:
             partial.unlink(missing_ok=True)
     finally:
         lock.release()
+
+
+def _recorded_final(record: Path, out_dir: Path) -> Path | None:
+    """Where a set-aside folder came from, if its record says so and that is inside OUT."""
+    try:
+        final = Path(json.loads(record.read_text(encoding="utf-8"))["final"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return final if final.resolve().is_relative_to(out_dir.resolve()) else None
 
 
 def read_summary(path: str | Path) -> dict[str, Any] | None:
@@ -284,6 +400,24 @@ def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
             if summary is not None:
                 entries.append(ReportEntry(as_of, child, summary))
     return sorted(entries, key=lambda e: e.as_of)
+
+
+def latest_report(
+    out_dir: str | Path, question_id: str, today: date | None = None
+) -> tuple[ReportEntry | None, list[ReportEntry]]:
+    """A question's current report and its others, newest first.
+
+    The current report is the newest one not dated after ``today``, so that a
+    report run ahead of time (``--allow-future``) never shadows the current one;
+    only when every report is dated ahead is the earliest of them current.
+    """
+    reports = list_reports(out_dir, question_id)
+    if not reports:
+        return None, []
+    today = today or date.today()
+    current = [e for e in reports if e.as_of <= today] or reports[:1]
+    latest = current[-1]
+    return latest, [e for e in reversed(reports) if e is not latest]
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import os
 import re
 import shutil
 import time
@@ -89,13 +90,38 @@ def _oversized_log(path: Path) -> None:
         handle.truncate(MAX_EVIDENCE_BYTES + 1)
 
 
-#: Cases too big to keep as files: made by the test.
-GENERATED = {"question-too-big.yaml": _oversized_question, "log-too-big.csv": _oversized_log}
+def _fifo_log(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)  # reading it would wait for a writer forever
+
+
+def _dev_zero_log(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.symlink_to("/dev/zero")  # reading it would never end
+
+
+def _folder_log(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.mkdir()
+
+
+#: Cases too big to keep as files, or that are not files: made by the test.
+GENERATED = {
+    "question-too-big.yaml": _oversized_question,
+    "log-too-big.csv": _oversized_log,
+    "log-fifo.csv": _fifo_log,
+    "log-dev-zero.csv": _dev_zero_log,
+    "log-a-folder.csv": _folder_log,
+}
+NOT_REGULAR = "not a regular file; expected a file that can be read to its end"
 
 CASES = [
     *(Case(kind, name, tuple(problems)) for kind in ("questions", "evidence") for name, problems in EXPECTED[kind].items()),
     Case("questions", "question-too-big.yaml", (f"0: file is {MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,}",)),
     Case("evidence", "log-too-big.csv", (f"0: file is {MAX_EVIDENCE_BYTES + 1:,} bytes; the limit is {MAX_EVIDENCE_BYTES:,}",)),
+    Case("evidence", "log-fifo.csv", (f"0: is a named pipe (FIFO), {NOT_REGULAR}",)),
+    Case("evidence", "log-dev-zero.csv", (f"0: is a character device, {NOT_REGULAR}",)),
+    Case("evidence", "log-a-folder.csv", (f"0: is a folder, {NOT_REGULAR}",)),
 ]  # fmt: skip
 ACCEPTED = sorted(p.name for p in (CORPUS / "accepted").glob("*.csv"))
 
@@ -268,7 +294,7 @@ def test_run_still_reports_the_good_question_and_exits_1(ran):
     assert ran.result.stdout.strip() == "out/index.html"
     (manifest,) = (ran.out / "runs").glob("*.json")
     assert {e["question"] for e in read_json(manifest)["errors"]} == {c.question for c in CASES}
-    assert not (ran.out / ".work").exists()
+    assert not (ran.out / ".forecast-work").exists()
 
 
 @pytest.mark.slow
@@ -330,6 +356,7 @@ def test_question_ids_that_are_paths_read_nothing_outside_data_and_write_nothing
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} - set(before) == {
         "out/.forecast.lock",
         "out/.forecast-locks/_index.lock",
+        "out/.forecast-out",
         "out/index.html",
         next(str(p.relative_to(tmp_path)) for p in (out / "runs").glob("*.json")),
     }

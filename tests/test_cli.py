@@ -11,6 +11,8 @@ import sys
 import pytest
 from helpers import EXAMPLE, copy_data, forecast_cli
 
+from forecast.evidence import lock_path
+
 
 @pytest.fixture
 def data(tmp_path):
@@ -119,9 +121,10 @@ def test_evidence_add_refuses_an_invalid_row_and_leaves_the_log_byte_for_byte(da
     assert re.search(rf"{re.escape(str(log_path(data)))}:\d+: ", result.stderr)
     assert "Traceback" not in result.stderr
     assert log_path(data).read_bytes() == before
-    assert not [
-        p.name for p in log_path(data).parent.iterdir() if p.name.startswith(".")
-    ]  # no temp file left
+    # No temporary file is left; only the log's lock file stays beside it, as every writer's lock.
+    assert [p.name for p in log_path(data).parent.iterdir() if p.name.startswith(".")] == [
+        lock_path(log_path(data)).name
+    ]
 
 
 def test_evidence_add_keeps_windows_line_endings_and_a_bom(data):

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from filelock import Timeout
 from helpers import (
     AS_OF,
     EXAMPLE,
@@ -37,7 +36,8 @@ from helpers import (
     tree_digest,
 )
 
-from forecast.evidence import _lock_for, append_evidence
+from forecast.errors import EvidenceWriteError
+from forecast.evidence import append_evidence, log_lock
 from forecast.store import atomic_write_bytes, failed_dir, recover, replace_dir, report_dir, work_dir
 
 EARLIER = "2025-01-15"
@@ -45,7 +45,9 @@ EARLIER = "2025-01-15"
 
 def published(out: Path) -> dict[str, str]:
     """Every file a reader can see in OUT (not scratch space or lock files), with its digest."""
-    return {k: v for k, v in tree_digest(out).items() if not k.startswith((".work/", ".forecast-locks/"))}
+    return {
+        k: v for k, v in tree_digest(out).items() if not k.startswith((".forecast-work/", ".forecast-locks/"))
+    }
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
@@ -121,8 +123,8 @@ def assert_next_run_succeeds(data: Path, out: Path) -> None:
     result = forecast_cli("run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     assert (out / EXAMPLE / AS_OF / "report.html").is_file()
-    assert not (out / ".work").exists()
-    assert not [p for trash in out.rglob(".trash") for p in trash.iterdir()]  # nothing left set aside
+    assert not (out / ".forecast-work").exists()
+    assert not list(out.rglob("*.aside"))  # nothing left set aside
     assert len(list((out / "runs").glob("*.json"))) == 2  # the killed run wrote no manifest
 
 
@@ -140,7 +142,9 @@ def test_a_run_killed_while_its_notebook_executes_loses_nothing_and_leaves_no_pr
                     "--notebook", notebook, log=tmp_path / "run.log")  # fmt: skip
     started: set[psutil.Process] = set()
     try:
-        wait_for(lambda: list(out.glob(f".work/{EXAMPLE}.*/executing")), 120, "the notebook to execute")
+        wait_for(
+            lambda: list(out.glob(f".forecast-work/{EXAMPLE}.*/executing")), 120, "the notebook to execute"
+        )
         started = descendants(run)
         assert any("ipykernel_launcher" in " ".join(p.cmdline()) for p in started)
     finally:
@@ -155,7 +159,7 @@ def test_a_run_killed_while_its_notebook_executes_loses_nothing_and_leaves_no_pr
 
 def rendering(out: Path) -> Path | None:
     """The scratch folder of a question whose notebook has finished executing (papermill's end_time)."""
-    for notebook in out.glob(".work/*/report.ipynb"):
+    for notebook in out.glob(".forecast-work/*/report.ipynb"):
         try:
             if json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"].get("end_time"):
                 return notebook.parent
@@ -256,6 +260,7 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert sum("another forecast run is writing to" in log for log in logs) == 1  # one waited for the other
     assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [AS_OF]
     assert sorted(p.name for p in (out / EXAMPLE / AS_OF).iterdir()) == [
+        "evidence.csv",
         "report.html",
         "report.ipynb",
         "summary.json",
@@ -264,7 +269,7 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert len(manifests) == 2 and all(m["errors"] == [] for m in manifests)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.rstrip().endswith("</html>") and f'href="{EXAMPLE}/{AS_OF}/report.html"' in index
-    assert not (out / ".work").exists()
+    assert not (out / ".forecast-work").exists()
     assert tree_digest(data) == before
 
 
@@ -279,7 +284,7 @@ def test_evidence_adds_queue_on_the_log_lock_and_every_row_lands(tmp_path):
         f"    append_evidence(sys.argv[1], {EXAMPLE!r}, date='2025-02-21', indicator='no-settlement-yet',"
         " observed='yes', source=sys.argv[2] + str(k), reliability='C', credibility='3')\n"
     )
-    with _lock_for(log).acquire(timeout=5):
+    with log_lock(log).acquire(timeout=5):
         writers = [subprocess.Popen([sys.executable, "-c", script, str(data), f"w{w}-"]) for w in range(4)]
         time.sleep(2)  # long enough for every writer to start and block on the lock
         assert [w.poll() for w in writers] == [None] * 4
@@ -296,7 +301,7 @@ def test_evidence_add_gives_up_clearly_when_the_log_stays_locked(tmp_path):
     data = copy_data(tmp_path / "data")
     log = data / "evidence" / f"{EXAMPLE}.csv"
     before = log.read_bytes()
-    with _lock_for(log).acquire(timeout=5), pytest.raises(Timeout):
+    with log_lock(log).acquire(timeout=5), pytest.raises(EvidenceWriteError, match="another writer has held"):
         append_evidence(data, EXAMPLE, date="2025-02-21", indicator="no-settlement-yet", observed="yes",
                         source="s", reliability="C", credibility="3", lock_timeout=0.2)  # fmt: skip
     assert log.read_bytes() == before

@@ -27,7 +27,12 @@ pytestmark = pytest.mark.slow
 
 def test_a_run_writes_the_executed_notebook_report_and_summary(bundled_run):
     folder = bundled_run.out / EXAMPLE / AS_OF
-    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.ipynb", "summary.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "evidence.csv",
+        "report.html",
+        "report.ipynb",
+        "summary.json",
+    ]
     assert bundled_run.result.returncode == 0, bundled_run.result.stderr
     assert bundled_run.result.stdout.strip() == str(bundled_run.out / "index.html")
 
@@ -113,7 +118,7 @@ def test_rerunning_the_same_date_replaces_that_report(tmp_path):
     assert forecast_cli(*args).returncode == 0
     assert not stale.exists()
     assert (out / EXAMPLE / AS_OF / "report.html").is_file()
-    assert not (out / ".work").exists()
+    assert not (out / ".forecast-work").exists()
 
 
 def test_failures_are_reported_and_the_other_questions_still_run(tmp_path):
@@ -181,6 +186,7 @@ def test_an_unknown_or_unsafe_question_id_fails_without_touching_anything_outsid
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
     assert sorted(p.name for p in out.iterdir()) == [
         ".forecast-locks",
+        ".forecast-out",
         ".forecast.lock",
         "index.html",
         "runs",
