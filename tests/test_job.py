@@ -15,13 +15,15 @@ import pytest
 from helpers import AS_OF, EXAMPLE, copy_data, read_json, tree_digest
 
 from forecast.job import QuestionOutcome, publish_run, run_question
-from forecast.store import outcome_dir, question_lock, recover, report_dir, work_dir
+from forecast.store import claim_out_dir, outcome_dir, question_lock, recover, report_dir, work_dir
 
 DAY = date.fromisoformat(AS_OF)
 
 
 def test_a_question_whose_lock_another_job_holds_waits_then_fails_as_busy_and_touches_nothing(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    out.mkdir()
+    claim_out_dir(out)  # an OUT that earlier runs wrote
     report = report_dir(out, EXAMPLE, AS_OF)
     report.mkdir(parents=True)
     (report / "report.html").write_text("the last good report", encoding="utf-8")
@@ -76,6 +78,8 @@ def test_recover_cleans_only_questions_no_job_is_working_on(tmp_path):
 
 def test_publish_builds_the_index_and_manifest_from_the_outcomes_recorded_in_out(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    out.mkdir()
+    claim_out_dir(out)
     # Two jobs recorded their outcomes (on other machines, say); the third was killed before it could.
     ok = QuestionOutcome(EXAMPLE, "ok", 1.0, None, None, ["exit"])
     failed = QuestionOutcome(
