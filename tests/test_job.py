@@ -161,3 +161,34 @@ def test_jobs_sharing_one_out_run_side_by_side_take_turns_on_one_question_and_al
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.rstrip().endswith("</html>")
     assert f'href="{EXAMPLE}/{AS_OF}/report.html"' in index and f'href="{other}/{AS_OF}/report.html"' in index
+
+
+def test_a_job_killed_between_the_two_renames_of_its_publish_is_undone_by_the_next_job(tmp_path, monkeypatch):
+    """A job's scratch is OUT/.forecast-work/<question>.<uuid>; what it set aside is put back by the next."""
+    import os
+
+    from forecast.store import job_scratch, recover_job, replace_dir
+
+    out = tmp_path / "out"
+    final = report_dir(out, EXAMPLE, AS_OF)
+    final.mkdir(parents=True)
+    (final / "report.html").write_text("the last good report", encoding="utf-8")
+    new = job_scratch(out, EXAMPLE)
+    new.mkdir(parents=True)
+    (new / "report.html").write_text("half way", encoding="utf-8")
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if str(src) == str(new):
+            raise SystemExit("killed")  # the process dies right before the second rename
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(SystemExit):
+        replace_dir(new, final)
+    monkeypatch.undo()
+    assert not final.exists()
+    with question_lock(out, EXAMPLE):
+        recover_job(out, EXAMPLE)
+    assert (final / "report.html").read_text(encoding="utf-8") == "the last good report"
+    assert list(work_dir(out).iterdir()) == []
