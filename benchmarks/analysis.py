@@ -55,7 +55,9 @@ def _posterior_draws_by_definition(
     p = low + (high - low) * uniforms
     observed = np.array([reference.status.get(i.id) is True for i in question.indicators])
     weight = np.array([reference.weight.get(i.id, 0.0) for i in question.indicators])
-    logs = np.where(observed[:, None], np.log(p), np.log1p(-p))
+    # A "not seen" counts log(1 - p F), F the part of its window passed (the reference's).
+    fraction = np.array([reference.fraction.get(i.id, 1.0) for i in question.indicators])
+    logs = np.where(observed[:, None], np.log(p), np.log1p(-p * fraction[None, :, None]))
     total = np.log([s.prior for s in question.scenarios]) + np.einsum("k,dkj->dj", weight, logs)
     total -= total.max(axis=1, keepdims=True)
     probabilities = np.exp(total)

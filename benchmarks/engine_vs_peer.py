@@ -2,7 +2,7 @@
 
 The equivalent network has the scenario as the parent and one binary child per
 indicator with a status. The child's CPD carries the tempered likelihood: in
-state 0 it has ``p(s) ** w`` if the indicator was observed (``(1 - p(s)) ** w`` if
+state 0 it has ``p(s) ** w`` if the indicator was observed (``(1 - p(s) F) ** w`` if
 not), in state 1 the complement; every child is observed in state 0. So the
 posterior is ``prior * prod(p ** w)``, exactly the engine's rule once each
 indicator's status and weight are known.
@@ -55,7 +55,8 @@ def pgmpy_network(question: Question, reference: ReferenceResult):
     cpds = [TabularCPD(SCENARIO, n, [[s.prior] for s in question.scenarios])]
     for indicator in with_status:
         p = np.array([indicator.likelihood[s] for s in question.scenario_ids])
-        tempered = (p if reference.status[indicator.id] else 1.0 - p) ** reference.weight[indicator.id]
+        seen = p if reference.status[indicator.id] else 1.0 - p * reference.fraction[indicator.id]
+        tempered = seen ** reference.weight[indicator.id]
         cpds.append(
             TabularCPD(indicator.id, 2, [tempered, 1.0 - tempered], evidence=[SCENARIO], evidence_card=[n])
         )

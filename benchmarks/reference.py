@@ -8,9 +8,13 @@ slow: each report costs a few dictionary look-ups and one pass over the scenario
 
 The rule (see :mod:`forecast.engine`): a report weighs ``w = R[reliability] *
 C[credibility]``; an indicator's status is what its last report says and its weight
-the highest ``w`` among the trailing reports that say the same; it adds ``w * log p(s)``
-to each scenario's log-probability if observed, ``w * log(1 - p(s))`` if not; the
-posterior is proportional to ``prior * exp(sum)``.
+the highest ``w`` among the trailing reports that say the same; it contributes
+``w * log p(s)`` to each scenario's log-probability if observed, and
+``w * log(1 - p(s) F(d))`` if not seen yet, ``F(d)`` being the part of its window
+passed by ``d``, the latest date among those trailing reports of that weight. A
+dependence group contributes ``L_leader + (1 - rho) * sum(L_other)`` over its members
+with a status, the leader being the one whose contribution spreads most (the first,
+on a tie). The posterior is proportional to ``prior * exp(sum)``.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ __all__ = ["ReferenceResult", "reference_assessment", "softmax"]
 class ReferenceResult:
     """The posterior as of the date, on every day from the opening up to it, and the final states.
 
-    ``status`` maps each indicator with a report to whether it was last observed, and
-    ``weight`` to the weight that status counts with.
+    ``status`` maps each indicator with a report to whether it was last observed,
+    ``weight`` to the weight that status counts with, and ``fraction`` to ``F``, the
+    part of its window a "not seen" counts for (1 for a sighting).
     """
 
     scenario_ids: tuple[str, ...]
@@ -39,6 +44,7 @@ class ReferenceResult:
     trajectory: list[list[float]]
     status: dict[str, bool]
     weight: dict[str, float]
+    fraction: dict[str, float]
 
 
 def softmax(log_weights: Sequence[float]) -> list[float]:
@@ -55,6 +61,27 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
     log_prior = [math.log(s.prior) for s in question.scenarios]
     log_if_observed = {i.id: [math.log(i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
     log_if_absent = {i.id: [math.log1p(-i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
+    likelihood = {i.id: [i.likelihood[s] for s in scenario_ids] for i in question.indicators}
+    window = {i.id: question.window_of(i) for i in question.indicators}
+    group_of = {i.id: i.group for i in question.indicators if i.group is not None}
+    members = {g: [i.id for i in question.indicators if i.group == g] for g in question.groups}
+    group_value = {g: [0.0] * len(scenario_ids) for g in question.groups}
+
+    def fraction(indicator: str, day: date) -> float:
+        start, end = window[indicator]
+        if end <= start:
+            return 1.0
+        return min(max((day - start).days / (end - start).days, 0.0), 1.0)
+
+    def group_contribution(group: str) -> list[float]:
+        rows = [contribution[i] for i in members[group] if i in contribution]
+        spreads = [max(r) - min(r) for r in rows]
+        leader = spreads.index(max(spreads))
+        rho = question.groups[group].dependence
+        return [
+            rows[leader][j] + (1 - rho) * sum(r[j] for k, r in enumerate(rows) if k != leader)
+            for j in range(len(scenario_ids))
+        ]
 
     # The rule's order: date, then weight, then row order in the file.
     counted = [
@@ -66,6 +93,7 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
 
     status: dict[str, bool] = {}
     weight: dict[str, float] = {}
+    counted_day: dict[str, date] = {}  # the latest date among the trailing reports of the top weight
     contribution: dict[str, list[float]] = {}
     no_contribution = [0.0] * len(scenario_ids)
     running = [0.0] * len(scenario_ids)  # sum of every indicator's current contribution
@@ -86,18 +114,32 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
         while day < report_date:
             end_day()
         indicator = row.indicator
-        if status.get(indicator) == row.observed:
-            weight[indicator] = max(weight[indicator], w)
+        if status.get(indicator) == row.observed and w < weight[indicator]:
+            pass
+        elif status.get(indicator) == row.observed:
+            weight[indicator], counted_day[indicator] = w, report_date
         else:
-            status[indicator] = row.observed
-            weight[indicator] = w
-        logs = log_if_observed[indicator] if row.observed else log_if_absent[indicator]
+            status[indicator], weight[indicator], counted_day[indicator] = row.observed, w, report_date
+        if row.observed:
+            logs = log_if_observed[indicator]
+        else:
+            f = fraction(indicator, counted_day[indicator])
+            logs = (
+                log_if_absent[indicator] if f >= 1.0 else [math.log1p(-p * f) for p in likelihood[indicator]]
+            )
         new = [weight[indicator] * v for v in logs]
-        old = contribution.get(indicator, no_contribution)
-        running = [r + (n - o) for r, n, o in zip(running, new, old)]
-        contribution[indicator] = new
+        group = group_of.get(indicator)
+        if group is None:
+            old = contribution.get(indicator, no_contribution)
+            running = [r + (n - o) for r, n, o in zip(running, new, old)]
+            contribution[indicator] = new
+        else:
+            contribution[indicator] = new
+            old, group_value[group] = group_value[group], group_contribution(group)
+            running = [r + (n - o) for r, n, o in zip(running, group_value[group], old)]
     while day <= as_of:
         end_day()
 
     probabilities = softmax([p + r for p, r in zip(log_prior, running)])
-    return ReferenceResult(scenario_ids, probabilities, dates, trajectory, status, weight)
+    fractions = {i: 1.0 if status[i] else fraction(i, counted_day[i]) for i in status}
+    return ReferenceResult(scenario_ids, probabilities, dates, trajectory, status, weight, fractions)

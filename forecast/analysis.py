@@ -27,7 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _ABSENT, _OBSERVED, _PENDING, _Compiled, assess, softmax
+from .engine import (
+    _ABSENT,
+    _OBSERVED,
+    _PENDING,
+    _Compiled,
+    assess,
+    group_contribution,
+    group_contribution_draws,
+    softmax,
+)
 from .model import EvidenceLog, EvidenceRow, Question
 
 __all__ = [
@@ -46,6 +55,7 @@ __all__ = [
     "intervals",
     "most_influential",
     "score",
+    "score_forecasts",
     "trajectory_intervals",
     "watch_list",
 ]
@@ -54,6 +64,8 @@ __all__ = [
 DEFAULT_SEED = 20241208
 # A move computed as 9.999999999999998 points is a 10-point move.
 _POINTS_TOLERANCE = 1e-9
+#: (state, entry) pairs whose band moves are computed at once: bounds the working memory.
+_PAIRS_AT_ONCE = 4096
 
 _Evidence = EvidenceLog | Iterable[EvidenceRow]
 
@@ -157,9 +169,10 @@ def intervals(
     Each draw takes every likelihood given as a range ``[low, high]`` uniformly
     within it, independently of the others and of the other draws; point
     likelihoods stay fixed. The posterior of each draw follows the engine's rule,
-    ``log prior + sum of w * log p`` (observed) ``or w * log(1 - p)`` (not observed)
-    over the indicators with a status, with the status and weight the engine
-    counts. The bounds are percentiles of the draws.
+    ``log prior + sum of w * log p`` (observed) ``or w * log(1 - p F)`` (not seen
+    yet) over the indicators with a status, with the status, weight and ``F`` the
+    engine counts, and each dependence group by the group rule. The bounds are
+    percentiles of the draws.
 
     Parameters
     ----------
@@ -199,7 +212,7 @@ def intervals(
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> band = intervals(q, log, date(2025, 3, 1))
     >>> {s: tuple(round(x, 2) for x in b) for s, b in band.bounds.items()}
-    {'keep': (0.05, 0.08), 'partial': (0.79, 0.85), 'exit': (0.09, 0.14)}
+    {'keep': (0.05, 0.08), 'partial': (0.76, 0.81), 'exit': (0.13, 0.17)}
     """
     level = _check_monte_carlo(draws, level)
     compiled = _compile(question, evidence, as_of)
@@ -217,23 +230,35 @@ def intervals(
             draws=np.repeat(point[None, :], draws, axis=0),
             ranged=0,
         )
-    # With p = low + width * U, log(1 - p) is log of (1 - low) - width * U: one affine map and one
+    # With p = low + width * U, log(1 - p F) is log of (1 - low F) - width F U: one affine map and one
     # logarithm per entry, in place, whatever the entry's status. Pending entries become log 1 = 0.
     width = entries.high - entries.low
     observed = status == _OBSERVED
-    offset = np.where(observed, entries.low, np.where(counted, 1.0 - entries.low, 1.0))
-    slope = np.where(observed, width, np.where(counted, -width, 0.0))
+    tables, ind = compiled.tables, entries.indicator
+    f = np.where(status == _ABSENT, tables.fraction(ind, compiled.seen_by[ind].astype(float)), 1.0)
+    offset = np.where(observed, entries.low, np.where(counted, 1.0 - entries.low * f, 1.0))
+    slope = np.where(observed, width, np.where(counted, -width * f, 0.0))
     sample = entries.uniforms(draws, seed)
     sample *= slope
     sample += offset
     np.log(sample, out=sample)
-    # Scatter each entry's weighted log onto its scenario with one matrix product.
-    weight = compiled.status_weight[entries.indicator]
+    weight = compiled.status_weight[ind]
+    grouped = tables.group_of[ind] >= 0
+    # Scatter each ungrouped entry's weighted log onto its scenario with one matrix product.
     scatter = np.zeros((len(entries), len(ids)))
-    scatter[np.arange(len(entries)), entries.scenario] = np.where(counted, weight, 0.0)
+    scatter[np.arange(len(entries)), entries.scenario] = np.where(counted & ~grouped, weight, 0.0)
     fixed = compiled.contribution.copy()
-    fixed[entries.indicator[counted], entries.scenario[counted]] = 0.0
-    probabilities = softmax(compiled.log_prior + fixed.sum(axis=0) + sample @ scatter)
+    fixed[ind[counted], entries.scenario[counted]] = 0.0
+    log_posterior = compiled.log_prior + fixed[tables.ungrouped].sum(axis=0) + sample @ scatter
+    # A group's contribution follows the group rule draw by draw: its leader may change.
+    for members, rho in tables.groups:
+        member_contribution = np.repeat(compiled.contribution[members][None], draws, axis=0)
+        slot = np.full(len(question.indicators), -1, np.intp)
+        slot[members] = np.arange(len(members))
+        for e in np.flatnonzero(counted & (slot[ind] >= 0)).tolist():
+            member_contribution[:, slot[ind[e]], entries.scenario[e]] = weight[e] * sample[:, e]
+        log_posterior += group_contribution_draws(member_contribution, compiled.has_status[members], rho)
+    probabilities = softmax(log_posterior)
     low, high = np.percentile(probabilities, level, axis=0)
     return Intervals(
         scenario_ids=ids,
@@ -247,13 +272,14 @@ def intervals(
 
 def _states_by_report_day(
     compiled: _Compiled, tracked: np.ndarray, report_days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Status and weight of the ``tracked`` indicators at the end of each report day.
 
     Row 0 is the state before any report (all pending), row ``k + 1`` the state at
     the end of ``report_days[k]``. The engine gives each report's indicator's
-    status and weight once that report is applied; an indicator's state at the end
-    of a day is that after its last report on or before the day.
+    status, weight and the date its "not seen" counts from once that report is
+    applied; an indicator's state at the end of a day is that after its last report
+    on or before the day.
     """
     n_ind = len(compiled.question.indicators)
     column = np.full(n_ind, -1, np.intp)
@@ -270,7 +296,8 @@ def _states_by_report_day(
     known = position >= 0
     status = np.where(known, compiled.grouped_observed[position].astype(np.int8), _PENDING).astype(np.int8)
     weight = np.where(known, compiled.running_weight[position], 0.0)
-    return status, weight
+    counted_day = np.where(known, compiled.running_day[position], 0)
+    return status, weight, counted_day
 
 
 def trajectory_intervals(
@@ -339,22 +366,42 @@ def trajectory_intervals(
     last_of_day = np.flatnonzero(np.r_[compiled.day_sorted[1:] != compiled.day_sorted[:-1], True])
     report_days = compiled.day_sorted[last_of_day]
     base = np.vstack([compiled.log_prior, compiled.log_after[last_of_day]])
-    tracked, entry_column = np.unique(entries.indicator, return_inverse=True)
-    status, weight = _states_by_report_day(compiled, tracked, report_days)
-    status, weight = status[:, entry_column], weight[:, entry_column]  # (K + 1, E)
+    tables = compiled.tables
+    grouped_indicators = np.flatnonzero(tables.group_of >= 0)
+    tracked = np.union1d(entries.indicator, grouped_indicators)
+    entry_column = np.searchsorted(tracked, entries.indicator)
+    tracked_status, tracked_weight, tracked_day = _states_by_report_day(compiled, tracked, report_days)
+    status, weight = tracked_status[:, entry_column], tracked_weight[:, entry_column]  # (K + 1, E)
+    ind, scen = entries.indicator, entries.scenario
+    fraction = tables.fraction(ind, tracked_day[:, entry_column].astype(float))  # (K + 1, E)
+    ungrouped = tables.group_of[ind] < 0
 
     # Each draw moves the point log-posterior by w * (log p - log p_point) for observed entries and
-    # w * (log(1 - p) - log(1 - p_point)) for absent ones, on the entry's scenario.
+    # w * (log(1 - p F) - log(1 - p_point F)) for "not seen" ones, on the entry's scenario; those
+    # with F = 1 for every state at once, by matrix products, the others pair by pair.
     p = entries.low + (entries.high - entries.low) * entries.uniforms(draws, seed)
-    ind, scen = entries.indicator, entries.scenario
     log_p_move = np.log(p) - compiled.log_p[ind, scen]
     log_not_p_move = np.log1p(-p) - compiled.log_not_p[ind, scen]
+    full = fraction >= 1.0
     shift = np.empty((draws, len(base), len(question.scenario_ids)))
     for j in range(shift.shape[2]):
-        on = scen == j
+        on = (scen == j) & ungrouped
         observed = np.where(status[:, on] == _OBSERVED, weight[:, on], 0.0)  # (K + 1, entries of j)
-        absent = np.where(status[:, on] == _ABSENT, weight[:, on], 0.0)
+        absent = np.where((status[:, on] == _ABSENT) & full[:, on], weight[:, on], 0.0)
         shift[:, :, j] = log_p_move[:, on] @ observed.T + log_not_p_move[:, on] @ absent.T
+    state, entry = np.nonzero((status == _ABSENT) & ~full & ungrouped)
+    point_p = tables.p[ind, scen]
+    for chunk in range(0, len(state), _PAIRS_AT_ONCE):
+        k, e = state[chunk : chunk + _PAIRS_AT_ONCE], entry[chunk : chunk + _PAIRS_AT_ONCE]
+        f = fraction[k, e]
+        move = weight[k, e] * (np.log1p(-p[:, e] * f) - np.log1p(-point_p[e] * f))  # (draws, pairs)
+        for j in range(shift.shape[2]):
+            on = scen[e] == j
+            one_hot = np.zeros((int(on.sum()), len(base)))
+            one_hot[np.arange(len(one_hot)), k[on]] = 1.0
+            shift[:, :, j] += move[:, on] @ one_hot
+    if tables.groups:
+        _shift_groups(compiled, shift, tracked, tracked_status, tracked_weight, tracked_day, entries, p)
     probabilities = softmax(base + shift)
     bands = np.percentile(probabilities, level, axis=0)  # (2, K + 1, S)
 
@@ -364,6 +411,48 @@ def trajectory_intervals(
     return TrajectoryBand(point.dates, point.scenario_ids, point.probabilities, band, level)
 
 
+def _shift_groups(
+    compiled: _Compiled,
+    shift: np.ndarray,
+    tracked: np.ndarray,
+    status: np.ndarray,
+    weight: np.ndarray,
+    counted_day: np.ndarray,
+    entries: _RangedEntries,
+    p: np.ndarray,
+) -> None:
+    """Add to ``shift[d, k]`` how each group's contribution moves in draw ``d`` at state ``k``.
+
+    At each state the members' point contributions are rebuilt from their status, weight and
+    date, the drawn likelihoods put in place of the ranged ones, and the group rule applied
+    draw by draw, against the same rule on the point values.
+    """
+    tables = compiled.tables
+    column = np.full(len(compiled.question.indicators), -1, np.intp)
+    column[tracked] = np.arange(len(tracked))
+    for members, rho in tables.groups:
+        cols = column[members]
+        ranged = np.flatnonzero(np.isin(entries.indicator, members))
+        slot = np.searchsorted(members, entries.indicator[ranged])
+        for k in range(shift.shape[1]):
+            st, w = status[k, cols], weight[k, cols]
+            has = st != _PENDING
+            if not has.any():
+                continue
+            day = counted_day[k, cols].astype(float)
+            point = w[:, None] * tables.log_likelihood(members, st == _OBSERVED, day)
+            point[~has] = 0.0
+            drawn = np.repeat(point[None], len(p), axis=0)
+            f = tables.fraction(members, day)
+            for e, m in zip(ranged.tolist(), slot.tolist()):
+                if not has[m]:
+                    continue
+                pe = p[:, e]
+                value = np.log(pe) if st[m] == _OBSERVED else np.log1p(-pe * f[m])
+                drawn[:, m, entries.scenario[e]] = w[m] * value
+            shift[:, k] += group_contribution_draws(drawn, has, rho) - group_contribution(point, has, rho)
+
+
 # --------------------------------------------------------------------------- critical evidence
 
 
@@ -371,32 +460,53 @@ def trajectory_intervals(
 class Influence:
     """What the forecast would be without one indicator or one report.
 
-    ``kind`` is ``"indicator"`` (its contribution dropped) or ``"report"`` (the
-    report removed and its indicator's status and weight re-derived by the rule);
-    ``id`` is the indicator's or the report's id. ``change[s]`` is how many
+    ``kind`` is ``"indicator"`` (its contribution dropped, its group, if any,
+    re-formed by the group rule without it), ``"group"`` (every member dropped) or
+    ``"report"`` (the report removed and its indicator's status and weight
+    re-derived by the rule); ``id`` is the indicator's, the group's or the report's
+    id, and ``indicator`` the indicator's id (empty for a group). ``change[s]`` is how many
     percentage points scenario ``s`` would move if it were left out (without minus
     with): negative where this evidence is holding the scenario up.
+
+    The numbers are kept as ``without`` and ``moves``, in the order of
+    ``scenario_ids``; the mappings are built when read, so that a long list of
+    items costs little to make.
     """
 
     kind: str
     id: str
     indicator: str
-    probabilities_without: Mapping[str, float]
-    change: Mapping[str, float]
+    scenario_ids: tuple[str, ...]
+    without: Sequence[float]
+    moves: Sequence[float]
     leading_without: str
     leader_changes: bool
     row: EvidenceRow | None = None
 
     @property
+    def probabilities_without(self) -> dict[str, float]:
+        """Each scenario's probability without this evidence."""
+        return dict(zip(self.scenario_ids, self.without))
+
+    @property
+    def change(self) -> dict[str, float]:
+        """Each scenario's move, in points, if this evidence were left out."""
+        return dict(zip(self.scenario_ids, self.moves))
+
+    @property
     def largest_move(self) -> float:
         """The largest move of any scenario, in points (absolute value)."""
-        return max(abs(v) for v in self.change.values())
+        return max(abs(v) for v in self.moves)
 
 
 def _log_posterior_without_each_indicator(compiled: _Compiled) -> tuple[np.ndarray, np.ndarray]:
-    """Indicators with a status (question order), and the log-posterior without each of them."""
-    counted = np.flatnonzero(compiled.status != _PENDING)
-    return counted, compiled.final_log_posterior() - compiled.contribution[counted]
+    """Indicators with a status (question order), and the log-posterior without each of them.
+
+    A group member left out leaves its group to the others, by the group rule.
+    """
+    counted = np.flatnonzero(compiled.has_status)
+    nothing = np.zeros((len(counted), len(compiled.scenario_ids)))
+    return counted, compiled.log_posterior_replacing(counted, nothing, np.zeros(len(counted), bool))
 
 
 def _reports_that_can_matter(compiled: _Compiled) -> np.ndarray:
@@ -422,7 +532,8 @@ def _log_posterior_without_each_report(compiled: _Compiled) -> np.ndarray:
     if positions.size:
         reports = compiled.by_indicator[positions]
         indicator = compiled.indicator[reports]
-        result[reports] = total - compiled.contribution[indicator] + compiled.contribution_without(positions)
+        contribution, has_status = compiled.contribution_without(positions)
+        result[reports] = compiled.log_posterior_replacing(indicator, contribution, has_status)
     return result
 
 
@@ -441,8 +552,9 @@ def _influence(
         kind=kind,
         id=item,
         indicator=indicator,
-        probabilities_without=_as_dict(scenario_ids, probabilities),
-        change=_as_dict(scenario_ids, (probabilities - now) * 100.0),
+        scenario_ids=scenario_ids,
+        without=probabilities.tolist(),
+        moves=((probabilities - now) * 100.0).tolist(),
         leading_without=scenario_ids[leader],
         leader_changes=leader != int(np.argmax(now)),
         row=row,
@@ -459,7 +571,9 @@ def critical_evidence(
     """The indicators and reports the forecast hangs on.
 
     Leaves out, one at a time, (a) each indicator with a status (its whole
-    contribution) and (b) each counted report (the report removed, and its
+    contribution, its group re-formed without it), (b) each dependence group with
+    a member that has a status (the whole group), so that redundant evidence
+    cannot hide, and (c) each counted report (the report removed, and its
     indicator's status and weight re-derived by the engine's rule: removing a
     later denial restores an earlier sighting). Keeps those whose removal changes
     the leading scenario or moves any scenario by at least ``threshold_points``.
@@ -476,8 +590,8 @@ def critical_evidence(
     Returns
     -------
     list of Influence
-        Largest move first; on a tie, indicators (question order) before reports
-        (file order).
+        Largest move first; on a tie, indicators (question order), then groups
+        (question order), then reports (file order).
 
     Notes
     -----
@@ -502,21 +616,39 @@ def critical_evidence(
     compiled = _compile(question, evidence, as_of)
     now = softmax(compiled.final_log_posterior())
     counted, without_indicator = _log_posterior_without_each_indicator(compiled)
-    without = np.vstack([softmax(without_indicator), softmax(_log_posterior_without_each_report(compiled))])
+    groups, without_group = compiled.log_posterior_without_each_group()
+    without = np.vstack(
+        [
+            softmax(without_indicator),
+            softmax(without_group),
+            softmax(_log_posterior_without_each_report(compiled)),
+        ]
+    )
     change = (without - now) * 100.0
     critical = (np.argmax(without, axis=1) != np.argmax(now)) | _at_least(change, threshold_points).any(
         axis=1
     )
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
+    # Built in bulk: the leaders and every number come out of numpy once, not once per item.
+    ids, now_leader = question.scenario_ids, int(np.argmax(now))
+    leaders = np.argmax(without[selected], axis=1).tolist() if selected.size else []
+    probabilities, changes = without[selected].tolist(), change[selected].tolist()
+    group_ids, indicators = list(question.groups), question.indicators
+    n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
+    counted_list, kept, source = counted.tolist(), compiled.kept, compiled.source
     result = []
-    for k in selected.tolist():
-        if k < len(counted):
-            iid = question.indicators[int(counted[k])].id
-            result.append(_influence(question, "indicator", iid, iid, None, without[k], now))
+    for k, leader, p, moved in zip(selected.tolist(), leaders, probabilities, changes):
+        if k < n_indicators:
+            kind, row = "indicator", None
+            item = indicator = indicators[counted_list[k]].id
+        elif k < n_before_reports:
+            kind, row, indicator = "group", None, ""
+            item = group_ids[groups[k - n_indicators]]
         else:
-            row = compiled.source[int(compiled.kept[k - len(counted)])]
-            result.append(_influence(question, "report", row.id, row.indicator, row, without[k], now))
+            kind, row = "report", source[int(kept[k - n_before_reports])]
+            item, indicator = row.id, row.indicator
+        result.append(Influence(kind, item, indicator, ids, p, moved, ids[leader], leader != now_leader, row))
     return result
 
 
@@ -553,7 +685,7 @@ def most_influential(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> {s: i.id for s, i in most_influential(q, log, date(2025, 3, 1)).items()}
-    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'naval-forces-leave-tartus'}
+    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'tartus-commercial-contract-cancelled'}
     """
     compiled = _compile(question, evidence, as_of)
     now = softmax(compiled.final_log_posterior())
@@ -575,12 +707,14 @@ def most_influential(
 
 @dataclass(frozen=True, slots=True)
 class WatchItem:
-    """A pending indicator and what a report on it would do.
+    """An indicator still worth watching and what a report on it would do.
 
+    It is pending, or "not seen yet" with its window still open (``not_yet``).
     ``p_reported`` is the probability, under the current forecast, that it will be
     seen; ``if_observed`` and ``if_absent`` are the forecasts after an A1 report
-    that it was seen or confirmed absent; ``information_bits`` is the expected
-    fall in the forecast's entropy.
+    that it was seen (dated as of the forecast) or confirmed absent (dated at the
+    window's end); ``information_bits`` is the expected fall in the forecast's
+    entropy. ``window`` is the indicator's window and ``group`` its group, if any.
     """
 
     indicator: str
@@ -591,6 +725,9 @@ class WatchItem:
     if_observed: Mapping[str, float]
     if_absent: Mapping[str, float]
     information_bits: float
+    not_yet: bool = False
+    window: tuple[date, date] | None = None
+    group: str | None = None
 
 
 def _entropy_bits(p: np.ndarray) -> np.ndarray:
@@ -602,12 +739,17 @@ def _entropy_bits(p: np.ndarray) -> np.ndarray:
 def watch_list(
     question: Question, evidence: _Evidence, as_of: date | None = None, *, top: int | None = None
 ) -> list[WatchItem]:
-    """The pending indicators, most informative first.
+    """The indicators still worth watching, most informative first.
 
-    For each indicator with no report yet, under the current forecast ``post``:
-    ``P(reported) = sum_s post(s) p(s)``; the forecasts if an A1 report (weight
-    ``question.weight("A", 1)``) says it was seen or confirmed absent; and the
-    expected information gain in bits,
+    They are the indicators with no report yet, and those "not seen yet" whose
+    window is still open (it ends after ``as_of``). Under scenario ``s`` the chance
+    that one is still seen is ``q(s) = p(s)`` if pending, and
+    ``p(s) (1 - F) / (1 - p(s) F)`` if not seen by a date at which a fraction ``F``
+    of its window had passed. Under the current forecast ``post``:
+    ``P(reported) = sum_s post(s) q(s)``; the forecasts if an A1 report (weight
+    ``question.weight("A", 1)``) says it was seen (as of ``as_of``) or confirmed
+    absent (dated at the window's end, so ``F = 1``), each by the engine's rule,
+    groups included; and the expected information gain in bits,
     ``H(post) - [P(reported) H(post | seen) + (1 - P(reported)) H(post | absent)]``.
 
     Parameters
@@ -631,21 +773,35 @@ def watch_list(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(w.indicator, round(w.information_bits, 3)) for w in watch_list(q, log, date(2025, 3, 1), top=2)]
-    [('formal-withdrawal-or-termination', 0.247), ('reduced-terms-agreement-signed', 0.194)]
+    [('formal-withdrawal-or-termination', 0.305), ('reduced-terms-agreement-signed', 0.225)]
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
     compiled = _compile(question, evidence, as_of)
-    log_post = compiled.final_log_posterior()
-    post = softmax(log_post)
-    pending = np.flatnonzero(compiled.status == _PENDING)
+    as_of = as_of or date.today()
+    tables = compiled.tables
+    post = softmax(compiled.final_log_posterior())
+    window_end = np.array([question.window_of(i)[1].toordinal() for i in question.indicators], np.int64)
+    open_absent = (compiled.status == _ABSENT) & (window_end > as_of.toordinal())
+    watched = np.flatnonzero((compiled.status == _PENDING) | open_absent)
+    not_yet = open_absent[watched]
+    p = tables.p[watched]
+    seen_by = compiled.seen_by[watched].astype(float)
+    f = np.where(not_yet, tables.fraction(watched, seen_by), 0.0)[:, None]
+    q = p * (1.0 - f) / (1.0 - p * f)
+    p_reported = q @ post
+    # Seen: an A1 report as of the date starts a new run. Confirmed absent: an A1 report at the
+    # window's end joins the "not seen" run, and counts from its date if it is the strongest.
     weight = question.weight("A", 1)
-    likelihood = np.array(
-        [[question.indicators[i].likelihood[s] for s in question.scenario_ids] for i in pending.tolist()]
-    ).reshape(len(pending), len(post))
-    p_reported = likelihood @ post
-    if_observed = softmax(log_post + weight * compiled.log_p[pending])
-    if_absent = softmax(log_post + weight * compiled.log_not_p[pending])
+    held = compiled.status_weight[watched]
+    absent_weight = np.where(not_yet, np.maximum(held, weight), weight)
+    absent_day = np.where(not_yet & (weight < held), seen_by, window_end[watched].astype(float))
+    said_yes, said_no = np.ones(len(watched), bool), np.zeros(len(watched), bool)
+    has_status = said_yes  # after either report, every watched indicator has a status
+    seen_log = weight * tables.log_likelihood(watched, said_yes, seen_by)
+    absent_log = absent_weight[:, None] * tables.log_likelihood(watched, said_no, absent_day)
+    if_observed = softmax(compiled.log_posterior_replacing(watched, seen_log, has_status))
+    if_absent = softmax(compiled.log_posterior_replacing(watched, absent_log, has_status))
     gain = _entropy_bits(post) - (
         p_reported * _entropy_bits(if_observed) + (1.0 - p_reported) * _entropy_bits(if_absent)
     )
@@ -653,7 +809,7 @@ def watch_list(
     ids = question.scenario_ids
     items = []
     for k in ranked.tolist():
-        ind = question.indicators[int(pending[k])]
+        ind = question.indicators[int(watched[k])]
         items.append(
             WatchItem(
                 indicator=ind.id,
@@ -664,6 +820,9 @@ def watch_list(
                 if_observed=_as_dict(ids, if_observed[k]),
                 if_absent=_as_dict(ids, if_absent[k]),
                 information_bits=float(gain[k]),
+                not_yet=bool(not_yet[k]),
+                window=question.window_of(ind),
+                group=ind.group,
             )
         )
     return items
@@ -853,7 +1012,7 @@ def score(question: Question, evidence: _Evidence) -> Score:
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> s = score(q, load_evidence("data/evidence/russia-syria-bases.csv", q))
     >>> round(s.brier_final, 3), round(s.brier_prior, 3), round(s.skill_final, 2)
-    (0.051, 0.545, 0.91)
+    (0.074, 0.545, 0.86)
     """
     resolution = question.resolution
     if resolution is None:
@@ -872,11 +1031,35 @@ def score(question: Question, evidence: _Evidence) -> Score:
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
     assessment = assess(question, evidence, resolution.date)
+    final = np.array([assessment.probabilities[s] for s in ids])
+    prior = np.array([s.prior for s in question.scenarios])
+    return score_forecasts(question, assessment.trajectory.probabilities, final, prior)
+
+
+def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
+    """The :class:`Score` of given forecasts of a resolved question: what :func:`score` reports.
+
+    Parameters
+    ----------
+    question : Question
+        A question with a valid ``resolution`` (as :func:`score` checks).
+    daily : ndarray, shape (days, scenarios)
+        The forecast of each day scored, in the question's scenario order.
+    final : ndarray, shape (scenarios,)
+        The forecast as of the resolution date.
+    prior : ndarray, shape (scenarios,)
+        The forecast before any evidence, which the skills compare with.
+
+    Returns
+    -------
+    Score
+    """
+    resolution = question.resolution
+    ids = question.scenario_ids
     outcome = (np.array(ids) == resolution.scenario).astype(float)
     resolved = ids.index(resolution.scenario)
-    final = np.array([assessment.probabilities[s] for s in ids])
-    daily = assessment.trajectory.probabilities
-    prior = np.array([s.prior for s in question.scenarios])
+    daily = np.asarray(daily, float)
+    final, prior = np.asarray(final, float), np.asarray(prior, float)
     brier_prior = float(_brier(prior, outcome))
     brier_final = float(_brier(final, outcome))
     brier_daily = float(_brier(daily, outcome).mean())
@@ -1010,7 +1193,7 @@ def calibration_points(
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(round(p, 2), happened) for p, happened in calibration_points([(q, log)])]
-    [(0.07, False), (0.82, True), (0.11, False)]
+    [(0.07, False), (0.78, True), (0.15, False)]
     """
     points = []
     for question, evidence in questions_with_evidence:

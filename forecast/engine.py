@@ -4,8 +4,12 @@ Each indicator is one yes/no child of the scenario in a naive-Bayes model. A
 report's weight is ``w = R[reliability] * C[credibility]``. An indicator's
 reports are ordered by date, then weight, then row order; its status is what the
 last report says, and its weight the highest ``w`` among the trailing reports
-that say the same. An indicator with a status adds ``w * log p(s)`` (observed) or
-``w * log(1 - p(s))`` (not observed) to each scenario's log-probability.
+that say the same. An indicator with a status contributes ``L(s) = w * log p(s)``
+(observed) or ``w * log(1 - p(s) * F(d))`` (not observed yet) to each scenario's
+log-probability, where ``F(d)`` is the fraction of the indicator's window passed
+by ``d``, the latest date among the trailing reports of the indicator's weight.
+Indicators of a dependence group contribute ``L_leader + (1 - rho) * sum(L_other)``,
+the leader being the member with a status whose ``L`` spreads most across scenarios.
 
 Everything is computed in log space and vectorised over reports with numpy, so a
 log of a hundred thousand reports costs milliseconds.
@@ -34,6 +38,8 @@ __all__ = [
     "IndicatorState",
     "Trajectory",
     "assess",
+    "group_contribution",
+    "group_contribution_draws",
     "posterior_as_of",
     "softmax",
     "trajectory",
@@ -66,6 +72,8 @@ class IndicatorState:
     ``status`` is ``True`` (observed), ``False`` (looked for, not seen) or ``None``
     (pending: no report yet). ``weight`` is the weight its status counts with,
     ``counted`` the report that weight comes from and ``latest`` its latest report.
+    ``window`` is the indicator's window; for a "not seen", ``seen_by`` is the date
+    it counts from and ``fraction`` the part of the window passed by then, ``F``.
     """
 
     indicator: Indicator
@@ -73,10 +81,18 @@ class IndicatorState:
     weight: float
     counted: EvidenceRow | None
     latest: EvidenceRow | None
+    window: tuple[date, date] | None = None
+    seen_by: date | None = None
+    fraction: float | None = None
 
     @property
     def status_text(self) -> str:
         return {True: "observed", False: "not observed", None: "pending"}[self.status]
+
+    @property
+    def not_yet(self) -> bool:
+        """Whether it is "not seen" with part of its window still to come (``F < 1``)."""
+        return self.status is False and self.fraction is not None and self.fraction < 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +151,24 @@ class Assessment:
     audit: tuple[AuditEntry, ...]
     trajectory: Trajectory
     evidence_counted: int
+    #: the date of the latest report counted (dated on or before ``as_of``), if any
+    latest_report: date | None = None
+
+    @property
+    def evidence_age_days(self) -> int | None:
+        """How old the latest counted report is at ``as_of``, in days (``None`` without evidence)."""
+        return None if self.latest_report is None else (self.as_of - self.latest_report).days
+
+    @property
+    def stale(self) -> bool:
+        """Whether the latest counted report is older than the question's ``stale_after_days`` at ``as_of``."""
+        age = self.evidence_age_days
+        return age is not None and age > self.question.stale_after_days
+
+    @property
+    def closed_unresolved(self) -> bool:
+        """Whether ``as_of`` is past the question's ``closes`` date and it has no resolution."""
+        return self.question.resolution is None and self.as_of > self.question.closes
 
     @property
     def leading(self) -> str:
@@ -167,8 +201,18 @@ class _Tables:
 
     scenario_ids: tuple[str, ...]
     log_prior: np.ndarray
+    p: np.ndarray
+    p_by_scenario: np.ndarray
     log_p: np.ndarray
     log_not_p: np.ndarray
+    #: each indicator's window, for ``F(d) = clip((d - start) / span, 0, 1)``; an empty window has a
+    #: start far in the past, so that ``F`` is 1 on every date
+    window_start: np.ndarray
+    window_span: np.ndarray
+    #: per indicator, its group's number (-1: ungrouped); the groups' members and dependence
+    group_of: np.ndarray
+    groups: tuple[tuple[np.ndarray, float], ...]
+    ungrouped: np.ndarray
     #: ``[log(1 - p); log p]``: row ``i`` for "not observed", ``i + indicators`` for "observed"
     log_table: np.ndarray
     #: the same, transposed and contiguous: one row per scenario
@@ -194,9 +238,29 @@ class _Tables:
         }
         levels = np.unique(np.fromiter(weights.values(), float, len(weights)))
         rank_of = {w: k for k, w in enumerate(levels.tolist())}
+        windows = [question.window_of(i) for i in question.indicators]
+        start = np.array([a.toordinal() for a, _ in windows], float)
+        span = np.array([(b - a).days for a, b in windows], float)
+        empty = span <= 0
+        start[empty], span[empty] = -1e12, 1.0
+        group_ids = list(question.groups)
+        group_of = np.array(
+            [group_ids.index(i.group) if i.group in group_ids else -1 for i in question.indicators], np.intp
+        )
+        groups = tuple(
+            (np.flatnonzero(group_of == g), float(question.groups[gid].dependence))
+            for g, gid in enumerate(group_ids)
+        )
         return cls(
             scenario_ids=scenario_ids,
             log_prior=np.log([s.prior for s in question.scenarios]),
+            p=lik,
+            p_by_scenario=np.ascontiguousarray(lik.T),
+            window_start=start,
+            window_span=span,
+            group_of=group_of,
+            groups=groups,
+            ungrouped=np.flatnonzero(group_of < 0),
             log_p=log_p,
             log_not_p=log_not_p,
             log_table=log_table,
@@ -205,6 +269,54 @@ class _Tables:
             levels=levels,
             rank_of_grades={grades: rank_of[w] for grades, w in weights.items()},
         )
+
+    def fraction(self, indicator: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """``F(d)``: the fraction of each indicator's window passed by each date (ordinals)."""
+        f = (day - self.window_start[indicator]) / self.window_span[indicator]
+        return np.clip(f, 0.0, 1.0, out=f)
+
+    def log_likelihood(self, indicator: np.ndarray, observed: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """``log p`` (observed) or ``log(1 - p F(d))`` (not seen by ``d``), one row per report."""
+        n_ind = len(self.p)
+        table = self.log_table[indicator + n_ind * observed]
+        absent = np.flatnonzero(~observed.astype(bool))
+        if absent.size:
+            f = self.fraction(indicator[absent], day[absent])
+            partial = f < 1.0
+            if partial.any():
+                rows = absent[partial]
+                table[rows] = np.log1p(-self.p[indicator[rows]] * f[partial, None])
+        return table
+
+    def combine(self, contribution: np.ndarray, has_status: np.ndarray) -> np.ndarray:
+        """The sum over indicators of their contributions, each group's by the group rule."""
+        if not self.groups:
+            return contribution.sum(axis=0)
+        total = contribution[self.ungrouped].sum(axis=0)
+        for members, rho in self.groups:
+            total += group_contribution(contribution[members], has_status[members], rho)
+        return total
+
+
+def group_contribution_draws(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
+    """:func:`group_contribution` for many draws at once: ``contribution`` is ``(draws, members, scenarios)``."""
+    members = contribution[:, has_status]
+    if not members.shape[1]:
+        return np.zeros((contribution.shape[0], contribution.shape[2]))
+    leader = np.argmax(members.max(axis=2) - members.min(axis=2), axis=1)
+    return (1.0 - rho) * members.sum(axis=1) + rho * members[np.arange(len(members)), leader]
+
+
+def group_contribution(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
+    """A group's contribution ``L_leader + (1 - rho) * sum(L_other)`` over its members with a status.
+
+    The leader is the member with the largest spread ``max(L) - min(L)``; the first, on a tie.
+    """
+    members = contribution[has_status]
+    if not len(members):
+        return np.zeros(contribution.shape[1])
+    leader = int(np.argmax(members.max(axis=1) - members.min(axis=1)))
+    return (1.0 - rho) * members.sum(axis=0) + rho * members[leader]
 
 
 #: The tables of the questions compiled last, by ``id``, each kept with its question so that the
@@ -271,6 +383,30 @@ class _Runs:
         self.running = running
         self.top = running[self.last]
         self._rank = rank
+        self._final_observed = observed[self.last]
+
+    @cached_property
+    def marked(self) -> np.ndarray:
+        """Positions of the reports whose weight is their run's top so far (so every run's first).
+
+        Such a report begins a state: from it its indicator's weight and date count, and the
+        reports after it in the run that are lighter leave the state as it was.
+        """
+        return np.flatnonzero(self._rank == self.running)
+
+    def latest_marked(self, positions: np.ndarray) -> np.ndarray:
+        """For each position, the latest marked position at or before it (in its own run)."""
+        marked = self.marked
+        return marked[np.searchsorted(marked, positions, side="right") - 1]
+
+    @cached_property
+    def latest_top(self) -> np.ndarray:
+        """Position of the latest report so far in each report's run whose weight is the run's top so far."""
+        n = len(self._rank)
+        if not n:
+            return np.zeros(0, np.intp)
+        positions = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        return np.maximum.accumulate(np.where(self._rank == self.running, positions, 0))
 
     @cached_property
     def final_start(self) -> np.ndarray:
@@ -279,14 +415,21 @@ class _Runs:
         return run_starts[np.searchsorted(run_starts, self.last, side="right") - 1]
 
     def setters(self) -> tuple[np.ndarray, np.ndarray]:
-        """Whether each report is in its group's final run, and each group's first report of top rank."""
+        """Whether each report is in its group's final run, and the report each group's weight counts from.
+
+        That is the first report of top rank for a sighting, and the latest report of top rank
+        for a "not seen" (the one whose date gives ``F``).
+        """
         n = len(self._rank)
         segment = np.cumsum(self.first) - 1
         in_final_run = np.arange(n) >= self.final_start[segment]
         hits = np.flatnonzero(in_final_run & (self._rank == self.top[segment]))
         first_hit = np.ones(len(hits), bool)
         first_hit[1:] = segment[hits][1:] != segment[hits][:-1]
-        return in_final_run, hits[first_hit]
+        setters = hits[first_hit]
+        absent = ~self._final_observed.astype(bool)
+        setters[absent] = self.latest_marked(self.last[absent])
+        return in_final_run, setters
 
 
 def _stable_argsort(key: np.ndarray, top: int) -> np.ndarray:
@@ -323,6 +466,7 @@ class _Compiled:
         self, question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date
     ) -> None:
         tables = _tables(question)
+        self.tables = tables
         self.question = question
         self.scenario_ids = tables.scenario_ids
         self.log_prior, self.log_p, self.log_not_p = tables.log_prior, tables.log_p, tables.log_not_p
@@ -410,10 +554,17 @@ class _Compiled:
         self.status[final_ind] = obs[last]
         self.status_weight = np.zeros(n_ind)
         self.status_weight[final_ind] = self._levels[runs.top]
+        #: per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed
+        self.seen_by = np.full(n_ind, -1, np.int64)
+        day_counted = self.day[by_ind[runs.latest_marked(last)]] if n else np.zeros(0, np.int64)
+        absent = ~obs[last]
+        self.seen_by[final_ind[absent]] = day_counted[absent]
+        #: each indicator's own contribution L_i (zero while pending), before any group rule
         self.contribution = np.zeros((n_ind, len(self.scenario_ids)))
-        self.contribution[final_ind] = (
-            self.status_weight[final_ind, None] * self._log_table[final_ind + n_ind * obs[last]]
+        self.contribution[final_ind] = self.status_weight[final_ind, None] * self.tables.log_likelihood(
+            final_ind, obs[last], day_counted
         )
+        self.has_status = self.status != _PENDING
         self.latest_row = np.full(n_ind, -1, np.int64)
         self.latest_row[final_ind] = by_ind[last]
 
@@ -486,20 +637,115 @@ class _Compiled:
         return self._levels[self.runs.running]
 
     @cached_property
+    def running_day(self) -> np.ndarray:
+        """The date (ordinal) each report's indicator's "not seen" counts from once it is applied, by indicator."""
+        return self.day[self.by_indicator[self.runs.latest_top]]
+
+    def final_total(self) -> np.ndarray:
+        """The sum of every contribution, each group's by the group rule."""
+        return self._final_total
+
+    @cached_property
+    def _final_total(self) -> np.ndarray:
+        total = self.tables.combine(self.contribution, self.has_status)
+        total.flags.writeable = False
+        return total
+
+    @cached_property
+    def _marked(self) -> np.ndarray:
+        """Positions in ``by_indicator`` of the reports that begin a state: a report whose weight
+        is its run's top so far (so the first of each run), from which its indicator's weight and
+        date count. Any other report leaves its indicator's contribution as it was."""
+        return self.runs.marked
+
+    @cached_property
+    def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """A table of log-likelihoods, scenario-major, and each marked report's column in it.
+
+        The first columns are ``[log(1 - p); log p]`` by indicator; after them, one column of
+        ``log(1 - p F(d))`` per "not seen" state part-way through its window. A state begins
+        at a marked report (see ``_marked``), and the reports after it that leave the weight
+        and ``d`` as they were share its contribution; so the logarithms are taken once per
+        state, not once per report. The columns are those of the reports in ``_marked``.
+        """
+        n_ind, marked = len(self.question.indicators), self._marked
+        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
+        code = indicator + n_ind * observed
+        starts = np.flatnonzero(~observed)
+        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[marked[starts]]].astype(float))
+        partial = f < 1.0
+        starts, f = starts[partial], f[partial]
+        if not starts.size:
+            return self._log_table_by_scenario, code
+        code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
+        partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
+        partial_logs *= -f
+        np.log1p(partial_logs, out=partial_logs)
+        return np.hstack([self._log_table_by_scenario, partial_logs]), code
+
+    def _applied(self, where: slice | np.ndarray) -> np.ndarray:
+        """Each report's indicator's contribution once the report is applied, scenario-major.
+
+        ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
+        marked report its state began at: one gather from the state table, times the weight.
+        """
+        table, code = self._state_table
+        state_of = np.cumsum(self.runs.latest_top == np.arange(self.n)) - 1
+        contribution = np.take(table, code[state_of[self.runs.latest_top[where]]], axis=1)
+        contribution *= self._levels[self.runs.running[where]]
+        return contribution
+
+    @cached_property
+    def grouped_positions(self) -> np.ndarray:
+        """Positions in ``by_indicator`` of the reports on indicators that belong to a group."""
+        if not self.tables.groups:
+            return np.zeros(0, np.intp)
+        return np.flatnonzero(self.tables.group_of[self.grouped_indicator] >= 0)
+
+    @cached_property
+    def _group_changes(self) -> np.ndarray:
+        """How each report of ``grouped_positions`` moves its group's contribution, scenario-major.
+
+        The reports are taken in the rule's order, each replacing its indicator's contribution
+        within its group, and the group's contribution recomputed by the group rule.
+        """
+        positions = self.grouped_positions
+        n_scen = len(self.scenario_ids)
+        if not positions.size:
+            return np.zeros((n_scen, 0))
+        applied = self._applied(positions).T  # (reports, scenarios)
+        rows = self.by_indicator[positions]
+        in_order = np.lexsort((rows, self._rank[rows], self.day[rows]))
+        tables, indicator = self.tables, self.grouped_indicator[positions]
+        n_ind = len(self.question.indicators)
+        member_slot = np.zeros(n_ind, np.intp)
+        for members, _ in tables.groups:
+            member_slot[members] = np.arange(len(members))
+        contribution = [np.zeros((len(m), n_scen)) for m, _ in tables.groups]
+        has_status = [np.zeros(len(m), bool) for m, _ in tables.groups]
+        current = [np.zeros(n_scen) for _ in tables.groups]
+        changes = np.empty((len(positions), n_scen))
+        for k in in_order.tolist():
+            i = indicator[k]
+            g, slot = tables.group_of[i], member_slot[i]
+            contribution[g][slot] = applied[k]
+            has_status[g][slot] = True
+            now = group_contribution(contribution[g], has_status[g], tables.groups[g][1])
+            changes[k] = now - current[g]
+            current[g] = now
+        return changes.T
+
+    @cached_property
     def _changes(self) -> np.ndarray:
         """``changes[j, k]``: how report ``k`` (by indicator, in rule order) moves scenario ``j``'s log."""
-        n_ind = len(self.question.indicators)
-        # Each report's contribution, scenario-major so that every scenario's row is contiguous; one
-        # gather from [log(1 - p); log p]: row ind for "not observed", ind + n_ind for "observed".
-        contribution = np.take(
-            self._log_table_by_scenario, self.grouped_indicator + n_ind * self.grouped_observed, axis=1
-        )
-        contribution *= self.running_weight
+        contribution = self._applied(slice(None))
         # A report changes its indicator's contribution from the one before it (from nothing if first).
         change = np.empty_like(contribution)
         np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
         first = self.runs.first
         change[:, first] = contribution[:, first]
+        # A grouped report changes its group's contribution, by the group rule.
+        change[:, self.grouped_positions] = self._group_changes
         return change
 
     @cached_property
@@ -509,14 +755,15 @@ class _Compiled:
         delta[self._within] = self._changes.T
         return self.log_prior + np.cumsum(delta, axis=0)
 
-    def contribution_without(self, positions: np.ndarray) -> np.ndarray:
-        """Each listed report's indicator's contribution once that report is left out, by the rule.
+    def contribution_without(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each listed report's indicator's contribution once that report is left out, by the rule,
+        and whether the indicator still has a status.
 
         ``positions`` index ``by_indicator``. Every case becomes a group of its own, holding its
         indicator's other reports in rule order, and one pass over all groups gives every
         contribution at once (zero for an indicator left with no report).
         """
-        runs, n_ind = self.runs, len(self.question.indicators)
+        runs = self.runs
         group = (np.cumsum(runs.first) - 1)[positions]
         start = np.flatnonzero(runs.first)[group]
         length = runs.last[group] - start  # the group's reports but the one left out
@@ -530,11 +777,59 @@ class _Compiled:
         with_reports = case[cases.last]
         indicator = self.grouped_indicator[positions[with_reports]]
         weight = self._levels[cases.top] if len(case) else np.zeros(0)
-        result[with_reports] = weight[:, None] * self._log_table[indicator + n_ind * observed[cases.last]]
-        return result
+        counted_day = (
+            self.day[self.by_indicator[kept[cases.latest_marked(cases.last)]]]
+            if len(case)
+            else np.zeros(0, np.int64)
+        )
+        result[with_reports] = weight[:, None] * self.tables.log_likelihood(
+            indicator, observed[cases.last], counted_day
+        )
+        has_status = np.zeros(len(positions), bool)
+        has_status[with_reports] = True
+        return result, has_status
 
     def final_log_posterior(self) -> np.ndarray:
-        return self.log_prior + self.contribution.sum(axis=0)
+        return self.log_prior + self.final_total()
+
+    def log_posterior_replacing(
+        self, indicators: np.ndarray, contributions: np.ndarray, has_status: np.ndarray
+    ) -> np.ndarray:
+        """The log-posterior with one indicator's contribution replaced, for each row, by the group rule.
+
+        Row ``k`` replaces indicator ``indicators[k]``'s contribution by ``contributions[k]``, with
+        ``has_status[k]`` saying whether it then has a status (``False``: pending, its row zero).
+        """
+        indicators = np.asarray(indicators, np.intp)
+        has_status = np.asarray(has_status, bool)
+        total = self.final_total()
+        # A pending indicator's contribution is zero, so replacing is: minus the old row, plus the new.
+        result = contributions - self.contribution[indicators]
+        result += self.log_prior + total
+        tables = self.tables
+        for k in np.flatnonzero(tables.group_of[indicators] >= 0).tolist():
+            members, rho = tables.groups[tables.group_of[indicators[k]]]
+            member_contribution = self.contribution[members]
+            member_status = self.has_status[members]
+            before = group_contribution(member_contribution, member_status, rho)
+            slot = int(np.flatnonzero(members == indicators[k])[0])
+            member_contribution[slot], member_status[slot] = contributions[k], has_status[k]
+            result[k] = (
+                self.log_prior + total - before + group_contribution(member_contribution, member_status, rho)
+            )
+        return result
+
+    def log_posterior_without_each_group(self) -> tuple[list[int], np.ndarray]:
+        """The groups with a member that has a status (their numbers), and the log-posterior without each."""
+        tables, total = self.tables, self.final_total()
+        numbers, rows = [], []
+        for g, (members, rho) in enumerate(tables.groups):
+            if self.has_status[members].any():
+                numbers.append(g)
+                rows.append(
+                    total - group_contribution(self.contribution[members], self.has_status[members], rho)
+                )
+        return numbers, self.log_prior + np.array(rows).reshape(len(rows), len(self.scenario_ids))
 
     def trajectory(self, start: date, end: date) -> Trajectory:
         """The probabilities at the end of each day from ``start`` to ``end``.
@@ -542,34 +837,47 @@ class _Compiled:
         Reports dated before ``start`` count from the first day. Each report, taken by
         indicator in rule order, changes its indicator's contribution from the one the
         report before it left (from nothing if it is the first); a day's changes are
-        summed (a bincount per scenario) and the days accumulated. The reports are
-        taken a block at a time, so the working memory stays small however long the log.
+        summed (a bincount per scenario) and the days accumulated. Only the reports that
+        begin a state (``_marked``) can change a contribution: the others leave it as the
+        report before them did. They are taken a block at a time, so the working memory
+        stays small however long the log.
         """
         n_days = end.toordinal() - start.toordinal() + 1
         per_day = np.zeros((len(self.scenario_ids), n_days + 1))
-        n_ind, runs, levels = len(self.question.indicators), self.runs, self._levels
-        for a in range(0, self.n, _BLOCK):
-            # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
-            lo, b = max(a - 1, 0), min(a + _BLOCK, self.n)
-            code = self.grouped_observed[lo:b] * n_ind
-            code += self.grouped_indicator[lo:b]
-            weight = levels[runs.running[lo:b]]
-            # Where an indicator's reports begin, a report replaces nothing.
-            begins = np.flatnonzero(runs.first[a:b])
+        runs, grouped = self.runs, self.tables.group_of >= 0
+        has_groups = bool(self.tables.groups)
+        table, code = self._state_table
+        marked = self._marked
+
+        def day_of(positions: slice | np.ndarray) -> np.ndarray:
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
             # when it is before the as-of date) on day ``n_days``, which is dropped.
-            day = (self.day[self.by_indicator[a:b]] - start.toordinal()).astype(np.intp)
-            np.clip(day, 0, n_days, out=day)
-            for j, log_table in enumerate(self._log_table_by_scenario):
-                contribution = log_table.take(code)
-                contribution *= weight
-                if lo < a:
-                    change = contribution[1:] - contribution[:-1]
-                    change[begins] = contribution[begins + 1]
-                else:
-                    change = contribution.copy()
-                    change[1:] -= contribution[:-1]
-                    change[begins] = contribution[begins]
+            day = (self.day[self.by_indicator[positions]] - start.toordinal()).astype(np.intp)
+            return np.clip(day, 0, n_days, out=day)
+
+        for a in range(0, len(marked), _BLOCK):
+            # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
+            lo, b = max(a - 1, 0), min(a + _BLOCK, len(marked))
+            contribution = np.take(table, code[lo:b], axis=1)
+            contribution *= self._levels[runs.running[marked[lo:b]]]
+            block = marked[a:b]
+            # Where an indicator's reports begin, a report replaces nothing.
+            begins = np.flatnonzero(runs.first[block])
+            if lo < a:
+                change = contribution[:, 1:] - contribution[:, :-1]
+                change[:, begins] = contribution[:, begins + 1]
+            else:
+                change = contribution.copy()
+                change[:, 1:] -= contribution[:, :-1]
+                change[:, begins] = contribution[:, begins]
+            if has_groups:  # grouped reports move their group's contribution, added below
+                change[:, grouped[self.grouped_indicator[block]]] = 0.0
+            day = day_of(block)
+            for j in range(len(per_day)):
+                per_day[j] += np.bincount(day, change[j], n_days + 1)
+        if has_groups and self.grouped_positions.size:
+            day = day_of(self.grouped_positions)
+            for j, change in enumerate(self._group_changes):
                 per_day[j] += np.bincount(day, change, n_days + 1)
         logs = self.log_prior + np.cumsum(per_day[:, :n_days].T, axis=0)
         return Trajectory(_days(start.toordinal(), n_days), self.scenario_ids, softmax(logs))
@@ -610,7 +918,7 @@ def posterior_as_of(
     >>> from forecast import load_question, load_evidence
     >>> q = load_question("data/questions/russia-syria-bases.yaml")  # doctest: +SKIP
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
-    {'keep': 0.27..., 'partial': 0.58..., 'exit': 0.14...}
+    {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.15...}
     """
     compiled = _Compiled(question, evidence, as_of or date.today())
     return dict(zip(compiled.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
@@ -679,6 +987,8 @@ def assess(
 
     counted = compiled.rows
     states = {}
+    seen_by = compiled.seen_by
+    fraction = compiled.tables.fraction(np.arange(len(seen_by)), seen_by.astype(float))
     for k, ind in enumerate(question.indicators):
         status = None if compiled.status[k] == _PENDING else bool(compiled.status[k])
         states[ind.id] = IndicatorState(
@@ -687,6 +997,9 @@ def assess(
             weight=float(compiled.status_weight[k]),
             counted=counted[compiled.counted_row[k]] if compiled.counted_row[k] >= 0 else None,
             latest=counted[compiled.latest_row[k]] if compiled.latest_row[k] >= 0 else None,
+            window=question.window_of(ind),
+            seen_by=date.fromordinal(int(seen_by[k])) if status is False else None,
+            fraction=float(fraction[k]) if status is False else None,
         )
 
     effects = compiled.effects()
@@ -718,4 +1031,5 @@ def assess(
         audit=audit,
         trajectory=compiled.trajectory(start, as_of),
         evidence_counted=compiled.n,
+        latest_report=date.fromordinal(int(compiled.day.max())) if compiled.n else None,
     )

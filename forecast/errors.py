@@ -15,7 +15,9 @@ __all__ = [
     "EvidenceWriteError",
     "ForecastError",
     "InvalidInputError",
+    "JudgmentFileError",
     "LockTimeoutError",
+    "OutsideForecastFileError",
     "Problem",
     "QuestionFileError",
     "RunError",
@@ -88,6 +90,14 @@ class EvidenceFileError(InvalidInputError):
 
 class EvidenceWriteError(ForecastError):
     """An evidence log could not be locked or written (the log is left as it was)."""
+
+
+class JudgmentFileError(InvalidInputError):
+    """An analyst's judgment file (``judgments/<id>/<analyst>.yaml``) is not valid."""
+
+
+class OutsideForecastFileError(InvalidInputError):
+    """An outside-forecast log (``forecasts/<id>.csv``) is not valid."""
 
 
 class RunError(ForecastError):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import watch_list
-from .engine import assess, posterior_as_of
+from .engine import posterior_as_of
 from .errors import EvidenceFileError, ForecastError
 from .html import Html, render_template
 from .load import Located, _evidence_row, load_by_id, parse_as_of
@@ -222,10 +222,13 @@ def what_if_table(question: Question, steps: Sequence[WhatIfStep]) -> Html:
 
 
 class WhatIfControls:
-    """Live what-if controls: one row per pending indicator, and the table they update.
+    """Live what-if controls: one row per indicator still open, and the table they update.
 
-    For each indicator with no report as of the date: whether a report says it
-    was seen, not seen, or there is none yet, and that report's grade. Displaying
+    For each indicator with no report as of the date, or "not seen yet" with its
+    window still open (those :func:`~forecast.analysis.watch_list` keeps): whether a
+    report dated as of the date says it was seen, not seen, or there is none yet,
+    and that report's grade. A "not seen" counts for the part of the indicator's
+    window passed by the date, and group members by the group rule. Displaying
     the object shows the controls (ipywidgets); without a frontend they show as
     text and nothing fails.
     """
@@ -242,8 +245,8 @@ class WhatIfControls:
             ) from None
         self.question, self.as_of = question, as_of
         self.evidence = list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
-        states = assess(question, self.evidence, as_of).states
-        self.pending = [i for i in question.indicators if states[i.id].status is None]
+        still_open = {w.indicator for w in watch_list(question, self.evidence, as_of)}
+        self.pending = [i for i in question.indicators if i.id in still_open]
         self.choices: dict[str, tuple[Any, Any, Any]] = {}
         lines = []
         for ind in self.pending:
@@ -257,11 +260,19 @@ class WhatIfControls:
             for control in (report, reliability, credibility):
                 control.observe(self.refresh, names="value")
             self.choices[ind.id] = (report, reliability, credibility)
-            label = widgets.HTML(render_template("explore_control_label.html.j2", indicator=ind))
+            label = widgets.HTML(
+                render_template(
+                    "explore_control_label.html.j2", indicator=ind, group=question.groups.get(ind.group or "")
+                )
+            )
             lines.append(widgets.HBox([label, report, reliability, credibility]))
         self.table = widgets.HTML()
         if not self.pending:
-            lines.append(widgets.HTML("<p>No indicator is pending: every one already has a report.</p>"))
+            lines.append(
+                widgets.HTML(
+                    "<p>No indicator is still open: every one has a report, and no window is open.</p>"
+                )
+            )
         self.widget = widgets.VBox([*lines, self.table])
         self.refresh()
 
@@ -321,13 +332,37 @@ class Exploration:
         ISO date; ``None`` or ``""`` means today.
     data_dir : str or Path
         The folder with ``questions/`` and ``evidence/``.
+    analyst : str, optional
+        An analyst with a judgment file of this question: the what-ifs are then
+        that analyst's, on the question overlaid by their judgments. ``None`` or
+        ``""``: the question file's own values.
+
+    Raises
+    ------
+    ForecastError
+        For an analyst with no judgment file of this question.
     """
 
     def __init__(
-        self, question_id: str, as_of: date | str | None = None, data_dir: str | Path = "data"
+        self,
+        question_id: str,
+        as_of: date | str | None = None,
+        data_dir: str | Path = "data",
+        analyst: str | None = None,
     ) -> None:
+        from .judgments import load_judgments, overlay
+
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)
+        self.analyst = analyst or None
+        if self.analyst is not None:
+            judgments = {j.analyst: j for j in load_judgments(data_dir, self.question)}
+            if self.analyst not in judgments:
+                raise ForecastError(
+                    f"no judgment file judgments/{question_id}/{self.analyst}.yaml; "
+                    f"the analysts are: {', '.join(judgments) or 'none'}"
+                )
+            self.question = overlay(self.question, judgments[self.analyst])
 
     def what_if(self, hypothetical: Iterable[Mapping[str, Any]]) -> list[WhatIfStep]:
         """See :func:`what_if`."""
@@ -340,6 +375,7 @@ class Exploration:
             question=self.question,
             as_of=self.as_of,
             probabilities=posterior_as_of(self.question, self.evidence, self.as_of),
+            analyst=self.analyst,
         )
 
     def table(self, hypothetical: Iterable[Mapping[str, Any]]) -> Html:
@@ -347,15 +383,18 @@ class Exploration:
         return what_if_table(self.question, self.what_if(hypothetical))
 
     def pending_table(self) -> Html:
-        """The pending indicators (the ids to use), most informative first.
+        """The indicators still open (the ids to use), most informative first.
 
-        With the probability of the scenario each signals: now, and after an A1
-        report that it was seen or not seen.
+        They are the pending ones and those "not seen yet" with their window open;
+        with the probability of the scenario each signals: now, and after an A1
+        report that it was seen, or that it did not happen (at the window's end).
         """
         items = watch_list(self.question, self.evidence, self.as_of)
         names = {s.id: s.name for s in self.question.scenarios}
         current = posterior_as_of(self.question, self.evidence, self.as_of)
-        return render_template("explore_pending.html.j2", items=items, names=names, current=current)
+        return render_template(
+            "explore_pending.html.j2", items=items, names=names, current=current, groups=self.question.groups
+        )
 
     def widgets(self) -> WhatIfControls:
         """Live controls for the pending indicators (see :func:`explore_widgets`)."""

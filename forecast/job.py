@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError
+from .judgments import judgment_paths, load_team_inputs
 from .load import QUESTION_ID, evidence_path, load_by_id, question_path
 from .model import Question
+from .outside import forecasts_path
 from .render import Failure, write_index
 from .store import (
     SCORECARD_DIR,
@@ -141,6 +143,7 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
         return f"no question file {path}", None
     try:
         question, _ = load_by_id(data_dir, question_id)
+        load_team_inputs(data_dir, question)
     except InvalidInputError as exc:
         return str(exc), None
     return None, question
@@ -532,7 +535,8 @@ def publish_run(
         inputs = {}
         for qid in selected:
             if QUESTION_ID.match(qid):
-                for path in (question_path(data_dir, qid), evidence_path(data_dir, qid)):
+                team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
+                for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
                     if path.exists():
                         inputs[str(path)] = _sha256(path)
         inputs[str(notebook)] = _sha256(notebook)

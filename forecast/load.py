@@ -34,6 +34,7 @@ from .model import (
     DEFAULT_RELIABILITY_WEIGHTS,
     EvidenceLog,
     EvidenceRow,
+    Group,
     Indicator,
     Question,
     Resolution,
@@ -84,6 +85,10 @@ _OBSERVED = {"yes": True, "no": False}
 _PRIOR_TOLERANCE = 1e-6
 _MIN_SCENARIOS, _MAX_SCENARIOS = 2, 12
 _NON_DIAGNOSTIC_SPREAD = 0.05
+#: Indicators whose likelihoods are within this of each other on every scenario look like one signal.
+_LOOK_ALIKE = 0.05
+#: Where a likelihood_spread range is clipped, so that log p and log(1 - p) stay finite.
+_SPREAD_CLIP = (0.001, 0.999)
 
 
 def question_path(data_dir: str | Path, question_id: str) -> Path:
@@ -243,6 +248,41 @@ def _check_likelihood(value: Any) -> float | tuple[float, float]:
     return _check_probability(value)
 
 
+def _check_dependence(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or _is_nan(value):
+        raise ValueError(f"expected a dependence between 0 and 1, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"expected a dependence between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _check_spread(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or _is_nan(value):
+        raise ValueError(f"expected a spread greater than 0 and less than 0.5, got {value!r}")
+    if not 0 < value < 0.5:
+        raise ValueError(f"expected a spread greater than 0 and less than 0.5, got {value!r}")
+    return float(value)
+
+
+def _check_days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of days of at least 1, got {value!r}")
+    return value
+
+
+def _check_window(value: Any) -> tuple[date, date]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"expected a window [start, end] of two dates, got {value!r}")
+    start, end = (_check_iso_date(v) for v in value)
+    if end <= start:
+        raise ValueError(f"window [{start}, {end}] does not end after it starts; expected [start, end]")
+    return (start, end)
+
+
+def _empty_as_mapping(value: Any) -> Any:
+    return {} if value is None else value
+
+
 def _prior(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or _is_nan(v):
         raise ValueError(f"expected a prior probability greater than 0, got {v!r}")
@@ -293,6 +333,14 @@ class _IndicatorSpec:
     signals: str
     likelihood: dict[str, float | tuple[float, float]]
     tripwire: bool
+    group: str | None
+    window: tuple[date, date] | None
+
+
+@dataclass(frozen=True)
+class _GroupSpec:
+    text: str
+    dependence: float
 
 
 @dataclass(frozen=True)
@@ -309,6 +357,11 @@ class _ResolutionSpec:
 
 
 @dataclass(frozen=True)
+class _PoolSpec:
+    extremize: float
+
+
+@dataclass(frozen=True)
 class _QuestionSpec:
     id: str
     title: str
@@ -320,7 +373,11 @@ class _QuestionSpec:
     weights: _WeightsSpec
     resolution: _ResolutionSpec | None
     alert_threshold: float
+    pool: _PoolSpec
     notes: str
+    groups: dict[str, _GroupSpec]
+    likelihood_spread: float | None
+    stale_after_days: int
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -375,6 +432,17 @@ _INDICATOR = _mapping_as(
             )
         ),
         "tripwire": _optional(cs.bool_schema(), False),
+        "group": _optional(cs.nullable_schema(_text(min_length=1)), None),
+        "window": _optional(
+            cs.nullable_schema(cs.no_info_after_validator_function(_check_window, cs.any_schema())), None
+        ),
+    },
+)
+_GROUP = _mapping_as(
+    _GroupSpec,
+    {
+        "text": _optional(_text(), ""),
+        "dependence": _optional(cs.no_info_after_validator_function(_check_dependence, cs.any_schema()), 1.0),
     },
 )
 _NO_WEIGHTS = _WeightsSpec(reliability={}, credibility={})
@@ -393,6 +461,8 @@ _RESOLUTION = _mapping_as(
         "note": _optional(_text(), ""),
     },
 )
+_NO_POOL = _PoolSpec(extremize=1.0)
+_POOL = _mapping_as(_PoolSpec, {"extremize": _optional(cs.float_schema(gt=0, le=100), 1.0)})
 _QUESTION = _mapping_as(
     _QuestionSpec,
     {
@@ -406,7 +476,17 @@ _QUESTION = _mapping_as(
         "weights": _optional(_WEIGHTS, _NO_WEIGHTS),
         "resolution": _optional(cs.nullable_schema(_RESOLUTION), None),
         "alert_threshold": _optional(cs.float_schema(gt=0, le=100), 10.0),
+        "pool": _optional(_POOL, _NO_POOL),
         "notes": _optional(_text(), ""),
+        # `shelling:` with nothing under it declares a group with the defaults.
+        "groups": _optional(
+            cs.dict_schema(cs.str_schema(), cs.no_info_before_validator_function(_empty_as_mapping, _GROUP)),
+            {},
+        ),
+        "likelihood_spread": _optional(
+            cs.nullable_schema(cs.no_info_after_validator_function(_check_spread, cs.any_schema())), None
+        ),
+        "stale_after_days": _optional(cs.no_info_after_validator_function(_check_days, cs.any_schema()), 30),
     },
 )
 _QUESTION_VALIDATOR = SchemaValidator(_QUESTION)
@@ -421,8 +501,10 @@ _KNOWN_KEYS = {
     (): _keys(_QUESTION),
     ("scenarios", "*"): _keys(_SCENARIO),
     ("indicators", "*"): _keys(_INDICATOR),
+    ("groups", "*"): _keys(_GROUP),
     ("weights",): _keys(_WEIGHTS),
     ("resolution",): _keys(_RESOLUTION),
+    ("pool",): _keys(_POOL),
 }
 
 
@@ -596,7 +678,16 @@ def _decode(raw: bytes, where: Located) -> str | None:
         return None
 
 
-def _parse_question_yaml(path: Path, where: Located) -> dict | None:
+def _parse_question_yaml(
+    path: Path,
+    where: Located,
+    expected: str = "a mapping with id, title, question, scenarios, ...",
+) -> dict | None:
+    """The file's top-level mapping as plain data, each value's line recorded in ``where``.
+
+    Also reads judgment files (:mod:`forecast.judgments`); ``expected`` says what
+    an empty file should have held.
+    """
     raw = read_regular_file(path, MAX_FILE_BYTES, where)
     if raw is None:
         return None
@@ -606,7 +697,7 @@ def _parse_question_yaml(path: Path, where: Located) -> dict | None:
     try:
         node = yaml.compose(text, Loader=_SafeLoader)
         if node is None:
-            where.error(1, "file is empty; expected a mapping with id, title, question, scenarios, ...")
+            where.error(1, f"file is empty; expected {expected}")
             return None
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
@@ -656,12 +747,12 @@ def _unknown_keys(data: dict, where: Located) -> None:
                 )
 
     check(data, (), ())
-    for section in ("scenarios", "indicators"):
+    for section in ("scenarios", "indicators", "groups"):
         items = data.get(section)
         if isinstance(items, dict):
             for item_id, item in items.items():
                 check(item, (section, "*"), (section, item_id))
-    for section in ("weights", "resolution"):
+    for section in ("weights", "resolution", "pool"):
         check(data.get(section), (section,), (section,))
 
 
@@ -750,8 +841,21 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
             )
         if missing or unknown:
             continue
+        if ind.group is not None and ind.group not in spec.groups:
+            declared = f"expected one of {', '.join(spec.groups)}" if spec.groups else "none is declared"
+            where.error(
+                line(here + ("group",)),
+                f"group {ind.group!r} is not declared under groups: ({declared}); declare it there",
+            )
         point = {s: (sum(v) / 2 if isinstance(v, tuple) else v) for s, v in ind.likelihood.items()}
         ranges = {s: v for s, v in ind.likelihood.items() if isinstance(v, tuple)}
+        if spec.likelihood_spread is not None:
+            low, high = _SPREAD_CLIP
+            spread = spec.likelihood_spread
+            ranges = {
+                s: ranges.get(s) or (max(point[s] - spread, low), min(point[s] + spread, high))
+                for s in scenario_ids
+            }
         indicators.append(
             Indicator(
                 id=iid,
@@ -761,9 +865,25 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
                 ranges=ranges,
                 tripwire=ind.tripwire,
                 line=line(here),
+                group=ind.group,
+                window=ind.window,
             )
         )
         _lint_indicator(indicators[-1], where)
+
+    groups = {}
+    for gid, group in spec.groups.items():
+        if not _ITEM_ID.match(gid):
+            where.error(line(("groups", gid)), f"group id {gid!r} must match {_ITEM_ID.pattern}")
+        members = [iid for iid, ind in spec.indicators.items() if ind.group == gid]
+        if len(members) < 2:
+            has = f"only one member ('{members[0]}')" if members else "no members"
+            where.error(
+                line(("groups", gid)),
+                f"group {gid!r} has {has}; a group holds two or more indicators (each with group: {gid})",
+            )
+        groups[gid] = Group(gid, group.text, group.dependence, line(("groups", gid)))
+    _lint_look_alikes(indicators, where)
 
     resolution = None
     if spec.resolution is not None:
@@ -795,9 +915,14 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         credibility_weights=credibility,
         resolution=resolution,
         alert_threshold=spec.alert_threshold,
+        extremize=spec.pool.extremize,
         notes=spec.notes,
         path=where.path,
         warnings=tuple(p for p in where.problems if not p.is_error),
+        groups=groups,
+        closes_line=line(("closes",)),
+        likelihood_spread=spec.likelihood_spread,
+        stale_after_days=spec.stale_after_days,
     )
 
 
@@ -816,6 +941,51 @@ def _lint_indicator(ind: Indicator, where: Located) -> None:
             ind.line,
             f"indicator '{ind.id}' signals '{ind.signals}' but favours '{favoured}' "
             f"(likelihood {values[favoured]:g} against {values[ind.signals]:g})",
+        )
+
+
+def _lint_look_alikes(indicators: list[Indicator], where: _Located) -> None:
+    """Warn, once per cluster, where indicators outside a shared group look like the same signal.
+
+    Two indicators look alike when they signal the same scenario and their likelihoods
+    are within ``_LOOK_ALIKE`` of each other on every scenario. Indicators are swept in
+    order of their first likelihood, so only near neighbours are compared.
+    """
+    tolerance = _LOOK_ALIKE + 1e-12
+    parent = list(range(len(indicators)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    by_signal: dict[str, list[int]] = {}
+    for k, ind in enumerate(indicators):
+        by_signal.setdefault(ind.signals, []).append(k)
+    values = [list(ind.likelihood.values()) for ind in indicators]
+    for members in by_signal.values():
+        members.sort(key=lambda k: values[k][0])
+        for a, k in enumerate(members):
+            for m in members[a + 1 :]:
+                if values[m][0] - values[k][0] > tolerance:
+                    break
+                same_group = indicators[k].group is not None and indicators[k].group == indicators[m].group
+                if not same_group and all(abs(x - y) <= tolerance for x, y in zip(values[k], values[m])):
+                    parent[root(m)] = root(k)
+    clusters: dict[int, list[int]] = {}
+    for k in range(len(indicators)):
+        clusters.setdefault(root(k), []).append(k)
+    for cluster in clusters.values():
+        if len(cluster) < 2:
+            continue
+        cluster.sort()
+        named = ", ".join(f"'{indicators[k].id}'" for k in cluster)
+        where.warn(
+            indicators[cluster[0]].line,
+            f"indicators {named} look like the same signal (same signals, likelihoods within {_LOOK_ALIKE} "
+            "on every scenario); if they reflect one development, declare a group under groups: and give "
+            "each of them group: <id>, so that it is not counted once per indicator",
         )
 
 
@@ -1100,6 +1270,46 @@ def _evidence_row(
 # --------------------------------------------------------------------------- a data folder
 
 
+def _team_problems(data_dir: Path, question: Question) -> list[Problem]:
+    """The problems in a question's judgment files and outside-forecast log."""
+    # Imported here: those readers build on this module.
+    from .judgments import check_judgments
+    from .outside import check_outside_forecasts
+
+    return check_judgments(data_dir, question) + check_outside_forecasts(data_dir, question)
+
+
+def _orphans(data_dir: Path, known: set[str]) -> list[Problem]:
+    """Judgment folders and outside-forecast logs of questions that have no question file."""
+    problems = []
+    for folder, pattern in (("judgments", "*"), ("forecasts", "*.csv")):
+        if (data_dir / folder).is_dir():
+            for path in sorted((data_dir / folder).glob(pattern)):
+                stem = path.name if folder == "judgments" else path.stem
+                if stem not in known and (path.is_dir() or folder == "forecasts"):
+                    problems.append(
+                        Problem(
+                            display_path(path),
+                            0,
+                            f"no question file questions/{stem}.yaml for these forecasts",
+                        )
+                    )
+    return problems
+
+
+def _closed_unresolved(question: Question, today: date) -> Problem | None:
+    """A warning when the question's ``closes`` date has passed and it has no ``resolution``."""
+    if question.resolution is not None or today <= question.closes:
+        return None
+    return Problem(
+        question.path,
+        question.closes_line,
+        f"question '{question.id}' closed on {question.closes} and has no resolution; "
+        "add resolution: (scenario, date, note) or move closes",
+        "warning",
+    )
+
+
 def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Problem]:
     """Check every question file and evidence log under ``data_dir``.
 
@@ -1128,13 +1338,18 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
             problems.extend(exc.problems)
             continue
         problems.extend(question.warnings)
+        closed = _closed_unresolved(question, today or date.today())
+        if closed is not None:
+            problems.append(closed)
         try:
             log = _read_evidence(evidence_path(data_dir, question.id), question, today)
         except EvidenceFileError as exc:
             problems.extend(exc.problems)
             continue
         problems.extend(log.warnings)
+        problems.extend(_team_problems(data_dir, question))
     known = set(question_ids(data_dir))
+    problems.extend(_orphans(data_dir, known))
     evidence_dir = data_dir / "evidence"
     if evidence_dir.is_dir():
         for path in sorted(evidence_dir.glob("*.csv")):

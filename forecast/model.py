@@ -26,6 +26,7 @@ __all__ = [
     "EvidenceColumns",
     "EvidenceLog",
     "EvidenceRow",
+    "Group",
     "Indicator",
     "Question",
     "Resolution",
@@ -68,6 +69,24 @@ class Indicator:
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     tripwire: bool = False
     line: int = 0
+    #: the id of the dependence group it belongs to, if any
+    group: str | None = None
+    #: ``(start, end)`` of the window in which it would happen, if stated (default: the question's life)
+    window: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Indicators that reflect one underlying development.
+
+    ``dependence`` is rho in [0, 1]: the group contributes
+    ``L_leader + (1 - rho) * sum(L_other)`` in place of the sum of its members.
+    """
+
+    id: str
+    text: str = ""
+    dependence: float = 1.0
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +117,26 @@ class Question:
     )
     resolution: Resolution | None = None
     alert_threshold: float = 10.0
+    #: ``pool: {extremize: a}``: the exponent ``a`` of the analysts' logarithmic pool
+    extremize: float = 1.0
     notes: str = ""
     path: str = ""
     warnings: tuple[Problem, ...] = ()
+    groups: Mapping[str, Group] = field(default_factory=dict)
+    #: the line of ``closes`` in the question file, where a closed, unresolved question is flagged
+    closes_line: int = 0
+    #: every point likelihood p is treated as the range [p - spread, p + spread] for the intervals
+    likelihood_spread: float | None = None
+    #: evidence older than this many days at the as-of date is stale
+    stale_after_days: int = 30
+
+    def window_of(self, indicator: Indicator) -> tuple[date, date]:
+        """The window in which ``indicator`` would happen: its own, or the question's ``[opened, closes]``."""
+        return indicator.window or (self.opened, self.closes)
+
+    def members(self, group_id: str) -> tuple[Indicator, ...]:
+        """The indicators of a group, in question order."""
+        return tuple(i for i in self.indicators if i.group == group_id)
 
     @property
     def scenario_ids(self) -> tuple[str, ...]:

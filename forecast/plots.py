@@ -11,16 +11,22 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .analysis import CalibrationBins
 from .engine import Trajectory
 
+if TYPE_CHECKING:
+    from .outside import OutsideForecast
+
 __all__ = ["Chart", "calibration_chart", "trajectory_chart"]
 
+#: Marker shapes, one per outside forecaster.
+_MARKERS = ("D", "s", "^", "v", "P", "X", "o", "*")
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
 
@@ -51,6 +57,9 @@ def trajectory_chart(
     names: Sequence[str],
     evidence_dates: Sequence[date] = (),
     band: np.ndarray | None = None,
+    *,
+    analysts: Mapping[str, Trajectory] | None = None,
+    outside: Sequence[OutsideForecast] = (),
 ) -> Chart:
     """One line per scenario over time, evidence dates marked along the bottom.
 
@@ -64,6 +73,12 @@ def trajectory_chart(
         Dates of counted reports; each is marked with a tick.
     band : ndarray, optional
         ``(days, scenarios, 2)`` lower and upper bounds, drawn as shaded bands.
+    analysts : mapping of str to Trajectory, optional
+        Other forecasts of the same days (each analyst's, or the team's), drawn as
+        faint lines in the scenarios' colours.
+    outside : sequence of OutsideForecast, optional
+        Outside forecasts, drawn as markers (one shape per forecaster) in the
+        scenarios' colours.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -79,6 +94,29 @@ def trajectory_chart(
         if band is not None:
             ax.fill_between(days, band[:, j, 0] * 100, band[:, j, 1] * 100, color=colour, alpha=0.15, lw=0)
         ax.step(days, probs[:, j], where="post", color=colour, lw=2, label=name)
+        for other in (analysts or {}).values():
+            ax.step(days, other.probabilities[:, j] * 100, where="post", color=colour, lw=1, alpha=0.35)
+    if analysts:
+        ax.plot([], [], color="#555555", lw=1, alpha=0.35, label="each of " + ", ".join(analysts))
+    ids = trajectory.scenario_ids
+    forecasters = list(dict.fromkeys(r.forecaster for r in outside))
+    for k, forecaster in enumerate(forecasters):
+        marker = _MARKERS[k % len(_MARKERS)]
+        rows = [r for r in outside if r.forecaster == forecaster]
+        when = np.array([r.date for r in rows], dtype="datetime64[D]")
+        for j, sid in enumerate(ids):
+            values = [r.probabilities[sid] * 100 for r in rows]
+            ax.scatter(
+                when,
+                values,
+                marker=marker,
+                s=36,
+                color=PALETTE[j % len(PALETTE)],
+                edgecolors="#222222",
+                linewidths=0.6,
+                zorder=4,
+            )
+        ax.scatter([], [], marker=marker, s=36, color="white", edgecolors="#222222", label=forecaster)
     for d in sorted(set(evidence_dates)):
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     ax.set_ylim(0, 100)
@@ -97,6 +135,10 @@ def trajectory_chart(
     alt = "Probability of each scenario over time. Latest: " + "; ".join(
         f"{name} {p:.0%}" for name, p in zip(names, last)
     )
+    if analysts:
+        alt += ". Faint lines: " + ", ".join(analysts)
+    if forecasters:
+        alt += ". Markers: outside forecasts by " + ", ".join(forecasters)
     return Chart(buffer.getvalue(), alt)
 
 
@@ -168,5 +210,56 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
     ]
     alt = "Calibration: predicted probability against observed frequency. " + (
         "; ".join(bins) if bins else "No resolved forecasts yet."
+    )
+    return Chart(buffer.getvalue(), alt)
+
+
+def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, int]]) -> Chart:
+    """Each forecaster's calibration as one line, the legend stating each forecaster's n.
+
+    Parameters
+    ----------
+    tables : mapping of str to (CalibrationBins, int)
+        Per forecaster, their bins and the number of (probability, happened) points.
+
+    Returns
+    -------
+    Chart
+        With alt text naming every forecaster and their n.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.6, 4.6), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot([0, 100], [0, 100], ls="--", color="#888888", lw=1, label="perfect calibration")
+    for k, (name, (table, n)) in enumerate(tables.items()):
+        filled = np.flatnonzero(table.count > 0)
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(
+            table.mean_predicted[filled] * 100,
+            table.frequency[filled] * 100,
+            marker=_MARKERS[k % len(_MARKERS)],
+            color=colour,
+            lw=1.2,
+            label=f"{name} (n={n})",
+        )
+    if not tables:
+        ax.text(50, 50, "no forecaster has enough points yet", ha="center", va="center", color="#555555")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed frequency (%)")
+    ax.grid(color="#eeeeee", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    ax.set_title("Calibration per forecaster (final forecasts of every scenario)", fontsize=10)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    alt = "Calibration per forecaster: " + (
+        "; ".join(f"{name}, n={n}" for name, (_, n) in tables.items())
+        if tables
+        else "none has enough points yet."
     )
     return Chart(buffer.getvalue(), alt)

@@ -18,10 +18,13 @@ from .html import Html, render_template
 from .load import QUESTION_ID
 from .store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
 
-__all__ = ["FORECASTER_ONLY", "Failure", "index_page", "render_notebook", "write_index"]
+__all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 
 #: Notebook cells with this tag are left out of the rendered report.
 FORECASTER_ONLY = "forecaster-only"
+#: Notebook cells with this tag are left out of the rendered report when they display nothing
+#: (the team sections of a question without analysts), so that its page is as it was without them.
+ONLY_WITH_OUTPUT = "only-with-output"
 
 
 def _page(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
@@ -67,6 +70,7 @@ def render_notebook(
         TagRemovePreprocessor(remove_cell_tags={FORECASTER_ONLY}, enabled=True), True
     )
     nb = nbformat.read(str(notebook), as_version=4)
+    nb.cells = [c for c in nb.cells if c.get("outputs") or ONLY_WITH_OUTPUT not in c.metadata.get("tags", [])]
     body, _ = exporter.from_notebook_node(nb)
     footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
     nav = [
@@ -101,6 +105,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         s.get("leading") if s.get("leading") in probabilities else max(probabilities, key=probabilities.get)
     )
     names = s.get("scenario_names") or {}
+    analysts = s.get("analysts") if isinstance(s.get("analysts"), dict) else {}
     return {
         "id": question_id,
         "title": s.get("title") or question_id,
@@ -117,11 +122,30 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "threshold": float(s.get("alert_threshold") or 10),
         "tripwires": list(s.get("tripwires_fired") or []),
         "resolved": s.get("score") is not None,
+        "analysts": sorted(analysts),
+        "spread": _spread(analysts, probabilities),
+        "stale": bool(s.get("stale")),
+        "latest_report": s.get("latest_report_date") or "",
+        "evidence_age": s.get("evidence_age_days"),
+        "closed_unresolved": bool(s.get("closed_unresolved")),
+        "closes": s.get("closes") or "",
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in others
         ],
     }
+
+
+def _spread(analysts: dict[str, Any], probabilities: dict[str, float]) -> dict[str, float] | None:
+    """Per scenario, the highest analyst's probability minus the lowest, in points (``None``: no analysts)."""
+    forecasts = [a for a in analysts.values() if isinstance(a, dict)]
+    if not forecasts:
+        return None
+    spread = {}
+    for s in probabilities:
+        values = [float(a[s]) for a in forecasts if isinstance(a.get(s), (int, float))]
+        spread[s] = (max(values) - min(values)) * 100 if values else 0.0
+    return spread
 
 
 def index_page(

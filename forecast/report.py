@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from . import analysis
-from .engine import Assessment, assess
+from .engine import assess
+from .errors import ForecastError
 from .html import Html, render_template, safe_url
+from .judgments import load_judgments
 from .load import load_by_id, parse_as_of
+from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
+from .pool import TeamForecast
 from .store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
 from .words import probability_words
 
@@ -53,6 +57,15 @@ class Report:
         A log longer than ``log_newest + log_strongest`` reports is shown in part:
         its ``log_newest`` reports and the ``log_strongest`` others with the
         largest effect on any scenario. The full log is in :data:`EVIDENCE_CSV`.
+    analyst : str, optional
+        With judgment files, ``None`` or ``""`` shows the team view (the pool of
+        every analyst's forecast); an analyst's name shows that analyst's own
+        forecast, with the team's beside it.
+
+    Raises
+    ------
+    ForecastError
+        For an ``analyst`` who has no judgment file of this question.
     """
 
     def __init__(
@@ -67,11 +80,36 @@ class Report:
         watch: int = 5,
         log_newest: int = 100,
         log_strongest: int = 50,
+        analyst: str | None = None,
     ) -> None:
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)
-        self.assessment: Assessment = assess(self.question, self.evidence, self.as_of)
-        self.previous = previous_summary(reports_dir, question_id, self.as_of)
+        #: The question file's own question, whatever the view.
+        self.base_question = self.question
+        judgments = load_judgments(data_dir, self.question)
+        self.outside: OutsideForecasts = load_outside_forecasts(
+            forecasts_path(data_dir, question_id), self.question
+        )
+        #: The analysts' forecasts and their pool; ``None`` for a question without judgment files.
+        self.team: TeamForecast | None = (
+            TeamForecast(self.question, self.evidence, judgments, self.as_of) if judgments else None
+        )
+        self.analyst = analyst or None
+        self.previous = self._previous_report = previous_summary(reports_dir, question_id, self.as_of)
+        if self.analyst is not None:
+            names = [j.analyst for j in judgments]
+            if self.analyst not in names:
+                shown = ", ".join(names) if names else "none"
+                raise ForecastError(
+                    f"no judgment file judgments/{question_id}/{self.analyst}.yaml; the analysts are: {shown}"
+                )
+            own = self.team.analyst(self.analyst)
+            self.question, self.assessment = own.question, own.assessment
+            self.previous = _as_analyst(self.previous, self.analyst)
+        elif self.team is not None:
+            self.assessment = self.team.assessment
+        else:
+            self.assessment = assess(self.question, self.evidence, self.as_of)
         self.alert_threshold = (
             self.question.alert_threshold if alert_threshold is None else float(alert_threshold)
         )
@@ -114,10 +152,22 @@ class Report:
         """Scenarios that moved by the alert threshold or more since the previous report."""
         return list(self.changes.alerting)
 
+    @property
+    def team_view(self) -> bool:
+        """Whether this report shows the pool of several analysts' forecasts."""
+        return self.team is not None and self.analyst is None
+
     @cached_property
     def intervals(self) -> analysis.Intervals:
         """5th-95th percentile of each scenario's probability over the ranged likelihoods."""
+        if self.team_view:
+            return self.team.intervals(self.draws, self.seed)
         return analysis.intervals(self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed)
+
+    @property
+    def ranges_given(self) -> int:
+        """How many likelihoods the question gives as a range (every one, with a ``likelihood_spread``)."""
+        return sum(len(i.ranges) for i in self.question.indicators)
 
     @cached_property
     def critical(self) -> list[analysis.Influence]:
@@ -140,6 +190,8 @@ class Report:
         resolution = self.question.resolution
         if resolution is None or self.as_of < resolution.date:
             return None
+        if self.team_view:
+            return self.team.score()
         return analysis.score(self.question, self.evidence)
 
     def summary(self) -> dict[str, Any]:
@@ -148,8 +200,16 @@ class Report:
         if previous is not None:
             previous.pop("previous", None)  # keep one level: no chain of every earlier report
         c = self.changes
+        a = self.assessment
         return {
             **self._numbers(),
+            "latest_report_date": None if a.latest_report is None else a.latest_report.isoformat(),
+            "evidence_age_days": a.evidence_age_days,
+            "stale_after_days": self.question.stale_after_days,
+            "stale": a.stale,
+            "closes": self.question.closes.isoformat(),
+            "closed_unresolved": a.closed_unresolved,
+            "ranges_given": self.ranges_given,
             "intervals": {s: list(b) for s, b in self.intervals.bounds.items()},
             "critical_evidence": [
                 {
@@ -167,6 +227,7 @@ class Report:
                 {
                     "indicator": w.indicator,
                     "p_reported": w.p_reported,
+                    "not_yet": w.not_yet,
                     "information_bits": w.information_bits,
                     "if_observed": dict(w.if_observed),
                     "if_absent": dict(w.if_absent),
@@ -189,7 +250,17 @@ class Report:
             "alerts": self.alerts,
             "score": None if self.score is None else _score_dict(self.score),
             "previous": previous,
-        }
+        } | self._team_numbers()
+
+    def _team_numbers(self) -> dict[str, Any]:
+        # Only with judgment files, so that a question without them keeps its summary as it was.
+        if self.team is None:
+            return {}
+        numbers: dict[str, Any] = {"analysts": self.team.analyst_probabilities}
+        if self.analyst is not None:
+            numbers["analyst"] = self.analyst
+            numbers["team_probabilities"] = dict(self.team.probabilities)
+        return numbers
 
     def write_summary(self, path: str | Path = "summary.json") -> Path:
         """Write :meth:`summary` as JSON, and the full evidence log beside it (:meth:`write_evidence_csv`).
@@ -236,7 +307,27 @@ class Report:
             threshold=self.alert_threshold,
             tripwires=[(t, a.states[t.id].latest) for t in tripwires],
             counted=a.evidence_counted,
+            team=self._team_line(),
+            latest=a.latest_report,
+            age=a.evidence_age_days,
+            stale=a.stale,
+            closed_unresolved=a.closed_unresolved,
         )
+
+    def _team_line(self) -> dict[str, Any] | None:
+        """What the bottom line says about the team: whose forecast this is, and the pool beside it."""
+        if self.team is None:
+            return None
+        pooled = self.team.probabilities
+        leading = max(self.base_question.scenario_ids, key=pooled.get)
+        return {
+            "analyst": self.analyst,
+            "analysts": [a.analyst for a in self.team.analysts],
+            "extremize": self.team.extremize,
+            "leading": self.base_question.scenario(leading),
+            "p": pooled[leading],
+            "spread": max(self.team.spread.values()),
+        }
 
     def probability_table(self) -> Html:
         """Each scenario's probability with its ICD-203 words, prior and move."""
@@ -245,6 +336,8 @@ class Report:
             scenarios=self._scenario_rows(),
             has_previous=self.previous is not None,
             ranged=self.intervals.ranged,
+            ranges_given=self.ranges_given,
+            spread=self.question.likelihood_spread,
             draws=self.draws,
         )
 
@@ -255,11 +348,27 @@ class Report:
         a = self.assessment
         dates = [e.row.date for e in a.audit if e.effect is not None]
         band = None
-        if self.intervals.ranged:
+        # The team's band would need every analyst's draws day by day: the team view has lines instead.
+        if self.intervals.ranged and not self.team_view:
             band = analysis.trajectory_intervals(
                 self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed
             ).band
-        return trajectory_chart(a.trajectory, [s.name for s in self.question.scenarios], dates, band)
+        analysts = {}
+        if self.team is not None:
+            analysts = {
+                x.analyst: x.assessment.trajectory for x in self.team.analysts if x.analyst != self.analyst
+            }
+            if self.analyst is not None:
+                analysts["team"] = self.team.trajectory
+        outside = [r for r in self.outside.as_of(self.as_of) if r.date >= a.trajectory.dates[0]]
+        return trajectory_chart(
+            a.trajectory,
+            [s.name for s in self.question.scenarios],
+            dates,
+            band,
+            analysts=analysts,
+            outside=outside,
+        )
 
     def checklists(self) -> Html:
         """The indicator checklist of each scenario, with status and diagnosticity."""
@@ -267,6 +376,9 @@ class Report:
         return render_template(
             "checklists.html.j2",
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
+            groups=self.question.groups,
+            default_window=(self.question.opened, self.question.closes),
+            as_of=a.as_of,
         )
 
     def shown_evidence(self) -> list:
@@ -357,6 +469,7 @@ class Report:
             most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
             names=names,
             indicators={i.id: i for i in self.question.indicators},
+            groups=self.question.groups,
         )
 
     def watch_next(self) -> Html:
@@ -366,6 +479,57 @@ class Report:
             items=self.watch_items[: self.watch],
             pending=len(self.watch_items),
             scenarios=self.question.scenarios,
+            groups=self.question.groups,
+        )
+
+    def disagreement(self) -> Html | None:
+        """Where the analysts differ: their forecasts and moves, the spread, what drives it, their notes.
+
+        ``None`` (nothing to display) for a question without judgment files.
+        """
+        if self.team is None:
+            return None
+        team, q = self.team, self.base_question
+        before = (self._previous_report or {}).get("analysts")
+        before = before if isinstance(before, dict) else {}
+        rows = []
+        for x in team.analysts:
+            now, previous = x.assessment.probabilities, before.get(x.analyst)
+            moves = None
+            if isinstance(previous, dict) and all(isinstance(previous.get(s), (int, float)) for s in now):
+                moves = {s: (now[s] - float(previous[s])) * 100 for s in now}
+            rows.append({"name": x.analyst, "probabilities": now, "moves": moves, "note": x.judgment.note})
+        return render_template(
+            "disagreement.html.j2",
+            scenarios=q.scenarios,
+            analysts=rows,
+            team=team.probabilities,
+            spread=team.spread,
+            drivers=team.drivers(),
+            extremize=team.extremize,
+            previous_as_of=(self._previous_report or {}).get("as_of"),
+        )
+
+    def outside_forecasts(self) -> Html | None:
+        """Outside forecasts as of the report's date, beside the model's forecast on the same dates.
+
+        ``None`` (nothing to display) for a question without outside forecasts as of its date.
+        """
+        rows = self.outside.as_of(self.as_of)
+        if not rows:
+            return None
+        trajectory = self.assessment.trajectory
+        first = trajectory.dates[0]
+        listed = [
+            {"row": r, "model": trajectory.at(r.date) if r.date >= first else None}
+            for r in sorted(rows, key=lambda r: (r.date, r.forecaster), reverse=True)
+        ]
+        return render_template(
+            "outside.html.j2",
+            scenarios=self.question.scenarios,
+            rows=listed,
+            model_name="team" if self.team_view else (self.analyst or "model"),
+            path=f"forecasts/{self.base_question.id}.csv",
         )
 
     def scoring(self) -> Html:
@@ -378,6 +542,16 @@ class Report:
             resolution=self.question.resolution,
             names={s.id: s.name for s in self.question.scenarios},
         )
+
+
+def _as_analyst(previous: dict[str, Any] | None, analyst: str) -> dict[str, Any] | None:
+    """The previous summary seen from one analyst: their probabilities in place of the team's."""
+    if not previous:
+        return previous
+    mine = (previous.get("analysts") or {}).get(analyst)
+    if not isinstance(mine, dict):
+        return None
+    return dict(previous) | {"probabilities": mine}
 
 
 def _largest_effect(entry) -> float:

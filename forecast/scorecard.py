@@ -24,6 +24,14 @@ from typing import Any
 from .analysis import CalibrationBins, Score, calibration_bins, calibration_points, score
 from .errors import ForecastError
 from .html import Html, render_template
+from .judgments import load_team_inputs
+from .leaderboard import (
+    ForecasterScore,
+    LeaderboardRow,
+    calibration_by_forecaster,
+    forecaster_scores,
+    leaderboard,
+)
 from .load import evidence_path, load_evidence, load_question, question_ids, question_path
 from .model import EvidenceLog, Question
 from .store import atomic_write_text, latest_report
@@ -100,6 +108,9 @@ class Scorecard:
         self.reports_dir = Path(reports_dir) if reports_dir else None
         self.bins = bins
         resolved, unresolved, skipped = [], [], []
+        forecasters: list[ForecasterScore] = []
+        #: Whether any resolved question has judgment files or outside forecasts (a leaderboard to show).
+        self.has_forecasters = False
         for question_id in question_ids(self.data_dir):
             try:
                 question = load_question(question_path(self.data_dir, question_id))
@@ -107,7 +118,11 @@ class Scorecard:
                     unresolved.append(question_id)
                     continue
                 evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
-                resolved.append(ResolvedQuestion(question, evidence, score(question, evidence)))
+                judgments, outside = load_team_inputs(self.data_dir, question)
+                scored = ResolvedQuestion(question, evidence, score(question, evidence))
+                forecasters.extend(forecaster_scores(question, evidence, judgments, outside))
+                self.has_forecasters |= bool(judgments or outside.rows)
+                resolved.append(scored)
             except (ForecastError, ValueError, OSError) as exc:
                 skipped.append(SkippedQuestion(question_id, self._one_line(exc)))
         # Newest resolution first, as a reader looks for the latest; ties by id, so reruns agree.
@@ -119,6 +134,10 @@ class Scorecard:
         self.unresolved: tuple[str, ...] = tuple(unresolved)
         #: Question files that failed to load (or to score), sorted by id.
         self.skipped: tuple[SkippedQuestion, ...] = tuple(skipped)
+        #: Every forecaster's scores on every resolved question, questions in id order.
+        self.forecaster_scores: tuple[ForecasterScore, ...] = tuple(
+            sorted(forecasters, key=lambda s: s.question)
+        )
 
     def _one_line(self, exc: BaseException) -> str:
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -146,6 +165,16 @@ class Scorecard:
         for when in ("final", "daily"):
             means[f"skill_{when}"] = 1.0 - means[f"brier_{when}"] / means["brier_prior"]
         return means
+
+    @cached_property
+    def leaderboard(self) -> list[LeaderboardRow]:
+        """Each forecaster's mean daily Brier and log scores over the questions they forecast, best first."""
+        return leaderboard(self.forecaster_scores)
+
+    @cached_property
+    def calibration_by_forecaster(self) -> dict[str, tuple[CalibrationBins, int]]:
+        """Per forecaster with enough points, their calibration bins and the number of points."""
+        return calibration_by_forecaster(self.forecaster_scores, bins=5)
 
     def headline(self) -> str:
         """The bottom line as one sentence, e.g. ``"2 resolved questions; mean daily Brier 0.31 ..."``."""
@@ -197,6 +226,26 @@ class Scorecard:
             },
             "unresolved": list(self.unresolved),
             "skipped": [asdict(s) for s in self.skipped],
+        } | self._forecaster_numbers()
+
+    def _forecaster_numbers(self) -> dict[str, Any]:
+        # Only with analysts or outside forecasts, so that a scorecard without them stays as it was.
+        if not self.has_forecasters:
+            return {}
+        return {
+            "leaderboard": [
+                {f: (_finite(v) if isinstance(v, float) else v) for f, v in asdict(r).items()}
+                for r in self.leaderboard
+            ],
+            "calibration_by_forecaster": {
+                name: {
+                    "n": n,
+                    "count": [int(x) for x in table.count],
+                    "mean_predicted": [_finite(x) for x in table.mean_predicted],
+                    "frequency": [_finite(x) for x in table.frequency],
+                }
+                for name, (table, n) in self.calibration_by_forecaster.items()
+            },
         }
 
     def write_summary(self, path: str | Path = "scorecard.json") -> Path:
@@ -247,6 +296,25 @@ class Scorecard:
             if table.count[k] > 0
         ]
         return render_template("scorecard_calibration.html.j2", bins=bins)
+
+    def leaderboard_table(self) -> Html:
+        """The leaderboard: every forecaster's mean daily Brier and log scores (empty without analysts or outside forecasts)."""
+        if not self.has_forecasters:
+            return Html("")
+        per_question = {}
+        for s in self.forecaster_scores:
+            per_question.setdefault(s.forecaster, []).append(s)
+        return render_template(
+            "scorecard_leaderboard.html.j2", rows=self.leaderboard, per_question=per_question
+        )
+
+    def calibration_by_forecaster_chart(self):
+        """Each forecaster's calibration, for those with enough points; the legend states each n."""
+        if not self.has_forecasters:
+            return None
+        from .plots import calibration_by_forecaster_chart
+
+        return calibration_by_forecaster_chart(self.calibration_by_forecaster)
 
     def calibration_chart(self):
         """Predicted probability bins against observed frequency, with the diagonal and bin counts."""

@@ -38,6 +38,15 @@ def copy_data(dest: Path) -> Path:
     return dest
 
 
+def copy_data_without_team(dest: Path) -> Path:
+    """A private copy of the bundled data folder without judgment files and outside forecasts.
+
+    The question file's own model, as a question without analysts is forecast.
+    """
+    shutil.copytree(DATA, dest, ignore=lambda folder, names: {"judgments", "forecasts"} & set(names))
+    return dest
+
+
 def clone_question(data_dir: Path, new_id: str, source: str = EXAMPLE) -> None:
     """Add a question ``new_id`` to ``data_dir`` that is a copy of ``source`` (file and log)."""
     text = (data_dir / "questions" / f"{source}.yaml").read_text(encoding="utf-8")

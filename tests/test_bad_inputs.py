@@ -3,7 +3,8 @@
 Each file in ``tests/bad_inputs/`` has one thing wrong with it, and
 ``tests/bad_inputs/expected.yaml`` says exactly what ``forecast validate`` prints
 for it. The corpus is copied into one data folder beside the bundled question
-(each bad evidence log beside a copy of that question under the log's name),
+(each bad evidence log, judgment file or outside-forecast log beside a copy of
+that question under the case's name),
 so that one ``validate`` and one ``run`` (one kernel, for the good question)
 cover every case.
 """
@@ -42,13 +43,13 @@ def is_warning(problem: str) -> bool:
 class Case:
     """One bad file: where it goes in DATA, and the problems ``validate`` prints for it."""
 
-    kind: str  # "questions" or "evidence"
-    name: str  # its file name in DATA/<kind>/
+    kind: str  # "questions", "evidence", "judgments" or "forecasts"
+    name: str  # its path in DATA/<kind>/ (judgments: "<question>/<analyst>.yaml")
     problems: tuple[str, ...]  # "LINE: message", as in expected.yaml
 
     @property
     def question(self) -> str:
-        return Path(self.name).stem
+        return Path(self.name).parts[0] if self.kind == "judgments" else Path(self.name).stem
 
     @property
     def shown(self) -> str:
@@ -71,9 +72,10 @@ class Case:
         return errors[0]
 
     def write(self, data: Path) -> None:
-        if self.kind == "evidence":
+        if self.kind != "questions":
             clone_question(data, self.question)
         target = data / self.kind / self.name
+        target.parent.mkdir(parents=True, exist_ok=True)
         if self.name in GENERATED:
             GENERATED[self.name](target)
         else:
@@ -88,6 +90,9 @@ def _oversized_question(path: Path) -> None:
 def _oversized_log(path: Path) -> None:
     with path.open("wb") as handle:  # sparse: refused by its size, so never read
         handle.truncate(MAX_EVIDENCE_BYTES + 1)
+
+
+KINDS = ("questions", "evidence", "judgments", "forecasts")
 
 
 def _fifo_log(path: Path) -> None:
@@ -116,7 +121,7 @@ GENERATED = {
 NOT_REGULAR = "not a regular file; expected a file that can be read to its end"
 
 CASES = [
-    *(Case(kind, name, tuple(problems)) for kind in ("questions", "evidence") for name, problems in EXPECTED[kind].items()),
+    *(Case(kind, name, tuple(problems)) for kind in KINDS for name, problems in EXPECTED[kind].items()),
     Case("questions", "question-too-big.yaml", (f"0: file is {MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,}",)),
     Case("evidence", "log-too-big.csv", (f"0: file is {MAX_EVIDENCE_BYTES + 1:,} bytes; the limit is {MAX_EVIDENCE_BYTES:,}",)),
     Case("evidence", "log-fifo.csv", (f"0: is a named pipe (FIFO), {NOT_REGULAR}",)),
@@ -127,7 +132,12 @@ ACCEPTED = sorted(p.name for p in (CORPUS / "accepted").glob("*.csv"))
 
 
 def test_every_file_in_the_corpus_has_its_expected_output():
-    on_disk = {(kind, p.name) for kind in ("questions", "evidence") for p in (CORPUS / kind).iterdir()}
+    on_disk = {
+        (kind, str(p.relative_to(CORPUS / kind)))
+        for kind in KINDS
+        for p in (CORPUS / kind).rglob("*")
+        if p.is_file()
+    }
     assert on_disk == {(c.kind, c.name) for c in CASES if c.name not in GENERATED}
 
 

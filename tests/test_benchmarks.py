@@ -9,12 +9,13 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from forecast.model import EvidenceRow, Indicator, Question, Scenario
+from forecast.model import EvidenceRow, Group, Indicator, Question, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 # benchmarks/ is not an installed package; `python -m pytest` from the root finds it, plain `pytest` may not.
@@ -36,7 +37,7 @@ def _question() -> Question:
         title="Q",
         question="Which?",
         opened=OPENED,
-        closes=OPENED + timedelta(days=9),
+        closes=OPENED,  # an empty window: a "not seen" counts fully (F = 1)
         scenarios=(Scenario("yes", "Yes", 0.5), Scenario("no", "No", 0.5)),
         indicators=(Indicator("troops", "Troops move", "yes", {"yes": 0.8, "no": 0.2}),),
     )
@@ -107,6 +108,27 @@ def test_engine_and_reference_agree_on_a_small_synthetic_log(seed: int) -> None:
     assert any(r.date < workload.question.opened for r in workload.rows)
     assert any(r.date > workload.as_of for r in workload.rows)
     differences = check_engine_matches_reference(workload)
+    assert max(differences.values()) <= 1e-9
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
+def test_engine_and_reference_agree_with_groups_and_windows(rho: float) -> None:
+    # The same log with three indicators in one group and two with windows of their own: the
+    # reference is the whole rule, so the comparison stays like for like.
+    workload = make_workload(300, 30, 3, 60, seed=4, spill_days=5)
+    q = workload.question
+    start = q.opened + timedelta(days=10)
+    indicators = tuple(
+        replace(
+            i,
+            group="g" if k < 3 else None,
+            window=(start, start + timedelta(days=20)) if k in (2, 5) else None,
+        )
+        for k, i in enumerate(q.indicators)
+    )
+    question = replace(q, indicators=indicators, groups={"g": Group("g", "", rho)})
+    assert any(not r.observed and r.indicator in {i.id for i in indicators[:3]} for r in workload.rows)
+    differences = check_engine_matches_reference(replace(workload, question=question))
     assert max(differences.values()) <= 1e-9
 
 

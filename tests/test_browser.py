@@ -180,3 +180,85 @@ def test_the_scorecard_page_shows_scores_and_a_loaded_calibration_chart(browser,
     assert scorecard and page.page.locator("script").count() == 0
     assert_links_work(page)
     assert page.errors == []
+
+
+def test_the_report_shows_the_analysts_their_spread_and_notes(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    analysts = summary["analysts"]
+    section = page.page.locator("section#analysts")
+    assert section.is_visible()
+    assert section.locator("h2").inner_text() == "Where the analysts differ"
+    assert section.locator("tr.analyst-row").count() == len(analysts) == 3
+    for name, probabilities in analysts.items():
+        row = section.locator(f'tr.analyst-row[data-analyst="{name}"]')
+        for scenario, p in probabilities.items():
+            assert row.locator(f'[data-scenario="{scenario}"]').inner_text() == f"{p * 100:.0f}%"
+    for scenario in summary["probabilities"]:
+        values = [a[scenario] for a in analysts.values()]
+        spread = (max(values) - min(values)) * 100
+        assert section.locator(f'.spread[data-scenario="{scenario}"]').inner_text() == f"{spread:.1f}"
+    assert section.locator("tr.driver-row").count() > 0
+    notes = section.locator("dl.analyst-notes").inner_text()
+    assert "base rates" in notes and "non-diagnostic" in notes and "Bloomberg" in notes
+    assert "pooled from 3 analysts" in page.page.inner_text(".bottom-line .team-line")
+    alt = page.page.get_attribute("figure.chart img >> nth=0", "alt")
+    assert "Faint lines: basil, mira, tomas" in alt
+    assert page.errors == []
+
+
+def test_the_report_shows_outside_forecasts_beside_the_model_and_on_the_chart(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    with (bundled_run.data / "forecasts" / f"{EXAMPLE}.csv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["date"] <= AS_OF]
+    section = page.page.locator("section#outside-forecasts")
+    assert section.is_visible()
+    assert section.locator("tr.outside-row").count() == len(rows) > 0
+    assert section.locator("tr.model-row").count() == len(rows)
+    first = section.locator("tr.outside-row").first
+    newest = max(rows, key=lambda r: r["date"])
+    assert newest["forecaster"] in first.inner_text() and newest["date"] in first.inner_text()
+    assert first.locator('[data-scenario="partial"]').inner_text() == f"{float(newest['partial']) * 100:.0f}%"
+    alt = page.page.get_attribute("figure.chart img >> nth=0", "alt")
+    assert "Markers: outside forecasts by Illustrative: prediction market, Illustrative: analysts poll" in alt
+    assert page.errors == []
+
+
+def test_the_index_shows_each_scenarios_spread_beside_the_team_forecast(browser, bundled_run):
+    page = Page(browser, bundled_run.out / "index.html")
+    summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
+    card = page.page.locator(f"#q-{EXAMPLE}")
+    for scenario, p in summary["probabilities"].items():
+        assert card.locator(f'.probability[data-scenario="{scenario}"]').inner_text() == f"{p * 100:.0f}%"
+        values = [a[scenario] for a in summary["analysts"].values()]
+        assert (
+            card.locator(f'.spread[data-scenario="{scenario}"]').inner_text()
+            == f"{(max(values) - min(values)) * 100:.0f}"
+        )
+    assert "Analysts' spread (pts)" in card.inner_text()
+    assert page.errors == []
+
+
+def test_the_scorecard_shows_a_leaderboard_and_calibration_per_forecaster(browser, bundled_run):
+    page = Page(browser, bundled_run.out / "_scorecard" / "report.html")
+    scorecard = read_json(bundled_run.out / "_scorecard" / "scorecard.json")
+    rows = page.page.locator("tr.leaderboard-row")
+    assert rows.count() == len(scorecard["leaderboard"]) >= 4
+    names = [rows.nth(k).get_attribute("data-forecaster") for k in range(rows.count())]
+    assert names == [r["forecaster"] for r in scorecard["leaderboard"]]
+    assert {"team", "model: ines", "model: omar", "Illustrative: town forum poll"} <= set(names)
+    alts = page.page.eval_on_selector_all("figure.chart img", "imgs => imgs.map(i => i.alt)")
+    by_forecaster = next(a for a in alts if a.startswith("Calibration per forecaster"))
+    for name, numbers in scorecard["calibration_by_forecaster"].items():
+        assert f"{name}, n={numbers['n']}" in by_forecaster
+    assert page.errors == []
+
+
+def test_the_report_shows_evidence_age_groups_and_windows(browser, bundled_run):
+    page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
+    basis = page.page.inner_text(".bottom-line .basis")
+    assert "the latest counted is dated 2025-02-17, 3 days before 2025-02-20" in basis
+    checklists = page.page.locator(".checklists")
+    assert checklists.locator(".group", has_text="Russia draws down its forces").count() == 2
+    assert checklists.locator(".window", has_text="Window: 2024-12-08 to 2025-01-08").is_visible()
+    assert page.errors == []

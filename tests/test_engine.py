@@ -5,6 +5,9 @@ indicator's reports (ordered by date, then weight, then row order) give it a
 status, what the last one says, and a weight, the highest w among the trailing
 reports that say the same. An indicator with a status adds w·log p(s) (observed)
 or w·log(1 − p(s)) (not observed) to each scenario's log-probability.
+
+The questions here have an empty default window, so a "not seen" counts fully
+(F = 1); windows and dependence groups are specified in test_rule.py.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ def question_with(
         title="Test question",
         question="Which?",
         opened=OPENED,
-        closes=day(365),
+        # An empty default window: a "not seen" counts fully (F = 1), as the hand-worked numbers here
+        # assume; windows are specified in test_rule.py.
+        closes=OPENED,
         scenarios=tuple(Scenario(sid, sid.upper(), prior) for sid, prior in priors.items()),
         indicators=indicators,
         reliability_weights=reliability_weights or dict(DEFAULT_RELIABILITY_WEIGHTS),

@@ -22,12 +22,13 @@ from forecast.explore import (
 )
 
 # Two scenarios, priors 60/40; indicator `x` is seen with probability 0.8 under `a`, 0.3 under `b`.
+# The question's window is empty, so a "not seen" counts fully (F = 1).
 TWO_SCENARIOS = """\
 id: q
 title: Two scenarios
 question: A or B?
 opened: 2025-01-01
-closes: 2025-12-31
+closes: 2025-01-01
 scenarios:
   a: {name: A, prior: 0.6}
   b: {name: B, prior: 0.4}
@@ -225,3 +226,40 @@ def test_the_explore_notebook_runs_under_papermill_without_widgets(tmp_path):
     assert '<table class="what-if">' in html and "what-if-1" in html
     assert "Engineers report that the repaired span passed its full load test" in html
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_one_analysts_what_ifs_start_from_their_own_forecast():
+    from forecast.judgments import load_judgments, overlay
+    from forecast.load import load_by_id
+
+    explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil")
+    q, log = load_by_id(REPO / "data", "russia-syria-bases")
+    basil = overlay(q, next(j for j in load_judgments(REPO / "data", q) if j.analyst == "basil"))
+    row = {
+        "indicator": "reduced-terms-agreement-signed",
+        "observed": "yes",
+        "reliability": "B",
+        "credibility": 2,
+    }
+    steps = explore.what_if([row])
+    assert steps == what_if(basil, log, [row], date(2025, 2, 20))
+    assert steps != what_if(q, log, [row], date(2025, 2, 20))
+    assert "basil" in explore.heading()
+
+
+def test_a_not_seen_yet_with_its_window_open_stays_in_the_controls_and_a_later_no_counts_more(make_question):
+    # x's window is February; "not seen" on 1 Feb (F = 0) says nothing, a "not seen" on 15 Feb
+    # (F = 14/28 = 0.5) gives a ∝ 0.6 (1 - 0.8 x 0.5) = 0.36 and b ∝ 0.4 (1 - 0.3 x 0.5) = 0.34.
+    text = TWO_SCENARIOS.replace(
+        "likelihood: {a: 0.8, b: 0.3}", "likelihood: {a: 0.8, b: 0.3}\n    window: [2025-02-01, 2025-03-01]"
+    )
+    log = "id,date,indicator,observed,source,reliability,credibility\ne1,2025-02-01,x,no,a report,A,1\n"
+    path, log_path = make_question(text, log)
+    question = load_question(path)
+    evidence = load_evidence(log_path, question)
+    as_of = date(2025, 2, 15)
+    controls = explore_widgets(question, evidence, as_of)
+    assert list(controls.choices) == ["x", "y"]
+    current, step, _ = what_if(question, evidence, [row(observed="no")], as_of)
+    assert current.probabilities["a"] == pytest.approx(0.6)
+    assert step.probabilities["a"] == pytest.approx(0.36 / (0.36 + 0.34))

@@ -68,3 +68,36 @@ def test_the_report_notebook_runs_top_to_bottom_with_its_defaults(tmp_path):
     summary = read_json(tmp_path / "notebooks" / "summary.json")
     assert summary["question"] == "russia-syria-bases"
     assert summary["evidence_counted"] > 0
+
+
+def test_the_report_notebook_takes_an_analyst_whose_default_is_the_team_view():
+    params = papermill.inspect_notebook(str(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("update.ipynb")]))
+    assert params["analyst"]["default"] == '""'
+
+
+@pytest.mark.slow
+def test_the_report_notebook_shows_one_analysts_own_view_beside_the_teams(tmp_path):
+    """A forecaster in JupyterLab sets ``analyst`` to their name and sees their forecast, and the team's."""
+    from helpers import AS_OF, EXAMPLE, copy_data, read_json
+
+    data = copy_data(tmp_path / "data")
+    executed = tmp_path / "executed.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("update.ipynb")]),
+        str(executed),
+        parameters={"question": EXAMPLE, "as_of": AS_OF, "data_dir": str(data), "reports_dir": str(tmp_path / "r"),
+                    "summary_path": str(tmp_path / "summary.json"), "analyst": "tomas", "draws": 200},
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )  # fmt: skip
+    summary = read_json(tmp_path / "summary.json")
+    assert summary["analyst"] == "tomas"
+    assert summary["probabilities"] == summary["analysts"]["tomas"]
+    assert summary["team_probabilities"] != summary["probabilities"]
+    outputs = "".join(
+        o.get("data", {}).get("text/html", "") if isinstance(o.get("data", {}).get("text/html", ""), str)
+        else "".join(o["data"]["text/html"])
+        for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])
+    )  # fmt: skip
+    assert "tomas</strong>'s own forecast" in outputs and "Where the analysts differ" in outputs

@@ -6,15 +6,18 @@ import json
 from datetime import date
 
 import pytest
-from helpers import AS_OF, DATA, EXAMPLE, copy_data
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
 
 from forecast import analysis, load_evidence, load_question
 from forecast.report import Report, safe_url
 
 
 @pytest.fixture(scope="module")
-def report():
-    return Report(EXAMPLE, as_of=AS_OF, data_dir=DATA)
+def report(tmp_path_factory):
+    # The question file's own model: the analysts' pool has tests of its own (test_team.py).
+    return Report(
+        EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path_factory.mktemp("r") / "data")
+    )
 
 
 def test_the_summary_carries_every_number_the_index_and_next_report_need(report):
@@ -132,3 +135,110 @@ def test_a_report_refuses_a_question_id_that_could_name_another_path(question_id
 
     with pytest.raises(QuestionFileError, match="not a question id"):
         Report(question_id, as_of=AS_OF, data_dir=DATA)
+
+
+# --------------------------------------------------------------------------- evidence age, life cycle, ranges
+
+
+def edited_question(tmp_path, *edits: tuple[str, str]):
+    """A copy of the bundled data with the bundled question file edited."""
+    data = copy_data_without_team(tmp_path / "data")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return data
+
+
+def test_the_bottom_line_states_the_latest_report_and_its_age(report):
+    # The latest report counted as of 2025-02-20 is e032, dated 2025-02-17: three days old.
+    html = str(report.bottom_line())
+    assert 'the latest counted is dated <span class="latest-report">2025-02-17</span>' in html
+    assert '<span class="evidence-age">3 days</span> before 2025-02-20' in html
+    assert "dated up to" not in html and "Stale evidence" not in html
+    summary = report.summary()
+    assert (summary["latest_report_date"], summary["evidence_age_days"], summary["stale"]) == (
+        "2025-02-17",
+        3,
+        False,
+    )
+
+
+def test_evidence_older_than_stale_after_days_is_flagged_stale():
+    # 2025-03-20 is 31 days after the latest report; the default threshold is 30 days.
+    assert Report(EXAMPLE, as_of="2025-03-19", data_dir=DATA).summary()["stale"] is False
+    late = Report(EXAMPLE, as_of="2025-03-20", data_dir=DATA)
+    assert late.summary()["stale"] is True and late.summary()["evidence_age_days"] == 31
+    assert "the forecast rests on evidence 31 days old, more than the 30 days" in str(late.bottom_line())
+
+
+def test_stale_after_days_is_the_question_s_own(tmp_path):
+    data = edited_question(tmp_path, ("closes: 2027-06-30\n", "closes: 2027-06-30\nstale_after_days: 60\n"))
+    assert Report(EXAMPLE, as_of="2025-03-20", data_dir=data).summary()["stale"] is False
+    assert Report(EXAMPLE, as_of="2025-04-19", data_dir=data).summary()["stale"] is True
+
+
+def test_a_question_past_its_close_without_a_resolution_is_flagged_as_of_the_report(tmp_path):
+    data = edited_question(tmp_path, ("closes: 2027-06-30", "closes: 2025-02-18"))
+    assert Report(EXAMPLE, as_of="2025-02-18", data_dir=data).summary()["closed_unresolved"] is False
+    after = Report(EXAMPLE, as_of="2025-02-20", data_dir=data)
+    assert after.summary()["closed_unresolved"] is True
+    assert "this question closed on 2025-02-18 and has no resolution" in str(after.bottom_line())
+
+
+def test_no_range_is_printed_when_no_likelihood_is_ranged(tmp_path):
+    import re
+
+    data = copy_data_without_team(tmp_path / "data")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    text = re.sub(
+        r"\[(0\.\d+), (0\.\d+)\]", lambda m: f"{(float(m[1]) + float(m[2])) / 2:.3g}", path.read_text()
+    )
+    path.write_text(text, encoding="utf-8")
+    html = str(Report(EXAMPLE, as_of=AS_OF, data_dir=data).probability_table())
+    assert "Range (5–95%)" not in html and 'class="num interval"' not in html
+    assert "No ranges were given" in html
+
+
+def test_a_likelihood_spread_widens_the_intervals_but_not_the_point_forecast(tmp_path):
+    data = edited_question(tmp_path, ("closes: 2027-06-30\n", "closes: 2027-06-30\nlikelihood_spread: 0.1\n"))
+    plain = Report(EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path / "plain"))
+    spread = Report(EXAMPLE, as_of=AS_OF, data_dir=data)
+    assert spread.summary()["probabilities"] == plain.summary()["probabilities"]
+    for s, (low, high) in spread.summary()["intervals"].items():
+        plain_low, plain_high = plain.summary()["intervals"][s]
+        assert low < plain_low and high > plain_high
+    assert "every other likelihood within ±0.1" in str(spread.probability_table())
+
+
+def test_the_checklists_show_groups_and_windows(report):
+    html = str(report.checklists())
+    assert (
+        html.count("Group: Russia draws down its forces in Syria after Assad&#39;s fall (dependence 0.5)")
+        == 2
+    )
+    assert "Window: 2024-12-08 to 2025-01-08" in html
+    # The strongest "not seen" of the evacuation (A2, 2024-12-10) came 2 days into its 31-day window.
+    assert "not seen yet (by 2024-12-10, 6% of its window)" in html
+    # As of 2025-02-20 that window (to 2025-01-08) has closed: the report asks for a report at its end.
+    assert "its window has closed, and a report that it did not happen would count fully" in html
+
+
+def test_a_not_seen_yet_within_its_window_is_not_asked_for_more():
+    html = str(Report(EXAMPLE, as_of="2024-12-20", data_dir=DATA).checklists())
+    assert "not seen yet (by 2024-12-10" in html and "its window has closed" not in html
+
+
+def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_path):
+    from forecast.render import index_page
+
+    data = edited_question(tmp_path, ("closes: 2027-06-30", "closes: 2025-03-01"))
+    out = tmp_path / "reports"
+    folder = out / EXAMPLE / "2025-04-01"
+    folder.mkdir(parents=True)
+    Report(EXAMPLE, as_of="2025-04-01", data_dir=data).write_summary(folder / "summary.json")
+    html = index_page(out)
+    assert "the latest report counted (2025-02-17) is 43 days old at 2025-04-01" in html
+    assert "closed on 2025-03-01 with no resolution" in html

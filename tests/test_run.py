@@ -21,6 +21,8 @@ from helpers import (
 )
 
 from forecast import load_evidence, load_question, posterior_as_of
+from forecast.judgments import load_judgments, overlay
+from forecast.pool import log_pool
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +43,16 @@ def test_the_summary_holds_the_library_posterior(bundled_run):
     summary = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")
     question = load_question(bundled_run.data / "questions" / f"{EXAMPLE}.yaml")
     log = load_evidence(bundled_run.data / "evidence" / f"{EXAMPLE}.csv", question)
-    expected = posterior_as_of(question, log, date.fromisoformat(AS_OF))
+    # The bundled question has analysts: the summary reports their pool, and each of them.
+    judgments = load_judgments(bundled_run.data, question)
+    analysts = {
+        j.analyst: posterior_as_of(overlay(question, j), log, date.fromisoformat(AS_OF)) for j in judgments
+    }
+    assert set(summary["analysts"]) == set(analysts)
+    for name, probabilities in analysts.items():
+        assert summary["analysts"][name] == pytest.approx(probabilities, abs=1e-12)
+    pooled = log_pool([list(p.values()) for p in analysts.values()], question.extremize)
+    expected = dict(zip(question.scenario_ids, pooled.tolist()))
     assert summary["question"] == EXAMPLE
     assert summary["as_of"] == AS_OF
     assert summary["probabilities"] == pytest.approx(expected, abs=1e-12)

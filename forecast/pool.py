@@ -1,0 +1,279 @@
+"""Analyst teams: each analyst's forecast, their logarithmic pool, and where they differ.
+
+The team forecast is the logarithmic pool of the N analysts' forecasts,
+``team(s) ∝ (Π_i p_i(s))^(a/N)``, computed in log space; ``a`` is the question's
+``pool: {extremize: a}`` (default 1, the geometric mean). Each analyst's
+forecast is the engine run on the shared evidence with the question overlaid by
+that analyst's judgments (:func:`forecast.judgments.overlay`).
+
+The spread of a scenario is the highest analyst's probability minus the lowest.
+A judgment drives the spread by how much the spread, summed over scenarios,
+would shrink if its analyst used the question's value instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+
+from . import analysis
+from .engine import Assessment, Trajectory, _Compiled, assess, posterior_as_of, softmax
+from .judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
+from .model import EvidenceLog, Question
+
+__all__ = ["AnalystForecast", "SpreadDriver", "TeamForecast", "log_pool", "spread"]
+
+
+def log_pool(probabilities: np.ndarray | Sequence, extremize: float = 1.0) -> np.ndarray:
+    """The logarithmic pool of several forecasts, optionally extremized.
+
+    Parameters
+    ----------
+    probabilities : array_like, shape (N, ..., S)
+        Forecaster ``i``'s probabilities in ``probabilities[i]``, scenarios along the
+        last axis; any axes between (dates, draws) are pooled element by element.
+    extremize : float, default 1
+        The exponent ``a`` in ``(Π_i p_i)^(a/N)``; 1 is the geometric mean, above 1
+        pushes the pool away from the uniform forecast.
+
+    Returns
+    -------
+    ndarray, shape (..., S)
+        Probabilities summing to 1 along the last axis.
+
+    Examples
+    --------
+    >>> log_pool([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]]).round(4).tolist()
+    [0.4452, 0.4064, 0.1484]
+    >>> log_pool([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]], extremize=2).round(4).tolist()
+    [0.5143, 0.4286, 0.0571]
+    """
+    p = np.asarray(probabilities, dtype=float)
+    if p.ndim < 2 or len(p) == 0:
+        raise ValueError("expected at least one forecast: an array of shape (forecasters, ..., scenarios)")
+    if not extremize > 0:
+        raise ValueError(f"extremize must be a number greater than 0, got {extremize!r}")
+    with np.errstate(divide="ignore"):
+        logs = np.log(p)
+    return softmax(logs.sum(axis=0) * (extremize / len(p)))
+
+
+def spread(probabilities: np.ndarray | Sequence) -> np.ndarray:
+    """Per scenario, the highest forecaster's probability minus the lowest (``(N, ..., S)`` to ``(..., S)``).
+
+    Examples
+    --------
+    >>> spread([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]]).round(2).tolist()
+    [0.3, 0.2, 0.1]
+    """
+    p = np.asarray(probabilities, dtype=float)
+    return p.max(axis=0) - p.min(axis=0)
+
+
+@dataclass(frozen=True)
+class AnalystForecast:
+    """One analyst's judgments, the question as they see it, and its forecast."""
+
+    judgment: Judgment
+    question: Question
+    assessment: Assessment
+
+    @property
+    def analyst(self) -> str:
+        return self.judgment.analyst
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadDriver:
+    """A judgment an analyst changed, and how much the spread would shrink without it.
+
+    ``shrink`` is in points: the spread summed over scenarios now, minus that sum if
+    the analyst used the question's value for this judgment.
+    """
+
+    analyst: str
+    key: JudgmentKey
+    description: str
+    shrink: float
+
+
+class TeamForecast:
+    """The analysts' forecasts of one question as of one date, and their pool.
+
+    Parameters
+    ----------
+    question : Question
+        The question file's question (the analysts' judgments are overlaid on it).
+    evidence : EvidenceLog
+        The shared evidence log.
+    judgments : sequence of Judgment
+        At least one; from :func:`forecast.judgments.load_judgments`.
+    as_of : date
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast.load import load_by_id
+    >>> from forecast.judgments import load_judgments
+    >>> q, log = load_by_id("data", "russia-syria-bases")
+    >>> team = TeamForecast(q, log, load_judgments("data", q), date(2025, 2, 20))
+    >>> sorted(team.analyst_probabilities) == [a.analyst for a in team.analysts]
+    True
+    """
+
+    def __init__(
+        self, question: Question, evidence: EvidenceLog, judgments: Sequence[Judgment], as_of: date
+    ) -> None:
+        if not judgments:
+            raise ValueError("a team forecast needs at least one analyst's judgments")
+        self.question, self.evidence, self.as_of = question, evidence, as_of
+        self.extremize = question.extremize
+        self.analysts = tuple(
+            AnalystForecast(j, q, assess(q, evidence, as_of))
+            for j, q in ((j, overlay(question, j)) for j in judgments)
+        )
+
+    def analyst(self, name: str) -> AnalystForecast:
+        """The forecast of the analyst ``name`` (``KeyError`` if there is none)."""
+        for a in self.analysts:
+            if a.analyst == name:
+                return a
+        raise KeyError(name)
+
+    # ------------------------------------------------------------------ the pool
+
+    def _matrix(self, probabilities: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return np.array([[p[s] for s in self.question.scenario_ids] for p in probabilities], float)
+
+    @cached_property
+    def probabilities(self) -> dict[str, float]:
+        """The team forecast: the pool of the analysts' forecasts."""
+        pooled = log_pool(self._matrix([a.assessment.probabilities for a in self.analysts]), self.extremize)
+        return dict(zip(self.question.scenario_ids, pooled.tolist()))
+
+    @cached_property
+    def analyst_probabilities(self) -> dict[str, dict[str, float]]:
+        """Each analyst's name mapped to their probabilities, scenarios in question order."""
+        return {a.analyst: dict(a.assessment.probabilities) for a in self.analysts}
+
+    @cached_property
+    def spread(self) -> dict[str, float]:
+        """Per scenario, the highest analyst's probability minus the lowest (a fraction, not points)."""
+        values = spread(self._matrix([a.assessment.probabilities for a in self.analysts]))
+        return dict(zip(self.question.scenario_ids, values.tolist()))
+
+    @cached_property
+    def trajectory(self) -> Trajectory:
+        """The pool of the analysts' trajectories, day by day."""
+        first = self.analysts[0].assessment.trajectory
+        daily = np.stack([a.assessment.trajectory.probabilities for a in self.analysts])
+        return Trajectory(first.dates, first.scenario_ids, log_pool(daily, self.extremize))
+
+    @cached_property
+    def assessment(self) -> Assessment:
+        """The team's forecast as an :class:`~forecast.engine.Assessment`.
+
+        Probabilities and trajectory are pooled; each report's effect is the change in
+        the pooled forecast as it is applied (the same order for every analyst, as the
+        order depends only on dates, grades and rows). Indicator states do not depend
+        on judgments, so they are the question's.
+        """
+        base = self.analysts[0].assessment
+        states = {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
+        effects = self._pooled_effects()
+        audit = tuple(
+            e
+            if e.effect is None
+            else replace(e, effect=dict(zip(self.question.scenario_ids, effects[e.order])))
+            for e in base.audit
+        )
+        return Assessment(
+            question=self.question,
+            as_of=self.as_of,
+            probabilities=self.probabilities,
+            states=states,
+            audit=audit,
+            trajectory=self.trajectory,
+            evidence_counted=base.evidence_counted,
+            latest_report=base.latest_report,
+        )
+
+    def _pooled_effects(self) -> list[list[float]]:
+        """Per report in the rule's order, the change of the pooled forecast in points."""
+        logs = []
+        for a in self.analysts:
+            compiled = _Compiled(a.question, self.evidence, self.as_of)
+            # Row 0 before any report, row k + 1 after the report of rank k.
+            logs.append(softmax(np.vstack([compiled.log_prior, compiled.log_after])))
+        pooled = log_pool(np.stack(logs), self.extremize)
+        return ((pooled[1:] - pooled[:-1]) * 100.0).tolist()
+
+    def intervals(self, draws: int, seed: int) -> analysis.Intervals:
+        """The 5th-95th percentiles of the pool of each analyst's Monte Carlo draws, draw by draw."""
+        per_analyst = [
+            analysis.intervals(a.question, self.evidence, self.as_of, draws=draws, seed=seed)
+            for a in self.analysts
+        ]
+        pooled = log_pool(np.stack([i.draws for i in per_analyst]), self.extremize)
+        ids = self.question.scenario_ids
+        level = per_analyst[0].level
+        low, high = np.percentile(pooled, level, axis=0)
+        ranged = max(i.ranged for i in per_analyst)
+        if not ranged:
+            bounds = {s: (p, p) for s, p in self.probabilities.items()}
+        else:
+            bounds = {s: (lo, hi) for s, lo, hi in zip(ids, low.tolist(), high.tolist())}
+        return analysis.Intervals(
+            scenario_ids=ids,
+            point=dict(self.probabilities),
+            bounds=bounds,
+            level=level,
+            draws=pooled,
+            ranged=ranged,
+        )
+
+    # ------------------------------------------------------------------ disagreement
+
+    def drivers(self, limit: int | None = 10) -> list[SpreadDriver]:
+        """The judgments that drive the spread most, largest shrink first.
+
+        For each judgment an analyst changed from the question's value, the analyst's
+        forecast is recomputed with that one judgment set back to the question's, and
+        the spread, summed over scenarios, compared with the spread now.
+        """
+        ids = self.question.scenario_ids
+        current = self._matrix([a.assessment.probabilities for a in self.analysts])
+        now = float(spread(current).sum())
+        found = []
+        for k, a in enumerate(self.analysts):
+            for key in changed_keys(self.question, a.judgment):
+                reverted = overlay(self.question, a.judgment.without(key))
+                p = posterior_as_of(reverted, self.evidence, self.as_of)
+                matrix = current.copy()
+                matrix[k] = [p[s] for s in ids]
+                shrink = (now - float(spread(matrix).sum())) * 100.0
+                found.append(
+                    SpreadDriver(a.analyst, key, describe_judgment(self.question, a.judgment, key), shrink)
+                )
+        found.sort(key=lambda d: (-d.shrink, d.analyst, d.key))
+        return found if limit is None else found[:limit]
+
+    def score(self) -> analysis.Score:
+        """The team forecast's scores against the resolution (the trajectory up to the resolution date).
+
+        The skills compare with the pool of the analysts' priors. ``as_of`` must be on or
+        after the resolution date.
+        """
+        resolution = self.question.resolution
+        if resolution is None or not self.question.opened <= resolution.date <= self.as_of:
+            raise ValueError(
+                f"question {self.question.id!r} has not resolved between its opening and {self.as_of}"
+            )
+        days = (resolution.date - self.trajectory.dates[0]).days + 1
+        daily = self.trajectory.probabilities[:days]
+        priors = [[s.prior for s in a.question.scenarios] for a in self.analysts]
+        return analysis.score_forecasts(self.question, daily, daily[-1], log_pool(priors, self.extremize))
