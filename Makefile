@@ -8,8 +8,11 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 DATA   ?= data
 OUT    ?= reports
+# Airflow lives in an environment of its own (it pins much of what it needs); the tests drive it
+# through its `airflow` command. Only requirements-airflow.txt installs it.
+AIRFLOW_VENV := .venv-airflow
 
-.PHONY: run test lint format bench validate setup setup-dev clean docs
+.PHONY: run test lint format bench validate setup setup-dev setup-airflow clean docs
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python 3.11 or newer")'
@@ -25,8 +28,17 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt requirements.txt constraints-airflow.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet -r requirements-airflow.txt -c constraints-airflow.txt
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
+setup-airflow: $(AIRFLOW_VENV)/.installed
 
 run: $(VENV)/.runtime
 	$(BIN)/forecast run --data $(DATA) --out $(OUT)
@@ -53,4 +65,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .hypothesis
+	rm -rf $(VENV) $(AIRFLOW_VENV) reports .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ MODULES = (
     "benchmarks.engine_vs_peer",
     "benchmarks.analysis",
     "benchmarks.scheduled_run",
+    "benchmarks.airflow",
     "benchmarks.long_log",
     "benchmarks.startup",
     "benchmarks.memory",

@@ -8,7 +8,7 @@ probabilities by Bayes' rule, and explains every move.
 The public names below are imported on first use (PEP 562), so ``import
 forecast`` costs almost nothing and ``forecast validate`` never loads numpy;
 matplotlib, papermill and nbconvert are imported only by the modules that draw
-or run notebooks.
+or run notebooks, and Airflow only by :mod:`forecast.airflow` (an optional extra).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ __all__ = [
     "Problem",
     "Question",
     "QuestionFileError",
+    "QuestionOutcome",
     "Resolution",
     "RunError",
     "Scenario",
@@ -52,6 +53,7 @@ __all__ = [
     "probability_words",
     "question_ids",
     "question_path",
+    "run_question",
     "trajectory",
     "validate_data",
 ]
@@ -64,6 +66,7 @@ _MODULE_OF = {
                    "posterior_as_of", "trajectory"),
         "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
                    "JudgmentFileError", "LockTimeoutError", "Problem", "QuestionFileError", "RunError"),
+        "job": ("QuestionOutcome", "run_question"),
         "judgments": ("Judgment", "load_judgments"),
         "outside": ("load_outside_forecasts",),
         "pool": ("TeamForecast", "log_pool"),

@@ -8,11 +8,14 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/summary.json     the numbers, for the index and the next comparison
     OUT/<question>/<as_of>/evidence.csv     every report of the log, with its weight, role and effect
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
-    OUT/runs/<UTC timestamp>.json           one manifest per run
+    OUT/runs/<run>.json                     one manifest per run (a UTC timestamp, or a scheduler's run id)
+    OUT/runs/<run>/<question>.json          each question's outcome, until the run's manifest is written
     OUT/_scorecard/                         the scorecard of resolved questions
     OUT/.forecast-out                       the marker: this folder is forecast's output folder
-    OUT/.forecast.lock                      held by the run in progress
-    OUT/.forecast-work/                     scratch space of a run in progress (same file system)
+    OUT/.forecast.lock                      held by the `forecast run` in progress
+    OUT/.forecast-locks/<question>.lock     held while a job works on a question; ``_index.lock``
+                                            while the index and a manifest are written
+    OUT/.forecast-work/<question>.<uuid>/   scratch space of a question in progress (same file system)
 
 Every file is written to a temporary name beside its destination and moved into
 place with an atomic rename, so a run that fails or is killed never leaves a
@@ -24,6 +27,12 @@ moves only what it created, and it finds what it created by name, under
 writes only into a folder that is new or empty, that carries the marker, or
 that an earlier version of forecast wrote (``index.html`` and ``runs/*.json``),
 which is adopted by writing the marker.
+
+Several processes, on one machine or on several that share OUT, may work on it
+at once (``forecast run``, Airflow's tasks): each question's job holds that
+question's lock from its clean-up to its publish, and the index is rewritten
+under a lock of its own. Clean-up touches only what belongs to a question whose
+lock it holds, so it never pulls scratch space from under a job still running.
 """
 
 from __future__ import annotations
@@ -31,8 +40,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +53,7 @@ from typing import Any, BinaryIO
 __all__ = [
     "EVIDENCE_CSV",
     "INDEX",
+    "LOCKS",
     "LOCK_NAME",
     "MARKER",
     "RESERVED_NAMES",
@@ -55,11 +67,16 @@ __all__ = [
     "check_out_dir",
     "claim_out_dir",
     "failed_dir",
+    "index_lock",
+    "job_scratch",
     "latest_report",
     "list_reports",
+    "outcome_dir",
     "previous_summary",
+    "question_lock",
     "read_summary",
     "recover",
+    "recover_job",
     "replace_dir",
     "report_dir",
     "work_dir",
@@ -80,10 +97,16 @@ MARKER = ".forecast-out"
 LOCK_NAME = ".forecast.lock"
 #: Scratch space of runs in progress: everything under it belongs to forecast.
 WORK = ".forecast-work"
+#: Lock files of the jobs working on OUT, one per question, and the index's.
+LOCKS = ".forecast-locks"
 #: Names OUT keeps for itself: no question may take one as its id.
-RESERVED_NAMES = frozenset({INDEX, RUNS, SCORECARD_DIR, MARKER, LOCK_NAME, WORK})
+RESERVED_NAMES = frozenset({INDEX, RUNS, SCORECARD_DIR, MARKER, LOCK_NAME, WORK, LOCKS})
 #: What may sit in a folder that a run still treats as empty (a new file system's lost+found).
-_AS_GOOD_AS_EMPTY = frozenset({MARKER, LOCK_NAME, "lost+found"})
+_AS_GOOD_AS_EMPTY = frozenset({MARKER, LOCK_NAME, LOCKS, "lost+found"})
+#: The index's lock: "_" cannot start a question id.
+_INDEX_LOCK = "_index"
+#: A job's key: a question id or "_scorecard" (never a dot, so "<key>." prefixes are exact).
+_JOB_KEY = re.compile(r"^_?[a-z0-9][a-z0-9-]*$")
 _MARKER_TEXT = (
     "This folder holds reports written by `forecast run`.\n"
     "A run writes and deletes only its own files here; anything else is left alone.\n"
@@ -104,6 +127,43 @@ def failed_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path
 def work_dir(out_dir: str | Path) -> Path:
     """Scratch space for runs in progress; inside OUT so that moves out of it are atomic renames."""
     return Path(out_dir) / WORK
+
+
+def outcome_dir(out_dir: str | Path, run: str) -> Path:
+    """Where the jobs of run ``run`` record their outcomes, for the run's manifest and index."""
+    return Path(out_dir) / RUNS / run
+
+
+def job_scratch(out_dir: str | Path, key: str) -> Path:
+    """A new scratch folder for one job of ``key`` (a question id or ``_scorecard``)."""
+    return work_dir(out_dir) / f"{key}.{uuid.uuid4().hex}"
+
+
+def _lock(out_dir: str | Path, name: str):
+    from filelock import FileLock
+
+    folder = Path(out_dir) / LOCKS
+    folder.mkdir(parents=True, exist_ok=True)
+    # A new instance per call: flock locks belong to an open file, so two jobs in one process
+    # exclude each other as two on different machines do.
+    return FileLock(str(folder / f"{name}.lock"))
+
+
+def question_lock(out_dir: str | Path, key: str):
+    """The lock a job holds on ``key`` (a question id or ``_scorecard``) while it runs and publishes.
+
+    A :class:`filelock.FileLock` on ``OUT/.forecast-locks/<key>.lock``: an advisory
+    ``flock``, which holds across machines on a shared file system that supports it
+    (NFSv4, CephFS, Lustre, EFS).
+    """
+    if not _JOB_KEY.match(key):
+        raise ValueError(f"{key!r} is not a question id")
+    return _lock(out_dir, key)
+
+
+def index_lock(out_dir: str | Path):
+    """The lock held while ``index.html`` and a run's manifest are written."""
+    return _lock(out_dir, _INDEX_LOCK)
 
 
 def check_out_dir(out_dir: str | Path) -> None:
@@ -216,27 +276,87 @@ def replace_dir(new: Path, final: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
-def recover(out_dir: str | Path) -> None:
-    """Undo what a killed run left behind: restore set-aside reports, drop scratch space.
+def _restore(record: Path, out_dir: Path) -> None:
+    """Put a folder :func:`replace_dir` set aside back where its record says it came from."""
+    aside = record.with_name(record.name.removesuffix(".json"))
+    final = _recorded_final(record, out_dir)
+    if final is not None and aside.is_dir() and not final.exists():
+        os.rename(aside, final)
 
-    Only what runs created is touched: the scratch space :data:`WORK`, the folders
-    :func:`replace_dir` set aside in it (each put back where its record says it
-    came from), and the temporary files of the files a run writes in OUT.
-    Call only while holding the output folder's lock.
+
+def recover_job(out_dir: str | Path, key: str) -> None:
+    """Undo what a killed job of ``key`` left behind: restore what it set aside, drop its scratch.
+
+    Only ``OUT/.forecast-work/<key>.*`` (and ``<key>/``) is touched. Call only while
+    holding :func:`question_lock` of ``key``.
     """
     out_dir = Path(out_dir)
     work = work_dir(out_dir)
-    for record in sorted(work.glob(f"*/*{_ASIDE}.json")) if work.is_dir() else ():
-        aside = record.with_name(record.name.removesuffix(".json"))
-        final = _recorded_final(record, out_dir)
-        if final is not None and aside.is_dir() and not final.exists():
-            os.rename(aside, final)
-    shutil.rmtree(work, ignore_errors=True)
-    for name in (INDEX, MARKER):
-        for partial in out_dir.glob(f".{name}.*.tmp"):
+    if not work.is_dir():
+        return
+    mine = [p for p in work.iterdir() if p.name.split(".")[0] == key]
+    # <key>.<uuid>.aside.json beside a job's scratch; <run>/<question>.aside.json from a run of the
+    # version before jobs, whose scratch folders were named by run.
+    records = []
+    for path in mine:
+        if path.is_dir():
+            records.extend(path.glob(f"*{_ASIDE}.json"))
+        elif path.name.endswith(f"{_ASIDE}.json"):
+            records.append(path)
+    for record in sorted(records):
+        _restore(record, out_dir)
+    for path in mine:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def recover(out_dir: str | Path) -> None:
+    """Undo what killed jobs left behind, for every question no job is working on now.
+
+    Only what runs created is touched: the scratch space :data:`WORK`, the folders
+    :func:`replace_dir` set aside in it (each put back where its record says it
+    came from), and the temporary files of the files a run writes in OUT. Each
+    question's clean-up (:func:`recover_job`) happens under its lock, taken without
+    waiting: a question whose lock is held belongs to a job still running (another
+    scheduler's, on this machine or another) and is left alone.
+    """
+    from filelock import Timeout
+
+    out_dir = Path(out_dir)
+    work = work_dir(out_dir)
+    keys = sorted({p.name.split(".")[0] for p in work.iterdir()}) if work.is_dir() else []
+    for key in keys:
+        lock = question_lock(out_dir, key) if _JOB_KEY.match(key) else None
+        if lock is not None:
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                continue
+        try:
+            recover_job(out_dir, key)
+        finally:
+            if lock is not None:
+                lock.release()
+    with contextlib.suppress(OSError):  # not empty: a running job's scratch is in it
+        work.rmdir()
+    partials = [
+        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp")),
+        *out_dir.glob(f"{RUNS}/.*.json.*.tmp"),
+    ]
+    if not partials:
+        return
+    lock = index_lock(out_dir)  # they are the index's and the manifests' temporary files
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return
+    try:
+        for partial in partials:
             partial.unlink(missing_ok=True)
-    for partial in out_dir.glob(f"{RUNS}/.*.json.*.tmp"):
-        partial.unlink(missing_ok=True)
+    finally:
+        lock.release()
 
 
 def _recorded_final(record: Path, out_dir: Path) -> Path | None:

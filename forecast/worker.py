@@ -23,7 +23,11 @@ from pathlib import Path
 
 from .render import render_notebook
 
-__all__ = ["Worker", "main", "preload", "run"]
+__all__ = ["FORK_LOCK", "Worker", "main", "preload", "run"]
+
+#: Held while a worker is forked, and by any thread of the forking process that writes to the
+#: terminal: a fork copies the locks other threads hold, and a child must not inherit a held one.
+FORK_LOCK = threading.Lock()
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -365,6 +365,7 @@ def test_question_ids_that_are_paths_read_nothing_outside_data_and_write_nothing
         assert f"forecast: {q}: {q!r} is not a question id" in result.stderr
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} - set(before) == {
         "out/.forecast.lock",
+        "out/.forecast-locks/_index.lock",
         "out/.forecast-out",
         "out/index.html",
         next(str(p.relative_to(tmp_path)) for p in (out / "runs").glob("*.json")),

@@ -195,7 +195,13 @@ def test_an_unknown_or_unsafe_question_id_fails_without_touching_anything_outsid
     assert "'../x' is not a question id" in result.stderr
     assert "no question file" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
-    assert sorted(p.name for p in out.iterdir()) == [".forecast-out", ".forecast.lock", "index.html", "runs"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".forecast-locks",
+        ".forecast-out",
+        ".forecast.lock",
+        "index.html",
+        "runs",
+    ]
 
 
 def test_a_run_off_a_terminal_prints_only_the_index_path(bundled_run):

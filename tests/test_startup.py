@@ -13,7 +13,7 @@ import sys
 import pytest
 from helpers import REPO
 
-HEAVY = ("matplotlib", "papermill", "nbconvert", "scipy", "pgmpy")
+HEAVY = ("matplotlib", "papermill", "nbconvert", "scipy", "pgmpy", "airflow")
 
 
 @pytest.fixture(scope="module")

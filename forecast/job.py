@@ -1,0 +1,555 @@
+"""One question, start to finish: the job that every scheduler runs.
+
+:func:`run_question` checks a question's inputs, executes its notebook in a
+worker process with a kernel of its own, renders the report and publishes it
+into ``OUT/<question>/<as_of>/`` by atomic renames, all under that question's
+lock in OUT. It returns a :class:`QuestionOutcome` and, given a run name,
+records it in ``OUT/runs/<run>/``. :func:`publish_run` then builds the index
+and the run's manifest from what is in OUT: the reports on disk and the
+recorded outcomes, not the memory of the process that ran them. ``forecast
+run`` calls these functions from its worker threads; the Airflow DAG
+(:mod:`forecast.airflow`) calls them from its tasks, which may run at the same
+time on different machines that share OUT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+from .judgments import judgment_paths, load_team_inputs
+from .load import QUESTION_ID, evidence_path, load_by_id, question_path
+from .model import Question
+from .outside import forecasts_path
+from .render import Failure, write_index
+from .store import (
+    SCORECARD_DIR,
+    SUMMARY,
+    atomic_write_text,
+    check_out_dir,
+    claim_out_dir,
+    failed_dir,
+    index_lock,
+    job_scratch,
+    outcome_dir,
+    question_lock,
+    read_summary,
+    recover_job,
+    replace_dir,
+    report_dir,
+)
+from .worker import FORK_LOCK, Worker, preload
+
+__all__ = [
+    "Published",
+    "QuestionOutcome",
+    "default_notebook",
+    "is_resolved",
+    "publish_run",
+    "run_question",
+    "run_scorecard",
+]
+
+_PACKAGES = (
+    "forecast",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "pydantic_core",
+    "PyYAML",
+    "Jinja2",
+)
+_INTERRUPTED = "interrupted before it finished; the last good report is untouched"
+
+
+def default_notebook() -> Path:
+    """The report notebook shipped in the repository's ``notebooks/`` folder."""
+    return Path(__file__).resolve().parent.parent / "notebooks" / "update.ipynb"
+
+
+@dataclass
+class QuestionOutcome:
+    """How one question (or the scorecard, ``"_scorecard"``) fared.
+
+    ``status`` is ``"ok"`` or ``"failed"``; ``cause`` says why a job failed:
+    ``"input"`` (its question file or log is invalid: running it again cannot
+    help), ``"notebook"`` (the notebook raised, or its kernel died),
+    ``"timeout"``, ``"busy"`` (another job held the question's lock too long) or
+    ``"interrupted"``.
+    """
+
+    question: str
+    status: str
+    duration_s: float = 0.0
+    report: str | None = None
+    reason: str | None = None
+    alerts: list[str] = field(default_factory=list)
+    cause: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What :func:`publish_run` wrote: the run's outcomes, its manifest and the index."""
+
+    outcomes: list[QuestionOutcome]
+    manifest: Path
+    index: Path
+
+
+@dataclass
+class _Job:
+    """One notebook to execute and render: a question's report, or the scorecard."""
+
+    key: str
+    title: str
+    notebook: Path
+    parameters: dict
+    final: Path
+    failed: Path
+    summary_name: str = SUMMARY
+
+
+# --------------------------------------------------------------------------- one job
+
+
+def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question | None]:
+    """Check a question's inputs; return (reason it cannot run, or the question)."""
+    if not QUESTION_ID.match(question_id):
+        return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
+    path = question_path(data_dir, question_id)
+    if not path.is_file():
+        return f"no question file {path}", None
+    try:
+        question, _ = load_by_id(data_dir, question_id)
+        load_team_inputs(data_dir, question)
+    except InvalidInputError as exc:
+        return str(exc), None
+    return None, question
+
+
+def is_resolved(data_dir: str | Path, question_id: str) -> bool:
+    """Does ``question_id`` load and carry a resolution (so that the scorecard has it to score)?"""
+    _, question = _preflight(Path(data_dir), question_id)
+    return question is not None and question.resolution is not None
+
+
+def _kernel_environment() -> None:
+    """Make workers' kernels this Python, with forecast importable, whatever else is installed."""
+    # This environment's kernel spec is found first; its "python" then means sys.executable.
+    ours = str(Path(sys.prefix) / "share" / "jupyter")
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if paths[:1] != [ours]:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([ours, *paths])
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def _kill(process: Worker) -> None:
+    """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _execute(
+    job: _Job, scratch: Path, out_dir: Path, timeout: float, progress: bool, stop: threading.Event | None
+) -> str | None:
+    """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
+    _kernel_environment()
+    preload()
+    scratch.mkdir(parents=True)
+    depth = len(job.final.relative_to(out_dir).parts)
+    spec = {
+        "notebook": str(job.notebook),
+        "scratch": str(scratch),
+        "title": job.title,
+        "index_href": "../" * depth + "index.html",
+        "progress": progress,
+        "numbers": job.summary_name,
+        "parameters": job.parameters,
+    }
+    started = time.monotonic()
+    with FORK_LOCK:
+        worker = Worker(spec, quiet=not progress)
+    try:
+        while True:
+            try:
+                worker.wait(0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if stop is not None and stop.is_set():
+                _kill(worker)
+                return _INTERRUPTED
+            if time.monotonic() - started > timeout:
+                _kill(worker)
+                return f"timed out after {timeout:g} s and was stopped"
+    except BaseException:  # the scheduler stops us (SIGTERM, Ctrl-C): take the kernel down too
+        _kill(worker)
+        raise
+    if worker.returncode != 0:
+        error = read_summary(scratch / "error.json")
+        return (error or {}).get("reason") or f"worker exited with status {worker.returncode}"
+    if not (scratch / "report.html").is_file() or read_summary(scratch / job.summary_name) is None:
+        return f"the notebook did not write report.html and {job.summary_name}"
+    return None
+
+
+def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
+    """Move a finished report into place, or keep a failed run's executed notebook."""
+    if reason is None:
+        for scratch_file in ("error.json", "kernel.log"):
+            (scratch / scratch_file).unlink(missing_ok=True)
+        replace_dir(scratch, job.final)
+        summary = read_summary(job.final / job.summary_name) or {}
+        return QuestionOutcome(
+            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None,
+            list(summary.get("alerts") or []),
+        )  # fmt: skip
+    if (scratch / "report.ipynb").is_file():
+        (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
+        for name in ("report.html", job.summary_name):
+            (scratch / name).unlink(missing_ok=True)
+        replace_dir(scratch, job.failed)
+    cause = "timeout" if reason.startswith("timed out") else "notebook"
+    return QuestionOutcome(job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause)
+
+
+def _run_job(
+    job: _Job,
+    out_dir: Path,
+    *,
+    timeout: float,
+    lock_timeout: float,
+    progress: bool,
+    stop: threading.Event | None,
+) -> QuestionOutcome:
+    from filelock import Timeout
+
+    lock = question_lock(out_dir, job.key)
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:
+        return QuestionOutcome(
+            job.key, "failed", 0.0, None,
+            f"another job has held {job.key}'s lock ({lock.lock_file}) for over {lock_timeout:g} s",
+            [], "busy",
+        )  # fmt: skip
+    try:
+        recover_job(out_dir, job.key)  # what a killed job of this question left behind
+        started = time.monotonic()
+        scratch = job_scratch(out_dir, job.key)
+        try:
+            reason = _execute(job, scratch, out_dir, timeout, progress, stop)
+            if reason == _INTERRUPTED:
+                return QuestionOutcome(job.key, "failed", 0.0, None, reason, [], "interrupted")
+            return _publish(job, scratch, reason, time.monotonic() - started)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)  # what was not published
+    finally:
+        lock.release()
+
+
+def _claim(out_dir: Path) -> None:
+    """Refuse an OUT that holds what forecast did not write; mark it as forecast's (see :mod:`forecast.store`)."""
+    check_out_dir(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claim_out_dir(out_dir)
+
+
+def _record(out_dir: Path, run: str, outcome: QuestionOutcome) -> None:
+    atomic_write_text(outcome_dir(out_dir, run) / _record_name(outcome.question), json.dumps(asdict(outcome)))
+
+
+def _record_name(key: str) -> str:
+    # An id that is not a slug ("../x") must not name a path: it is recorded under its digest.
+    if key == SCORECARD_DIR or QUESTION_ID.match(key):
+        return f"{key}.json"
+    return f"_{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()[:16]}.json"
+
+
+def run_question(
+    question: str,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    as_of: date,
+    *,
+    timeout: float = 600.0,
+    alert_threshold: float | None = None,
+    notebook: str | Path | None = None,
+    run: str | None = None,
+    lock_timeout: float = 1800.0,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+    say: Callable[[str], None] | None = None,
+) -> QuestionOutcome:
+    """Validate, execute, render and publish the report of one question as of one date.
+
+    The notebook runs in a forked worker process with a kernel of its own, inside a
+    scratch folder in OUT; only a finished report is renamed into
+    ``OUT/<question>/<as_of>/``, and a failed run's executed notebook into
+    ``OUT/<question>/failed/<as_of>/``. The question's lock in OUT is held from
+    the clean-up of what an earlier, killed job left to the publish, so that jobs
+    of one question on different processes or machines take turns, and jobs of
+    different questions run side by side. Failures are returned, not raised.
+
+    Parameters
+    ----------
+    question : str
+        The question id: ``DATA/questions/<question>.yaml``.
+    data_dir, out_dir : str or Path
+        The data folder and the output folder (OUT).
+    as_of : date
+        The date of the forecast.
+    timeout : float
+        Seconds after which the notebook is stopped and the question fails.
+    alert_threshold : float, optional
+        Points of move since the previous report that make an alert (default: the question's own).
+    notebook : str or Path, optional
+        The report notebook (default: :func:`default_notebook`).
+    run : str, optional
+        The run this job belongs to: its outcome is recorded in ``OUT/runs/<run>/`` for
+        :func:`publish_run`.
+    lock_timeout : float
+        Seconds to wait for another job of the same question to finish.
+    progress : bool
+        Show papermill's cell progress on stderr.
+    stop : threading.Event, optional
+        Set it to stop the notebook and return without publishing anything.
+    say : callable, optional
+        Called with a line of progress when the notebook starts.
+
+    Returns
+    -------
+    QuestionOutcome
+
+    Raises
+    ------
+    RunError
+        OUT holds files that forecast did not write (see :func:`forecast.store.check_out_dir`).
+    OSError
+        OUT cannot be written (a full or read-only disk); nothing published is lost.
+
+    Examples
+    --------
+    >>> outcome = run_question("russia-syria-bases", "data", "reports", date(2025, 2, 20))  # doctest: +SKIP
+    >>> outcome.status, outcome.alerts  # doctest: +SKIP
+    ('ok', [])
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    _claim(out_dir)
+    reason, loaded = _preflight(data_dir, question)
+    if loaded is None:
+        outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
+    else:
+        job = _Job(
+            key=question,
+            title=f"{loaded.title} — as of {as_of.isoformat()}",
+            notebook=Path(notebook or default_notebook()),
+            parameters={
+                "question": question,
+                "as_of": as_of.isoformat(),
+                "data_dir": str(data_dir.resolve()),
+                "reports_dir": str(out_dir.resolve()),
+                "summary_path": SUMMARY,
+                "alert_threshold": alert_threshold,
+            },
+            final=report_dir(out_dir, question, as_of),
+            failed=failed_dir(out_dir, question, as_of),
+        )
+        if say is not None:
+            say(f"running {question} as of {as_of} ...")
+        outcome = _run_job(
+            job, out_dir, timeout=timeout, lock_timeout=lock_timeout, progress=progress, stop=stop
+        )
+    if run is not None and outcome.cause != "interrupted":
+        _record(out_dir, run, outcome)
+    return outcome
+
+
+def run_scorecard(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    notebook: str | Path | None = None,
+    timeout: float = 600.0,
+    run: str | None = None,
+    lock_timeout: float = 1800.0,
+    stop: threading.Event | None = None,
+) -> QuestionOutcome:
+    """Execute, render and publish the scorecard of every resolved question into ``OUT/_scorecard/``.
+
+    The same job as :func:`run_question`, with ``notebooks/scorecard.ipynb`` (beside
+    ``notebook``'s folder when given) under the scorecard's own lock. It reads the
+    reports in OUT, so run it after the questions.
+
+    Returns
+    -------
+    QuestionOutcome
+        With ``question == "_scorecard"``.
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    job = _Job(
+        key=SCORECARD_DIR,
+        title="Scorecard of resolved questions",
+        notebook=Path(notebook or default_notebook().with_name("scorecard.ipynb")),
+        parameters={
+            "data_dir": str(data_dir.resolve()),
+            "reports_dir": str(out_dir.resolve()),
+            "summary_path": "scorecard.json",
+        },
+        final=out_dir / SCORECARD_DIR,
+        failed=out_dir / SCORECARD_DIR / "failed",
+        summary_name="scorecard.json",
+    )
+    outcome = _run_job(job, out_dir, timeout=timeout, lock_timeout=lock_timeout, progress=False, stop=stop)
+    if run is not None and outcome.cause != "interrupted":
+        _record(out_dir, run, outcome)
+    return outcome
+
+
+# --------------------------------------------------------------------------- the run's index and manifest
+
+
+def _sha256(path: Path) -> str | None:
+    if not path.is_file():  # a FIFO or a device would hang or exhaust memory; the loader refused it
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _recorded(out_dir: Path, run: str, key: str, manifest: dict[str, Any] | None) -> QuestionOutcome:
+    record = read_summary(outcome_dir(out_dir, run) / _record_name(key))
+    if record is None and manifest is not None:  # published once already: the manifest holds them
+        record = next((q for q in manifest.get("questions", []) if q.get("question") == key), None)
+    if record is None:
+        return QuestionOutcome(
+            key, "failed", 0.0, None,
+            "its job ended without recording an outcome (stopped or killed); see the scheduler's log",
+            [], "interrupted",
+        )  # fmt: skip
+    known = {f for f in QuestionOutcome.__dataclass_fields__ if f in record}
+    return QuestionOutcome(**{f: record[f] for f in known})
+
+
+def publish_run(
+    out_dir: str | Path,
+    run: str,
+    *,
+    data_dir: str | Path,
+    questions: list[str],
+    as_of: date,
+    parameters: dict[str, Any],
+    notebook: str | Path | None = None,
+    scorecard: bool = False,
+    started: datetime | None = None,
+) -> Published:
+    """Write the index and the manifest of run ``run`` from what its jobs recorded in OUT.
+
+    Every question in ``questions`` (and the scorecard, when ``scorecard``) is
+    looked up in ``OUT/runs/<run>/``; one whose job recorded nothing (it was killed)
+    is listed as failed. The index shows every question's latest report on disk and
+    this run's failures; the manifest ``OUT/runs/<run>.json`` records the
+    parameters, the inputs' SHA-256, the versions and every outcome. Both are
+    written under the index lock, atomically; then the run's records are removed.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+    run : str
+        The run's name: a UTC timestamp, or a scheduler's run id made safe for a file name.
+    data_dir : str or Path
+    questions : list of str
+        The questions the run was asked for, in order.
+    as_of : date
+    parameters : dict
+        What the run was asked to do, recorded as is.
+    notebook : str or Path, optional
+    scorecard : bool
+        Whether the run ran the scorecard.
+    started : datetime, optional
+        When the run started (UTC); default now.
+
+    Returns
+    -------
+    Published
+    """
+    out_dir, data_dir = Path(out_dir), Path(data_dir)
+    _claim(out_dir)
+    notebook = Path(notebook or default_notebook())
+    started = started or datetime.now(UTC)
+    selected = list(dict.fromkeys(questions))
+    keys = [*selected, SCORECARD_DIR] if scorecard else selected
+    lock = index_lock(out_dir)
+    with lock:
+        manifest = out_dir / "runs" / f"{run}.json"
+        earlier = read_summary(manifest)
+        outcomes = [_recorded(out_dir, run, key, earlier) for key in keys]
+        finished = datetime.now(UTC)
+        failures = [
+            Failure(o.question, o.reason or "", as_of.isoformat(), QUESTION_ID.match(o.question) is not None)
+            for o in outcomes
+            if not o.ok
+        ]
+        index = write_index(out_dir, failures)  # no clock time: the run manifest keeps that
+        inputs = {}
+        for qid in selected:
+            if QUESTION_ID.match(qid):
+                team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
+                for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
+                    if path.exists():
+                        inputs[str(path)] = _sha256(path)
+        inputs[str(notebook)] = _sha256(notebook)
+        record = {
+            "started": started.isoformat(),
+            "finished": finished.isoformat(),
+            "parameters": parameters,
+            "inputs": inputs,
+            "versions": _versions(),
+            "questions": [asdict(o) for o in outcomes],
+            "alerts": [{"question": o.question, "scenarios": o.alerts} for o in outcomes if o.alerts],
+            "errors": [{"question": o.question, "reason": o.reason} for o in outcomes if not o.ok],
+        }
+        atomic_write_text(manifest, json.dumps(record, indent=2) + "\n")
+        shutil.rmtree(outcome_dir(out_dir, run), ignore_errors=True)
+    return Published(outcomes, manifest, index)
