@@ -186,7 +186,12 @@ def check_out_dir(out_dir: str | Path) -> None:
     if not out_dir.is_dir():
         raise RunError(f"the output folder {out_dir} is not a folder; choose a new or empty folder as --out")
     try:
-        names = {p.name for p in out_dir.iterdir()}
+        # Another job claiming this new folder at this moment: its marker's temporary file is no stranger.
+        names = {
+            p.name
+            for p in out_dir.iterdir()
+            if not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp"))
+        }
         if (out_dir / MARKER).is_file() or not names - _AS_GOOD_AS_EMPTY or _earlier_version(out_dir):
             return
     except OSError as exc:
@@ -274,6 +279,7 @@ def replace_dir(new: Path, final: Path) -> None:
     os.rename(new, final)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
+        record.unlink(missing_ok=True)  # last: while the set-aside folder exists, its record says whence
 
 
 def _restore(record: Path, out_dir: Path) -> None:
