@@ -70,8 +70,9 @@ def render_notebook(
         TagRemovePreprocessor(remove_cell_tags={FORECASTER_ONLY}, enabled=True), True
     )
     nb = nbformat.read(str(notebook), as_version=4)
-    _number_cells(nb)
     nb.cells = [c for c in nb.cells if c.get("outputs") or ONLY_WITH_OUTPUT not in c.metadata.get("tags", [])]
+    # Numbered once the empty team cells are gone, so that a page without them is as it was.
+    _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
     footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
     nav = [
