@@ -66,7 +66,7 @@ def _posterior_draws_by_definition(
 
 def check_intervals(question: Question, rows: list[EvidenceRow], as_of: date, draws: int) -> float:
     """Raise unless every draw of ``intervals`` matches the definition; return the largest difference."""
-    from forecast.analysis import intervals
+    from forecast.analysis.uncertainty import intervals
 
     result = intervals(question, rows, as_of, draws=draws, seed=SEED)
     expected = _posterior_draws_by_definition(question, rows, as_of, draws, SEED)
@@ -75,7 +75,7 @@ def check_intervals(question: Question, rows: list[EvidenceRow], as_of: date, dr
 
 def check_leave_one_out(question: Question, rows: list[EvidenceRow], as_of: date) -> float:
     """Raise unless every leave-one-out posterior matches the reference without that evidence."""
-    from forecast.analysis import critical_evidence
+    from forecast.analysis.influence import critical_evidence
 
     influences = critical_evidence(question, rows, as_of, threshold_points=0.0)
     kinds = [i.kind for i in influences]
@@ -100,7 +100,7 @@ def check_leave_one_out(question: Question, rows: list[EvidenceRow], as_of: date
 
 @register("intervals-vs-floor", 3, "Monte Carlo intervals vs drawing the uniforms and their log")
 def intervals_vs_floor(options: Options) -> list[Line]:
-    from forecast.analysis import intervals
+    from forecast.analysis.uncertainty import intervals
 
     n_indicators, n_scenarios, draws = (200, 5, 500) if options.quick else (1_000, 5, 2_000)
     n_reports = 5 * n_indicators
@@ -148,7 +148,7 @@ def intervals_vs_floor(options: Options) -> list[Line]:
 
 @register("leave-one-out", 3, "Leave-one-out (critical evidence) vs one posterior")
 def leave_one_out(options: Options) -> list[Line]:
-    from forecast.analysis import critical_evidence
+    from forecast.analysis.influence import critical_evidence
 
     check = make_workload(400, 200, 3, 90, seed=11, spill_days=5)
     difference = check_leave_one_out(check.question, check.rows, check.as_of)

@@ -34,7 +34,7 @@ def write_long_log(data_dir: Path, rows: int = ROWS, *, question: str = QUESTION
     The reports use the question's own indicators, every Admiralty grade and both
     outcomes, dated from the question's opening to the benchmark's as-of date.
     """
-    from forecast.load import load_question
+    from forecast.inputs.questions import load_question
 
     q = load_question(data_dir / "questions" / f"{question}.yaml")
     log = data_dir / "evidence" / f"{question}.csv"

@@ -62,7 +62,7 @@ def make_question(
     """A question with Dirichlet priors and uniformly drawn likelihoods.
 
     With ``ranged=True`` every likelihood is also given as a range around its point
-    value (the point value is the range's midpoint, as :mod:`forecast.load` does).
+    value (the point value is the range's midpoint, as :mod:`forecast.inputs` does).
     """
     scenario_ids = [f"s{j}" for j in range(n_scenarios)]
     priors = rng.dirichlet(np.full(n_scenarios, 2.0))

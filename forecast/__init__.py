@@ -62,16 +62,20 @@ __all__ = [
 _MODULE_OF = {
     name: module
     for module, names in {
-        "engine": ("Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "assess",
-                   "posterior_as_of", "trajectory"),
+        "engine": ("AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "posterior_as_of",
+                   "trajectory"),
+        "engine.results": ("Assessment",),
+        "engine.compiled": ("assess",),
         "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
                    "JudgmentFileError", "LockTimeoutError", "Problem", "QuestionFileError", "RunError"),
-        "job": ("QuestionOutcome", "run_question"),
-        "judgments": ("Judgment", "load_judgments"),
-        "outside": ("load_outside_forecasts",),
-        "pool": ("TeamForecast", "log_pool"),
-        "load": ("evidence_path", "load_evidence", "load_question", "question_ids", "question_path",
-                 "validate_data"),
+        "schedule.job": ("QuestionOutcome", "run_question"),
+        "inputs.judgments": ("Judgment", "load_judgments"),
+        "inputs.outside": ("load_outside_forecasts",),
+        "engine.pool": ("log_pool",),
+        "team": ("TeamForecast",),
+        "inputs.evidence": ("load_evidence",),
+        "inputs.questions": ("load_question",),
+        "inputs.validate": ("evidence_path", "question_ids", "question_path", "validate_data"),
         "model": ("EvidenceLog", "EvidenceRow", "Group", "Indicator", "Question", "Resolution", "Scenario"),
         "words": ("probability_words",),
     }.items()

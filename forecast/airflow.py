@@ -3,7 +3,7 @@
 An optional extra (``pip install "forecast[airflow]"``): nothing else in the
 package imports this module, and it imports Airflow only when a DAG is built.
 Each task calls the same functions as ``forecast run``
-(:func:`forecast.job.run_question`, :func:`forecast.job.publish_run`), so the
+(:func:`forecast.schedule.job.run_question`, :func:`forecast.schedule.job.publish_run`), so the
 same inputs and date give the same reports, whichever scheduler ran them.
 
 The DAG's tasks::
@@ -64,7 +64,7 @@ def forecast_dag(
     - ``plan`` lists the question ids: the ``questions`` parameter, or every file
       in ``DATA/questions/``.
     - ``question`` is mapped over the ids (``expand``), one task instance per
-      question, labelled with its id. Each runs :func:`forecast.job.run_question`
+      question, labelled with its id. Each runs :func:`forecast.schedule.job.run_question`
       as of the run's logical date: on success it returns the outcome (an XCom); a
       question with invalid input fails without retrying; a notebook error, a dead
       kernel or a timeout fails with a retry, as the task's retry settings allow.
@@ -117,8 +117,8 @@ def forecast_dag(
     from airflow.sdk import DAG, Param, get_current_context, task
     from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-    from .job import default_notebook, is_resolved, publish_run, run_question, run_scorecard
-    from .load import question_ids, validate_data
+    from .inputs.validate import question_ids, validate_data
+    from .schedule.job import default_notebook, is_resolved, publish_run, run_question, run_scorecard
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     notebook = Path(notebook) if notebook else default_notebook()

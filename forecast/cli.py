@@ -222,7 +222,7 @@ class _VersionAction(argparse.Action):
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .load import validate_data
+    from .inputs.validate import validate_data
 
     problems = validate_data(args.data)
     for problem in problems:
@@ -251,7 +251,7 @@ class _UsageError(Exception):
 
 def _evidence_add(args: argparse.Namespace) -> int:
     from .errors import EvidenceWriteError, InvalidInputError
-    from .evidence import append_evidence
+    from .inputs.append import append_evidence
 
     try:
         row, warnings = append_evidence(
@@ -282,7 +282,7 @@ def _evidence_add(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .run import RunOptions, run
+    from .schedule.run import RunOptions, run
 
     options = RunOptions(
         data_dir=args.data,

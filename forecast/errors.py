@@ -21,6 +21,7 @@ __all__ = [
     "Problem",
     "QuestionFileError",
     "RunError",
+    "display_path",
 ]
 
 

@@ -18,10 +18,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from .analysis import CalibrationBins, calibration_bins, score_forecasts
-from .judgments import Judgment, overlay
+from .analysis.scoring import CalibrationBins, calibration_bins, score_forecasts
+from .inputs.judgments import Judgment, overlay
+from .inputs.outside import OutsideForecasts
 from .model import EvidenceLog, Question
-from .outside import OutsideForecasts
 
 __all__ = [
     "MIN_CALIBRATION_POINTS",
@@ -85,7 +85,7 @@ def carried_forward(
     Examples
     --------
     >>> from forecast.model import Resolution, Scenario
-    >>> from forecast.outside import OutsideForecast
+    >>> from forecast.inputs.outside import OutsideForecast
     >>> q = Question("q", "t", "?", date(2024, 1, 1), date(2024, 1, 9),
     ...              (Scenario("a", "A", 0.5), Scenario("b", "B", 0.5)), (),
     ...              resolution=Resolution("a", date(2024, 1, 4)))
@@ -133,8 +133,8 @@ def forecaster_scores(
     The team forecast is the analysts' logarithmic pool, or the question file's own
     model where there are no judgment files.
     """
-    from .engine import trajectory
-    from .pool import TeamForecast
+    from .engine.compiled import trajectory
+    from .team import TeamForecast
 
     end = question.resolution.date
     scores = []

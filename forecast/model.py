@@ -1,6 +1,6 @@
 """The validated model: questions, scenarios, indicators and evidence rows.
 
-Objects here are immutable and already checked; :mod:`forecast.load` is the only
+Objects here are immutable and already checked; :mod:`forecast.inputs` is the only
 place that builds them from files.
 """
 

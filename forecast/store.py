@@ -59,6 +59,7 @@ __all__ = [
     "RESERVED_NAMES",
     "RUNS",
     "SCORECARD_DIR",
+    "SUMMARY",
     "WORK",
     "ReportEntry",
     "atomic_write_bytes",

@@ -206,6 +206,8 @@ def test_a_broken_question_fails_only_its_own_task_and_the_index_lists_it(airflo
 
 def test_import_forecast_does_not_import_airflow():
     """Airflow is an optional extra: the package, its job and `forecast run` never load it."""
-    code = "import sys, forecast, forecast.job, forecast.run; print('airflow' in sys.modules)"
+    code = (
+        "import sys, forecast, forecast.schedule.job, forecast.schedule.run; print('airflow' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -26,7 +26,9 @@ import yaml
 from helpers import AS_OF, DATA, EXAMPLE, clone_question, copy_data, forecast_cli, read_json, tree_digest
 
 from forecast import QuestionFileError, load_evidence, load_question
-from forecast.load import MAX_EVIDENCE_BYTES, MAX_FILE_BYTES, QUESTION_ID
+from forecast.inputs.evidence import MAX_EVIDENCE_BYTES
+from forecast.inputs.questions import QUESTION_ID
+from forecast.inputs.safe_yaml import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

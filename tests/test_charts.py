@@ -6,9 +6,9 @@ from datetime import date
 
 from helpers import DATA, EXAMPLE
 
-from forecast.analysis import calibration_bins
-from forecast.plots import MIN_BIN_COUNT, calibration_chart, calibration_segments, quiet_stretch
-from forecast.report import Report
+from forecast.analysis.scoring import calibration_bins
+from forecast.publish.plots import MIN_BIN_COUNT, calibration_chart, calibration_segments, quiet_stretch
+from forecast.publish.report import Report
 
 OPENED, LAST_EVIDENCE = date(2024, 12, 8), date(2025, 2, 17)
 

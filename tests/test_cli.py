@@ -11,7 +11,7 @@ import sys
 import pytest
 from helpers import EXAMPLE, copy_data, forecast_cli
 
-from forecast.evidence import lock_path
+from forecast.inputs.append import lock_path
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_evidence_add_refuses_an_unknown_question(data):
 def test_concurrent_evidence_adds_lose_no_row(data):
     """Two writers appending five rows each at the same time: all ten land, each with its own id."""
     script = (
-        "import sys\nfrom forecast.evidence import append_evidence\n"
+        "import sys\nfrom forecast.inputs.append import append_evidence\n"
         "for k in range(5):\n"
         "    append_evidence(sys.argv[1], 'russia-syria-bases', date='2025-02-21', indicator='no-settlement-yet',"
         " observed='yes', source=sys.argv[2] + str(k), reliability='C', credibility='3')\n"

@@ -30,14 +30,14 @@ from forecast import (
     Question,
     Scenario,
     assess,
-    engine,
     load_evidence,
     load_question,
     posterior_as_of,
     probability_words,
     trajectory,
 )
-from forecast.engine import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from forecast.engine import compiled as engine
+from forecast.engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from forecast.model import DEFAULT_CREDIBILITY_WEIGHTS, DEFAULT_RELIABILITY_WEIGHTS
 
 OPENED = date(2025, 1, 1)

@@ -11,7 +11,7 @@ import pytest
 from helpers import REPO, copy_data, tree_digest
 
 from forecast import EvidenceFileError, InvalidInputError, load_evidence, load_question, posterior_as_of
-from forecast.explore import (
+from forecast.publish.explore import (
     NOT_SEEN,
     SEEN,
     Exploration,
@@ -229,8 +229,8 @@ def test_the_explore_notebook_runs_under_papermill_without_widgets(tmp_path):
 
 
 def test_one_analysts_what_ifs_start_from_their_own_forecast():
-    from forecast.judgments import load_judgments, overlay
-    from forecast.load import load_by_id
+    from forecast.inputs.judgments import load_judgments, overlay
+    from forecast.inputs.validate import load_by_id
 
     explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil")
     q, log = load_by_id(REPO / "data", "russia-syria-bases")

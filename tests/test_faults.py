@@ -37,7 +37,7 @@ from helpers import (
 )
 
 from forecast.errors import EvidenceWriteError
-from forecast.evidence import append_evidence, log_lock
+from forecast.inputs.append import append_evidence, log_lock
 from forecast.store import atomic_write_bytes, failed_dir, recover, replace_dir, report_dir, work_dir
 
 EARLIER = "2025-01-15"
@@ -279,7 +279,7 @@ def test_evidence_adds_queue_on_the_log_lock_and_every_row_lands(tmp_path):
     log = data / "evidence" / f"{EXAMPLE}.csv"
     before = log.read_bytes()
     script = (
-        "import sys\nfrom forecast.evidence import append_evidence\n"
+        "import sys\nfrom forecast.inputs.append import append_evidence\n"
         "for k in range(3):\n"
         f"    append_evidence(sys.argv[1], {EXAMPLE!r}, date='2025-02-21', indicator='no-settlement-yet',"
         " observed='yes', source=sys.argv[2] + str(k), reliability='C', credibility='3')\n"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from forecast import EvidenceLog, Question, load_evidence, load_question
 from forecast.errors import EvidenceFileError, QuestionFileError
-from forecast.load import EVIDENCE_COLUMNS
+from forecast.inputs.evidence import EVIDENCE_COLUMNS
 
 FUZZ = settings(
     max_examples=200,

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from helpers import AS_OF, EXAMPLE, copy_data, read_json, tree_digest
 
-from forecast.job import QuestionOutcome, publish_run, run_question
+from forecast.schedule.job import QuestionOutcome, publish_run, run_question
 from forecast.store import claim_out_dir, outcome_dir, question_lock, recover, report_dir, work_dir
 
 DAY = date.fromisoformat(AS_OF)
@@ -112,14 +112,14 @@ def test_publish_builds_the_index_and_manifest_from_the_outcomes_recorded_in_out
 _JOB = """
 import sys
 from datetime import date
-from forecast.job import run_question
+from forecast.schedule.job import run_question
 outcome = run_question(sys.argv[1], sys.argv[2], sys.argv[3], date.fromisoformat(sys.argv[4]), run=sys.argv[5])
 print(outcome.status, outcome.reason or "")
 """
 _PUBLISH = """
 import sys
 from datetime import date
-from forecast.job import publish_run
+from forecast.schedule.job import publish_run
 publish_run(sys.argv[1], sys.argv[2], data_dir=sys.argv[3], questions=sys.argv[4:], as_of=date(2025, 2, 20),
             parameters={})
 """

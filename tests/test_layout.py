@@ -134,8 +134,8 @@ def test_the_layout_check_sees_a_cell_that_spills(browser, tmp_path):  # noqa: F
 
 
 def test_the_resolved_report_leads_with_its_resolution(browser, two_day_run):  # noqa: F811
-    from forecast.engine import posterior_as_of
-    from forecast.load import load_by_id
+    from forecast.engine.compiled import posterior_as_of
+    from forecast.inputs.validate import load_by_id
 
     context, page = open_page(browser, two_day_run / PAGES["resolved report"], 1280)
     try:

@@ -14,7 +14,7 @@ from textwrap import dedent
 
 import pytest
 
-from forecast.scorecard import Scorecard
+from forecast.publish.scorecard import Scorecard
 
 QUESTION = """\
 id: q

@@ -24,7 +24,7 @@ from forecast import (
     validate_data,
 )
 from forecast.errors import display_path
-from forecast.load import MAX_FILE_BYTES
+from forecast.inputs.safe_yaml import MAX_FILE_BYTES
 
 # Comments after each line give its number; YAML ignores them.
 QUESTION = dedent("""\

@@ -24,9 +24,9 @@ import pytest
 from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, read_json, tree_digest
 
 from forecast import load_evidence, load_question
-from forecast.evidence import lock_path
-from forecast.load import MAX_EVIDENCE_BYTES
-from forecast.render import index_page
+from forecast.inputs.append import lock_path
+from forecast.inputs.evidence import MAX_EVIDENCE_BYTES
+from forecast.publish.render import index_page
 from forecast.store import LOCKS, MARKER, WORK, check_out_dir, recover
 
 # --------------------------------------------------------------------------- helpers
@@ -280,9 +280,9 @@ def test_plain_values_are_read_by_the_yaml_1_2_core_schema(written, value):
     """Promise: plain scalars resolve as YAML 1.2's core schema says, not as YAML 1.1 (sexagesimal, yes/no, octal)."""
     import yaml
 
-    from forecast.load import _SafeLoader
+    from forecast.inputs.safe_yaml import SafeLoader
 
-    assert yaml.load(f"v: {written}\n", Loader=_SafeLoader) == {"v": value}
+    assert yaml.load(f"v: {written}\n", Loader=SafeLoader) == {"v": value}
 
 
 # --------------------------------------------------------------------------- evidence add
@@ -536,8 +536,8 @@ def test_validate_warns_about_a_formula_written_by_hand(data):
 
 def test_a_scenario_name_with_dollar_signs_is_drawn_as_text():
     """Promise: matplotlib's mathtext never parses a scenario name; the chart draws it as written."""
-    from forecast.engine import Trajectory
-    from forecast.plots import trajectory_chart
+    from forecast.engine.results import Trajectory
+    from forecast.publish.plots import trajectory_chart
 
     names = ["Exit costs $\\frac{1}{$ or more", "$x$ and $y$", "Yes"]
     days = tuple(date(2025, 1, 1) + timedelta(days=k) for k in range(3))

@@ -9,7 +9,8 @@ import pytest
 from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
 
 from forecast import analysis, load_evidence, load_question
-from forecast.report import Report, safe_url
+from forecast.publish.html import safe_url
+from forecast.publish.report import Report
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +233,7 @@ def test_a_not_seen_yet_within_its_window_is_not_asked_for_more():
 
 
 def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_path):
-    from forecast.render import index_page
+    from forecast.publish.render import index_page
 
     data = edited_question(tmp_path, ("closes: 2027-06-30", "closes: 2025-03-01"))
     out = tmp_path / "reports"

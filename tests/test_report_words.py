@@ -10,8 +10,8 @@ import pytest
 from helpers import AS_OF, DATA, EXAMPLE
 
 from forecast import posterior_as_of
-from forecast.html import points_added, sentence
-from forecast.report import ROLE_LABELS, Report
+from forecast.publish.html import points_added, sentence
+from forecast.publish.report import ROLE_LABELS, Report
 
 QUESTION = """\
 id: q

@@ -24,7 +24,9 @@ from helpers import forecast_cli
 from pytest import approx
 
 from forecast import EvidenceRow, Group, Indicator, Question, Scenario, assess, posterior_as_of, trajectory
-from forecast.analysis import critical_evidence, intervals, watch_list
+from forecast.analysis.influence import critical_evidence
+from forecast.analysis.uncertainty import intervals
+from forecast.analysis.watch import watch_list
 
 OPENED = date(2025, 1, 1)
 CLOSES = date(2025, 12, 31)
@@ -495,7 +497,7 @@ def ranged(question: Question, seed: int) -> Question:
 @pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
 @pytest.mark.parametrize("seed", range(4))
 def test_the_trajectory_band_on_each_report_day_equals_that_days_intervals(seed, rho):
-    from forecast.analysis import trajectory_intervals
+    from forecast.analysis.uncertainty import trajectory_intervals
 
     question, rows, as_ofs = random_case(seed, rho)
     question = ranged(question, seed)
@@ -512,7 +514,7 @@ def test_the_trajectory_band_on_each_report_day_equals_that_days_intervals(seed,
 def test_each_interval_draw_is_the_rule_applied_to_the_drawn_likelihoods(seed, rho):
     import numpy as np
 
-    from forecast.analysis import DEFAULT_SEED
+    from forecast.analysis.uncertainty import DEFAULT_SEED
 
     question, rows, as_ofs = random_case(seed, rho)
     question = ranged(question, seed)

@@ -21,8 +21,8 @@ from helpers import (
 )
 
 from forecast import load_evidence, load_question, posterior_as_of
-from forecast.judgments import load_judgments, overlay
-from forecast.pool import log_pool
+from forecast.engine.pool import log_pool
+from forecast.inputs.judgments import load_judgments, overlay
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import pytest
 from helpers import DATA, REPO, clone_question, copy_data, read_json
 
 from forecast import evidence_path, load_evidence, load_question, question_path
-from forecast.analysis import Score, calibration_bins, calibration_points, score
-from forecast.scorecard import Scorecard
+from forecast.analysis.scoring import Score, calibration_bins, calibration_points, score
+from forecast.publish.scorecard import Scorecard
 
 ILLUSTRATIVE = ("harbour-bridge-reopening", "riverside-festival-return")
 SCORE_FIELDS = [f for f in Score.__dataclass_fields__ if f.startswith(("brier", "log", "skill"))]

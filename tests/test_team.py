@@ -20,10 +20,11 @@ import pytest
 import yaml
 from helpers import AS_OF, DATA, EXAMPLE, NOTEBOOK, copy_data, copy_data_without_team, forecast_cli
 
-from forecast.judgments import Judgment, load_judgments, overlay
-from forecast.load import load_by_id
-from forecast.pool import TeamForecast, log_pool, spread
-from forecast.report import Report
+from forecast.engine.pool import log_pool, spread
+from forecast.inputs.judgments import Judgment, load_judgments, overlay
+from forecast.inputs.validate import load_by_id
+from forecast.publish.report import Report
+from forecast.team import TeamForecast
 
 GOLDEN = Path(__file__).parent / "golden"
 R = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.5}
@@ -411,7 +412,7 @@ def test_without_judgment_files_the_run_publishes_the_same_bytes_as_without_team
 def test_a_dependence_for_a_question_without_groups_is_a_located_error(tmp_path):
     from forecast import load_question
     from forecast.errors import JudgmentFileError
-    from forecast.judgments import load_judgment
+    from forecast.inputs.judgments import load_judgment
 
     (tmp_path / "plain.yaml").write_text(
         "id: plain\ntitle: T\nquestion: Q?\nopened: 2024-01-01\ncloses: 2024-12-31\n"

@@ -1,339 +1,40 @@
-"""The update rule: posterior, trajectory and audit trail of a question.
+"""The rule applied to an evidence log as of a date, vectorised with numpy.
 
-Each indicator is one yes/no child of the scenario in a naive-Bayes model. A
-report's weight is ``w = R[reliability] * C[credibility]``. An indicator's
-reports are ordered by date, then weight, then row order; its status is what the
-last report says, and its weight the highest ``w`` among the trailing reports
-that say the same. An indicator with a status contributes ``L(s) = w * log p(s)``
-(observed) or ``w * log(1 - p(s) * F(d))`` (not observed yet) to each scenario's
-log-probability, where ``F(d)`` is the fraction of the indicator's window passed
-by ``d``, the latest date among the trailing reports of the indicator's weight.
-Indicators of a dependence group contribute ``L_leader + (1 - rho) * sum(L_other)``,
-the leader being the member with a status whose ``L`` spreads most across scenarios.
-
-Everything is computed in log space and vectorised over reports with numpy, so a
-log of a hundred thousand reports costs milliseconds.
+:class:`CompiledEvidence` reads a log's columns once and derives, lazily, each
+indicator's status and weight, each report's role and effect, and the daily
+trajectory; :func:`posterior_as_of`, :func:`trajectory` and :func:`assess` are
+its public faces. Everything is computed in log space, so a log of a hundred
+thousand reports costs milliseconds. The rule itself is in :mod:`.rule`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache, partial
 from itertools import repeat
 
 import numpy as np
 
-from .model import EvidenceColumns, EvidenceLog, EvidenceRow, Indicator, Question
+from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
+from .results import Assessment, AuditEntry, IndicatorState, Trajectory
+from .rule import PENDING, ROLE_AFTER_AS_OF, ROLE_NAMES, group_contribution, rule_tables, softmax
 
 __all__ = [
-    "ROLE_AFTER_AS_OF",
-    "ROLE_CORROBORATES",
-    "ROLE_SETS_STATUS",
-    "ROLE_SUPERSEDED",
-    "Assessment",
-    "AuditEntry",
-    "ChecklistItem",
-    "IndicatorState",
-    "Trajectory",
+    "CompiledEvidence",
+    "Evidence",
     "assess",
-    "group_contribution",
-    "group_contribution_draws",
+    "compile_evidence",
     "posterior_as_of",
-    "softmax",
     "trajectory",
 ]
 
-ROLE_SETS_STATUS = "sets status"
-ROLE_CORROBORATES = "corroborates"
-ROLE_SUPERSEDED = "superseded"
-ROLE_AFTER_AS_OF = "after as-of"
 
-_PENDING, _ABSENT, _OBSERVED = -1, 0, 1
 #: Reports taken at a time where the engine walks a long log in blocks, to keep its working memory small.
 _BLOCK = 1 << 14
+
+
 _INT16_MAX = 32767
-#: Role names by the codes in ``_Compiled.role_code``.
-_ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
-
-
-def softmax(log_weights: np.ndarray) -> np.ndarray:
-    """Normalise log-weights along the last axis into probabilities, without overflow."""
-    shifted = log_weights - log_weights.max(axis=-1, keepdims=True)
-    weights = np.exp(shifted)
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorState:
-    """Where an indicator stands as of a date.
-
-    ``status`` is ``True`` (observed), ``False`` (looked for, not seen) or ``None``
-    (pending: no report yet). ``weight`` is the weight its status counts with,
-    ``counted`` the report that weight comes from and ``latest`` its latest report.
-    ``window`` is the indicator's window; for a "not seen", ``seen_by`` is the date
-    it counts from and ``fraction`` the part of the window passed by then, ``F``.
-    """
-
-    indicator: Indicator
-    status: bool | None
-    weight: float
-    counted: EvidenceRow | None
-    latest: EvidenceRow | None
-    window: tuple[date, date] | None = None
-    seen_by: date | None = None
-    fraction: float | None = None
-
-    @property
-    def status_text(self) -> str:
-        return {True: "observed", False: "not observed", None: "pending"}[self.status]
-
-    @property
-    def not_yet(self) -> bool:
-        """Whether it is "not seen" with part of its window still to come (``F < 1``)."""
-        return self.status is False and self.fraction is not None and self.fraction < 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One evidence row's part in the forecast.
-
-    ``effect`` maps each scenario to the change in its probability, in percentage
-    points, when this report was applied after those before it (``None`` for a
-    report dated after the as-of date).
-    """
-
-    row: EvidenceRow
-    weight: float
-    role: str
-    effect: Mapping[str, float] | None
-    order: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ChecklistItem:
-    """An indicator on a scenario's checklist, with its status and diagnosticity.
-
-    ``diagnosticity`` is the likelihood ratio P(observed | scenario) /
-    P(observed | any other scenario, weighted by prior): how strongly seeing it
-    points to this scenario rather than the rest.
-    """
-
-    state: IndicatorState
-    diagnosticity: float
-
-
-@dataclass(frozen=True, slots=True)
-class Trajectory:
-    """Daily probabilities: ``probabilities[k, j]`` is scenario ``j`` on ``dates[k]``."""
-
-    dates: tuple[date, ...]
-    scenario_ids: tuple[str, ...]
-    probabilities: np.ndarray
-
-    def at(self, day: date) -> dict[str, float]:
-        """The probabilities on ``day``."""
-        k = (day - self.dates[0]).days
-        if not 0 <= k < len(self.dates):
-            raise KeyError(day)
-        return dict(zip(self.scenario_ids, self.probabilities[k].tolist()))
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A question's forecast as of a date, and everything that explains it."""
-
-    question: Question
-    as_of: date
-    probabilities: Mapping[str, float]
-    states: Mapping[str, IndicatorState]
-    audit: tuple[AuditEntry, ...]
-    trajectory: Trajectory
-    evidence_counted: int
-    #: the date of the latest report counted (dated on or before ``as_of``), if any
-    latest_report: date | None = None
-
-    @property
-    def evidence_age_days(self) -> int | None:
-        """How old the latest counted report is at ``as_of``, in days (``None`` without evidence)."""
-        return None if self.latest_report is None else (self.as_of - self.latest_report).days
-
-    @property
-    def stale(self) -> bool:
-        """Whether the latest counted report is older than the question's ``stale_after_days`` at ``as_of``."""
-        age = self.evidence_age_days
-        return age is not None and age > self.question.stale_after_days
-
-    @property
-    def closed_unresolved(self) -> bool:
-        """Whether ``as_of`` is past the question's ``closes`` date and it has no resolution."""
-        return self.question.resolution is None and self.as_of > self.question.closes
-
-    @property
-    def leading(self) -> str:
-        """The id of the most probable scenario (the first one listed, on a tie)."""
-        return max(self.question.scenario_ids, key=lambda s: self.probabilities[s])
-
-    @property
-    def tripwires_fired(self) -> tuple[str, ...]:
-        """Ids of tripwire indicators observed as of the date."""
-        return tuple(
-            i.id for i in self.question.indicators if i.tripwire and self.states[i.id].status is True
-        )
-
-    def checklist(self, scenario_id: str) -> list[ChecklistItem]:
-        """The indicators that signal ``scenario_id``, in question order."""
-        priors = {s.id: s.prior for s in self.question.scenarios}
-        rest = [s for s in priors if s != scenario_id]
-        items = []
-        for ind in self.question.indicators:
-            if ind.signals != scenario_id:
-                continue
-            elsewhere = sum(priors[s] * ind.likelihood[s] for s in rest) / sum(priors[s] for s in rest)
-            items.append(ChecklistItem(self.states[ind.id], ind.likelihood[scenario_id] / elsewhere))
-        return items
-
-
-@dataclass(frozen=True, slots=True)
-class _Tables:
-    """What the rule needs from a question, as arrays: the same for every log and date."""
-
-    scenario_ids: tuple[str, ...]
-    log_prior: np.ndarray
-    p: np.ndarray
-    p_by_scenario: np.ndarray
-    log_p: np.ndarray
-    log_not_p: np.ndarray
-    #: each indicator's window, for ``F(d) = clip((d - start) / span, 0, 1)``; an empty window has a
-    #: start far in the past, so that ``F`` is 1 on every date
-    window_start: np.ndarray
-    window_span: np.ndarray
-    #: per indicator, its group's number (-1: ungrouped); the groups' members and dependence
-    group_of: np.ndarray
-    groups: tuple[tuple[np.ndarray, float], ...]
-    ungrouped: np.ndarray
-    #: ``[log(1 - p); log p]``: row ``i`` for "not observed", ``i + indicators`` for "observed"
-    log_table: np.ndarray
-    #: the same, transposed and contiguous: one row per scenario
-    log_table_by_scenario: np.ndarray
-    index: Mapping[str, int]
-    #: the distinct report weights ``R[r] * C[c]``, ascending, and each grade pair's rank among them
-    levels: np.ndarray
-    rank_of_grades: Mapping[tuple[str, int], int]
-
-    @classmethod
-    def of(cls, question: Question) -> _Tables:
-        scenario_ids = question.scenario_ids
-        lik = np.array([[i.likelihood[s] for s in scenario_ids] for i in question.indicators], float).reshape(
-            len(question.indicators), len(scenario_ids)
-        )
-        log_p, log_not_p = np.log(lik), np.log1p(-lik)
-        log_table = np.concatenate([log_not_p, log_p])
-        # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
-        weights = {
-            (r, c): r_weight * c_weight
-            for r, r_weight in question.reliability_weights.items()
-            for c, c_weight in question.credibility_weights.items()
-        }
-        levels = np.unique(np.fromiter(weights.values(), float, len(weights)))
-        rank_of = {w: k for k, w in enumerate(levels.tolist())}
-        windows = [question.window_of(i) for i in question.indicators]
-        start = np.array([a.toordinal() for a, _ in windows], float)
-        span = np.array([(b - a).days for a, b in windows], float)
-        empty = span <= 0
-        start[empty], span[empty] = -1e12, 1.0
-        group_ids = list(question.groups)
-        group_of = np.array(
-            [group_ids.index(i.group) if i.group in group_ids else -1 for i in question.indicators], np.intp
-        )
-        groups = tuple(
-            (np.flatnonzero(group_of == g), float(question.groups[gid].dependence))
-            for g, gid in enumerate(group_ids)
-        )
-        return cls(
-            scenario_ids=scenario_ids,
-            log_prior=np.log([s.prior for s in question.scenarios]),
-            p=lik,
-            p_by_scenario=np.ascontiguousarray(lik.T),
-            window_start=start,
-            window_span=span,
-            group_of=group_of,
-            groups=groups,
-            ungrouped=np.flatnonzero(group_of < 0),
-            log_p=log_p,
-            log_not_p=log_not_p,
-            log_table=log_table,
-            log_table_by_scenario=np.ascontiguousarray(log_table.T),
-            index={iid: k for k, iid in enumerate(question.indicator_ids)},
-            levels=levels,
-            rank_of_grades={grades: rank_of[w] for grades, w in weights.items()},
-        )
-
-    def fraction(self, indicator: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """``F(d)``: the fraction of each indicator's window passed by each date (ordinals)."""
-        f = (day - self.window_start[indicator]) / self.window_span[indicator]
-        return np.clip(f, 0.0, 1.0, out=f)
-
-    def log_likelihood(self, indicator: np.ndarray, observed: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """``log p`` (observed) or ``log(1 - p F(d))`` (not seen by ``d``), one row per report."""
-        n_ind = len(self.p)
-        table = self.log_table[indicator + n_ind * observed]
-        absent = np.flatnonzero(~observed.astype(bool))
-        if absent.size:
-            f = self.fraction(indicator[absent], day[absent])
-            partial = f < 1.0
-            if partial.any():
-                rows = absent[partial]
-                table[rows] = np.log1p(-self.p[indicator[rows]] * f[partial, None])
-        return table
-
-    def combine(self, contribution: np.ndarray, has_status: np.ndarray) -> np.ndarray:
-        """The sum over indicators of their contributions, each group's by the group rule."""
-        if not self.groups:
-            return contribution.sum(axis=0)
-        total = contribution[self.ungrouped].sum(axis=0)
-        for members, rho in self.groups:
-            total += group_contribution(contribution[members], has_status[members], rho)
-        return total
-
-
-def group_contribution_draws(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
-    """:func:`group_contribution` for many draws at once: ``contribution`` is ``(draws, members, scenarios)``."""
-    members = contribution[:, has_status]
-    if not members.shape[1]:
-        return np.zeros((contribution.shape[0], contribution.shape[2]))
-    leader = np.argmax(members.max(axis=2) - members.min(axis=2), axis=1)
-    return (1.0 - rho) * members.sum(axis=1) + rho * members[np.arange(len(members)), leader]
-
-
-def group_contribution(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
-    """A group's contribution ``L_leader + (1 - rho) * sum(L_other)`` over its members with a status.
-
-    The leader is the member with the largest spread ``max(L) - min(L)``; the first, on a tie.
-    """
-    members = contribution[has_status]
-    if not len(members):
-        return np.zeros(contribution.shape[1])
-    leader = int(np.argmax(members.max(axis=1) - members.min(axis=1)))
-    return (1.0 - rho) * members.sum(axis=0) + rho * members[leader]
-
-
-#: The tables of the questions compiled last, by ``id``, each kept with its question so that the
-#: id cannot be reused while cached. Questions are frozen (and unhashable), so identity is the key.
-_TABLES: dict[int, tuple[Question, _Tables]] = {}
-_TABLES_KEPT = 16
-
-
-def _tables(question: Question) -> _Tables:
-    cached = _TABLES.get(id(question))
-    if cached is not None and cached[0] is question:
-        return cached[1]
-    tables = _Tables.of(question)
-    while len(_TABLES) >= _TABLES_KEPT:
-        _TABLES.pop(next(iter(_TABLES)))
-    _TABLES[id(question)] = (question, tables)
-    return tables
 
 
 @lru_cache(maxsize=64)
@@ -452,7 +153,7 @@ def _stable_argsort(key: np.ndarray, top: int) -> np.ndarray:
     return order
 
 
-class _Compiled:
+class CompiledEvidence:
     """A question's evidence as arrays, ordered for the rule, up to a date.
 
     Construction groups the counted reports by indicator, each group in the rule's
@@ -465,7 +166,7 @@ class _Compiled:
     def __init__(
         self, question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date
     ) -> None:
-        tables = _tables(question)
+        tables = rule_tables(question)
         self.tables = tables
         self.question = question
         self.scenario_ids = tables.scenario_ids
@@ -550,7 +251,7 @@ class _Compiled:
 
         # Final state per indicator: its last report in rule order.
         last, final_ind = runs.last, ind[runs.last]
-        self.status = np.full(n_ind, _PENDING, np.int8)
+        self.status = np.full(n_ind, PENDING, np.int8)
         self.status[final_ind] = obs[last]
         self.status_weight = np.zeros(n_ind)
         self.status_weight[final_ind] = self._levels[runs.top]
@@ -564,7 +265,7 @@ class _Compiled:
         self.contribution[final_ind] = self.status_weight[final_ind, None] * self.tables.log_likelihood(
             final_ind, obs[last], day_counted
         )
-        self.has_status = self.status != _PENDING
+        self.has_status = self.status != PENDING
         self.latest_row = np.full(n_ind, -1, np.int64)
         self.latest_row[final_ind] = by_ind[last]
 
@@ -618,13 +319,13 @@ class _Compiled:
 
     @property
     def role_code(self) -> np.ndarray:
-        """Each counted report's role as a code into ``_ROLE_NAMES``, in file order."""
+        """Each counted report's role as a code into ``ROLE_NAMES``, in file order."""
         return self._roles[0]
 
     @property
     def role(self) -> np.ndarray:
         """Each counted report's role, in file order."""
-        return _ROLE_NAMES[self._roles[0]]
+        return ROLE_NAMES[self._roles[0]]
 
     @property
     def counted_row(self) -> np.ndarray:
@@ -891,6 +592,15 @@ class _Compiled:
         return effect
 
 
+#: What the engine reads as evidence: a loaded log or any rows.
+Evidence = EvidenceLog | Iterable[EvidenceRow]
+
+
+def compile_evidence(question: Question, evidence: Evidence, as_of: date | None) -> CompiledEvidence:
+    """The engine's compiled tables of ``evidence`` as of ``as_of`` (today if ``None``), for the analyses to share."""
+    return CompiledEvidence(question, evidence, as_of or date.today())
+
+
 def _rows_of(evidence: EvidenceLog | Iterable[EvidenceRow]) -> list[EvidenceRow]:
     return list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
 
@@ -920,7 +630,7 @@ def posterior_as_of(
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
     {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.15...}
     """
-    compiled = _Compiled(question, evidence, as_of or date.today())
+    compiled = CompiledEvidence(question, evidence, as_of or date.today())
     return dict(zip(compiled.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
 
 
@@ -958,7 +668,7 @@ def trajectory(
     (84, datetime.date(2024, 12, 8))
     """
     as_of = as_of or date.today()
-    return _Compiled(question, evidence, as_of).trajectory(min(question.opened, as_of), as_of)
+    return CompiledEvidence(question, evidence, as_of).trajectory(min(question.opened, as_of), as_of)
 
 
 def assess(
@@ -981,7 +691,7 @@ def assess(
         and the daily trajectory from the question's opening to ``as_of``.
     """
     as_of = as_of or date.today()
-    compiled = _Compiled(question, evidence, as_of)
+    compiled = CompiledEvidence(question, evidence, as_of)
     rows = compiled.source
     probabilities = dict(zip(question.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
 
@@ -990,7 +700,7 @@ def assess(
     seen_by = compiled.seen_by
     fraction = compiled.tables.fraction(np.arange(len(seen_by)), seen_by.astype(float))
     for k, ind in enumerate(question.indicators):
-        status = None if compiled.status[k] == _PENDING else bool(compiled.status[k])
+        status = None if compiled.status[k] == PENDING else bool(compiled.status[k])
         states[ind.id] = IndicatorState(
             indicator=ind,
             status=status,

@@ -4,11 +4,13 @@ The team forecast is the logarithmic pool of the N analysts' forecasts,
 ``team(s) ∝ (Π_i p_i(s))^(a/N)``, computed in log space; ``a`` is the question's
 ``pool: {extremize: a}`` (default 1, the geometric mean). Each analyst's
 forecast is the engine run on the shared evidence with the question overlaid by
-that analyst's judgments (:func:`forecast.judgments.overlay`).
+that analyst's judgments (:func:`forecast.inputs.judgments.overlay`).
 
 The spread of a scenario is the highest analyst's probability minus the lowest.
 A judgment drives the spread by how much the spread, summed over scenarios,
 would shrink if its analyst used the question's value instead.
+
+The pool itself is :func:`forecast.engine.pool.log_pool`.
 """
 
 from __future__ import annotations
@@ -21,57 +23,14 @@ from functools import cached_property
 import numpy as np
 
 from . import analysis
-from .engine import Assessment, Trajectory, _Compiled, assess, posterior_as_of, softmax
-from .judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
+from .engine.compiled import CompiledEvidence, assess, posterior_as_of
+from .engine.pool import log_pool, spread
+from .engine.results import Assessment, Trajectory
+from .engine.rule import softmax
+from .inputs.judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
 from .model import EvidenceLog, Question
 
-__all__ = ["AnalystForecast", "SpreadDriver", "TeamForecast", "log_pool", "spread"]
-
-
-def log_pool(probabilities: np.ndarray | Sequence, extremize: float = 1.0) -> np.ndarray:
-    """The logarithmic pool of several forecasts, optionally extremized.
-
-    Parameters
-    ----------
-    probabilities : array_like, shape (N, ..., S)
-        Forecaster ``i``'s probabilities in ``probabilities[i]``, scenarios along the
-        last axis; any axes between (dates, draws) are pooled element by element.
-    extremize : float, default 1
-        The exponent ``a`` in ``(Π_i p_i)^(a/N)``; 1 is the geometric mean, above 1
-        pushes the pool away from the uniform forecast.
-
-    Returns
-    -------
-    ndarray, shape (..., S)
-        Probabilities summing to 1 along the last axis.
-
-    Examples
-    --------
-    >>> log_pool([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]]).round(4).tolist()
-    [0.4452, 0.4064, 0.1484]
-    >>> log_pool([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]], extremize=2).round(4).tolist()
-    [0.5143, 0.4286, 0.0571]
-    """
-    p = np.asarray(probabilities, dtype=float)
-    if p.ndim < 2 or len(p) == 0:
-        raise ValueError("expected at least one forecast: an array of shape (forecasters, ..., scenarios)")
-    if not extremize > 0:
-        raise ValueError(f"extremize must be a number greater than 0, got {extremize!r}")
-    with np.errstate(divide="ignore"):
-        logs = np.log(p)
-    return softmax(logs.sum(axis=0) * (extremize / len(p)))
-
-
-def spread(probabilities: np.ndarray | Sequence) -> np.ndarray:
-    """Per scenario, the highest forecaster's probability minus the lowest (``(N, ..., S)`` to ``(..., S)``).
-
-    Examples
-    --------
-    >>> spread([[0.6, 0.3, 0.1], [0.3, 0.5, 0.2]]).round(2).tolist()
-    [0.3, 0.2, 0.1]
-    """
-    p = np.asarray(probabilities, dtype=float)
-    return p.max(axis=0) - p.min(axis=0)
+__all__ = ["AnalystForecast", "SpreadDriver", "TeamForecast"]
 
 
 @dataclass(frozen=True)
@@ -111,14 +70,14 @@ class TeamForecast:
     evidence : EvidenceLog
         The shared evidence log.
     judgments : sequence of Judgment
-        At least one; from :func:`forecast.judgments.load_judgments`.
+        At least one; from :func:`forecast.inputs.judgments.load_judgments`.
     as_of : date
 
     Examples
     --------
     >>> from datetime import date
-    >>> from forecast.load import load_by_id
-    >>> from forecast.judgments import load_judgments
+    >>> from forecast.inputs.validate import load_by_id
+    >>> from forecast.inputs.judgments import load_judgments
     >>> q, log = load_by_id("data", "russia-syria-bases")
     >>> team = TeamForecast(q, log, load_judgments("data", q), date(2025, 2, 20))
     >>> sorted(team.analyst_probabilities) == [a.analyst for a in team.analysts]
@@ -206,7 +165,7 @@ class TeamForecast:
         """Per report in the rule's order, the change of the pooled forecast in points."""
         logs = []
         for a in self.analysts:
-            compiled = _Compiled(a.question, self.evidence, self.as_of)
+            compiled = CompiledEvidence(a.question, self.evidence, self.as_of)
             # Row 0 before any report, row k + 1 after the report of rank k.
             logs.append(softmax(np.vstack([compiled.log_prior, compiled.log_after])))
         pooled = log_pool(np.stack(logs), self.extremize)

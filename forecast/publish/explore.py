@@ -20,12 +20,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .analysis import watch_list
-from .engine import posterior_as_of
-from .errors import EvidenceFileError, ForecastError
+from ..analysis.watch import watch_list
+from ..engine.compiled import posterior_as_of
+from ..errors import EvidenceFileError, ForecastError
+from ..inputs.evidence import evidence_row
+from ..inputs.safe_yaml import Located
+from ..inputs.validate import load_by_id, parse_as_of
+from ..model import EvidenceLog, EvidenceRow, Question
 from .html import Html, render_template
-from .load import Located, _evidence_row, load_by_id, parse_as_of
-from .model import EvidenceLog, EvidenceRow, Question
 
 __all__ = [
     "HYPOTHETICAL",
@@ -125,7 +127,7 @@ def hypothetical_rows(
         cells["source"] = _cell(given.get("source") or "hypothetical")
         cells["summary"] = _cell(given.get("summary") or "")
         # `today` is date.max: a row dated after as_of is an error here, not the loader's warning.
-        row = _evidence_row(cells, number, question, indicators, first_seen, where, date.max, ())
+        row = evidence_row(cells, number, question, indicators, first_seen, where, date.max, ())
         if row is None:
             continue
         if row.date > as_of:
@@ -350,7 +352,7 @@ class Exploration:
         data_dir: str | Path = "data",
         analyst: str | None = None,
     ) -> None:
-        from .judgments import load_judgments, overlay
+        from ..inputs.judgments import load_judgments, overlay
 
         self.as_of = parse_as_of(as_of)
         self.question, self.evidence = load_by_id(data_dir, question_id)

@@ -1,7 +1,7 @@
 """One question's run, in a process of its own: execute the notebook, then render it.
 
 ``forecast run`` forks one worker per question (:class:`Worker`; ``python -m
-forecast.worker SPEC`` runs one by hand) so that questions run in parallel
+forecast.schedule.worker SPEC`` runs one by hand) so that questions run in parallel
 processes, a hung notebook can be killed with its kernel, and a crash in one
 question cannot touch the others.
 The worker writes only inside its scratch folder; the parent moves the result
@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from .render import render_notebook
+from ..publish.render import render_notebook
 
 __all__ = ["FORK_LOCK", "Worker", "main", "preload", "run"]
 

@@ -20,16 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import JudgmentFileError, Problem, display_path
-from .load import (
-    _PRIOR_TOLERANCE,
-    Located,
-    _check_likelihood,
-    _parse_question_yaml,
-    _prior,
-)
-from .model import Question
+from ..errors import JudgmentFileError, Problem, display_path
+from ..model import Question
 from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
+from .questions import PRIOR_TOLERANCE, check_likelihood, check_prior
+from .safe_yaml import Located, read_yaml_mapping
 
 __all__ = [
     "ANALYST_NAME",
@@ -165,7 +160,7 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
     if not ANALYST_NAME.match(path.stem):
         where.error(0, f"file name {path.stem!r} is not an analyst name (letters, digits, '_' and '-')")
         raise JudgmentFileError(where.problems)
-    data = _parse_question_yaml(path, where, "a mapping with priors, likelihood, dependence or note")
+    data = read_yaml_mapping(path, where, "a mapping with priors, likelihood, dependence or note")
     if data is None:
         raise JudgmentFileError(where.problems)
     judgment = _build(data, path.stem, question, where)
@@ -218,7 +213,7 @@ def _priors(value: Any, ids: tuple[str, ...], where: Located) -> dict[str, float
         if sid not in ids:
             where.error(here, f"priors names {sid!r}, which is not a scenario; expected {', '.join(ids)}")
             continue
-        p, problem = _probability_problem(_prior, v)
+        p, problem = _probability_problem(check_prior, v)
         if problem:
             where.error(here, f"priors.{sid}: {problem}")
         else:
@@ -232,10 +227,10 @@ def _priors(value: Any, ids: tuple[str, ...], where: Located) -> dict[str, float
     if len(where.problems) > before:
         return None
     total = sum(checked.values())
-    if abs(total - 1) > _PRIOR_TOLERANCE:
+    if abs(total - 1) > PRIOR_TOLERANCE:
         where.error(
             where.line_of(("priors",)),
-            f"priors sum to {total:.6g}; expected 1 (within {_PRIOR_TOLERANCE})",
+            f"priors sum to {total:.6g}; expected 1 (within {PRIOR_TOLERANCE})",
         )
         return None
     return {s: checked[s] for s in ids}
@@ -267,7 +262,7 @@ def _likelihoods(value: Any, question: Question, where: Located) -> dict[str, di
                     at, f"likelihood.{iid} names {sid!r}, which is not a scenario; expected {', '.join(ids)}"
                 )
                 continue
-            checked, problem = _probability_problem(_check_likelihood, v)
+            checked, problem = _probability_problem(check_likelihood, v)
             if problem:
                 where.error(at, f"likelihood.{iid}.{sid}: {problem}")
             else:
@@ -338,7 +333,7 @@ def load_team_inputs(
     Raises
     ------
     JudgmentFileError, OutsideForecastFileError
-        As :func:`load_judgments` and :func:`forecast.outside.load_outside_forecasts` do.
+        As :func:`load_judgments` and :func:`forecast.inputs.outside.load_outside_forecasts` do.
     """
     judgments = load_judgments(data_dir, question)
     return judgments, load_outside_forecasts(forecasts_path(data_dir, question.id), question)

@@ -26,17 +26,19 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInputError
-from .judgments import judgment_paths, load_team_inputs
-from .load import QUESTION_ID, evidence_path, load_by_id, question_path
-from .model import Question
-from .outside import forecasts_path
-from .render import Failure, write_index
-from .store import (
+from ..errors import InvalidInputError
+from ..inputs.judgments import judgment_paths, load_team_inputs
+from ..inputs.outside import forecasts_path
+from ..inputs.questions import QUESTION_ID
+from ..inputs.validate import evidence_path, load_by_id, question_path
+from ..model import Question
+from ..publish.render import Failure, write_index
+from ..store import (
     SCORECARD_DIR,
     SUMMARY,
     atomic_write_text,
@@ -80,9 +82,15 @@ _PACKAGES = (
 _INTERRUPTED = "interrupted before it finished; the last good report is untouched"
 
 
-def default_notebook() -> Path:
-    """The report notebook shipped in the repository's ``notebooks/`` folder."""
-    return Path(__file__).resolve().parent.parent / "notebooks" / "update.ipynb"
+def default_notebook(name: str = "update.ipynb") -> Path:
+    """A notebook the package ships: ``update.ipynb`` unless named.
+
+    The repository's ``notebooks/`` folder is installed as the package
+    ``forecast.notebooks`` (see ``pyproject.toml``), so the notebooks are found
+    the same way in a source checkout, an editable install and a wheel.
+    """
+    # A wheel is unpacked onto a file system, so the resource is a file with a path.
+    return Path(str(resources.files("forecast.notebooks") / name))
 
 
 @dataclass
@@ -420,7 +428,7 @@ def run_scorecard(
     job = _Job(
         key=SCORECARD_DIR,
         title="Scorecard of resolved questions",
-        notebook=Path(notebook or default_notebook().with_name("scorecard.ipynb")),
+        notebook=Path(notebook or default_notebook("scorecard.ipynb")),
         parameters={
             "data_dir": str(data_dir.resolve()),
             "reports_dir": str(out_dir.resolve()),

@@ -2,7 +2,7 @@
 
 :class:`Report` gathers the assessment, the previous report's summary and the
 analysis, and renders each section as HTML through Jinja templates with
-autoescaping on (:mod:`forecast.html`), so text that came from evidence logs is
+autoescaping on (:mod:`forecast.publish.html`), so text that came from evidence logs is
 always shown inert.
 """
 
@@ -17,24 +17,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import analysis
-from .engine import (
-    ROLE_AFTER_AS_OF,
-    ROLE_CORROBORATES,
-    ROLE_SETS_STATUS,
-    ROLE_SUPERSEDED,
-    Assessment,
-    AuditEntry,
-    assess,
-)
-from .errors import ForecastError
+from .. import analysis
+from ..engine.compiled import assess
+from ..engine.results import Assessment, AuditEntry
+from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..errors import ForecastError
+from ..inputs.judgments import load_judgments
+from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
+from ..inputs.validate import load_by_id, parse_as_of
+from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
+from ..team import TeamForecast
+from ..words import probability_words
 from .html import Html, render_template, safe_url
-from .judgments import load_judgments
-from .load import load_by_id, parse_as_of
-from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
-from .pool import TeamForecast
-from .store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
-from .words import probability_words
 
 __all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
 
@@ -484,7 +478,7 @@ class Report:
         a report not counted). Text that a spreadsheet could run as a formula is
         written with a quote (') in front.
         """
-        from .evidence import spreadsheet_safe
+        from ..inputs.append import spreadsheet_safe
 
         extra = self.evidence.extra_columns
         scenario_ids = self.question.scenario_ids

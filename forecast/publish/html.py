@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .words import probability_words
+from ..words import probability_words
 
 __all__ = ["Html", "points_added", "render_template", "safe_url", "sentence"]
 

@@ -21,20 +21,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .analysis import CalibrationBins, Score, calibration_bins, calibration_points, score
-from .errors import ForecastError
-from .html import Html, render_template
-from .judgments import load_team_inputs
-from .leaderboard import (
+from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points, score
+from ..errors import ForecastError
+from ..inputs.evidence import load_evidence
+from ..inputs.judgments import load_team_inputs
+from ..inputs.questions import load_question
+from ..inputs.validate import evidence_path, question_ids, question_path
+from ..leaderboard import (
     ForecasterScore,
     LeaderboardRow,
     calibration_by_forecaster,
     forecaster_scores,
     leaderboard,
 )
-from .load import evidence_path, load_evidence, load_question, question_ids, question_path
-from .model import EvidenceLog, Question
-from .store import atomic_write_text, latest_report
+from ..model import EvidenceLog, Question
+from ..store import atomic_write_text, latest_report
+from .html import Html, render_template
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 

@@ -1,12 +1,12 @@
 """``forecast run``: execute each question's notebook, render it, and publish the index.
 
 A run holds a lock on the output folder for its whole length, so two runs never
-interleave. Each question is one job (:func:`forecast.job.run_question`): its
+interleave. Each question is one job (:func:`forecast.schedule.job.run_question`): its
 notebook runs in a worker process inside a scratch folder, and only a finished
 report is moved into ``OUT/<question>/<as_of>/``, by atomic renames, so a failed
 or killed run never leaves a half-written report or replaces the last good one.
 ``--jobs N`` runs N jobs at once from N threads. The index and the manifest are
-built from what the jobs recorded in OUT (:func:`forecast.job.publish_run`).
+built from what the jobs recorded in OUT (:func:`forecast.schedule.job.publish_run`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from .errors import LockTimeoutError, RunError
+from ..errors import LockTimeoutError, RunError
+from ..inputs.validate import question_ids
+from ..store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
 from .job import QuestionOutcome, default_notebook, is_resolved, publish_run, run_question, run_scorecard
-from .load import question_ids
-from .store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
 from .worker import FORK_LOCK, preload
 
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]

@@ -2,7 +2,7 @@
 
 ``forecast evidence add`` is the one command that changes a user's data, and
 only by appending a row. The log is read by the loader every command uses
-(:func:`forecast.load.read_evidence_file`: a regular UTF-8 file under the size
+(:func:`forecast.inputs.evidence.read_evidence_file`: a regular UTF-8 file under the size
 limit), the row is validated against the question and the whole log as it would
 read afterwards, and the log is then replaced atomically, so a refused row
 leaves the file byte-for-byte as it was.
@@ -27,22 +27,20 @@ import os
 import re
 from pathlib import Path
 
-from .errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
-from .load import (
+from ..errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
+from ..model import EvidenceRow, Question
+from ..store import atomic_write_bytes
+from .evidence import (
     EVIDENCE_COLUMNS,
     FORMULA_PREFIXES,
     MAX_EVIDENCE_BYTES,
     OPTIONAL_COLUMNS,
-    QUESTION_ID,
-    Located,
-    evidence_path,
-    load_question,
     parse_evidence,
-    question_path,
     read_evidence_file,
 )
-from .model import EvidenceRow, Question
-from .store import atomic_write_bytes
+from .questions import QUESTION_ID, load_question
+from .safe_yaml import Located
+from .validate import evidence_path, question_path
 
 __all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
 

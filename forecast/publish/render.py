@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
+from ..inputs.questions import QUESTION_ID
+from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
 from .html import Html, render_template
-from .load import QUESTION_ID
-from .store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
 
 __all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 

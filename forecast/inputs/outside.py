@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .errors import OutsideForecastFileError, Problem, display_path
-from .load import MAX_FILE_BYTES, Located, _check_iso_date, _csv_records, _decode, read_regular_file
-from .model import Question
+from ..errors import OutsideForecastFileError, Problem, display_path
+from ..model import Question
+from .evidence import csv_records
+from .questions import check_iso_date
+from .safe_yaml import MAX_FILE_BYTES, Located, decode_utf8, read_regular_file
 
 __all__ = [
     "ROW_TOLERANCE",
@@ -102,7 +104,7 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
         return OutsideForecasts(path=shown)
     where = Located(shown)
     raw = read_regular_file(path, MAX_FILE_BYTES, where)
-    text = _decode(raw, where) if raw is not None else None
+    text = decode_utf8(raw, where) if raw is not None else None
     if text is None:
         raise OutsideForecastFileError(where.problems)
     rows = _parse(text, question, where)
@@ -114,7 +116,7 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
 def _parse(text: str, question: Question, where: Located) -> list[OutsideForecast]:
     ids = question.scenario_ids
     expected = ", ".join(("date", "forecaster", *ids))
-    records = iter(_csv_records(text, where))
+    records = iter(csv_records(text, where))
     header_line, header = next(records, (1, None))
     if header is None:
         if not where.has_errors:
@@ -156,7 +158,7 @@ def _row(
     before = len(where.problems)
     when = None
     try:
-        when = _check_iso_date(cells["date"])
+        when = check_iso_date(cells["date"])
     except ValueError as exc:
         where.error(line, f"date: {exc}")
     forecaster = cells["forecaster"]

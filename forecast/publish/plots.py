@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .analysis import CalibrationBins
-from .engine import Trajectory
+from ..analysis.scoring import CalibrationBins
+from ..engine.results import Trajectory
 
 if TYPE_CHECKING:
-    from .outside import OutsideForecast
+    from ..inputs.outside import OutsideForecast
 
 __all__ = [
     "MIN_BIN_COUNT",
     "QUIET_DAYS",
     "Chart",
+    "calibration_by_forecaster_chart",
     "calibration_chart",
     "calibration_segments",
     "quiet_stretch",

@@ -1,0 +1,37 @@
+"""Analyses of a compiled forecast, each in the module named for its job.
+
+- :mod:`.uncertainty`: Monte Carlo ranges over likelihoods given as ranges;
+- :mod:`.influence`: leave-one-out over indicators, groups and reports;
+- :mod:`.watch`: the pending indicators a report would tell most about;
+- :mod:`.changes`: what moved since the previous report;
+- :mod:`.scoring`: Brier and log scores and calibration, public and array-in, array-out.
+"""
+
+from __future__ import annotations
+
+from .changes import Changes, compare_summaries
+from .influence import Influence, critical_evidence, most_influential
+from .scoring import CalibrationBins, Score, calibration_bins, calibration_points, score, score_forecasts
+from .uncertainty import DEFAULT_SEED, Intervals, TrajectoryBand, intervals, trajectory_intervals
+from .watch import WatchItem, watch_list
+
+__all__ = [
+    "DEFAULT_SEED",
+    "CalibrationBins",
+    "Changes",
+    "Influence",
+    "Intervals",
+    "Score",
+    "TrajectoryBand",
+    "WatchItem",
+    "calibration_bins",
+    "calibration_points",
+    "compare_summaries",
+    "critical_evidence",
+    "intervals",
+    "most_influential",
+    "score",
+    "score_forecasts",
+    "trajectory_intervals",
+    "watch_list",
+]

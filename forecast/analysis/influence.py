@@ -1,0 +1,260 @@
+"""What the forecast rests on: leave-one-out over indicators, groups and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from ..engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from ..engine.rule import softmax
+from ..model import EvidenceRow, Question
+from .points import at_least
+
+__all__ = ["Influence", "critical_evidence", "most_influential"]
+
+
+@dataclass(frozen=True, slots=True)
+class Influence:
+    """What the forecast would be without one indicator or one report.
+
+    ``kind`` is ``"indicator"`` (its contribution dropped, its group, if any,
+    re-formed by the group rule without it), ``"group"`` (every member dropped) or
+    ``"report"`` (the report removed and its indicator's status and weight
+    re-derived by the rule); ``id`` is the indicator's, the group's or the report's
+    id, and ``indicator`` the indicator's id (empty for a group). ``change[s]`` is how many
+    percentage points scenario ``s`` would move if it were left out (without minus
+    with): negative where this evidence is holding the scenario up.
+
+    The numbers are kept as ``without`` and ``moves``, in the order of
+    ``scenario_ids``; the mappings are built when read, so that a long list of
+    items costs little to make.
+    """
+
+    kind: str
+    id: str
+    indicator: str
+    scenario_ids: tuple[str, ...]
+    without: Sequence[float]
+    moves: Sequence[float]
+    leading_without: str
+    leader_changes: bool
+    row: EvidenceRow | None = None
+
+    @property
+    def probabilities_without(self) -> dict[str, float]:
+        """Each scenario's probability without this evidence."""
+        return dict(zip(self.scenario_ids, self.without))
+
+    @property
+    def change(self) -> dict[str, float]:
+        """Each scenario's move, in points, if this evidence were left out."""
+        return dict(zip(self.scenario_ids, self.moves))
+
+    @property
+    def largest_move(self) -> float:
+        """The largest move of any scenario, in points (absolute value)."""
+        return max(abs(v) for v in self.moves)
+
+
+def _log_posterior_without_each_indicator(compiled: CompiledEvidence) -> tuple[np.ndarray, np.ndarray]:
+    """Indicators with a status (question order), and the log-posterior without each of them.
+
+    A group member left out leaves its group to the others, by the group rule.
+    """
+    counted = np.flatnonzero(compiled.has_status)
+    nothing = np.zeros((len(counted), len(compiled.scenario_ids)))
+    return counted, compiled.log_posterior_replacing(counted, nothing, np.zeros(len(counted), bool))
+
+
+def _reports_that_can_matter(compiled: CompiledEvidence) -> np.ndarray:
+    """The reports whose removal can change their indicator's status or weight, by position in
+    ``compiled.by_indicator``.
+
+    Per indicator there are at most two: the one whose weight counts (removing a
+    report that only corroborates leaves the same maximum), and the last report
+    before the final run (removing it can join the final run to the run before).
+    Reports superseded earlier cannot reach the status.
+    """
+    runs = compiled.runs
+    _, setters = runs.setters()
+    has_earlier_run = runs.final_start > np.flatnonzero(runs.first)
+    return np.union1d(setters, runs.final_start[has_earlier_run] - 1)
+
+
+def _log_posterior_without_each_report(compiled: CompiledEvidence) -> np.ndarray:
+    """The log-posterior without each counted report, in ``compiled.rows`` order."""
+    total = compiled.final_log_posterior()
+    result = np.repeat(total[None, :], compiled.n, axis=0)
+    positions = _reports_that_can_matter(compiled)
+    if positions.size:
+        reports = compiled.by_indicator[positions]
+        indicator = compiled.indicator[reports]
+        contribution, has_status = compiled.contribution_without(positions)
+        result[reports] = compiled.log_posterior_replacing(indicator, contribution, has_status)
+    return result
+
+
+def _influence(
+    question: Question,
+    kind: str,
+    item: str,
+    indicator: str,
+    row: EvidenceRow | None,
+    probabilities: np.ndarray,
+    now: np.ndarray,
+) -> Influence:
+    scenario_ids = question.scenario_ids
+    leader = int(np.argmax(probabilities))
+    return Influence(
+        kind=kind,
+        id=item,
+        indicator=indicator,
+        scenario_ids=scenario_ids,
+        without=probabilities.tolist(),
+        moves=((probabilities - now) * 100.0).tolist(),
+        leading_without=scenario_ids[leader],
+        leader_changes=leader != int(np.argmax(now)),
+        row=row,
+    )
+
+
+def critical_evidence(
+    question: Question,
+    evidence: Evidence,
+    as_of: date | None = None,
+    *,
+    threshold_points: float = 10.0,
+) -> list[Influence]:
+    """The indicators and reports the forecast hangs on.
+
+    Leaves out, one at a time, (a) each indicator with a status (its whole
+    contribution, its group re-formed without it), (b) each dependence group with
+    a member that has a status (the whole group), so that redundant evidence
+    cannot hide, and (c) each counted report (the report removed, and its
+    indicator's status and weight re-derived by the engine's rule: removing a
+    later denial restores an earlier sighting). Keeps those whose removal changes
+    the leading scenario or moves any scenario by at least ``threshold_points``.
+
+    Parameters
+    ----------
+    question : Question
+    evidence : EvidenceLog or iterable of EvidenceRow
+    as_of : date, optional
+        Defaults to today.
+    threshold_points : float, default 10
+        The move, in percentage points, that makes an item critical.
+
+    Returns
+    -------
+    list of Influence
+        Largest move first; on a tie, indicators (question order), then groups
+        (question order), then reports (file order).
+
+    Notes
+    -----
+    Leaving out indicators costs ``O(indicators x scenarios)``: the total
+    log-posterior minus each indicator's row of contributions. Leaving out reports
+    compiles, once, a log of at most two cases per indicator (the only reports
+    whose removal can change a status or weight), so it is linear in the log.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast import load_evidence, load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
+    >>> [(i.kind, i.id) for i in critical_evidence(q, log, date(2025, 3, 1), threshold_points=7)]
+    [('indicator', 'limited-presence-deal-near'), ('report', 'e032'), ('indicator', 'syria-leaders-want-russia-to-stay'), ('report', 'e021')]
+    """
+    if not threshold_points >= 0:
+        raise ValueError(
+            f"threshold_points must be a number of points of at least 0, got {threshold_points!r}"
+        )
+    compiled = compile_evidence(question, evidence, as_of)
+    now = softmax(compiled.final_log_posterior())
+    counted, without_indicator = _log_posterior_without_each_indicator(compiled)
+    groups, without_group = compiled.log_posterior_without_each_group()
+    without = np.vstack(
+        [
+            softmax(without_indicator),
+            softmax(without_group),
+            softmax(_log_posterior_without_each_report(compiled)),
+        ]
+    )
+    change = (without - now) * 100.0
+    critical = (np.argmax(without, axis=1) != np.argmax(now)) | at_least(change, threshold_points).any(axis=1)
+    selected = np.flatnonzero(critical)
+    selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
+    # Built in bulk: the leaders and every number come out of numpy once, not once per item.
+    ids, now_leader = question.scenario_ids, int(np.argmax(now))
+    leaders = np.argmax(without[selected], axis=1).tolist() if selected.size else []
+    probabilities, changes = without[selected].tolist(), change[selected].tolist()
+    group_ids, indicators = list(question.groups), question.indicators
+    n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
+    counted_list, kept, source = counted.tolist(), compiled.kept, compiled.source
+    result = []
+    for k, leader, p, moved in zip(selected.tolist(), leaders, probabilities, changes):
+        if k < n_indicators:
+            kind, row = "indicator", None
+            item = indicator = indicators[counted_list[k]].id
+        elif k < n_before_reports:
+            kind, row, indicator = "group", None, ""
+            item = group_ids[groups[k - n_indicators]]
+        else:
+            kind, row = "report", source[int(kept[k - n_before_reports])]
+            item, indicator = row.id, row.indicator
+        result.append(Influence(kind, item, indicator, ids, p, moved, ids[leader], leader != now_leader, row))
+    return result
+
+
+def most_influential(
+    question: Question, evidence: Evidence, as_of: date | None = None
+) -> dict[str, Influence | None]:
+    """For each scenario, the indicator holding it up the most.
+
+    That is the indicator whose removal (dropping its contribution) would lower
+    the scenario's probability the most.
+
+    Parameters
+    ----------
+    question : Question
+    evidence : EvidenceLog or iterable of EvidenceRow
+    as_of : date, optional
+        Defaults to today.
+
+    Returns
+    -------
+    dict
+        Scenario id to :class:`Influence` (kind ``"indicator"``), or ``None`` when
+        no indicator's removal would lower that scenario (no evidence supports it).
+        On a tie the indicator listed first in the question wins.
+
+    Notes
+    -----
+    One compile plus ``O(indicators x scenarios)`` array work.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast import load_evidence, load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
+    >>> {s: i.id for s, i in most_influential(q, log, date(2025, 3, 1)).items()}
+    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'tartus-commercial-contract-cancelled'}
+    """
+    compiled = compile_evidence(question, evidence, as_of)
+    now = softmax(compiled.final_log_posterior())
+    counted, without = _log_posterior_without_each_indicator(compiled)
+    probabilities = softmax(without)
+    result: dict[str, Influence | None] = {}
+    for j, scenario in enumerate(question.scenario_ids):
+        k = int(np.argmin(probabilities[:, j])) if counted.size else -1
+        if k < 0 or probabilities[k, j] >= now[j]:
+            result[scenario] = None
+            continue
+        iid = question.indicators[int(counted[k])].id
+        result[scenario] = _influence(question, "indicator", iid, iid, None, probabilities[k], now)
+    return result

@@ -1,0 +1,278 @@
+"""Scores of resolved questions: Brier and log scores, and calibration."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from ..engine.compiled import Evidence, assess, compile_evidence
+from ..engine.rule import softmax
+from ..model import Question
+
+__all__ = ["CalibrationBins", "Score", "calibration_bins", "calibration_points", "score", "score_forecasts"]
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How well a resolved question was forecast.
+
+    Brier scores are multi-category, ``sum_s (f_s - o_s)^2`` with ``o`` one-hot on
+    the resolved scenario: 0 is perfect, 2 the worst. Log scores are
+    ``-ln f_resolved``: 0 is perfect, lower is better, and a zero probability on
+    what happened scores infinity. ``*_final`` score the forecast as of the
+    resolution date; ``*_daily`` average the daily forecasts from the opening to
+    the resolution date inclusive (``days`` of them); ``*check_prior`` score the priors
+    alone (the same every day). ``skill_* = 1 - brier_* / brier_prior``: 1 is
+    perfect, 0 no better than the priors, negative worse.
+    """
+
+    question: str
+    resolved: str
+    resolution_date: date
+    days: int
+    brier_final: float
+    brier_daily: float
+    brier_prior: float
+    log_final: float
+    log_daily: float
+    log_prior: float
+    skill_final: float
+    skill_daily: float
+
+
+def _brier(forecast: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    return np.sum((forecast - outcome) ** 2, axis=-1)
+
+
+def _log_loss(probability: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return -np.log(probability)
+
+
+def score(question: Question, evidence: Evidence) -> Score:
+    """Brier and log scores of a resolved question's forecasts, against the priors.
+
+    Parameters
+    ----------
+    question : Question
+        A question with a ``resolution``.
+    evidence : EvidenceLog or iterable of EvidenceRow
+        Reports dated after the resolution date are ignored.
+
+    Returns
+    -------
+    Score
+        See :class:`Score` for the definitions; lower Brier and log scores are better.
+
+    Raises
+    ------
+    ValueError
+        If the question has no resolution, or it names no scenario of the question,
+        or it is dated before the question opened.
+
+    References
+    ----------
+    G. W. Brier, "Verification of forecasts expressed in terms of probability",
+    Monthly Weather Review 78 (1950) 1-3.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast import Resolution, load_evidence, load_question
+    >>> from dataclasses import replace
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
+    >>> s = score(q, load_evidence("data/evidence/russia-syria-bases.csv", q))
+    >>> round(s.brier_final, 3), round(s.brier_prior, 3), round(s.skill_final, 2)
+    (0.074, 0.545, 0.86)
+    """
+    resolution = question.resolution
+    if resolution is None:
+        raise ValueError(
+            f"question {question.id!r} has no resolution; scoring needs a resolved question "
+            "(a resolution with the scenario that happened and its date)"
+        )
+    ids = question.scenario_ids
+    if resolution.scenario not in ids:
+        raise ValueError(
+            f"question {question.id!r} resolved as {resolution.scenario!r}, which is not a scenario; "
+            f"expected one of {', '.join(ids)}"
+        )
+    if resolution.date < question.opened:
+        raise ValueError(
+            f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
+        )
+    assessment = assess(question, evidence, resolution.date)
+    final = np.array([assessment.probabilities[s] for s in ids])
+    prior = np.array([s.prior for s in question.scenarios])
+    return score_forecasts(question, assessment.trajectory.probabilities, final, prior)
+
+
+def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
+    """The :class:`Score` of given forecasts of a resolved question: what :func:`score` reports.
+
+    Parameters
+    ----------
+    question : Question
+        A question with a valid ``resolution`` (as :func:`score` checks).
+    daily : ndarray, shape (days, scenarios)
+        The forecast of each day scored, in the question's scenario order.
+    final : ndarray, shape (scenarios,)
+        The forecast as of the resolution date.
+    prior : ndarray, shape (scenarios,)
+        The forecast before any evidence, which the skills compare with.
+
+    Returns
+    -------
+    Score
+    """
+    resolution = question.resolution
+    ids = question.scenario_ids
+    outcome = (np.array(ids) == resolution.scenario).astype(float)
+    resolved = ids.index(resolution.scenario)
+    daily = np.asarray(daily, float)
+    final, prior = np.asarray(final, float), np.asarray(prior, float)
+    brier_prior = float(_brier(prior, outcome))
+    brier_final = float(_brier(final, outcome))
+    brier_daily = float(_brier(daily, outcome).mean())
+    skill = (lambda b: 1.0 - b / brier_prior) if brier_prior > 0 else (lambda b: math.nan)
+    return Score(
+        question=question.id,
+        resolved=resolution.scenario,
+        resolution_date=resolution.date,
+        days=len(daily),
+        brier_final=brier_final,
+        brier_daily=brier_daily,
+        brier_prior=brier_prior,
+        log_final=float(_log_loss(final[resolved])),
+        log_daily=float(_log_loss(daily[:, resolved]).mean()),
+        log_prior=float(_log_loss(prior[resolved])),
+        skill_final=skill(brier_final),
+        skill_daily=skill(brier_daily),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationBins:
+    """Forecast probabilities binned against how often the outcome happened.
+
+    Bin ``k`` covers ``[edges[k], edges[k + 1])``, the last one closed on the
+    right. ``count[k]`` forecasts fell in it, with mean ``mean_predicted[k]``, and
+    ``frequency[k]`` of them happened; both are NaN for an empty bin.
+    """
+
+    edges: np.ndarray
+    count: np.ndarray
+    mean_predicted: np.ndarray
+    frequency: np.ndarray
+
+
+def calibration_bins(
+    forecasts: Sequence[tuple[float, bool]] | np.ndarray,
+    bins: int = 10,
+    *,
+    outcomes: Sequence[bool] | np.ndarray | None = None,
+) -> CalibrationBins:
+    """Calibration table: predicted probability bins against observed frequency.
+
+    Parameters
+    ----------
+    forecasts : sequence of (probability, happened) pairs, or array
+        The pairs (an ``(n, 2)`` array works too); or, with ``outcomes``, the
+        probabilities alone.
+    bins : int, default 10
+        Number of equal-width bins on [0, 1].
+    outcomes : sequence of bool or array, optional
+        Whether each forecast outcome happened, when ``forecasts`` holds only the
+        probabilities.
+
+    Returns
+    -------
+    CalibrationBins
+
+    Raises
+    ------
+    ValueError
+        If a probability is outside [0, 1], an outcome is not true/false (1/0),
+        the lengths differ, or ``bins`` is not a whole number of at least 1.
+
+    Examples
+    --------
+    >>> table = calibration_bins([(0.1, False), (0.15, True), (0.8, True), (1.0, True)], bins=2)
+    >>> table.count.tolist(), table.frequency.tolist()
+    ([2, 2], [0.5, 1.0])
+    """
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a whole number of at least 1, got {bins!r}")
+    if outcomes is None:
+        pairs = np.asarray(forecasts, dtype=float)
+        if pairs.size == 0:
+            pairs = pairs.reshape(0, 2)
+        if pairs.ndim != 2 or pairs.shape[1] != 2:
+            raise ValueError("forecasts must be (probability, happened) pairs, or pass outcomes= separately")
+        probability, happened = pairs[:, 0], pairs[:, 1]
+    else:
+        probability = np.asarray(forecasts, dtype=float).ravel()
+        happened = np.asarray(outcomes, dtype=float).ravel()
+        if probability.shape != happened.shape:
+            raise ValueError(
+                f"expected one outcome per forecast, got {len(probability)} forecasts and {len(happened)} outcomes"
+            )
+    if not np.all((probability >= 0) & (probability <= 1)):
+        raise ValueError("forecast probabilities must be between 0 and 1")
+    if not np.all((happened == 0) | (happened == 1)):
+        raise ValueError("outcomes must be true or false (1 or 0)")
+    edges = np.arange(bins + 1) / bins
+    # Against the edges themselves, so that 0.3 lands in [0.3, 0.4) although 0.3 * 10 != 3 exactly.
+    index = np.minimum(np.searchsorted(edges, probability, side="right") - 1, bins - 1)
+    count = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_predicted = np.bincount(index, weights=probability, minlength=bins) / count
+        frequency = np.bincount(index, weights=happened, minlength=bins) / count
+    return CalibrationBins(edges=edges, count=count, mean_predicted=mean_predicted, frequency=frequency)
+
+
+def calibration_points(
+    questions_with_evidence: Iterable[tuple[Question, Evidence]],
+) -> list[tuple[float, bool]]:
+    """(probability, happened) pairs from every scenario of every resolved question.
+
+    Each resolved question gives one pair per scenario: its final forecast, as
+    of the resolution date, and whether that scenario is the one that happened.
+    Final rather than daily forecasts, so that a long-open question does not
+    outweigh a short one with many near-identical days. Unresolved questions are
+    skipped.
+
+    Parameters
+    ----------
+    questions_with_evidence : iterable of (Question, evidence)
+
+    Returns
+    -------
+    list of (float, bool)
+        In the order given, scenarios in question order; ready for
+        :func:`calibration_bins`.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from dataclasses import replace
+    >>> from forecast import Resolution, load_evidence, load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
+    >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
+    >>> [(round(p, 2), happened) for p, happened in calibration_points([(q, log)])]
+    [(0.07, False), (0.78, True), (0.15, False)]
+    """
+    points = []
+    for question, evidence in questions_with_evidence:
+        if question.resolution is None:
+            continue
+        compiled = compile_evidence(question, evidence, question.resolution.date)
+        final = softmax(compiled.final_log_posterior()).tolist()
+        points.extend((p, s == question.resolution.scenario) for s, p in zip(question.scenario_ids, final))
+    return points

@@ -1,0 +1,146 @@
+"""What the engine returns: indicator states, the audit trail and the daily trajectory.
+
+All frozen dataclasses, so a result can be shared and cached without copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from ..model import EvidenceRow, Indicator, Question
+
+__all__ = ["Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory"]
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorState:
+    """Where an indicator stands as of a date.
+
+    ``status`` is ``True`` (observed), ``False`` (looked for, not seen) or ``None``
+    (pending: no report yet). ``weight`` is the weight its status counts with,
+    ``counted`` the report that weight comes from and ``latest`` its latest report.
+    ``window`` is the indicator's window; for a "not seen", ``seen_by`` is the date
+    it counts from and ``fraction`` the part of the window passed by then, ``F``.
+    """
+
+    indicator: Indicator
+    status: bool | None
+    weight: float
+    counted: EvidenceRow | None
+    latest: EvidenceRow | None
+    window: tuple[date, date] | None = None
+    seen_by: date | None = None
+    fraction: float | None = None
+
+    @property
+    def status_text(self) -> str:
+        return {True: "observed", False: "not observed", None: "pending"}[self.status]
+
+    @property
+    def not_yet(self) -> bool:
+        """Whether it is "not seen" with part of its window still to come (``F < 1``)."""
+        return self.status is False and self.fraction is not None and self.fraction < 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One evidence row's part in the forecast.
+
+    ``effect`` maps each scenario to the change in its probability, in percentage
+    points, when this report was applied after those before it (``None`` for a
+    report dated after the as-of date).
+    """
+
+    row: EvidenceRow
+    weight: float
+    role: str
+    effect: Mapping[str, float] | None
+    order: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """An indicator on a scenario's checklist, with its status and diagnosticity.
+
+    ``diagnosticity`` is the likelihood ratio P(observed | scenario) /
+    P(observed | any other scenario, weighted by prior): how strongly seeing it
+    points to this scenario rather than the rest.
+    """
+
+    state: IndicatorState
+    diagnosticity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    """Daily probabilities: ``probabilities[k, j]`` is scenario ``j`` on ``dates[k]``."""
+
+    dates: tuple[date, ...]
+    scenario_ids: tuple[str, ...]
+    probabilities: np.ndarray
+
+    def at(self, day: date) -> dict[str, float]:
+        """The probabilities on ``day``."""
+        k = (day - self.dates[0]).days
+        if not 0 <= k < len(self.dates):
+            raise KeyError(day)
+        return dict(zip(self.scenario_ids, self.probabilities[k].tolist()))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A question's forecast as of a date, and everything that explains it."""
+
+    question: Question
+    as_of: date
+    probabilities: Mapping[str, float]
+    states: Mapping[str, IndicatorState]
+    audit: tuple[AuditEntry, ...]
+    trajectory: Trajectory
+    evidence_counted: int
+    #: the date of the latest report counted (dated on or before ``as_of``), if any
+    latest_report: date | None = None
+
+    @property
+    def evidence_age_days(self) -> int | None:
+        """How old the latest counted report is at ``as_of``, in days (``None`` without evidence)."""
+        return None if self.latest_report is None else (self.as_of - self.latest_report).days
+
+    @property
+    def stale(self) -> bool:
+        """Whether the latest counted report is older than the question's ``stale_after_days`` at ``as_of``."""
+        age = self.evidence_age_days
+        return age is not None and age > self.question.stale_after_days
+
+    @property
+    def closed_unresolved(self) -> bool:
+        """Whether ``as_of`` is past the question's ``closes`` date and it has no resolution."""
+        return self.question.resolution is None and self.as_of > self.question.closes
+
+    @property
+    def leading(self) -> str:
+        """The id of the most probable scenario (the first one listed, on a tie)."""
+        return max(self.question.scenario_ids, key=lambda s: self.probabilities[s])
+
+    @property
+    def tripwires_fired(self) -> tuple[str, ...]:
+        """Ids of tripwire indicators observed as of the date."""
+        return tuple(
+            i.id for i in self.question.indicators if i.tripwire and self.states[i.id].status is True
+        )
+
+    def checklist(self, scenario_id: str) -> list[ChecklistItem]:
+        """The indicators that signal ``scenario_id``, in question order."""
+        priors = {s.id: s.prior for s in self.question.scenarios}
+        rest = [s for s in priors if s != scenario_id]
+        items = []
+        for ind in self.question.indicators:
+            if ind.signals != scenario_id:
+                continue
+            elsewhere = sum(priors[s] * ind.likelihood[s] for s in rest) / sum(priors[s] for s in rest)
+            items.append(ChecklistItem(self.states[ind.id], ind.likelihood[scenario_id] / elsewhere))
+        return items

@@ -1,0 +1,207 @@
+"""The update rule's parts that depend on the question alone.
+
+Each indicator is one yes/no child of the scenario in a naive-Bayes model. A
+report's weight is ``w = R[reliability] * C[credibility]``. An indicator's
+reports are ordered by date, then weight, then row order; its status is what the
+last report says, and its weight the highest ``w`` among the trailing reports
+that say the same. An indicator with a status contributes ``L(s) = w * log p(s)``
+(observed) or ``w * log(1 - p(s) * F(d))`` (not observed yet) to each scenario's
+log-probability, where ``F(d)`` is the fraction of the indicator's window passed
+by ``d``, the latest date among the trailing reports of the indicator's weight.
+Indicators of a dependence group contribute ``L_leader + (1 - rho) * sum(L_other)``,
+the leader being the member with a status whose ``L`` spreads most across scenarios.
+
+Here: the role names, the codes of a status, :class:`RuleTables` (a question's
+weights, log-likelihoods and windows as arrays, cached per question), and the
+group rule itself (:func:`group_contribution`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Question
+
+__all__ = [
+    "ROLE_AFTER_AS_OF",
+    "ROLE_CORROBORATES",
+    "ROLE_NAMES",
+    "ROLE_SETS_STATUS",
+    "ROLE_SUPERSEDED",
+    "group_contribution",
+    "group_contribution_draws",
+    "rule_tables",
+    "softmax",
+]
+
+
+ROLE_SETS_STATUS = "sets status"
+
+
+ROLE_CORROBORATES = "corroborates"
+
+
+ROLE_SUPERSEDED = "superseded"
+
+
+ROLE_AFTER_AS_OF = "after as-of"
+
+
+PENDING, ABSENT, OBSERVED = -1, 0, 1
+
+
+#: Role names by the codes in ``CompiledEvidence.role_code``.
+ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
+
+
+def softmax(log_weights: np.ndarray) -> np.ndarray:
+    """Normalise log-weights along the last axis into probabilities, without overflow."""
+    shifted = log_weights - log_weights.max(axis=-1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTables:
+    """What the rule needs from a question, as arrays: the same for every log and date."""
+
+    scenario_ids: tuple[str, ...]
+    log_prior: np.ndarray
+    p: np.ndarray
+    p_by_scenario: np.ndarray
+    log_p: np.ndarray
+    log_not_p: np.ndarray
+    #: each indicator's window, for ``F(d) = clip((d - start) / span, 0, 1)``; an empty window has a
+    #: start far in the past, so that ``F`` is 1 on every date
+    window_start: np.ndarray
+    window_span: np.ndarray
+    #: per indicator, its group's number (-1: ungrouped); the groups' members and dependence
+    group_of: np.ndarray
+    groups: tuple[tuple[np.ndarray, float], ...]
+    ungrouped: np.ndarray
+    #: ``[log(1 - p); log p]``: row ``i`` for "not observed", ``i + indicators`` for "observed"
+    log_table: np.ndarray
+    #: the same, transposed and contiguous: one row per scenario
+    log_table_by_scenario: np.ndarray
+    index: Mapping[str, int]
+    #: the distinct report weights ``R[r] * C[c]``, ascending, and each grade pair's rank among them
+    levels: np.ndarray
+    rank_of_grades: Mapping[tuple[str, int], int]
+
+    @classmethod
+    def of(cls, question: Question) -> RuleTables:
+        scenario_ids = question.scenario_ids
+        lik = np.array([[i.likelihood[s] for s in scenario_ids] for i in question.indicators], float).reshape(
+            len(question.indicators), len(scenario_ids)
+        )
+        log_p, log_not_p = np.log(lik), np.log1p(-lik)
+        log_table = np.concatenate([log_not_p, log_p])
+        # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
+        weights = {
+            (r, c): r_weight * c_weight
+            for r, r_weight in question.reliability_weights.items()
+            for c, c_weight in question.credibility_weights.items()
+        }
+        levels = np.unique(np.fromiter(weights.values(), float, len(weights)))
+        rank_of = {w: k for k, w in enumerate(levels.tolist())}
+        windows = [question.window_of(i) for i in question.indicators]
+        start = np.array([a.toordinal() for a, _ in windows], float)
+        span = np.array([(b - a).days for a, b in windows], float)
+        empty = span <= 0
+        start[empty], span[empty] = -1e12, 1.0
+        group_ids = list(question.groups)
+        group_of = np.array(
+            [group_ids.index(i.group) if i.group in group_ids else -1 for i in question.indicators], np.intp
+        )
+        groups = tuple(
+            (np.flatnonzero(group_of == g), float(question.groups[gid].dependence))
+            for g, gid in enumerate(group_ids)
+        )
+        return cls(
+            scenario_ids=scenario_ids,
+            log_prior=np.log([s.prior for s in question.scenarios]),
+            p=lik,
+            p_by_scenario=np.ascontiguousarray(lik.T),
+            window_start=start,
+            window_span=span,
+            group_of=group_of,
+            groups=groups,
+            ungrouped=np.flatnonzero(group_of < 0),
+            log_p=log_p,
+            log_not_p=log_not_p,
+            log_table=log_table,
+            log_table_by_scenario=np.ascontiguousarray(log_table.T),
+            index={iid: k for k, iid in enumerate(question.indicator_ids)},
+            levels=levels,
+            rank_of_grades={grades: rank_of[w] for grades, w in weights.items()},
+        )
+
+    def fraction(self, indicator: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """``F(d)``: the fraction of each indicator's window passed by each date (ordinals)."""
+        f = (day - self.window_start[indicator]) / self.window_span[indicator]
+        return np.clip(f, 0.0, 1.0, out=f)
+
+    def log_likelihood(self, indicator: np.ndarray, observed: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """``log p`` (observed) or ``log(1 - p F(d))`` (not seen by ``d``), one row per report."""
+        n_ind = len(self.p)
+        table = self.log_table[indicator + n_ind * observed]
+        absent = np.flatnonzero(~observed.astype(bool))
+        if absent.size:
+            f = self.fraction(indicator[absent], day[absent])
+            partial = f < 1.0
+            if partial.any():
+                rows = absent[partial]
+                table[rows] = np.log1p(-self.p[indicator[rows]] * f[partial, None])
+        return table
+
+    def combine(self, contribution: np.ndarray, has_status: np.ndarray) -> np.ndarray:
+        """The sum over indicators of their contributions, each group's by the group rule."""
+        if not self.groups:
+            return contribution.sum(axis=0)
+        total = contribution[self.ungrouped].sum(axis=0)
+        for members, rho in self.groups:
+            total += group_contribution(contribution[members], has_status[members], rho)
+        return total
+
+
+def group_contribution_draws(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
+    """:func:`group_contribution` for many draws at once: ``contribution`` is ``(draws, members, scenarios)``."""
+    members = contribution[:, has_status]
+    if not members.shape[1]:
+        return np.zeros((contribution.shape[0], contribution.shape[2]))
+    leader = np.argmax(members.max(axis=2) - members.min(axis=2), axis=1)
+    return (1.0 - rho) * members.sum(axis=1) + rho * members[np.arange(len(members)), leader]
+
+
+def group_contribution(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
+    """A group's contribution ``L_leader + (1 - rho) * sum(L_other)`` over its members with a status.
+
+    The leader is the member with the largest spread ``max(L) - min(L)``; the first, on a tie.
+    """
+    members = contribution[has_status]
+    if not len(members):
+        return np.zeros(contribution.shape[1])
+    leader = int(np.argmax(members.max(axis=1) - members.min(axis=1)))
+    return (1.0 - rho) * members.sum(axis=0) + rho * members[leader]
+
+
+#: The tables of the questions compiled last, by ``id``, each kept with its question so that the
+#: id cannot be reused while cached. Questions are frozen (and unhashable), so identity is the key.
+_TABLES: dict[int, tuple[Question, RuleTables]] = {}
+
+
+_TABLES_KEPT = 16
+
+
+def rule_tables(question: Question) -> RuleTables:
+    cached = _TABLES.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    tables = RuleTables.of(question)
+    while len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[id(question)] = (question, tables)
+    return tables

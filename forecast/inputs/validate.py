@@ -1,0 +1,163 @@
+"""A data folder: its files by question id, and every problem in it.
+
+``DATA/questions/<id>.yaml``, ``DATA/evidence/<id>.csv``, ``DATA/judgments/<id>/``
+and ``DATA/forecasts/<id>.csv``; :func:`validate_data` is ``forecast validate``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from ..errors import EvidenceFileError, Problem, QuestionFileError, display_path
+from ..model import (
+    EvidenceLog,
+    Question,
+)
+from .evidence import load_evidence, read_evidence_rows
+from .questions import QUESTION_ID, check_iso_date, load_question
+
+__all__ = ["evidence_path", "load_by_id", "parse_as_of", "question_ids", "question_path", "validate_data"]
+
+
+def question_path(data_dir: str | Path, question_id: str) -> Path:
+    """The question file of ``question_id`` under ``data_dir``."""
+    return Path(data_dir) / "questions" / f"{question_id}.yaml"
+
+
+def evidence_path(data_dir: str | Path, question_id: str) -> Path:
+    """The evidence log of ``question_id`` under ``data_dir``."""
+    return Path(data_dir) / "evidence" / f"{question_id}.csv"
+
+
+def load_by_id(data_dir: str | Path, question_id: str) -> tuple[Question, EvidenceLog]:
+    """Load a question and its evidence log by id from a data folder.
+
+    The id is checked first, so that no id (``../x``, an absolute path) can name
+    a file outside ``data_dir``.
+
+    Raises
+    ------
+    QuestionFileError, EvidenceFileError
+        As :func:`load_question` and :func:`load_evidence` do, or for an id that is
+        not a slug.
+    """
+    if not QUESTION_ID.match(str(question_id)):
+        raise QuestionFileError(
+            [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
+        )
+    question = load_question(question_path(data_dir, question_id))
+    return question, load_evidence(evidence_path(data_dir, question_id), question)
+
+
+def parse_as_of(value: date | str | None) -> date:
+    """An as-of date from a parameter: a date, an ISO ``YYYY-MM-DD`` string, or ``None``/``""`` for today.
+
+    Raises
+    ------
+    ValueError
+        For text that is not an ISO date that exists.
+    """
+    return date.today() if value in (None, "") else check_iso_date(value)
+
+
+def question_ids(data_dir: str | Path) -> list[str]:
+    """The ids (file stems) of every question file under ``data_dir``, sorted."""
+    folder = Path(data_dir) / "questions"
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _team_problems(data_dir: Path, question: Question) -> list[Problem]:
+    """The problems in a question's judgment files and outside-forecast log."""
+    # Imported here: those readers build on this module.
+    from .judgments import check_judgments
+    from .outside import check_outside_forecasts
+
+    return check_judgments(data_dir, question) + check_outside_forecasts(data_dir, question)
+
+
+def _orphans(data_dir: Path, known: set[str]) -> list[Problem]:
+    """Judgment folders and outside-forecast logs of questions that have no question file."""
+    problems = []
+    for folder, pattern in (("judgments", "*"), ("forecasts", "*.csv")):
+        if (data_dir / folder).is_dir():
+            for path in sorted((data_dir / folder).glob(pattern)):
+                stem = path.name if folder == "judgments" else path.stem
+                if stem not in known and (path.is_dir() or folder == "forecasts"):
+                    problems.append(
+                        Problem(
+                            display_path(path),
+                            0,
+                            f"no question file questions/{stem}.yaml for these forecasts",
+                        )
+                    )
+    return problems
+
+
+def _closed_unresolved(question: Question, today: date) -> Problem | None:
+    """A warning when the question's ``closes`` date has passed and it has no ``resolution``."""
+    if question.resolution is not None or today <= question.closes:
+        return None
+    return Problem(
+        question.path,
+        question.closes_line,
+        f"question '{question.id}' closed on {question.closes} and has no resolution; "
+        "add resolution: (scenario, date, note) or move closes",
+        "warning",
+    )
+
+
+def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Problem]:
+    """Check every question file and evidence log under ``data_dir``.
+
+    Returns
+    -------
+    list of Problem
+        Every error and warning, sorted by file and line. An empty list means clean.
+    """
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    if not (data_dir / "questions").is_dir():
+        return [Problem(display_path(data_dir), 0, "no questions/ folder; expected DATA/questions/<id>.yaml")]
+    for path in sorted((data_dir / "questions").iterdir()):
+        if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_question
+            if path.suffix in (".yml", ".json"):
+                problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
+            continue
+        if not QUESTION_ID.match(path.stem):
+            problems.append(
+                Problem(display_path(path), 0, f"file name {path.stem!r} is not a question id (a slug)")
+            )
+            continue
+        try:
+            question = load_question(path)
+        except QuestionFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(question.warnings)
+        closed = _closed_unresolved(question, today or date.today())
+        if closed is not None:
+            problems.append(closed)
+        try:
+            log = read_evidence_rows(evidence_path(data_dir, question.id), question, today)
+        except EvidenceFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(log.warnings)
+        problems.extend(_team_problems(data_dir, question))
+    known = set(question_ids(data_dir))
+    problems.extend(_orphans(data_dir, known))
+    evidence_dir = data_dir / "evidence"
+    if evidence_dir.is_dir():
+        for path in sorted(evidence_dir.glob("*.csv")):
+            if path.stem not in known:
+                problems.append(
+                    Problem(
+                        display_path(path), 0, f"no question file questions/{path.stem}.yaml for this log"
+                    )
+                )
+    # A file's checks do not run in line order: sort each file's problems by line, files as visited.
+    visited: dict[str, int] = {}
+    for problem in problems:
+        visited.setdefault(problem.path, len(visited))
+    return sorted(problems, key=lambda p: (visited[p.path], p.line))

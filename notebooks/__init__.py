@@ -1,0 +1,1 @@
+"""The notebooks forecast runs, installed as the package ``forecast.notebooks`` (see pyproject.toml)."""
