@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -70,6 +71,7 @@ __all__ = [
     "failed_dir",
     "index_lock",
     "job_scratch",
+    "json_number",
     "latest_report",
     "list_reports",
     "outcome_dir",
@@ -113,6 +115,17 @@ _MARKER_TEXT = (
     "A run writes and deletes only its own files here; anything else is left alone.\n"
 )
 _ASIDE = ".aside"
+
+
+def json_number(x: float) -> float | None:
+    """``x`` as a number a summary can hold: JSON has no NaN or infinity, so those become ``None`` (null).
+
+    Examples
+    --------
+    >>> json_number(0.25), json_number(float("inf")), json_number(float("nan"))
+    (0.25, None, None)
+    """
+    return float(x) if math.isfinite(x) else None
 
 
 def report_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:

@@ -318,11 +318,6 @@ class CompiledEvidence:
         return role_code, counted_row
 
     @property
-    def role_code(self) -> np.ndarray:
-        """Each counted report's role as a code into ``ROLE_NAMES``, in file order."""
-        return self._roles[0]
-
-    @property
     def role(self) -> np.ndarray:
         """Each counted report's role, in file order."""
         return ROLE_NAMES[self._roles[0]]
@@ -599,10 +594,6 @@ Evidence = EvidenceLog | Iterable[EvidenceRow]
 def compile_evidence(question: Question, evidence: Evidence, as_of: date | None) -> CompiledEvidence:
     """The engine's compiled tables of ``evidence`` as of ``as_of`` (today if ``None``), for the analyses to share."""
     return CompiledEvidence(question, evidence, as_of or date.today())
-
-
-def _rows_of(evidence: EvidenceLog | Iterable[EvidenceRow]) -> list[EvidenceRow]:
-    return list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
 
 
 def posterior_as_of(

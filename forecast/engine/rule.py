@@ -53,7 +53,7 @@ ROLE_AFTER_AS_OF = "after as-of"
 PENDING, ABSENT, OBSERVED = -1, 0, 1
 
 
-#: Role names by the codes in ``CompiledEvidence.role_code``.
+#: Role names by their codes (0, 1, 2), as ``CompiledEvidence.role`` looks them up.
 ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
 
 

@@ -35,7 +35,7 @@ from ..leaderboard import (
     leaderboard,
 )
 from ..model import EvidenceLog, Question
-from ..store import atomic_write_text, latest_report
+from ..store import atomic_write_text, json_number, latest_report
 from .html import Html, render_template
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
@@ -72,11 +72,6 @@ class SkippedQuestion:
 
     question: str
     reason: str
-
-
-def _finite(x: float) -> float | None:
-    """JSON has no NaN or infinity: such a number is written as null."""
-    return float(x) if math.isfinite(x) else None
 
 
 def _mean(values: list[float]) -> float:
@@ -204,7 +199,7 @@ class Scorecard:
         table = self.calibration
         questions = []
         for r in self.resolved:
-            entry = {f: _finite(v) for f, v in asdict(r.score).items() if f in _SCORE_FIELDS}
+            entry = {f: json_number(v) for f, v in asdict(r.score).items() if f in _SCORE_FIELDS}
             entry |= {
                 "question": r.question.id,
                 "title": r.question.title,
@@ -212,19 +207,19 @@ class Scorecard:
                 "resolved_name": r.question.scenario(r.score.resolved).name,
                 "resolution_date": r.score.resolution_date.isoformat(),
                 "days": r.score.days,
-                "p_resolved_final": _finite(r.p_resolved),
+                "p_resolved_final": json_number(r.p_resolved),
             }
             questions.append(entry)
         return {
             "bottom_line": self.headline(),
             "resolved": len(self.resolved),
             "questions": questions,
-            "overall": None if self.overall is None else {f: _finite(v) for f, v in self.overall.items()},
+            "overall": None if self.overall is None else {f: json_number(v) for f, v in self.overall.items()},
             "calibration": {
                 "edges": [float(x) for x in table.edges],
                 "count": [int(x) for x in table.count],
-                "mean_predicted": [_finite(x) for x in table.mean_predicted],
-                "frequency": [_finite(x) for x in table.frequency],
+                "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                "frequency": [json_number(x) for x in table.frequency],
             },
             "unresolved": list(self.unresolved),
             "skipped": [asdict(s) for s in self.skipped],
@@ -236,15 +231,15 @@ class Scorecard:
             return {}
         return {
             "leaderboard": [
-                {f: (_finite(v) if isinstance(v, float) else v) for f, v in asdict(r).items()}
+                {f: (json_number(v) if isinstance(v, float) else v) for f, v in asdict(r).items()}
                 for r in self.leaderboard
             ],
             "calibration_by_forecaster": {
                 name: {
                     "n": n,
                     "count": [int(x) for x in table.count],
-                    "mean_predicted": [_finite(x) for x in table.mean_predicted],
-                    "frequency": [_finite(x) for x in table.frequency],
+                    "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                    "frequency": [json_number(x) for x in table.frequency],
                 }
                 for name, (table, n) in self.calibration_by_forecaster.items()
             },
