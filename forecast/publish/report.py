@@ -303,6 +303,18 @@ class Report:
         atomic_write_text(path, json.dumps(self.summary(), indent=2, sort_keys=True) + "\n")
         return path
 
+    def write_frames(self, folder: str | Path = ".") -> list[Path]:
+        """Write the report's main frames as CSV into ``folder``, beside ``summary.json``.
+
+        ``scenarios.csv``, ``trajectory.csv``, ``effects.csv`` and ``checklist.csv``
+        (:meth:`forecast.frames.Frames.write_csv`, with this report's draws and seed), for
+        spreadsheet users; each is written atomically, and the same inputs give the same
+        bytes. Returns their paths.
+        """
+        from ..frames import Frames  # pandas, only when the frames are written
+
+        return Frames(self.assessment, self.draws, self.seed).write_csv(folder)
+
     # ------------------------------------------------------------------ sections
 
     def _scenario_rows(self) -> list[dict[str, Any]]:
