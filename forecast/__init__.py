@@ -66,8 +66,7 @@ _MODULE_OF = {
     for module, names in {
         "engine": ("AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "posterior_as_of",
                    "trajectory"),
-        "engine.results": ("Assessment",),
-        "engine.compiled": ("assess",),
+        "assessment": ("Assessment", "assess"),
         "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
                    "JudgmentFileError", "LockTimeoutError", "Problem", "QuestionFileError", "RunError"),
         "schedule.job": ("QuestionOutcome", "run_question"),

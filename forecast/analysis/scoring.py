@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..engine.compiled import Evidence, assess, compile_evidence
+from ..engine.compiled import Evidence, compile_evidence
 from ..engine.rule import softmax
 from ..model import Question
 
@@ -200,8 +200,10 @@ def score(question: Question, evidence: Evidence) -> Score:
     ----------
     question : Question
         A question with a ``resolution``.
-    evidence : EvidenceLog or iterable of EvidenceRow
-        Reports dated after the resolution date are ignored.
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        Reports dated after the resolution date are ignored. A compile of this
+        question as of the resolution date is used as it is (see
+        :func:`~forecast.engine.compile_evidence`).
 
     Returns
     -------
@@ -246,10 +248,10 @@ def score(question: Question, evidence: Evidence) -> Score:
         raise ValueError(
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
-    assessment = assess(question, evidence, resolution.date)
-    final = np.array([assessment.probabilities[s] for s in ids])
+    compiled = compile_evidence(question, evidence, resolution.date)
+    final = softmax(compiled.final_log_posterior())
     prior = np.array([s.prior for s in question.scenarios])
-    return score_forecasts(question, assessment.trajectory.probabilities, final, prior)
+    return score_forecasts(question, compiled.daily_trajectory().probabilities, final, prior)
 
 
 def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:

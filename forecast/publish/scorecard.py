@@ -21,7 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points, score
+from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points
+from ..assessment import Assessment, assess
 from ..errors import ForecastError
 from ..inputs.evidence import load_evidence
 from ..inputs.judgments import load_team_inputs
@@ -54,11 +55,16 @@ _SCORE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ResolvedQuestion:
-    """A resolved question, its evidence log and its score."""
+    """A resolved question, its evidence log, its assessment as of the resolution date and its score."""
 
     question: Question
     evidence: EvidenceLog
-    score: Score
+    assessment: Assessment
+
+    @property
+    def score(self) -> Score:
+        """The question's scores (:attr:`forecast.Assessment.score` as of the resolution date)."""
+        return self.assessment.score
 
     @property
     def p_resolved(self) -> float:
@@ -116,8 +122,14 @@ class Scorecard:
                     continue
                 evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
                 judgments, outside = load_team_inputs(self.data_dir, question)
-                scored = ResolvedQuestion(question, evidence, score(question, evidence))
-                forecasters.extend(forecaster_scores(question, evidence, judgments, outside))
+                # One compile as of the resolution date: the score, the calibration and the model's own line.
+                scored = ResolvedQuestion(
+                    question, evidence, assess(question, evidence, question.resolution.date)
+                )
+                _ = scored.score  # now, so that a resolution it cannot score is skipped with its error
+                forecasters.extend(
+                    forecaster_scores(question, scored.assessment.compiled, judgments, outside)
+                )
                 self.has_forecasters |= bool(judgments or outside.rows)
                 resolved.append(scored)
             except (ForecastError, ValueError, OSError) as exc:
@@ -146,7 +158,7 @@ class Scorecard:
     @cached_property
     def calibration(self) -> CalibrationBins:
         """Every scenario's final forecast of every resolved question, binned against what happened."""
-        points = calibration_points((r.question, r.evidence) for r in self.resolved)
+        points = calibration_points((r.question, r.assessment.compiled) for r in self.resolved)
         return calibration_bins(points, self.bins)
 
     @cached_property
