@@ -35,8 +35,9 @@ from ..leaderboard import (
     leaderboard,
 )
 from ..model import EvidenceLog, Question
-from ..store import atomic_write_text, latest_report
+from ..store import atomic_write_text
 from .html import Html, render_template
+from .summary import latest_report
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
