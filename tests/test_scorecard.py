@@ -158,6 +158,7 @@ def test_each_title_links_to_the_question_s_latest_report_when_reports_are_given
     assert table.count("<a href=") == 1  # the festival has no report to link to
 
 
+@pytest.mark.unreadable_summaries
 def test_a_report_whose_summary_cannot_be_read_is_not_linked(tmp_path):
     folder = tmp_path / "reports" / "harbour-bridge-reopening" / "2024-09-14"
     folder.mkdir(parents=True)
