@@ -49,7 +49,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +72,7 @@ __all__ = [
     "TRAJECTORY_CSV",
     "WORK",
     "ReportEntry",
+    "SummaryReader",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_writer",
@@ -86,7 +87,7 @@ __all__ = [
     "outcome_dir",
     "previous_summary",
     "question_lock",
-    "read_summary",
+    "read_json",
     "recover",
     "recover_job",
     "replace_dir",
@@ -405,8 +406,12 @@ def _recorded_final(record: Path, out_dir: Path) -> Path | None:
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
 
 
-def read_summary(path: str | Path) -> dict[str, Any] | None:
-    """A report's summary, or ``None`` if it is missing or unreadable."""
+def read_json(path: str | Path) -> dict[str, Any] | None:
+    """The JSON object in the file at ``path``, or ``None`` if it is missing, unreadable or not an object.
+
+    What the object must hold is the reader's business: a report's summary is read
+    through :func:`forecast.publish.summary.read_summary`, which checks it against its schema.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -420,11 +425,20 @@ class ReportEntry:
 
     as_of: date
     folder: Path
-    summary: dict[str, Any]
+    #: What ``read`` made of its ``summary.json`` (the raw JSON object, by default).
+    summary: Any
 
 
-def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
-    """A question's finished reports in OUT, oldest first (folders without a summary are skipped)."""
+#: Reads a report's ``summary.json``; ``None`` for a summary that is missing or cannot be read.
+SummaryReader = Callable[[Path], Any]
+
+
+def list_reports(out_dir: str | Path, question_id: str, read: SummaryReader = read_json) -> list[ReportEntry]:
+    """A question's finished reports in OUT, oldest first.
+
+    Each report's ``summary.json`` is read by ``read``; a folder whose summary it
+    gives as ``None`` (missing, unreadable) is skipped.
+    """
     folder = Path(out_dir) / question_id
     entries = []
     if folder.is_dir():
@@ -433,22 +447,23 @@ def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
                 as_of = date.fromisoformat(child.name)
             except ValueError:
                 continue
-            summary = read_summary(child / SUMMARY)
+            summary = read(child / SUMMARY)
             if summary is not None:
                 entries.append(ReportEntry(as_of, child, summary))
     return sorted(entries, key=lambda e: e.as_of)
 
 
 def latest_report(
-    out_dir: str | Path, question_id: str, today: date | None = None
+    out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
     """A question's current report and its others, newest first.
 
     The current report is the newest one not dated after ``today``, so that a
     report run ahead of time (``--allow-future``) never shadows the current one;
     only when every report is dated ahead is the earliest of them current.
+    ``read`` reads each summary (see :func:`list_reports`).
     """
-    reports = list_reports(out_dir, question_id)
+    reports = list_reports(out_dir, question_id, read)
     if not reports:
         return None, []
     today = today or date.today()
@@ -457,17 +472,20 @@ def latest_report(
     return latest, [e for e in reversed(reports) if e is not latest]
 
 
-def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> dict[str, Any] | None:
+def previous_summary(
+    out_dir: str | Path | None, question_id: str, as_of: date, read: SummaryReader = read_json
+) -> Any:
     """The summary a report of ``question_id`` as of ``as_of`` compares with, if any.
 
     That is the latest report dated before ``as_of``; where there is none, the
     report of ``as_of`` itself, which a rerun of that date is about to replace
     (so a same-day update after new evidence still shows what moved). It is read
     while it is still in place: a run replaces it only once the new report is done.
+    ``read`` reads each summary (see :func:`list_reports`).
     """
     if not out_dir:
         return None
-    reports = list_reports(out_dir, question_id)
+    reports = list_reports(out_dir, question_id, read)
     earlier = [e for e in reports if e.as_of < as_of]
     if earlier:
         return earlier[-1].summary

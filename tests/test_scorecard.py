@@ -152,10 +152,18 @@ def test_each_title_links_to_the_question_s_latest_report_when_reports_are_given
     for as_of in ("2024-06-01", "2024-09-14"):
         folder = out / "harbour-bridge-reopening" / as_of
         folder.mkdir(parents=True)
-        (folder / "summary.json").write_text("{}", encoding="utf-8")
+        (folder / "summary.json").write_text(json.dumps({"as_of": as_of, "probabilities": {"a": 1.0}}))
     table = Scorecard(DATA, reports_dir=out).score_table()
     assert 'href="../harbour-bridge-reopening/2024-09-14/report.html"' in table
     assert table.count("<a href=") == 1  # the festival has no report to link to
+
+
+@pytest.mark.unreadable_summaries
+def test_a_report_whose_summary_cannot_be_read_is_not_linked(tmp_path):
+    folder = tmp_path / "reports" / "harbour-bridge-reopening" / "2024-09-14"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text("{}", encoding="utf-8")  # no as_of, no probabilities
+    assert "<a href=" not in Scorecard(DATA, reports_dir=tmp_path / "reports").score_table()
 
 
 def test_write_summary_writes_strict_json(tmp_path, card):

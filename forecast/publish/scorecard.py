@@ -36,8 +36,9 @@ from ..leaderboard import (
     leaderboard,
 )
 from ..model import EvidenceLog, Question
-from ..store import atomic_write_text, json_number, latest_report
+from ..store import atomic_write_text, json_number
 from .html import Html, render_template
+from .summary import latest_report
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
