@@ -3,7 +3,9 @@
 :class:`Scorecard` loads every question under a data folder that has a
 ``resolution``, scores it with :func:`forecast.analysis.score`, and bins the
 final forecasts of all their scenarios with
-:func:`forecast.analysis.calibration_bins`. Unresolved questions are counted
+:func:`forecast.analysis.calibration_bins`. A question with judgment files is
+scored on its team forecast, the analysts' pool, against the pool of their
+priors, as its report scores it; without them, on the question file's model. Unresolved questions are counted
 but not scored; a question file or log that does not load is listed with its
 error and skipped, so one bad file never hides the others' scores. Each section
 renders as HTML through the package's autoescaping templates, for
@@ -28,6 +30,7 @@ from ..inputs.judgments import load_team_inputs
 from ..inputs.questions import load_question
 from ..inputs.validate import evidence_path, question_ids, question_path
 from ..leaderboard import (
+    TEAM,
     ForecasterScore,
     LeaderboardRow,
     calibration_by_forecaster,
@@ -36,6 +39,7 @@ from ..leaderboard import (
 )
 from ..model import EvidenceLog, Question
 from ..store import atomic_write_text, latest_report
+from ..team import TeamForecast
 from .html import Html, render_template
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
@@ -54,11 +58,16 @@ _SCORE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ResolvedQuestion:
-    """A resolved question, its evidence log and its score."""
+    """A resolved question, its evidence log and its score.
+
+    ``final`` is the team forecast as of the resolution date where the question
+    has judgment files (``None`` without them: the question file's model).
+    """
 
     question: Question
     evidence: EvidenceLog
     score: Score
+    final: dict[str, float] | None = None
 
     @property
     def p_resolved(self) -> float:
@@ -121,8 +130,15 @@ class Scorecard:
                     continue
                 evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
                 judgments, outside = load_team_inputs(self.data_dir, question)
-                scored = ResolvedQuestion(question, evidence, score(question, evidence))
-                forecasters.extend(forecaster_scores(question, evidence, judgments, outside))
+                scores = forecaster_scores(question, evidence, judgments, outside)
+                if judgments:
+                    # The forecast the reports published is the team's: score that one.
+                    team = TeamForecast(question, evidence, judgments, question.resolution.date)
+                    final = next(s.final for s in scores if s.forecaster == TEAM)
+                    scored = ResolvedQuestion(question, evidence, team.score(), final)
+                else:
+                    scored = ResolvedQuestion(question, evidence, score(question, evidence))
+                forecasters.extend(scores)
                 self.has_forecasters |= bool(judgments or outside.rows)
                 resolved.append(scored)
             except (ForecastError, ValueError, OSError) as exc:
@@ -151,7 +167,12 @@ class Scorecard:
     @cached_property
     def calibration(self) -> CalibrationBins:
         """Every scenario's final forecast of every resolved question, binned against what happened."""
-        points = calibration_points((r.question, r.evidence) for r in self.resolved)
+        points = []
+        for r in self.resolved:
+            if r.final is None:
+                points.extend(calibration_points([(r.question, r.evidence)]))
+            else:
+                points.extend((p, s == r.score.resolved) for s, p in r.final.items())
         return calibration_bins(points, self.bins)
 
     @cached_property
