@@ -27,7 +27,7 @@ from forecast import load_evidence, load_question
 from forecast.inputs.append import lock_path
 from forecast.inputs.evidence import MAX_EVIDENCE_BYTES
 from forecast.publish.render import index_page
-from forecast.store import LOCKS, MARKER, WORK, check_out_dir, recover
+from forecast.store import LOCKS, MARKER, PARTIAL_SUFFIX, WORK, atomic_writer, check_out_dir, recover
 
 # --------------------------------------------------------------------------- helpers
 
@@ -49,6 +49,9 @@ def plant_foreign_files(folder: Path) -> None:
         ".work/draft.txt": "a draft",
         ".notes.tmp": "notes",
         ".index.html.tmp": "not a run's temporary file",
+        ".index.html.mine.tmp": "named like one, but a user's",
+        ".forecast-out.mine.tmp": "named like the marker's, but a user's",
+        "runs/.old.json.mine.tmp": "named like a manifest's, but a user's",
         "photos/.trash/holiday.jpg": "jpeg",
         "photos/.trash/album.2023/one.jpg": "jpeg",
         "cron.log": "06:15 ok\n",
@@ -120,10 +123,28 @@ def test_recover_touches_only_what_runs_create(tmp_path):
     before = everything(out)
     scratch = out / WORK / "run-id" / "question"
     scratch.mkdir(parents=True)
-    (out / ".index.html.abc123.tmp").write_text("half an index", encoding="utf-8")
+    (out / f".index.html.abc123{PARTIAL_SUFFIX}").write_text("half an index", encoding="utf-8")
     recover(out)
     # Clean-up takes each question's lock, so forecast's own lock files may appear; nothing else changes.
     assert {k: v for k, v in everything(out).items() if not k.startswith(f"{LOCKS}/")} == before
+
+
+def test_recover_deletes_an_interrupted_write_of_the_index_and_keeps_a_look_alike(tmp_path):
+    """Promise: clean-up finds a run's temporary files by the exact name its writer gives them, so a
+    user's ``.index.html.mine.tmp`` beside a killed write of the index survives, and the partial goes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text("marker", encoding="utf-8")
+    (out / ".index.html.mine.tmp").write_text("mine", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_writer(out / "index.html") as handle:
+        handle.write(b"half an index")
+        (partial,) = (p for p in out.iterdir() if p.name.endswith(PARTIAL_SUFFIX))
+        shutil.copy(partial, out / "kept-partial")  # what a kill at this moment would leave
+        raise KeyboardInterrupt
+    (out / "kept-partial").rename(partial)
+    recover(out)
+    assert not partial.exists()
+    assert (out / ".index.html.mine.tmp").read_text(encoding="utf-8") == "mine"
 
 
 def test_a_folder_an_earlier_version_wrote_is_adopted_and_its_foreign_files_left_alone(tmp_path):
