@@ -480,6 +480,19 @@ def test_an_argument_that_is_not_utf8_is_refused_in_a_sentence(data):
     assert log_of(data).read_bytes() == before
 
 
+def test_an_extra_value_that_is_not_utf8_is_refused_by_the_option_it_came_in(data):
+    """Promise: a Latin-1 ``--extra analyst=`` value is named as that option (exit 1), and no log is made."""
+    log_of(data).unlink()
+    args = [sys.executable.encode(), b"-m", b"forecast", b"evidence", b"add", EXAMPLE.encode(), b"--data",
+            str(data).encode(), b"--date", b"2025-02-21", b"--indicator", b"no-settlement-yet", b"--observed", b"yes",
+            b"--source", b"Wire", b"--reliability", b"C", b"--credibility", b"3", b"--extra", b"analyst=Jos\xe9"]  # fmt: skip
+    result = subprocess.run(args, capture_output=True, timeout=120, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr
+    assert "--extra analyst= is not UTF-8 text (byte 0xe9); the log holds UTF-8 only" in stderr
+    assert not log_of(data).exists()
+
+
 def test_an_add_whose_lock_file_cannot_be_created_says_so_in_a_sentence(data):
     """Promise: a lock that cannot be written is a one-line error, exit 1, and the log is unchanged."""
     before = log_of(data).read_bytes()
