@@ -213,6 +213,17 @@ def test_an_as_of_date_after_today_is_a_usage_error(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("as_of", ["0001-01-01", "0001-01-02"])
+def test_an_as_of_date_in_year_one_gets_its_report_and_chart(tmp_path, as_of):
+    """Promise: the earliest dates `--as-of` accepts are reported (exit 0, a chart), not a matplotlib
+    ValueError: a one-day trajectory is drawn with a day's margin that never leaves years 1 to 9999."""
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    result = forecast_cli("run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", as_of)
+    assert result.returncode == 0, result.stderr
+    page = (out / EXAMPLE / as_of / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+
+
 def _summary(folder: Path, as_of: str, leading: str) -> None:
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text(
