@@ -64,6 +64,7 @@ __all__ = [
     "LOCKS",
     "LOCK_NAME",
     "MARKER",
+    "PARTIAL_SUFFIX",
     "RESERVED_NAMES",
     "RUNS",
     "SCENARIOS_CSV",
@@ -80,6 +81,7 @@ __all__ = [
     "claim_out_dir",
     "failed_dir",
     "index_lock",
+    "is_partial_of",
     "job_scratch",
     "json_number",
     "latest_report",
@@ -133,6 +135,14 @@ _MARKER_TEXT = (
     "A run writes and deletes only its own files here; anything else is left alone.\n"
 )
 _ASIDE = ".aside"
+#: How the temporary file of every atomic write ends: ``.<name>.<random>.forecast.tmp`` beside ``<name>``.
+#: Clean-up deletes only names of exactly that shape, so a user's ``.index.html.mine.tmp`` is kept.
+PARTIAL_SUFFIX = ".forecast.tmp"
+
+
+def is_partial_of(path: Path, name: str) -> bool:
+    """Is ``path`` the temporary file an interrupted atomic write of ``name`` left beside it?"""
+    return re.fullmatch(rf"\.{re.escape(name)}\.[a-z0-9_]+{re.escape(PARTIAL_SUFFIX)}", path.name) is not None
 
 
 def json_number(x: float) -> float | None:
@@ -219,11 +229,7 @@ def check_out_dir(out_dir: str | Path) -> None:
         raise RunError(f"the output folder {out_dir} is not a folder; choose a new or empty folder as --out")
     try:
         # Another job claiming this new folder at this moment: its marker's temporary file is no stranger.
-        names = {
-            p.name
-            for p in out_dir.iterdir()
-            if not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp"))
-        }
+        names = {p.name for p in out_dir.iterdir() if not is_partial_of(p, MARKER)}
         if (out_dir / MARKER).is_file() or not names - _AS_GOOD_AS_EMPTY or _earlier_version(out_dir):
             return
     except OSError as exc:
@@ -260,7 +266,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -380,8 +386,12 @@ def recover(out_dir: str | Path) -> None:
     with contextlib.suppress(OSError):  # not empty: a running job's scratch is in it
         work.rmdir()
     partials = [
-        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp")),
-        *out_dir.glob(f"{RUNS}/.*.json.*.tmp"),
+        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp") if is_partial_of(p, name)),
+        *(
+            p
+            for p in out_dir.glob(f"{RUNS}/.*.json.*.tmp")
+            if is_partial_of(p, p.name[1:].split(".json.")[0] + ".json")
+        ),
     ]
     if not partials:
         return
