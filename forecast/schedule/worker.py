@@ -152,29 +152,24 @@ def preload() -> None:
 class _Kernel:
     """The worker's kernel, started before papermill is imported, and importing ``warm`` at once.
 
-    The imports run as a silent execution (no output, no history, no execution
-    count), queued before papermill connects: the notebook then runs as it would
-    in a fresh kernel, with those modules already in ``sys.modules``.
+    The imports run as the kernel starts up (IPython's ``exec_lines``: no output,
+    no history, no execution count, no name left behind), before papermill
+    connects: the notebook then runs as it would in a fresh kernel, with those
+    modules already in ``sys.modules``.
     """
 
     def __init__(self, cwd: Path, warm: list[str]) -> None:
-        from jupyter_client.blocking import BlockingKernelClient
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self._run_sync = run_sync
         self.manager = AsyncKernelManager(kernel_name="python3")
-        # As nbclient starts it: no IPython history database.
-        run_sync(self.manager.start_kernel)(
-            extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(cwd)
-        )
-        self._client = None
-        self._requested = False
+        # As nbclient starts it (no IPython history database), and importing ``warm`` as it starts up.
+        arguments = ["--HistoryManager.hist_file=:memory:"]
         if warm:
-            info = self.manager.get_connection_info(session=True)
-            self._client = BlockingKernelClient(**info, connection_file=self.manager.connection_file)
-            self._client.start_channels(iopub=False, stdin=False, hb=False, control=False)
-            self._client.execute(_warm_code(warm), silent=True, store_history=False)
+            arguments.append(f"--IPKernelApp.exec_lines={_warm_code(warm)}")
+        run_sync(self.manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
+        self._requested = False
 
     def request_shutdown(self) -> None:
         """Ask the kernel to exit, without waiting: it winds down while the report renders."""
@@ -183,8 +178,6 @@ class _Kernel:
 
     def shutdown(self) -> None:
         """Stop the kernel (gracefully, then by signal) and close this process's connections to it."""
-        if self._client is not None:
-            self._client.stop_channels()
         with contextlib.suppress(Exception):  # already dead, or stopped by nbclient on SIGTERM
             if self._requested:
                 self._run_sync(self.manager.finish_shutdown)()
