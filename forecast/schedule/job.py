@@ -55,7 +55,7 @@ from ..store import (
     replace_dir,
     report_dir,
 )
-from .worker import FORK_LOCK, Worker, preload
+from .worker import FORK_LOCK, REPORT_MODULES, Worker
 
 __all__ = [
     "Published",
@@ -138,6 +138,8 @@ class _Job:
     final: Path
     failed: Path
     summary_name: str = SUMMARY
+    #: Modules the kernel imports as soon as it starts (see :class:`forecast.schedule.worker.Worker`).
+    warm: tuple[str, ...] = REPORT_MODULES
 
 
 # --------------------------------------------------------------------------- one job
@@ -193,7 +195,6 @@ def _execute(
 ) -> str | None:
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
-    preload()
     scratch.mkdir(parents=True)
     depth = len(job.final.relative_to(out_dir).parts)
     spec = {
@@ -204,6 +205,7 @@ def _execute(
         "progress": progress,
         "numbers": job.summary_name,
         "parameters": job.parameters,
+        "warm": list(job.warm),
     }
     started = time.monotonic()
     with FORK_LOCK:
@@ -447,6 +449,7 @@ def run_scorecard(
         final=out_dir / SCORECARD_DIR,
         failed=out_dir / SCORECARD_DIR / "failed",
         summary_name="scorecard.json",
+        warm=("forecast.publish.scorecard", *REPORT_MODULES[2:]),
     )
     outcome = _run_job(job, out_dir, timeout=timeout, lock_timeout=lock_timeout, progress=False, stop=stop)
     if run is not None and outcome.cause != "interrupted":
