@@ -18,12 +18,14 @@ moved since the last one written before it.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .. import store
@@ -41,6 +43,7 @@ __all__ = [
     "SummaryError",
     "WatchEntry",
     "check_summary",
+    "import_jsonschema",
     "latest_report",
     "list_reports",
     "previous_summary",
@@ -69,17 +72,36 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-@cache
-def _validator():
+def import_jsonschema() -> ModuleType:
+    """The ``jsonschema`` module, imported without its optional IRI syntax checker.
+
+    jsonschema loads ``rfc3987_syntax`` when it is installed (JupyterLab's
+    ``jupyter-events`` brings it), and that compiles a grammar at import, over a
+    second, only to check the ``iri`` formats; the summary's schema uses no such
+    format, nor does a notebook's. So, unless jsonschema or that module was imported
+    before, it is imported here with that one module unavailable (jsonschema then
+    leaves ``iri`` unchecked, as it does wherever the module is not installed).
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # its import fails; jsonschema skips it
+        try:
+            import jsonschema
+        finally:
+            del sys.modules["rfc3987_syntax"]
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema())
+    return jsonschema
+
+
+@cache
+def _validator():
+    return import_jsonschema().Draft202012Validator(schema())
 
 
 @cache
 def _key_validator(key: str):
     """A validator of one key's value against the schema's description of that key (for version 0)."""
-    import jsonschema
+    jsonschema = import_jsonschema()
 
     root = schema()
     one = {
@@ -97,9 +119,7 @@ def _where(path: Iterable[Any]) -> str:
 
 def _check(data: Any, source: str) -> None:
     """Raise :class:`SummaryError` naming the first key of ``data`` that the schema refuses."""
-    from jsonschema.exceptions import best_match
-
-    error = best_match(_validator().iter_errors(data))
+    error = import_jsonschema().exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
         raise SummaryError(f"{source}: {_where(error.absolute_path)}: {error.message}")
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from ..publish.render import render_notebook
+from ..publish.summary import import_jsonschema
 
 __all__ = ["FORK_LOCK", "REPORT_MODULES", "Worker", "main", "preload", "run"]
 
@@ -130,17 +131,10 @@ def preload() -> None:
     worker need not call it: that worker imports them itself while its kernel
     starts, on another core.
 
-    jsonschema (which nbformat imports) loads ``rfc3987_syntax`` when it is installed
-    (jupyterlab's ``jupyter-events`` brings it), and that compiles a Lark grammar at
-    import, over a second, for the ``iri`` formats of JSON Schema; no notebook schema
-    uses them, so it is not loaded here, unless something imported jsonschema before.
+    jsonschema, which nbformat imports, is imported first without its slow IRI checker
+    (:func:`forecast.publish.summary.import_jsonschema`).
     """
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails: jsonschema skips it
-        try:
-            import nbformat  # noqa: F401
-        finally:
-            del sys.modules["rfc3987_syntax"]
+    import_jsonschema()
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
