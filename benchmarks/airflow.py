@@ -32,8 +32,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from forecast.inputs.validate import copy_question
+
 from .harness import Line, Options, register
-from .scheduled_run import AS_OF, QUESTION, ROOT, clone_question, run_command
+from .scheduled_run import AS_OF, QUESTION, ROOT, run_command
 
 VENV = Path(os.environ.get("FORECAST_AIRFLOW_VENV", ROOT / ".venv-airflow"))
 AIRFLOW = VENV / "bin" / "airflow"
@@ -200,7 +202,7 @@ def airflow_overhead(options: Options) -> list[Line]:
         shutil.copytree(ROOT / "data", many)
         clones = [f"bench-clone-{k:02d}" for k in range(1, MANY + 1)]
         for clone in clones:
-            clone_question(many, clone)
+            copy_question(many, QUESTION, clone)
         for original in (many / "questions").glob("*.yaml"):
             if original.stem not in clones:
                 original.unlink()

@@ -17,7 +17,6 @@ once each and skips the second.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,9 +25,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from forecast.inputs.validate import copy_question
+
 from .harness import Line, Options, Target, Timing, register
 
-__all__ = ["clone_question", "floor_command", "run_command"]
+__all__ = ["floor_command", "run_command"]
 
 SINGLE_TARGET = Target("<=", 1.5)
 PARALLEL_TARGET = Target("<=", 0.65)
@@ -49,14 +50,6 @@ papermill.execute_notebook(folder + "/in.ipynb", folder + "/out.ipynb", kernel_n
 body, _ = HTMLExporter(template_name="basic").from_notebook_node(nbformat.read(folder + "/out.ipynb", as_version=4))
 open(folder + "/out.html", "w", encoding="utf-8").write(body)
 """
-
-
-def clone_question(data_dir: Path, new_id: str, source: str = QUESTION) -> None:
-    """Add question ``new_id`` to ``data_dir``: a copy of ``source``'s file and evidence log."""
-    text = (data_dir / "questions" / f"{source}.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1)
-    (data_dir / "questions" / f"{new_id}.yaml").write_text(text, encoding="utf-8")
-    shutil.copy(data_dir / "evidence" / f"{source}.csv", data_dir / "evidence" / f"{new_id}.csv")
 
 
 def run_command(data: Path, out: Path, questions: list[str], jobs: int = 1) -> list[str]:
@@ -99,7 +92,7 @@ def scheduled_run(options: Options) -> list[Line]:
         shutil.copytree(ROOT / "data", data)
         clones = [f"bench-clone-{k}" for k in range(1, CLONES + 1)]
         for clone in clones:
-            clone_question(data, clone)
+            copy_question(data, QUESTION, clone)
         counter = iter(range(10**6))
 
         def fresh(name: str) -> Path:

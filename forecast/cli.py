@@ -82,6 +82,25 @@ def _seconds_to_wait(text: str) -> float:
     return value
 
 
+def _notebook(text: str) -> Path:
+    """An update notebook given with ``--notebook``: a readable .ipynb file with a cell tagged ``parameters``."""
+    import json
+
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such notebook file: {text!r}")
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        tagged = any("parameters" in (c.get("metadata") or {}).get("tags", []) for c in cells)
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Jupyter notebook (.ipynb JSON)") from None
+    if not tagged:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no cell tagged 'parameters'; copy the parameters cell of the bundled update.ipynb"
+        )
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="forecast", description="Scenario forecasts that stay honest as evidence arrives."
@@ -140,7 +159,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for another run on the same --out (default: 1800)",
     )
-    run.add_argument("--notebook", type=Path, default=None, help=argparse.SUPPRESS)
+    run.add_argument(
+        "--notebook",
+        type=_notebook,
+        default=None,
+        metavar="FILE",
+        help="run this update notebook instead of the bundled one; it must keep the bundled notebook's "
+        "cell tagged parameters (question, as_of, data_dir, reports_dir, analyst); the scorecard then "
+        "runs from a scorecard.ipynb beside it, and is skipped without one",
+    )
 
     validate = commands.add_parser("validate", help="check every question file and evidence log")
     validate.add_argument(

@@ -19,9 +19,10 @@ from datetime import date, timedelta
 import numpy as np
 
 from .analysis.scoring import CalibrationBins, calibration_bins, score_forecasts
+from .engine.compiled import Evidence
 from .inputs.judgments import Judgment, overlay
 from .inputs.outside import OutsideForecasts
-from .model import EvidenceLog, Question
+from .model import Question
 
 __all__ = [
     "MIN_CALIBRATION_POINTS",
@@ -126,12 +127,14 @@ def _score(question: Question, forecaster: str, kind: str, daily: np.ndarray) ->
 
 
 def forecaster_scores(
-    question: Question, evidence: EvidenceLog, judgments: Sequence[Judgment], outside: OutsideForecasts
+    question: Question, evidence: Evidence, judgments: Sequence[Judgment], outside: OutsideForecasts
 ) -> list[ForecasterScore]:
     """Every forecaster's scores on one resolved question: the team, each analyst, each outside forecaster.
 
     The team forecast is the analysts' logarithmic pool, or the question file's own
-    model where there are no judgment files.
+    model where there are no judgment files. ``evidence`` may be the question's
+    compile as of its resolution date, which the question file's own model then
+    reads as it is (see :func:`~forecast.engine.compile_evidence`).
     """
     from .engine.compiled import trajectory
     from .team import TeamForecast

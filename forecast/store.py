@@ -7,6 +7,10 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/report.html      the rendered report, code hidden
     OUT/<question>/<as_of>/summary.json     the numbers, for the index and the next comparison
     OUT/<question>/<as_of>/evidence.csv     every report of the log, with its weight, role and effect
+    OUT/<question>/<as_of>/scenarios.csv    each scenario's prior, probability and range
+    OUT/<question>/<as_of>/trajectory.csv   the daily probabilities
+    OUT/<question>/<as_of>/effects.csv      each counted report's effect, in points
+    OUT/<question>/<as_of>/checklist.csv    each indicator's status, weight and diagnosticity
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
     OUT/runs/<run>.json                     one manifest per run (a UTC timestamp, or a scheduler's run id)
     OUT/runs/<run>/<question>.json          each question's outcome, until the run's manifest is written
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -51,15 +56,20 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 __all__ = [
+    "CHECKLIST_CSV",
+    "EFFECTS_CSV",
     "EVIDENCE_CSV",
+    "FRAME_CSVS",
     "INDEX",
     "LOCKS",
     "LOCK_NAME",
     "MARKER",
     "RESERVED_NAMES",
     "RUNS",
+    "SCENARIOS_CSV",
     "SCORECARD_DIR",
     "SUMMARY",
+    "TRAJECTORY_CSV",
     "WORK",
     "ReportEntry",
     "atomic_write_bytes",
@@ -70,6 +80,7 @@ __all__ = [
     "failed_dir",
     "index_lock",
     "job_scratch",
+    "json_number",
     "latest_report",
     "list_reports",
     "outcome_dir",
@@ -86,6 +97,14 @@ __all__ = [
 SUMMARY = "summary.json"
 #: Every report of the log with its weight, role and effect, beside a report's summary.
 EVIDENCE_CSV = "evidence.csv"
+#: A report's frames beside its summary, for spreadsheets (:meth:`forecast.frames.Frames.write_csv`).
+SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV = (
+    "scenarios.csv",
+    "trajectory.csv",
+    "effects.csv",
+    "checklist.csv",
+)
+FRAME_CSVS = (SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV)
 #: The reviewers' front page.
 INDEX = "index.html"
 #: One manifest per run.
@@ -113,6 +132,17 @@ _MARKER_TEXT = (
     "A run writes and deletes only its own files here; anything else is left alone.\n"
 )
 _ASIDE = ".aside"
+
+
+def json_number(x: float) -> float | None:
+    """``x`` as a number a summary can hold: JSON has no NaN or infinity, so those become ``None`` (null).
+
+    Examples
+    --------
+    >>> json_number(0.25), json_number(float("inf")), json_number(float("nan"))
+    (0.25, None, None)
+    """
+    return float(x) if math.isfinite(x) else None
 
 
 def report_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:

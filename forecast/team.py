@@ -23,14 +23,15 @@ from functools import cached_property
 import numpy as np
 
 from . import analysis
-from .engine.compiled import CompiledEvidence, assess, posterior_as_of
+from .assessment import Assessment, assess
+from .engine.compiled import Evidence, compile_evidence
 from .engine.pool import log_pool, spread
-from .engine.results import Assessment, Trajectory
+from .engine.results import AuditEntry, IndicatorState, Trajectory
 from .engine.rule import softmax
 from .inputs.judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
-from .model import EvidenceLog, Question
+from .model import Question
 
-__all__ = ["AnalystForecast", "SpreadDriver", "TeamForecast"]
+__all__ = ["AnalystForecast", "SpreadDriver", "TeamAssessment", "TeamForecast"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class TeamForecast:
     ----------
     question : Question
         The question file's question (the analysts' judgments are overlaid on it).
-    evidence : EvidenceLog
-        The shared evidence log.
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        The shared evidence log (a compile of it is compiled afresh for each analyst's question).
     judgments : sequence of Judgment
         At least one; from :func:`forecast.inputs.judgments.load_judgments`.
     as_of : date
@@ -85,7 +86,7 @@ class TeamForecast:
     """
 
     def __init__(
-        self, question: Question, evidence: EvidenceLog, judgments: Sequence[Judgment], as_of: date
+        self, question: Question, evidence: Evidence, judgments: Sequence[Judgment], as_of: date
     ) -> None:
         if not judgments:
             raise ValueError("a team forecast needs at least one analyst's judgments")
@@ -133,39 +134,21 @@ class TeamForecast:
         return Trajectory(first.dates, first.scenario_ids, log_pool(daily, self.extremize))
 
     @cached_property
-    def assessment(self) -> Assessment:
-        """The team's forecast as an :class:`~forecast.engine.Assessment`.
+    def assessment(self) -> TeamAssessment:
+        """The team's forecast as an :class:`~forecast.Assessment` (see :class:`TeamAssessment`)."""
+        return TeamAssessment(self)
 
-        Probabilities and trajectory are pooled; each report's effect is the change in
-        the pooled forecast as it is applied (the same order for every analyst, as the
-        order depends only on dates, grades and rows). Indicator states do not depend
-        on judgments, so they are the question's.
-        """
-        base = self.analysts[0].assessment
-        states = {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
-        effects = self._pooled_effects()
-        audit = tuple(
-            e
-            if e.effect is None
-            else replace(e, effect=dict(zip(self.question.scenario_ids, effects[e.order])))
-            for e in base.audit
-        )
-        return Assessment(
-            question=self.question,
-            as_of=self.as_of,
-            probabilities=self.probabilities,
-            states=states,
-            audit=audit,
-            trajectory=self.trajectory,
-            evidence_counted=base.evidence_counted,
-            latest_report=base.latest_report,
-        )
+    @cached_property
+    def priors(self) -> dict[str, float]:
+        """The pool of the analysts' priors: the team's forecast before any evidence."""
+        priors = [[s.prior for s in a.question.scenarios] for a in self.analysts]
+        return dict(zip(self.question.scenario_ids, log_pool(priors, self.extremize).tolist()))
 
-    def _pooled_effects(self) -> list[list[float]]:
+    def pooled_effects(self) -> list[list[float]]:
         """Per report in the rule's order, the change of the pooled forecast in points."""
         logs = []
         for a in self.analysts:
-            compiled = CompiledEvidence(a.question, self.evidence, self.as_of)
+            compiled = a.assessment.compiled
             # Row 0 before any report, row k + 1 after the report of rank k.
             logs.append(softmax(np.vstack([compiled.log_prior, compiled.log_after])))
         pooled = log_pool(np.stack(logs), self.extremize)
@@ -173,10 +156,7 @@ class TeamForecast:
 
     def intervals(self, draws: int, seed: int) -> analysis.Intervals:
         """The 5th-95th percentiles of the pool of each analyst's Monte Carlo draws, draw by draw."""
-        per_analyst = [
-            analysis.intervals(a.question, self.evidence, self.as_of, draws=draws, seed=seed)
-            for a in self.analysts
-        ]
+        per_analyst = [a.assessment.intervals(draws, seed) for a in self.analysts]
         pooled = log_pool(np.stack([i.draws for i in per_analyst]), self.extremize)
         ids = self.question.scenario_ids
         level = per_analyst[0].level
@@ -211,7 +191,8 @@ class TeamForecast:
         for k, a in enumerate(self.analysts):
             for key in changed_keys(self.question, a.judgment):
                 reverted = overlay(self.question, a.judgment.without(key))
-                p = posterior_as_of(reverted, self.evidence, self.as_of)
+                # The question file's own compile, when the reverted question is the file's question.
+                p = compile_evidence(reverted, self.assessment.compiled, self.as_of).probabilities()
                 matrix = current.copy()
                 matrix[k] = [p[s] for s in ids]
                 shrink = (now - float(spread(matrix).sum())) * 100.0
@@ -234,5 +215,79 @@ class TeamForecast:
             )
         days = (resolution.date - self.trajectory.dates[0]).days + 1
         daily = self.trajectory.probabilities[:days]
-        priors = [[s.prior for s in a.question.scenarios] for a in self.analysts]
-        return analysis.score_forecasts(self.question, daily, daily[-1], log_pool(priors, self.extremize))
+        prior = np.array([self.priors[s] for s in self.question.scenario_ids])
+        return analysis.score_forecasts(self.question, daily, daily[-1], prior)
+
+
+class TeamAssessment(Assessment):
+    """The team's forecast as an :class:`~forecast.Assessment` of the question file's question.
+
+    Probabilities, priors, trajectory, intervals and score are the pool of the
+    analysts' (:class:`TeamForecast`); each report's effect is the change in the
+    pooled forecast as it is applied (the same order for every analyst, as the
+    order depends only on dates, grades and rows), so the effects add up to the
+    pooled move from the pooled priors. Indicator states do not depend on
+    judgments, so they are the question's. The leave-one-out analyses and the
+    watch list (:meth:`critical`, :attr:`most_influential`, :meth:`watch`) are
+    those of the question file's own model, compiled once.
+
+    Parameters
+    ----------
+    team : TeamForecast
+    """
+
+    def __init__(self, team: TeamForecast) -> None:
+        super().__init__(compile_evidence(team.question, team.analysts[0].assessment.compiled, team.as_of))
+        self.team = team
+
+    @cached_property
+    def probabilities(self) -> Mapping[str, float]:
+        return self.team.probabilities
+
+    @property
+    def priors(self) -> Mapping[str, float]:
+        return self.team.priors
+
+    @cached_property
+    def states(self) -> Mapping[str, IndicatorState]:
+        base = self.team.analysts[0].assessment
+        return {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
+
+    @cached_property
+    def audit(self) -> tuple[AuditEntry, ...]:
+        effects = self.team.pooled_effects()
+        ids = self.question.scenario_ids
+        return tuple(
+            e if e.effect is None else replace(e, effect=dict(zip(ids, effects[e.order])))
+            for e in self.team.analysts[0].assessment.audit
+        )
+
+    @cached_property
+    def trajectory(self) -> Trajectory:
+        return self.team.trajectory
+
+    def intervals(self, draws: int = 2000, seed: int = analysis.DEFAULT_SEED) -> analysis.Intervals:
+        """The 5th-95th percentiles of the pool of each analyst's Monte Carlo draws, draw by draw."""
+        return self._once(("intervals", draws, seed), lambda: self.team.intervals(draws, seed))
+
+    def trajectory_band(
+        self, draws: int = 2000, seed: int = analysis.DEFAULT_SEED
+    ) -> analysis.TrajectoryBand:
+        """Not given for a team: the pooled band would need every analyst's draws day by day.
+
+        Raises
+        ------
+        ValueError
+            Always; each analyst's own band is ``team.analyst(name).assessment.trajectory_band()``.
+        """
+        raise ValueError(
+            "a team forecast has no trajectory band; ask an analyst's assessment for theirs "
+            "(team.analyst(name).assessment.trajectory_band())"
+        )
+
+    @cached_property
+    def score(self) -> analysis.Score | None:
+        resolution = self.question.resolution
+        if resolution is None or self.as_of < resolution.date:
+            return None
+        return self.team.score()

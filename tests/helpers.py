@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from forecast.inputs.validate import copy_question
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
@@ -48,13 +49,8 @@ def copy_data_without_team(dest: Path) -> Path:
 
 
 def clone_question(data_dir: Path, new_id: str, source: str = EXAMPLE) -> None:
-    """Add a question ``new_id`` to ``data_dir`` that is a copy of ``source`` (file and log)."""
-    text = (data_dir / "questions" / f"{source}.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1)
-    (data_dir / "questions" / f"{new_id}.yaml").write_text(text, encoding="utf-8")
-    log = data_dir / "evidence" / f"{source}.csv"
-    if log.exists():
-        shutil.copy(log, data_dir / "evidence" / f"{new_id}.csv")
+    """Add a question ``new_id`` to ``data_dir`` that is a copy of ``source`` (the bundled example by default)."""
+    copy_question(data_dir, source, new_id)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

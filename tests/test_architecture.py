@@ -90,7 +90,12 @@ def test_every_stage_is_a_module_or_package_that_exists():
     for name in STAGE_OF:
         if name == "__init__":
             continue
-        assert (PACKAGE / f"{name}.py").is_file() or (PACKAGE / name / "__init__.py").is_file() or name in {
-            "assessment",
-            "frames",
-        }, name
+        assert (
+            (PACKAGE / f"{name}.py").is_file()
+            or (PACKAGE / name / "__init__.py").is_file()
+            or name
+            in {
+                "assessment",
+                "frames",
+            }
+        ), name

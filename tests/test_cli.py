@@ -171,3 +171,42 @@ def test_concurrent_evidence_adds_lose_no_row(data):
     assert len(rows) == before - 1 + 10
     assert {r["source"] for r in rows[-10:]} == {f"w{w}-{k}" for w in (1, 2) for k in range(5)}
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+# --------------------------------------------------------------------------- run --notebook
+
+
+def test_run_help_documents_the_notebook_option():
+    result = forecast_cli("run", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--notebook FILE" in text and "cell tagged parameters" in text
+
+
+def _one_usage_error(result) -> str:
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "error:" in line]
+    return error
+
+
+def test_run_with_a_missing_notebook_is_a_usage_error_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    missing = tmp_path / "mine.ipynb"
+    result = forecast_cli("run", "--data", tmp_path, "--out", out, "--notebook", missing)
+    error = _one_usage_error(result)
+    assert error == f"forecast run: error: argument --notebook: no such notebook file: '{missing}'"
+    assert not out.exists()
+
+
+def test_run_with_a_notebook_without_a_parameters_cell_is_a_usage_error(tmp_path):
+    notebook = tmp_path / "plain.ipynb"
+    notebook.write_text('{"cells": [{"cell_type": "code", "metadata": {}, "source": "1"}]}', encoding="utf-8")
+    error = _one_usage_error(forecast_cli("run", "--out", tmp_path / "out", "--notebook", notebook))
+    assert "has no cell tagged 'parameters'" in error
+
+
+def test_run_with_a_notebook_that_is_not_json_is_a_usage_error(tmp_path):
+    notebook = tmp_path / "broken.ipynb"
+    notebook.write_bytes(b"\xff not a notebook")
+    error = _one_usage_error(forecast_cli("run", "--out", tmp_path / "out", "--notebook", notebook))
+    assert "is not a Jupyter notebook (.ipynb JSON)" in error

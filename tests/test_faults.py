@@ -260,10 +260,14 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert sum("another forecast run is writing to" in log for log in logs) == 1  # one waited for the other
     assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [AS_OF]
     assert sorted(p.name for p in (out / EXAMPLE / AS_OF).iterdir()) == [
+        "checklist.csv",
+        "effects.csv",
         "evidence.csv",
         "report.html",
         "report.ipynb",
+        "scenarios.csv",
         "summary.json",
+        "trajectory.csv",
     ]
     manifests = [read_json(p) for p in sorted((out / "runs").glob("*.json"))]
     assert len(manifests) == 2 and all(m["errors"] == [] for m in manifests)

@@ -30,10 +30,14 @@ pytestmark = pytest.mark.slow
 def test_a_run_writes_the_executed_notebook_report_and_summary(bundled_run):
     folder = bundled_run.out / EXAMPLE / AS_OF
     assert sorted(p.name for p in folder.iterdir()) == [
+        "checklist.csv",
+        "effects.csv",
         "evidence.csv",
         "report.html",
         "report.ipynb",
+        "scenarios.csv",
         "summary.json",
+        "trajectory.csv",
     ]
     assert bundled_run.result.returncode == 0, bundled_run.result.stderr
     assert bundled_run.result.stdout.strip() == str(bundled_run.out / "index.html")

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from .changes import Changes, compare_summaries
 from .influence import Influence, critical_evidence, most_influential
-from .scoring import CalibrationBins, Score, calibration_bins, calibration_points, score, score_forecasts
+from .scoring import (
+    CalibrationBins,
+    Score,
+    brier_score,
+    calibration_bins,
+    calibration_points,
+    log_score,
+    score,
+    score_forecasts,
+)
 from .uncertainty import DEFAULT_SEED, Intervals, TrajectoryBand, intervals, trajectory_intervals
 from .watch import WatchItem, watch_list
 
@@ -24,11 +33,13 @@ __all__ = [
     "Score",
     "TrajectoryBand",
     "WatchItem",
+    "brier_score",
     "calibration_bins",
     "calibration_points",
     "compare_summaries",
     "critical_evidence",
     "intervals",
+    "log_score",
     "most_influential",
     "score",
     "score_forecasts",

@@ -141,7 +141,9 @@ def critical_evidence(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        A compile of this question as of this date (:attr:`forecast.Assessment.compiled`)
+        is used as it is, not compiled again (see :func:`~forecast.engine.compile_evidence`).
     as_of : date, optional
         Defaults to today.
     threshold_points : float, default 10
@@ -221,7 +223,9 @@ def most_influential(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        A compile of this question as of this date (:attr:`forecast.Assessment.compiled`)
+        is used as it is, not compiled again (see :func:`~forecast.engine.compile_evidence`).
     as_of : date, optional
         Defaults to today.
 

@@ -1,4 +1,10 @@
-"""Scores of resolved questions: Brier and log scores, and calibration."""
+"""Scores of resolved questions: Brier and log scores, and calibration.
+
+:func:`brier_score` and :func:`log_score` take arrays and give arrays, as the
+scoringrules library does: forecasts of shape ``(..., n_scenarios)`` and the
+index of the scenario that happened, one score per forecast. Every other score
+here is computed by them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,23 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ..engine.compiled import Evidence, assess, compile_evidence
+from ..engine.compiled import Evidence, compile_evidence
 from ..engine.rule import softmax
 from ..model import Question
 
-__all__ = ["CalibrationBins", "Score", "calibration_bins", "calibration_points", "score", "score_forecasts"]
+__all__ = [
+    "SUM_TOLERANCE",
+    "CalibrationBins",
+    "Score",
+    "brier_score",
+    "calibration_bins",
+    "calibration_points",
+    "log_score",
+    "score",
+    "score_forecasts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +61,136 @@ class Score:
     skill_daily: float
 
 
-def _brier(forecast: np.ndarray, outcome: np.ndarray) -> np.ndarray:
-    return np.sum((forecast - outcome) ** 2, axis=-1)
+#: How far a forecast's probabilities may sum from 1, as the loaders allow.
+SUM_TOLERANCE = 1e-6
 
 
-def _log_loss(probability: np.ndarray) -> np.ndarray:
+def _checked(probabilities: ArrayLike, outcome: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The forecasts as floats and the outcomes broadcast to their leading shape, or a ValueError."""
+    p = np.asarray(probabilities, dtype=float)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(
+            f"probabilities must have the scenarios on their last axis (shape (..., n_scenarios)), got shape {p.shape}"
+        )
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("probabilities must be between 0 and 1")
+    total = p.sum(axis=-1)
+    if not np.all(np.abs(total - 1) <= SUM_TOLERANCE):
+        worst = float(np.ravel(total)[np.argmax(np.ravel(np.abs(total - 1)))])
+        raise ValueError(
+            f"each forecast's probabilities must sum to 1 (within {SUM_TOLERANCE:g}); one sums to {worst:.10g}"
+        )
+    o = np.asarray(outcome)
+    if o.dtype == bool or not np.issubdtype(o.dtype, np.integer):
+        raise ValueError(
+            f"outcome must be the whole-number index of the scenario that happened, got {outcome!r}"
+        )
+    n = p.shape[-1]
+    if np.any((o < 0) | (o >= n)):
+        raise ValueError(f"outcome must index one of the {n} scenarios (0 to {n - 1}); got {outcome!r}")
+    try:
+        o = np.broadcast_to(o, p.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"outcome of shape {o.shape} does not broadcast to the forecasts' leading shape {p.shape[:-1]}"
+        ) from None
+    return p, o
+
+
+def brier_score(probabilities: ArrayLike, outcome: ArrayLike) -> np.ndarray:
+    """The multi-category Brier score of each forecast: ``sum_s (p_s - 1[s = outcome])^2``.
+
+    Parameters
+    ----------
+    probabilities : array_like, shape (..., n_scenarios)
+        Forecasts, one per leading element; each between 0 and 1 and summing to 1
+        (within 1e-6) over the last axis.
+    outcome : int or array_like of int
+        The index of the scenario that happened, broadcastable to the leading
+        shape ``probabilities.shape[:-1]``.
+
+    Returns
+    -------
+    ndarray, shape probabilities.shape[:-1]
+        Each forecast's score (a NumPy scalar for a single forecast): 0 is
+        perfect, 2 the worst. This is Brier's
+        original score, summed over the scenarios; for two scenarios it is twice
+        the binary score ``(p - o)^2`` of one of them (what
+        ``sklearn.metrics.brier_score_loss`` reports).
+
+    Raises
+    ------
+    ValueError
+        If a probability is outside [0, 1], a forecast does not sum to 1, an
+        outcome is not the index of a scenario, or the shapes do not broadcast.
+
+    See Also
+    --------
+    log_score
+
+    References
+    ----------
+    G. W. Brier, "Verification of forecasts expressed in terms of probability",
+    Monthly Weather Review 78 (1950) 1-3.
+
+    Examples
+    --------
+    >>> round(float(brier_score([0.2, 0.5, 0.3], 1)), 4)
+    0.38
+    >>> brier_score([[1.0, 0.0], [0.5, 0.5]], [0, 1]).tolist()
+    [0.0, 0.5]
+    """
+    p, o = _checked(probabilities, outcome)
+    hit = np.arange(p.shape[-1]) == o[..., np.newaxis]
+    return np.sum((p - hit) ** 2, axis=-1)[()]
+
+
+def log_score(probabilities: ArrayLike, outcome: ArrayLike) -> np.ndarray:
+    """The logarithmic score of each forecast: ``-ln p_outcome``, in nats.
+
+    Parameters
+    ----------
+    probabilities : array_like, shape (..., n_scenarios)
+        Forecasts, one per leading element; each between 0 and 1 and summing to 1
+        (within 1e-6) over the last axis.
+    outcome : int or array_like of int
+        The index of the scenario that happened, broadcastable to the leading
+        shape ``probabilities.shape[:-1]``.
+
+    Returns
+    -------
+    ndarray, shape probabilities.shape[:-1]
+        Each forecast's score (a NumPy scalar for a single forecast): 0 is
+        perfect, lower is better, and a zero
+        probability on what happened scores infinity (without a warning). This
+        is the negative of Good's logarithmic score, the convention of
+        ``sklearn.metrics.log_loss`` (which clips probabilities away from 0).
+
+    Raises
+    ------
+    ValueError
+        If a probability is outside [0, 1], a forecast does not sum to 1, an
+        outcome is not the index of a scenario, or the shapes do not broadcast.
+
+    See Also
+    --------
+    brier_score
+
+    References
+    ----------
+    I. J. Good, "Rational decisions", Journal of the Royal Statistical Society,
+    Series B 14 (1952) 107-114.
+
+    Examples
+    --------
+    >>> round(float(log_score([0.2, 0.5, 0.3], 1)), 4)
+    0.6931
+    >>> log_score([[1.0, 0.0], [0.5, 0.5]], [1, 0]).tolist()
+    [inf, 0.6931471805599453]
+    """
+    p, o = _checked(probabilities, outcome)
     with np.errstate(divide="ignore"):
-        return -np.log(probability)
+        return -np.log(np.take_along_axis(p, o[..., np.newaxis], axis=-1)[..., 0])[()]
 
 
 def score(question: Question, evidence: Evidence) -> Score:
@@ -60,8 +200,10 @@ def score(question: Question, evidence: Evidence) -> Score:
     ----------
     question : Question
         A question with a ``resolution``.
-    evidence : EvidenceLog or iterable of EvidenceRow
-        Reports dated after the resolution date are ignored.
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        Reports dated after the resolution date are ignored. A compile of this
+        question as of the resolution date is used as it is (see
+        :func:`~forecast.engine.compile_evidence`).
 
     Returns
     -------
@@ -106,10 +248,10 @@ def score(question: Question, evidence: Evidence) -> Score:
         raise ValueError(
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
-    assessment = assess(question, evidence, resolution.date)
-    final = np.array([assessment.probabilities[s] for s in ids])
+    compiled = compile_evidence(question, evidence, resolution.date)
+    final = softmax(compiled.final_log_posterior())
     prior = np.array([s.prior for s in question.scenarios])
-    return score_forecasts(question, assessment.trajectory.probabilities, final, prior)
+    return score_forecasts(question, compiled.daily_trajectory().probabilities, final, prior)
 
 
 def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
@@ -132,13 +274,10 @@ def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, pr
     """
     resolution = question.resolution
     ids = question.scenario_ids
-    outcome = (np.array(ids) == resolution.scenario).astype(float)
     resolved = ids.index(resolution.scenario)
-    daily = np.asarray(daily, float)
-    final, prior = np.asarray(final, float), np.asarray(prior, float)
-    brier_prior = float(_brier(prior, outcome))
-    brier_final = float(_brier(final, outcome))
-    brier_daily = float(_brier(daily, outcome).mean())
+    brier_prior = float(brier_score(prior, resolved))
+    brier_final = float(brier_score(final, resolved))
+    brier_daily = float(brier_score(daily, resolved).mean())
     skill = (lambda b: 1.0 - b / brier_prior) if brier_prior > 0 else (lambda b: math.nan)
     return Score(
         question=question.id,
@@ -148,9 +287,9 @@ def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, pr
         brier_final=brier_final,
         brier_daily=brier_daily,
         brier_prior=brier_prior,
-        log_final=float(_log_loss(final[resolved])),
-        log_daily=float(_log_loss(daily[:, resolved]).mean()),
-        log_prior=float(_log_loss(prior[resolved])),
+        log_final=float(log_score(final, resolved)),
+        log_daily=float(log_score(daily, resolved).mean()),
+        log_prior=float(log_score(prior, resolved)),
         skill_final=skill(brier_final),
         skill_daily=skill(brier_daily),
     )

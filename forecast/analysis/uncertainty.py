@@ -120,8 +120,10 @@ def intervals(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
-        Reports dated after ``as_of`` are ignored.
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        Reports dated after ``as_of`` are ignored. A compile of this question as of
+        this date (:attr:`forecast.Assessment.compiled`) is used as it is, not
+        compiled again (see :func:`~forecast.engine.compile_evidence`).
     as_of : date, optional
         Defaults to today.
     draws : int, default 2000
@@ -260,7 +262,9 @@ def trajectory_intervals(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        A compile of this question as of this date (:attr:`forecast.Assessment.compiled`)
+        is used as it is, not compiled again (see :func:`~forecast.engine.compile_evidence`).
     as_of : date, optional
         The last day of the trajectory. Defaults to today.
     draws : int, default 2000

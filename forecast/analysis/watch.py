@@ -66,7 +66,9 @@ def watch_list(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        A compile of this question as of this date (:attr:`forecast.Assessment.compiled`)
+        is used as it is, not compiled again (see :func:`~forecast.engine.compile_evidence`).
     as_of : date, optional
         Defaults to today.
     top : int, optional

@@ -2,18 +2,20 @@
 
 - :mod:`.rule` holds what the rule needs of a question (weights, windows, groups) as arrays;
 - :mod:`.compiled` applies it to a log: statuses, roles, effects and the daily trajectory;
-- :mod:`.results` holds what it returns (indicator states, the audit trail, the trajectory);
+- :mod:`.results` holds what it returns (indicator states, the audit trail, the trajectory),
+  which :class:`forecast.Assessment` gathers;
 - :mod:`.pool` pools analysts' probabilities (the logarithmic pool) and measures their spread.
 """
 
 from __future__ import annotations
 
-from .compiled import CompiledEvidence, Evidence, assess, compile_evidence, posterior_as_of, trajectory
+from .compiled import CompiledEvidence, Evidence, compile_evidence, posterior_as_of, trajectory
 from .pool import log_pool, spread
-from .results import Assessment, AuditEntry, ChecklistItem, IndicatorState, Trajectory
+from .results import AuditEntry, ChecklistItem, IndicatorState, Trajectory
 from .rule import (
     ROLE_AFTER_AS_OF,
     ROLE_CORROBORATES,
+    ROLE_LABELS,
     ROLE_NAMES,
     ROLE_SETS_STATUS,
     ROLE_SUPERSEDED,
@@ -26,17 +28,16 @@ from .rule import (
 __all__ = [
     "ROLE_AFTER_AS_OF",
     "ROLE_CORROBORATES",
+    "ROLE_LABELS",
     "ROLE_NAMES",
     "ROLE_SETS_STATUS",
     "ROLE_SUPERSEDED",
-    "Assessment",
     "AuditEntry",
     "ChecklistItem",
     "CompiledEvidence",
     "Evidence",
     "IndicatorState",
     "Trajectory",
-    "assess",
     "compile_evidence",
     "group_contribution",
     "group_contribution_draws",

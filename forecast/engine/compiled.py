@@ -2,8 +2,9 @@
 
 :class:`CompiledEvidence` reads a log's columns once and derives, lazily, each
 indicator's status and weight, each report's role and effect, and the daily
-trajectory; :func:`posterior_as_of`, :func:`trajectory` and :func:`assess` are
-its public faces. Everything is computed in log space, so a log of a hundred
+trajectory; :func:`posterior_as_of` and :func:`trajectory` are its public
+faces, and :class:`forecast.Assessment` reads everything else off one compiled
+log. Everything is computed in log space, so a log of a hundred
 thousand reports costs milliseconds. The rule itself is in :mod:`.rule`.
 """
 
@@ -17,13 +18,12 @@ from itertools import repeat
 import numpy as np
 
 from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
-from .results import Assessment, AuditEntry, IndicatorState, Trajectory
+from .results import AuditEntry, IndicatorState, Trajectory
 from .rule import PENDING, ROLE_AFTER_AS_OF, ROLE_NAMES, group_contribution, rule_tables, softmax
 
 __all__ = [
     "CompiledEvidence",
     "Evidence",
-    "assess",
     "compile_evidence",
     "posterior_as_of",
     "trajectory",
@@ -52,6 +52,8 @@ def _columns_of(
     evidence: EvidenceLog | Iterable[EvidenceRow],
 ) -> tuple[Sequence[EvidenceRow], EvidenceColumns]:
     """The rows and their columns: cached on an :class:`EvidenceLog`, read afresh from anything else."""
+    if isinstance(evidence, CompiledEvidence):  # another date's or question's compile of the same log
+        evidence = evidence.evidence
     if isinstance(evidence, EvidenceLog):
         return evidence.rows, evidence.columns()
     rows = evidence if isinstance(evidence, tuple) else tuple(evidence)
@@ -159,6 +161,8 @@ class CompiledEvidence:
     Construction groups the counted reports by indicator, each group in the rule's
     order (``by_indicator``, with ``grouped_indicator`` and ``grouped_observed`` in
     that order), and works out every indicator's final state, so the posterior.
+    ``question``, ``as_of`` and ``evidence`` (the log as given) are kept, so that
+    :func:`compile_evidence` can hand the same object to every analysis of them.
     The global order of the reports, the cumulative log-posterior after each report
     (for effects), the roles and the counted rows are computed when first asked for.
     """
@@ -169,6 +173,9 @@ class CompiledEvidence:
         tables = rule_tables(question)
         self.tables = tables
         self.question = question
+        self.as_of = as_of
+        #: the evidence as given (a log, rows, or another compile of them)
+        self.evidence = evidence.evidence if isinstance(evidence, CompiledEvidence) else evidence
         self.scenario_ids = tables.scenario_ids
         self.log_prior, self.log_p, self.log_not_p = tables.log_prior, tables.log_p, tables.log_not_p
         self._log_table, self._log_table_by_scenario = tables.log_table, tables.log_table_by_scenario
@@ -316,11 +323,6 @@ class CompiledEvidence:
         counted_row = np.full(len(self.question.indicators), -1, np.int64)
         counted_row[self.grouped_indicator[setter_positions]] = setters
         return role_code, counted_row
-
-    @property
-    def role_code(self) -> np.ndarray:
-        """Each counted report's role as a code into ``ROLE_NAMES``, in file order."""
-        return self._roles[0]
 
     @property
     def role(self) -> np.ndarray:
@@ -591,18 +593,100 @@ class CompiledEvidence:
         effect[self.order] = (after - before) * 100.0
         return effect
 
+    def probabilities(self) -> dict[str, float]:
+        """The posterior as of the date: scenario id to probability (the values sum to 1)."""
+        return dict(zip(self.scenario_ids, softmax(self.final_log_posterior()).tolist()))
 
-#: What the engine reads as evidence: a loaded log or any rows.
-Evidence = EvidenceLog | Iterable[EvidenceRow]
+    def daily_trajectory(self) -> Trajectory:
+        """The probabilities on each day from the question's opening (or the date, if earlier) to the date."""
+        return self.trajectory(min(self.question.opened, self.as_of), self.as_of)
+
+    @property
+    def latest_report(self) -> date | None:
+        """The date of the latest report counted, if any."""
+        return date.fromordinal(int(self.day.max())) if self.n else None
+
+    def indicator_states(self) -> dict[str, IndicatorState]:
+        """Each indicator's state as of the date, by id in question order."""
+        question, counted = self.question, self.rows
+        states = {}
+        seen_by = self.seen_by
+        fraction = self.tables.fraction(np.arange(len(seen_by)), seen_by.astype(float))
+        for k, ind in enumerate(question.indicators):
+            status = None if self.status[k] == PENDING else bool(self.status[k])
+            states[ind.id] = IndicatorState(
+                indicator=ind,
+                status=status,
+                weight=float(self.status_weight[k]),
+                counted=counted[self.counted_row[k]] if self.counted_row[k] >= 0 else None,
+                latest=counted[self.latest_row[k]] if self.latest_row[k] >= 0 else None,
+                window=question.window_of(ind),
+                seen_by=date.fromordinal(int(seen_by[k])) if status is False else None,
+                fraction=float(fraction[k]) if status is False else None,
+            )
+        return states
+
+    def audit_trail(self) -> tuple[AuditEntry, ...]:
+        """Every report of the evidence, in file order, with its weight, role and effect.
+
+        A report dated after the date is listed with the role ``"after as-of"`` and no effect.
+        """
+        question = self.question
+        effects = self.effects()
+        rank = np.empty(self.n, np.int64)
+        rank[self.order] = np.arange(self.n)
+        scenario_ids = question.scenario_ids  # a property that builds a tuple: once, not once per report
+        audit_of = {
+            k: AuditEntry(
+                row=row, weight=weight, role=role, effect=dict(zip(scenario_ids, effect)), order=order
+            )
+            for k, row, weight, role, effect, order in zip(
+                self.kept.tolist(),
+                self.rows,
+                self.weight.tolist(),
+                self.role.tolist(),
+                effects.tolist(),
+                rank.tolist(),
+            )
+        }
+        return tuple(
+            audit_of.get(k)
+            or AuditEntry(
+                row, question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None
+            )
+            for k, row in enumerate(self.source)
+        )
+
+
+#: What the engine reads as evidence: a loaded log, any rows, or a compile of them.
+Evidence = EvidenceLog | Iterable[EvidenceRow] | CompiledEvidence
 
 
 def compile_evidence(question: Question, evidence: Evidence, as_of: date | None) -> CompiledEvidence:
-    """The engine's compiled tables of ``evidence`` as of ``as_of`` (today if ``None``), for the analyses to share."""
-    return CompiledEvidence(question, evidence, as_of or date.today())
+    """The engine's compiled tables of ``evidence`` as of ``as_of`` (today if ``None``), for the analyses to share.
 
+    Parameters
+    ----------
+    question : Question
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        A :class:`CompiledEvidence` of this question (the same object, or an equal
+        one) as of this date is returned as it is, so that analyses handed one
+        compile do not compile again; one of another question or date is compiled
+        afresh from the evidence it was compiled from.
+    as_of : date or None
 
-def _rows_of(evidence: EvidenceLog | Iterable[EvidenceRow]) -> list[EvidenceRow]:
-    return list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
+    Returns
+    -------
+    CompiledEvidence
+    """
+    as_of = as_of or date.today()
+    if (
+        isinstance(evidence, CompiledEvidence)
+        and evidence.as_of == as_of
+        and (evidence.question is question or evidence.question == question)
+    ):
+        return evidence
+    return CompiledEvidence(question, evidence, as_of)
 
 
 def posterior_as_of(
@@ -630,8 +714,7 @@ def posterior_as_of(
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
     {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.15...}
     """
-    compiled = CompiledEvidence(question, evidence, as_of or date.today())
-    return dict(zip(compiled.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
+    return compile_evidence(question, evidence, as_of).probabilities()
 
 
 def trajectory(
@@ -639,7 +722,7 @@ def trajectory(
 ) -> Trajectory:
     """The daily scenario probabilities from the question's opening to a date.
 
-    The same trajectory :func:`assess` gives, without the indicator states and the
+    The same trajectory :func:`forecast.assess` gives, without the indicator states and the
     audit trail, so it costs a fraction of it on a long log.
 
     Parameters
@@ -667,79 +750,4 @@ def trajectory(
     >>> len(path.dates), path.dates[0]
     (84, datetime.date(2024, 12, 8))
     """
-    as_of = as_of or date.today()
-    return CompiledEvidence(question, evidence, as_of).trajectory(min(question.opened, as_of), as_of)
-
-
-def assess(
-    question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date | None = None
-) -> Assessment:
-    """Everything the suite says about a question as of a date.
-
-    Parameters
-    ----------
-    question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
-    as_of : date, optional
-        Defaults to today. Reports dated later are listed in the audit trail as
-        ``"after as-of"`` and not counted.
-
-    Returns
-    -------
-    Assessment
-        Probabilities, each indicator's state, the audit trail (in file order),
-        and the daily trajectory from the question's opening to ``as_of``.
-    """
-    as_of = as_of or date.today()
-    compiled = CompiledEvidence(question, evidence, as_of)
-    rows = compiled.source
-    probabilities = dict(zip(question.scenario_ids, softmax(compiled.final_log_posterior()).tolist()))
-
-    counted = compiled.rows
-    states = {}
-    seen_by = compiled.seen_by
-    fraction = compiled.tables.fraction(np.arange(len(seen_by)), seen_by.astype(float))
-    for k, ind in enumerate(question.indicators):
-        status = None if compiled.status[k] == PENDING else bool(compiled.status[k])
-        states[ind.id] = IndicatorState(
-            indicator=ind,
-            status=status,
-            weight=float(compiled.status_weight[k]),
-            counted=counted[compiled.counted_row[k]] if compiled.counted_row[k] >= 0 else None,
-            latest=counted[compiled.latest_row[k]] if compiled.latest_row[k] >= 0 else None,
-            window=question.window_of(ind),
-            seen_by=date.fromordinal(int(seen_by[k])) if status is False else None,
-            fraction=float(fraction[k]) if status is False else None,
-        )
-
-    effects = compiled.effects()
-    rank = np.empty(compiled.n, np.int64)
-    rank[compiled.order] = np.arange(compiled.n)
-    scenario_ids = question.scenario_ids  # a property that builds a tuple: once, not once per report
-    audit_of = {
-        k: AuditEntry(row=row, weight=weight, role=role, effect=dict(zip(scenario_ids, effect)), order=order)
-        for k, row, weight, role, effect, order in zip(
-            compiled.kept.tolist(),
-            counted,
-            compiled.weight.tolist(),
-            compiled.role.tolist(),
-            effects.tolist(),
-            rank.tolist(),
-        )
-    }
-    audit = tuple(
-        audit_of.get(k)
-        or AuditEntry(row, question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None)
-        for k, row in enumerate(rows)
-    )
-    start = min(question.opened, as_of)
-    return Assessment(
-        question=question,
-        as_of=as_of,
-        probabilities=probabilities,
-        states=states,
-        audit=audit,
-        trajectory=compiled.trajectory(start, as_of),
-        evidence_counted=compiled.n,
-        latest_report=date.fromordinal(int(compiled.day.max())) if compiled.n else None,
-    )
+    return compile_evidence(question, evidence, as_of).daily_trajectory()

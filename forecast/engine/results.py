@@ -1,5 +1,7 @@
 """What the engine returns: indicator states, the audit trail and the daily trajectory.
 
+They make up :class:`forecast.Assessment`, which holds them with the analyses.
+
 All frozen dataclasses, so a result can be shared and cached without copies.
 """
 
@@ -11,9 +13,9 @@ from datetime import date
 
 import numpy as np
 
-from ..model import EvidenceRow, Indicator, Question
+from ..model import EvidenceRow, Indicator
 
-__all__ = ["Assessment", "AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory"]
+__all__ = ["AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,58 +91,3 @@ class Trajectory:
         if not 0 <= k < len(self.dates):
             raise KeyError(day)
         return dict(zip(self.scenario_ids, self.probabilities[k].tolist()))
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A question's forecast as of a date, and everything that explains it."""
-
-    question: Question
-    as_of: date
-    probabilities: Mapping[str, float]
-    states: Mapping[str, IndicatorState]
-    audit: tuple[AuditEntry, ...]
-    trajectory: Trajectory
-    evidence_counted: int
-    #: the date of the latest report counted (dated on or before ``as_of``), if any
-    latest_report: date | None = None
-
-    @property
-    def evidence_age_days(self) -> int | None:
-        """How old the latest counted report is at ``as_of``, in days (``None`` without evidence)."""
-        return None if self.latest_report is None else (self.as_of - self.latest_report).days
-
-    @property
-    def stale(self) -> bool:
-        """Whether the latest counted report is older than the question's ``stale_after_days`` at ``as_of``."""
-        age = self.evidence_age_days
-        return age is not None and age > self.question.stale_after_days
-
-    @property
-    def closed_unresolved(self) -> bool:
-        """Whether ``as_of`` is past the question's ``closes`` date and it has no resolution."""
-        return self.question.resolution is None and self.as_of > self.question.closes
-
-    @property
-    def leading(self) -> str:
-        """The id of the most probable scenario (the first one listed, on a tie)."""
-        return max(self.question.scenario_ids, key=lambda s: self.probabilities[s])
-
-    @property
-    def tripwires_fired(self) -> tuple[str, ...]:
-        """Ids of tripwire indicators observed as of the date."""
-        return tuple(
-            i.id for i in self.question.indicators if i.tripwire and self.states[i.id].status is True
-        )
-
-    def checklist(self, scenario_id: str) -> list[ChecklistItem]:
-        """The indicators that signal ``scenario_id``, in question order."""
-        priors = {s.id: s.prior for s in self.question.scenarios}
-        rest = [s for s in priors if s != scenario_id]
-        items = []
-        for ind in self.question.indicators:
-            if ind.signals != scenario_id:
-                continue
-            elsewhere = sum(priors[s] * ind.likelihood[s] for s in rest) / sum(priors[s] for s in rest)
-            items.append(ChecklistItem(self.states[ind.id], ind.likelihood[scenario_id] / elsewhere))
-        return items

@@ -28,6 +28,7 @@ from ..model import Question
 __all__ = [
     "ROLE_AFTER_AS_OF",
     "ROLE_CORROBORATES",
+    "ROLE_LABELS",
     "ROLE_NAMES",
     "ROLE_SETS_STATUS",
     "ROLE_SUPERSEDED",
@@ -53,7 +54,16 @@ ROLE_AFTER_AS_OF = "after as-of"
 PENDING, ABSENT, OBSERVED = -1, 0, 1
 
 
-#: Role names by the codes in ``CompiledEvidence.role_code``.
+#: What happened to each report, in the words the evidence log (the page, evidence.csv, the frames) shows.
+ROLE_LABELS = {
+    ROLE_SETS_STATUS: "counted",
+    ROLE_CORROBORATES: "same event as a counted report",
+    ROLE_SUPERSEDED: "overtaken by a later report",
+    ROLE_AFTER_AS_OF: "after the as-of date",
+}
+
+
+#: Role names by their codes (0, 1, 2), as ``CompiledEvidence.role`` looks them up.
 ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
 
 

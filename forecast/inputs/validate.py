@@ -6,6 +6,8 @@ and ``DATA/forecasts/<id>.csv``; :func:`validate_data` is ``forecast validate``.
 
 from __future__ import annotations
 
+import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +19,15 @@ from ..model import (
 from .evidence import load_evidence, read_evidence_rows
 from .questions import QUESTION_ID, check_iso_date, load_question
 
-__all__ = ["evidence_path", "load_by_id", "parse_as_of", "question_ids", "question_path", "validate_data"]
+__all__ = [
+    "copy_question",
+    "evidence_path",
+    "load_by_id",
+    "parse_as_of",
+    "question_ids",
+    "question_path",
+    "validate_data",
+]
 
 
 def question_path(data_dir: str | Path, question_id: str) -> Path:
@@ -28,6 +38,37 @@ def question_path(data_dir: str | Path, question_id: str) -> Path:
 def evidence_path(data_dir: str | Path, question_id: str) -> Path:
     """The evidence log of ``question_id`` under ``data_dir``."""
     return Path(data_dir) / "evidence" / f"{question_id}.csv"
+
+
+def copy_question(data_dir: str | Path, source: str, new_id: str) -> Path:
+    """Add question ``new_id`` to ``data_dir``: a copy of ``source``'s file and of its evidence log, if any.
+
+    The copy's top-level ``id:`` line is rewritten to ``new_id``, which a question
+    file must carry as its file name's stem; nothing else changes.
+
+    Returns
+    -------
+    Path
+        The new question file.
+
+    Raises
+    ------
+    QuestionFileError
+        If ``new_id`` is not a question id, or a question ``new_id`` already exists.
+    """
+    if not QUESTION_ID.match(str(new_id)):
+        raise QuestionFileError(
+            [Problem(str(new_id), 0, "not a question id (lower-case letters, digits and '-')")]
+        )
+    target = question_path(data_dir, new_id)
+    if target.exists():
+        raise QuestionFileError([Problem(display_path(target), 0, "already exists; choose another id")])
+    text = question_path(data_dir, source).read_text(encoding="utf-8")
+    target.write_text(re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1), encoding="utf-8")
+    log = evidence_path(data_dir, source)
+    if log.exists():
+        shutil.copyfile(log, evidence_path(data_dir, new_id))
+    return target
 
 
 def load_by_id(data_dir: str | Path, question_id: str) -> tuple[Question, EvidenceLog]:

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..analysis.watch import watch_list
-from ..engine.compiled import posterior_as_of
+from ..assessment import Assessment, assess
+from ..engine.compiled import CompiledEvidence, Evidence, compile_evidence, posterior_as_of
 from ..errors import EvidenceFileError, ForecastError
 from ..inputs.evidence import evidence_row
 from ..inputs.safe_yaml import Located
@@ -156,9 +157,15 @@ class WhatIfStep:
     moves: Mapping[str, float]
 
 
+def _rows(evidence: Evidence) -> list[EvidenceRow]:
+    if isinstance(evidence, CompiledEvidence):
+        evidence = evidence.evidence
+    return list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
+
+
 def what_if(
     question: Question,
-    evidence: EvidenceLog | Iterable[EvidenceRow],
+    evidence: Evidence,
     hypothetical: Iterable[Mapping[str, Any]],
     as_of: date | str | None = None,
 ) -> list[WhatIfStep]:
@@ -167,8 +174,9 @@ def what_if(
     Parameters
     ----------
     question : Question
-    evidence : EvidenceLog or iterable of EvidenceRow
-        The real evidence log.
+    evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
+        The real evidence log; a compile of this question as of this date gives
+        the current forecast as it is (see :func:`~forecast.engine.compile_evidence`).
     hypothetical : iterable of mappings
         Rows as described in :func:`hypothetical_rows`, applied cumulatively in
         the order given (each after the real evidence and the rows before it).
@@ -192,14 +200,14 @@ def what_if(
     ['current', 'what-if-1', 'final']
     """
     as_of = parse_as_of(as_of)
-    real = list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
+    real = _rows(evidence)
     added = hypothetical_rows(question, hypothetical, as_of)
     ids = question.scenario_ids
 
     def moves(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
         return {s: (after[s] - before[s]) * 100.0 for s in ids}
 
-    current = posterior_as_of(question, real, as_of)
+    current = compile_evidence(question, evidence, as_of).probabilities()
     steps = [WhatIfStep("current", None, current, dict.fromkeys(ids, 0.0))]
     for k, row in enumerate(added, start=1):
         after = posterior_as_of(question, real + added[:k], as_of)
@@ -235,9 +243,7 @@ class WhatIfControls:
     text and nothing fails.
     """
 
-    def __init__(
-        self, question: Question, evidence: EvidenceLog | Iterable[EvidenceRow], as_of: date
-    ) -> None:
+    def __init__(self, question: Question, evidence: Evidence, as_of: date) -> None:
         try:
             import ipywidgets as widgets
         except ImportError:  # pragma: no cover - ipywidgets is installed with the notebooks' extras
@@ -246,8 +252,10 @@ class WhatIfControls:
                 "or run the notebook with interactive=False"
             ) from None
         self.question, self.as_of = question, as_of
-        self.evidence = list(evidence.rows if isinstance(evidence, EvidenceLog) else evidence)
-        still_open = {w.indicator for w in watch_list(question, self.evidence, as_of)}
+        #: the assessment the what-ifs start from (one compile of the real evidence)
+        self.assessment = assess(question, evidence, as_of)
+        self.evidence = _rows(evidence)
+        still_open = {w.indicator for w in self.assessment.watch()}
         self.pending = [i for i in question.indicators if i.id in still_open]
         self.choices: dict[str, tuple[Any, Any, Any]] = {}
         lines = []
@@ -293,7 +301,7 @@ class WhatIfControls:
 
     def refresh(self, change: object = None) -> None:
         """Recompute the table from the controls (called on every change)."""
-        steps = what_if(self.question, self.evidence, self.rows(), self.as_of)
+        steps = what_if(self.question, self.assessment.compiled, self.rows(), self.as_of)
         self.table.value = str(what_if_table(self.question, steps))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -366,9 +374,14 @@ class Exploration:
                 )
             self.question = overlay(self.question, judgments[self.analyst])
 
+    @cached_property
+    def assessment(self) -> Assessment:
+        """The forecast the what-ifs start from: the question's assessment as of the date, compiled once."""
+        return assess(self.question, self.evidence, self.as_of)
+
     def what_if(self, hypothetical: Iterable[Mapping[str, Any]]) -> list[WhatIfStep]:
         """See :func:`what_if`."""
-        return what_if(self.question, self.evidence, hypothetical, self.as_of)
+        return what_if(self.question, self.assessment.compiled, hypothetical, self.as_of)
 
     def heading(self) -> Html:
         """The question, the date and the forecast the what-ifs start from."""
@@ -376,7 +389,7 @@ class Exploration:
             "explore_heading.html.j2",
             question=self.question,
             as_of=self.as_of,
-            probabilities=posterior_as_of(self.question, self.evidence, self.as_of),
+            probabilities=self.assessment.probabilities,
             analyst=self.analyst,
         )
 
@@ -391,13 +404,13 @@ class Exploration:
         with the probability of the scenario each signals: now, and after an A1
         report that it was seen, or that it did not happen (at the window's end).
         """
-        items = watch_list(self.question, self.evidence, self.as_of)
+        items = self.assessment.watch()
         names = {s.id: s.label for s in self.question.scenarios}
-        current = posterior_as_of(self.question, self.evidence, self.as_of)
+        current = self.assessment.probabilities
         return render_template(
             "explore_pending.html.j2", items=items, names=names, current=current, groups=self.question.groups
         )
 
     def widgets(self) -> WhatIfControls:
         """Live controls for the pending indicators (see :func:`explore_widgets`)."""
-        return WhatIfControls(self.question, self.evidence, self.as_of)
+        return WhatIfControls(self.question, self.assessment.compiled, self.as_of)

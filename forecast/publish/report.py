@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import analysis
-from ..engine.compiled import assess
-from ..engine.results import Assessment, AuditEntry
-from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..assessment import Assessment, assess
+from ..engine.results import AuditEntry
+from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from ..errors import ForecastError
 from ..inputs.judgments import load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
@@ -31,14 +31,6 @@ from ..words import probability_words
 from .html import Html, render_template, safe_url
 
 __all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
-
-#: What happened to each report, in the words the evidence log shows.
-ROLE_LABELS = {
-    ROLE_SETS_STATUS: "counted",
-    ROLE_CORROBORATES: "same event as a counted report",
-    ROLE_SUPERSEDED: "overtaken by a later report",
-    ROLE_AFTER_AS_OF: "after the as-of date",
-}
 
 
 class Report:
@@ -150,9 +142,7 @@ class Report:
     @cached_property
     def changes(self) -> analysis.Changes:
         """What changed since the previous report (moves, new evidence, status changes, alert)."""
-        return analysis.compare_summaries(
-            self._numbers(), self.previous, threshold_points=self.alert_threshold
-        )
+        return self.assessment.changes(self.previous, threshold_points=self.alert_threshold)
 
     @property
     def moves(self) -> dict[str, float] | None:
@@ -172,9 +162,7 @@ class Report:
     @cached_property
     def intervals(self) -> analysis.Intervals:
         """5th-95th percentile of each scenario's probability over the ranged likelihoods."""
-        if self.team_view:
-            return self.team.intervals(self.draws, self.seed)
-        return analysis.intervals(self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed)
+        return self.assessment.intervals(self.draws, self.seed)
 
     @property
     def ranges_given(self) -> int:
@@ -184,27 +172,22 @@ class Report:
     @cached_property
     def critical(self) -> list[analysis.Influence]:
         """Indicators and reports whose removal would change the leader or move a scenario 10+ points."""
-        return analysis.critical_evidence(self.question, self.evidence, self.as_of)
+        return self.assessment.critical()
 
     @cached_property
     def most_influential(self) -> dict[str, analysis.Influence | None]:
         """Per scenario, the indicator whose removal would lower it most."""
-        return analysis.most_influential(self.question, self.evidence, self.as_of)
+        return self.assessment.most_influential
 
     @cached_property
     def watch_items(self) -> list[analysis.WatchItem]:
         """Pending indicators ranked by expected information gain."""
-        return analysis.watch_list(self.question, self.evidence, self.as_of)
+        return self.assessment.watch()
 
     @cached_property
     def score(self) -> analysis.Score | None:
         """Scores of a resolved question, if the resolution date has been reached."""
-        resolution = self.question.resolution
-        if resolution is None or self.as_of < resolution.date:
-            return None
-        if self.team_view:
-            return self.team.score()
-        return analysis.score(self.question, self.evidence)
+        return self.assessment.score
 
     @cached_property
     def resolution(self) -> dict[str, Any] | None:
@@ -320,6 +303,18 @@ class Report:
         atomic_write_text(path, json.dumps(self.summary(), indent=2, sort_keys=True) + "\n")
         return path
 
+    def write_frames(self, folder: str | Path = ".") -> list[Path]:
+        """Write the report's main frames as CSV into ``folder``, beside ``summary.json``.
+
+        ``scenarios.csv``, ``trajectory.csv``, ``effects.csv`` and ``checklist.csv``
+        (:meth:`forecast.frames.Frames.write_csv`, with this report's draws and seed), for
+        spreadsheet users; each is written atomically, and the same inputs give the same
+        bytes. Returns their paths.
+        """
+        from ..frames import Frames  # pandas, only when the frames are written
+
+        return Frames(self.assessment, self.draws, self.seed).write_csv(folder)
+
     # ------------------------------------------------------------------ sections
 
     def _scenario_rows(self) -> list[dict[str, Any]]:
@@ -402,9 +397,7 @@ class Report:
         band = None
         # The team's band would need every analyst's draws day by day: the team view has lines instead.
         if self.intervals.ranged and not self.team_view:
-            band = analysis.trajectory_intervals(
-                self.question, self.evidence, self.as_of, draws=self.draws, seed=self.seed
-            ).band
+            band = self.assessment.trajectory_band(self.draws, self.seed).band
         analysts = {}
         if self.team is not None:
             analysts = {

@@ -21,7 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points, score
+from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points
+from ..assessment import Assessment, assess
 from ..errors import ForecastError
 from ..inputs.evidence import load_evidence
 from ..inputs.judgments import load_team_inputs
@@ -35,7 +36,7 @@ from ..leaderboard import (
     leaderboard,
 )
 from ..model import EvidenceLog, Question
-from ..store import atomic_write_text, latest_report
+from ..store import atomic_write_text, json_number, latest_report
 from .html import Html, render_template
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
@@ -54,11 +55,16 @@ _SCORE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ResolvedQuestion:
-    """A resolved question, its evidence log and its score."""
+    """A resolved question, its evidence log, its assessment as of the resolution date and its score."""
 
     question: Question
     evidence: EvidenceLog
-    score: Score
+    assessment: Assessment
+
+    @property
+    def score(self) -> Score:
+        """The question's scores (:attr:`forecast.Assessment.score` as of the resolution date)."""
+        return self.assessment.score
 
     @property
     def p_resolved(self) -> float:
@@ -72,11 +78,6 @@ class SkippedQuestion:
 
     question: str
     reason: str
-
-
-def _finite(x: float) -> float | None:
-    """JSON has no NaN or infinity: such a number is written as null."""
-    return float(x) if math.isfinite(x) else None
 
 
 def _mean(values: list[float]) -> float:
@@ -121,8 +122,14 @@ class Scorecard:
                     continue
                 evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
                 judgments, outside = load_team_inputs(self.data_dir, question)
-                scored = ResolvedQuestion(question, evidence, score(question, evidence))
-                forecasters.extend(forecaster_scores(question, evidence, judgments, outside))
+                # One compile as of the resolution date: the score, the calibration and the model's own line.
+                scored = ResolvedQuestion(
+                    question, evidence, assess(question, evidence, question.resolution.date)
+                )
+                _ = scored.score  # now, so that a resolution it cannot score is skipped with its error
+                forecasters.extend(
+                    forecaster_scores(question, scored.assessment.compiled, judgments, outside)
+                )
                 self.has_forecasters |= bool(judgments or outside.rows)
                 resolved.append(scored)
             except (ForecastError, ValueError, OSError) as exc:
@@ -151,7 +158,7 @@ class Scorecard:
     @cached_property
     def calibration(self) -> CalibrationBins:
         """Every scenario's final forecast of every resolved question, binned against what happened."""
-        points = calibration_points((r.question, r.evidence) for r in self.resolved)
+        points = calibration_points((r.question, r.assessment.compiled) for r in self.resolved)
         return calibration_bins(points, self.bins)
 
     @cached_property
@@ -204,7 +211,7 @@ class Scorecard:
         table = self.calibration
         questions = []
         for r in self.resolved:
-            entry = {f: _finite(v) for f, v in asdict(r.score).items() if f in _SCORE_FIELDS}
+            entry = {f: json_number(v) for f, v in asdict(r.score).items() if f in _SCORE_FIELDS}
             entry |= {
                 "question": r.question.id,
                 "title": r.question.title,
@@ -212,19 +219,19 @@ class Scorecard:
                 "resolved_name": r.question.scenario(r.score.resolved).name,
                 "resolution_date": r.score.resolution_date.isoformat(),
                 "days": r.score.days,
-                "p_resolved_final": _finite(r.p_resolved),
+                "p_resolved_final": json_number(r.p_resolved),
             }
             questions.append(entry)
         return {
             "bottom_line": self.headline(),
             "resolved": len(self.resolved),
             "questions": questions,
-            "overall": None if self.overall is None else {f: _finite(v) for f, v in self.overall.items()},
+            "overall": None if self.overall is None else {f: json_number(v) for f, v in self.overall.items()},
             "calibration": {
                 "edges": [float(x) for x in table.edges],
                 "count": [int(x) for x in table.count],
-                "mean_predicted": [_finite(x) for x in table.mean_predicted],
-                "frequency": [_finite(x) for x in table.frequency],
+                "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                "frequency": [json_number(x) for x in table.frequency],
             },
             "unresolved": list(self.unresolved),
             "skipped": [asdict(s) for s in self.skipped],
@@ -236,15 +243,15 @@ class Scorecard:
             return {}
         return {
             "leaderboard": [
-                {f: (_finite(v) if isinstance(v, float) else v) for f, v in asdict(r).items()}
+                {f: (json_number(v) if isinstance(v, float) else v) for f, v in asdict(r).items()}
                 for r in self.leaderboard
             ],
             "calibration_by_forecaster": {
                 name: {
                     "n": n,
                     "count": [int(x) for x in table.count],
-                    "mean_predicted": [_finite(x) for x in table.mean_predicted],
-                    "frequency": [_finite(x) for x in table.frequency],
+                    "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                    "frequency": [json_number(x) for x in table.frequency],
                 }
                 for name, (table, n) in self.calibration_by_forecaster.items()
             },

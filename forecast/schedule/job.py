@@ -210,7 +210,7 @@ def _execute(
     try:
         while True:
             try:
-                worker.wait(0.05)
+                status = worker.wait(0.05)
                 break
             except subprocess.TimeoutExpired:
                 pass
@@ -223,9 +223,9 @@ def _execute(
     except BaseException:  # the scheduler stops us (SIGTERM, Ctrl-C): take the kernel down too
         _kill(worker)
         raise
-    if worker.returncode != 0:
+    if status != 0:
         error = read_summary(scratch / "error.json")
-        return (error or {}).get("reason") or f"worker exited with status {worker.returncode}"
+        return (error or {}).get("reason") or f"worker exited with status {status}"
     if not (scratch / "report.html").is_file() or read_summary(scratch / job.summary_name) is None:
         return f"the notebook did not write report.html and {job.summary_name}"
     return None

@@ -93,10 +93,6 @@ class Worker:
         self._process.start()
         self.pid = self._process.pid
 
-    @property
-    def returncode(self) -> int | None:
-        return self._process.exitcode
-
     def poll(self) -> int | None:
         """The exit status, or ``None`` while it runs."""
         return self._process.exitcode
