@@ -268,16 +268,19 @@ class Notebook:
         self.context.close()
 
 
-@pytest.fixture
-def open_notebook(browser, lab):
-    opened: list[Notebook] = []
+@pytest.fixture(scope="module")
+def ran(browser, lab):
+    """``ran(name)``: the notebook open in JupyterLab with all its cells run, once for the module's tests."""
+    opened: dict[str, Notebook] = {}
 
-    def open_(name: str) -> Notebook:
-        opened.append(Notebook(browser, lab, name))
-        return opened[-1]
+    def run(name: str) -> Notebook:
+        if name not in opened:
+            opened[name] = Notebook(browser, lab, name)
+            opened[name].run_all()
+        return opened[name]
 
-    yield open_
-    for notebook in opened:
+    yield run
+    for notebook in opened.values():
         notebook.close()
     lab.shut_down_kernels()
 
@@ -286,34 +289,65 @@ def read_summary(lab: Lab, name: str) -> dict:
     return json.loads((lab.root / "notebooks" / name).read_text(encoding="utf-8"))
 
 
-def test_an_error_in_a_cell_is_seen_as_one(open_notebook):
+def cell_showing(notebook: Notebook, code: str):
+    """The one code cell whose source holds ``code``."""
+    cell = notebook.panel.locator(".jp-CodeCell").filter(
+        has=notebook.page.locator(".jp-InputArea", has_text=code)
+    )
+    notebook.expect(cell).to_have_count(1)
+    return cell
+
+
+def test_an_error_in_a_cell_is_seen_as_one(ran):
     """The check the notebooks must pass can fail: an exception shows as a traceback output."""
-    notebook = open_notebook("broken.ipynb")
-    notebook.run_all()
-    (shown,) = notebook.tracebacks()
+    (shown,) = ran("broken.ipynb").tracebacks()
     assert "ValueError" in shown and "on purpose" in shown
 
 
 @pytest.mark.parametrize("name", ["update.ipynb", "explore.ipynb", "scorecard.ipynb"])
-def test_every_cell_of_a_notebook_runs_in_jupyterlab_without_an_error(open_notebook, name):
-    notebook = open_notebook(name)
-    notebook.run_all()
+def test_every_cell_of_a_notebook_runs_in_jupyterlab_without_an_error(ran, name):
+    notebook = ran(name)
     assert notebook.tracebacks() == []
     assert notebook.unexecuted() == 0
     assert notebook.errors == []
 
 
-def test_the_report_notebook_shows_the_leading_scenario_in_its_bottom_line(open_notebook, lab):
-    notebook = open_notebook("update.ipynb")
-    notebook.run_all()
+def test_the_report_notebook_shows_the_leading_scenario_in_its_bottom_line(ran, lab):
+    notebook = ran("update.ipynb")
     summary = read_summary(lab, "summary.json")
     leading = notebook.panel.locator(".jp-OutputArea-output .bottom-line .leading")
     notebook.expect(leading).to_have_text(summary["leading_name"])
 
 
-def test_the_what_if_table_follows_an_indicator_set_to_seen(open_notebook):
-    notebook = open_notebook("explore.ipynb")
-    notebook.run_all()
+FRAMES_SHOWN = {
+    "update.ipynb": ["scenarios", "trajectory", "effects", "influence", "checklist", "watch", "evidence"],
+    "explore.ipynb": ["scenarios", "watch"],
+}
+
+
+@pytest.mark.parametrize("name", FRAMES_SHOWN)
+def test_a_notebook_shows_each_frame_as_a_table(ran, name):
+    notebook = ran(name)
+    for frame in FRAMES_SHOWN[name]:
+        cell = cell_showing(notebook, f"tables.{frame}")
+        notebook.expect(cell.locator(".jp-OutputArea-output table tbody tr").first).to_be_visible()
+        assert cell.locator(f'.jp-OutputArea-output[data-mime-type="{STDERR}"]').count() == 0, frame
+
+
+def test_the_scenarios_frame_shows_the_reports_probabilities_as_percentages(ran, lab):
+    notebook = ran("update.ipynb")
+    summary = read_summary(lab, "summary.json")
+    rows = cell_showing(notebook, "tables.scenarios").locator(".jp-OutputArea-output table tbody tr")
+    shown = {
+        row.locator("th").inner_text().strip(): row.locator("td").all_inner_texts() for row in rows.all()
+    }
+    assert set(shown) == set(summary["probabilities"])
+    for scenario, p in summary["probabilities"].items():
+        assert f"{p:.1%}" in shown[scenario], scenario
+
+
+def test_the_what_if_table_follows_an_indicator_set_to_seen(ran):
+    notebook = ran("explore.ipynb")
     controls = notebook.panel.locator(".jp-CodeCell").last.locator(".widget-vbox")
     table = controls.locator(".widget-html-content").last
     notebook.expect(table.locator("table")).to_be_visible()
