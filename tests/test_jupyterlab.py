@@ -219,18 +219,34 @@ class Notebook:
         else:
             route.abort()
 
+    def kernel_ready(self, or_dialog: bool = False) -> None:
+        """Wait until the notebook has its kernel and the kernel is idle (or a dialog asks something).
+
+        The status indicator says "idle" for a moment before there is any kernel ("No Kernel"),
+        so both the kernel's name in the toolbar and the indicator are read.
+        """
+        self.page.wait_for_function(
+            """({panel, orDialog}) => {
+                if (orDialog && document.querySelector('.jp-Dialog')) return true;
+                const name = panel.querySelector('.jp-Toolbar-kernelName');
+                const status = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+                return !!name && !!status && name.textContent.trim() !== 'No Kernel'
+                    && status.dataset.status === 'idle';
+            }""",
+            arg={"panel": self.panel.element_handle(), "orDialog": or_dialog},
+            timeout=KERNEL_IDLE,
+        )
+
     def choose_kernel_if_asked(self) -> None:
         """Accept the notebook's own kernel, should JupyterLab ask which one to start."""
+        self.kernel_ready(or_dialog=True)
         dialog = self.page.locator(".jp-Dialog")
-        try:
-            dialog.wait_for(state="visible", timeout=3000)
-        except Exception:  # no dialog: the kernel the notebook names was started
-            return
-        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        if dialog.count():
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+            self.expect(dialog).to_have_count(0)
 
     def wait_idle(self) -> None:
-        indicator = self.panel.locator(".jp-Notebook-ExecutionIndicator")
-        self.expect(indicator).to_have_attribute("data-status", "idle", timeout=KERNEL_IDLE)
+        self.kernel_ready()
 
     def run_all(self) -> None:
         """Run → Run All Cells, from the menu bar, then wait for every code cell's count and an idle kernel."""
