@@ -50,6 +50,12 @@ def engine_posterior_and_trajectory(
     return path.probabilities[-1], path.probabilities
 
 
+def assessed(question, evidence, as_of):
+    """:func:`forecast.assess` with what it computes lazily read: probabilities, states, audit, trajectory."""
+    a = assess(question, evidence, as_of)
+    return a.probabilities, a.states, a.audit, a.trajectory
+
+
 def check_engine_matches_reference(workload: Workload, tolerance: float = 1e-9) -> dict[str, float]:
     """Raise :class:`~benchmarks.harness.MismatchError` unless the engine's paths match the reference.
 
@@ -94,7 +100,7 @@ def engine_vs_reference(options: Options) -> list[Line]:
             "trajectory on a new log": lambda: engine_posterior_and_trajectory(
                 question, EvidenceLog(rows=rows), as_of
             ),
-            "assess": lambda: assess(question, loaded, as_of),
+            "assess": lambda: assessed(question, loaded, as_of),
         },
         options.repeats_or(full=7, quick=3),
     )

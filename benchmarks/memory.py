@@ -66,9 +66,7 @@ def _probe(n_reports: int, path: str) -> dict:
     import resource
     import tracemalloc
 
-    from forecast import assess
-
-    from .engine_vs_reference import engine_posterior_and_trajectory
+    from .engine_vs_reference import assessed, engine_posterior_and_trajectory
     from .synthetic import make_workload
 
     workload = make_workload(n_reports, 1_000, 5, 1096)
@@ -77,7 +75,7 @@ def _probe(n_reports: int, path: str) -> dict:
     peak_before = _status_bytes("VmHWM")
     reset = _reset_peak()
     if path == "assess":
-        result = assess(workload.question, workload.rows, workload.as_of)
+        result = assessed(workload.question, workload.rows, workload.as_of)
     else:
         result = engine_posterior_and_trajectory(workload.question, workload.rows, workload.as_of)
     peak_during = _status_bytes("VmHWM")
@@ -86,7 +84,7 @@ def _probe(n_reports: int, path: str) -> dict:
     gc.collect()
     tracemalloc.start()
     if path == "assess":
-        result = assess(workload.question, workload.rows, workload.as_of)
+        result = assessed(workload.question, workload.rows, workload.as_of)
     else:
         result = engine_posterior_and_trajectory(workload.question, workload.rows, workload.as_of)
     traced_peak = tracemalloc.get_traced_memory()[1]

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .analysis import DEFAULT_SEED
@@ -39,16 +40,26 @@ CSV_FRAMES = {
 }
 
 
+#: Dates are held to the second, not the nanosecond, so that every date a question may hold
+#: (years 1 to 9999) fits; nanoseconds would end in 2262.
+DATE_DTYPE = "datetime64[s]"
+
+
+def _datetimes(values) -> np.ndarray:
+    """Dates (or ``None``, as ``NaT``) as a :data:`DATE_DTYPE` array."""
+    return np.array(list(values), dtype="datetime64[D]").astype(DATE_DTYPE)
+
+
 def _dates(values) -> pd.Series:
-    """Dates (or ``None``) as ``datetime64[ns]``, ``NaT`` for ``None``."""
-    return pd.Series(pd.to_datetime(list(values)), dtype="datetime64[ns]")
+    """Dates (or ``None``) as a :data:`DATE_DTYPE` series, ``NaT`` for ``None``."""
+    return pd.Series(_datetimes(values))
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (pd.Timestamp, datetime, date)):
-        return "" if pd.isna(value) else value.strftime("%Y-%m-%d")
+        return "" if pd.isna(value) else f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.10f}"
     if isinstance(value, int):
@@ -133,7 +144,7 @@ class Frames:
         t = self.assessment.trajectory
         return pd.DataFrame(
             t.probabilities,
-            index=pd.DatetimeIndex(pd.to_datetime(list(t.dates)), name="date").astype("datetime64[ns]"),
+            index=pd.DatetimeIndex(_datetimes(t.dates), name="date"),
             columns=pd.Index(list(t.scenario_ids), name="scenario"),
         )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from .engine.compiled import Evidence
 from .inputs.judgments import Judgment, overlay
 from .inputs.outside import OutsideForecasts
 from .model import Question
+
+if TYPE_CHECKING:  # imported when called: the team builds on the analyses
+    from .team import TeamForecast
 
 __all__ = [
     "MIN_CALIBRATION_POINTS",
@@ -127,14 +131,20 @@ def _score(question: Question, forecaster: str, kind: str, daily: np.ndarray) ->
 
 
 def forecaster_scores(
-    question: Question, evidence: Evidence, judgments: Sequence[Judgment], outside: OutsideForecasts
+    question: Question,
+    evidence: Evidence,
+    judgments: Sequence[Judgment],
+    outside: OutsideForecasts,
+    *,
+    team: TeamForecast | None = None,
 ) -> list[ForecasterScore]:
     """Every forecaster's scores on one resolved question: the team, each analyst, each outside forecaster.
 
     The team forecast is the analysts' logarithmic pool, or the question file's own
     model where there are no judgment files. ``evidence`` may be the question's
     compile as of its resolution date, which the question file's own model then
-    reads as it is (see :func:`~forecast.engine.compile_evidence`).
+    reads as it is (see :func:`~forecast.engine.compile_evidence`). ``team``, the
+    analysts' forecast as of the resolution date, is built here unless given.
     """
     from .engine.compiled import trajectory
     from .team import TeamForecast
@@ -142,7 +152,7 @@ def forecaster_scores(
     end = question.resolution.date
     scores = []
     if judgments:
-        team = TeamForecast(question, evidence, judgments, end)
+        team = team or TeamForecast(question, evidence, judgments, end)
         scores.append(_score(question, TEAM, "team", _until(team.trajectory.probabilities, question, end)))
         for a in team.analysts:
             daily = _until(a.assessment.trajectory.probabilities, question, end)

@@ -49,7 +49,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,7 @@ __all__ = [
     "LOCKS",
     "LOCK_NAME",
     "MARKER",
+    "PARTIAL_SUFFIX",
     "RESERVED_NAMES",
     "RUNS",
     "SCENARIOS_CSV",
@@ -72,6 +73,7 @@ __all__ = [
     "TRAJECTORY_CSV",
     "WORK",
     "ReportEntry",
+    "SummaryReader",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_writer",
@@ -79,6 +81,7 @@ __all__ = [
     "claim_out_dir",
     "failed_dir",
     "index_lock",
+    "is_partial_of",
     "job_scratch",
     "json_number",
     "latest_report",
@@ -86,7 +89,7 @@ __all__ = [
     "outcome_dir",
     "previous_summary",
     "question_lock",
-    "read_summary",
+    "read_json",
     "recover",
     "recover_job",
     "replace_dir",
@@ -132,6 +135,14 @@ _MARKER_TEXT = (
     "A run writes and deletes only its own files here; anything else is left alone.\n"
 )
 _ASIDE = ".aside"
+#: How the temporary file of every atomic write ends: ``.<name>.<random>.forecast.tmp`` beside ``<name>``.
+#: Clean-up deletes only names of exactly that shape, so a user's ``.index.html.mine.tmp`` is kept.
+PARTIAL_SUFFIX = ".forecast.tmp"
+
+
+def is_partial_of(path: Path, name: str) -> bool:
+    """Is ``path`` the temporary file an interrupted atomic write of ``name`` left beside it?"""
+    return re.fullmatch(rf"\.{re.escape(name)}\.[a-z0-9_]+{re.escape(PARTIAL_SUFFIX)}", path.name) is not None
 
 
 def json_number(x: float) -> float | None:
@@ -218,11 +229,7 @@ def check_out_dir(out_dir: str | Path) -> None:
         raise RunError(f"the output folder {out_dir} is not a folder; choose a new or empty folder as --out")
     try:
         # Another job claiming this new folder at this moment: its marker's temporary file is no stranger.
-        names = {
-            p.name
-            for p in out_dir.iterdir()
-            if not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp"))
-        }
+        names = {p.name for p in out_dir.iterdir() if not is_partial_of(p, MARKER)}
         if (out_dir / MARKER).is_file() or not names - _AS_GOOD_AS_EMPTY or _earlier_version(out_dir):
             return
     except OSError as exc:
@@ -259,7 +266,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -379,8 +386,12 @@ def recover(out_dir: str | Path) -> None:
     with contextlib.suppress(OSError):  # not empty: a running job's scratch is in it
         work.rmdir()
     partials = [
-        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp")),
-        *out_dir.glob(f"{RUNS}/.*.json.*.tmp"),
+        *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp") if is_partial_of(p, name)),
+        *(
+            p
+            for p in out_dir.glob(f"{RUNS}/.*.json.*.tmp")
+            if is_partial_of(p, p.name[1:].split(".json.")[0] + ".json")
+        ),
     ]
     if not partials:
         return
@@ -405,8 +416,12 @@ def _recorded_final(record: Path, out_dir: Path) -> Path | None:
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
 
 
-def read_summary(path: str | Path) -> dict[str, Any] | None:
-    """A report's summary, or ``None`` if it is missing or unreadable."""
+def read_json(path: str | Path) -> dict[str, Any] | None:
+    """The JSON object in the file at ``path``, or ``None`` if it is missing, unreadable or not an object.
+
+    What the object must hold is the reader's business: a report's summary is read
+    through :func:`forecast.publish.summary.read_summary`, which checks it against its schema.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -420,11 +435,20 @@ class ReportEntry:
 
     as_of: date
     folder: Path
-    summary: dict[str, Any]
+    #: What ``read`` made of its ``summary.json`` (the raw JSON object, by default).
+    summary: Any
 
 
-def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
-    """A question's finished reports in OUT, oldest first (folders without a summary are skipped)."""
+#: Reads a report's ``summary.json``; ``None`` for a summary that is missing or cannot be read.
+SummaryReader = Callable[[Path], Any]
+
+
+def list_reports(out_dir: str | Path, question_id: str, read: SummaryReader = read_json) -> list[ReportEntry]:
+    """A question's finished reports in OUT, oldest first.
+
+    Each report's ``summary.json`` is read by ``read``; a folder whose summary it
+    gives as ``None`` (missing, unreadable) is skipped.
+    """
     folder = Path(out_dir) / question_id
     entries = []
     if folder.is_dir():
@@ -433,22 +457,23 @@ def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
                 as_of = date.fromisoformat(child.name)
             except ValueError:
                 continue
-            summary = read_summary(child / SUMMARY)
+            summary = read(child / SUMMARY)
             if summary is not None:
                 entries.append(ReportEntry(as_of, child, summary))
     return sorted(entries, key=lambda e: e.as_of)
 
 
 def latest_report(
-    out_dir: str | Path, question_id: str, today: date | None = None
+    out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
     """A question's current report and its others, newest first.
 
     The current report is the newest one not dated after ``today``, so that a
     report run ahead of time (``--allow-future``) never shadows the current one;
     only when every report is dated ahead is the earliest of them current.
+    ``read`` reads each summary (see :func:`list_reports`).
     """
-    reports = list_reports(out_dir, question_id)
+    reports = list_reports(out_dir, question_id, read)
     if not reports:
         return None, []
     today = today or date.today()
@@ -457,17 +482,20 @@ def latest_report(
     return latest, [e for e in reversed(reports) if e is not latest]
 
 
-def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> dict[str, Any] | None:
+def previous_summary(
+    out_dir: str | Path | None, question_id: str, as_of: date, read: SummaryReader = read_json
+) -> Any:
     """The summary a report of ``question_id`` as of ``as_of`` compares with, if any.
 
     That is the latest report dated before ``as_of``; where there is none, the
     report of ``as_of`` itself, which a rerun of that date is about to replace
     (so a same-day update after new evidence still shows what moved). It is read
     while it is still in place: a run replaces it only once the new report is done.
+    ``read`` reads each summary (see :func:`list_reports`).
     """
     if not out_dir:
         return None
-    reports = list_reports(out_dir, question_id)
+    reports = list_reports(out_dir, question_id, read)
     earlier = [e for e in reports if e.as_of < as_of]
     if earlier:
         return earlier[-1].summary

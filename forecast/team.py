@@ -237,7 +237,8 @@ class TeamAssessment(Assessment):
     """
 
     def __init__(self, team: TeamForecast) -> None:
-        super().__init__(compile_evidence(team.question, team.analysts[0].assessment.compiled, team.as_of))
+        # The team's evidence as given: a compile of the question file's question is used as it is.
+        super().__init__(compile_evidence(team.question, team.evidence, team.as_of))
         self.team = team
 
     @cached_property

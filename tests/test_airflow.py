@@ -211,3 +211,34 @@ def test_import_forecast_does_not_import_airflow():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_the_alert_threshold_and_fail_on_alert_are_run_parameters_and_an_alert_is_the_alert_tasks_outcome(
+    airflow, tmp_path
+):
+    """Three runs of the example question: the team moves 9.2 points from 2025-01-05 to 2025-02-05 and
+    18 points from 2025-02-05 to 2025-02-20, so a threshold of 5 alerts where the default of 10 does not."""
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    shutil.copy(EXAMPLE_DAG, airflow.dags / "forecast_dag.py")
+
+    def run(as_of: str, **conf: object) -> dict[tuple[str, str], str]:
+        conf = json.dumps({"questions": [EXAMPLE], **conf})
+        result = airflow(
+            "dags", "test", "forecast", as_of, "--conf", conf, FORECAST_DATA=str(data), FORECAST_OUT=str(out)
+        )
+        run_id, _ = airflow.latest_run("forecast")
+        states = airflow.task_states("forecast", run_id)
+        assert states[("question", EXAMPLE)] == "success", _tail(result)
+        return states
+
+    run("2025-01-05")
+    lowered = run("2025-02-05", alert_threshold=5)
+    summary = read_json(out / EXAMPLE / "2025-02-05" / "summary.json")
+    assert summary["alert_threshold"] == 5 and summary["alerts"]
+    assert max(abs(m) for m in summary["moves"].values()) < 10  # the question's own threshold would not alert
+    assert lowered[("alert", "")] == "success"  # an alert, reported without failing the run
+    strict = run(AS_OF, fail_on_alert=True)
+    assert read_json(out / EXAMPLE / AS_OF / "summary.json")["alerts"]
+    assert strict[("alert", "")] == "failed"  # as `forecast run --fail-on-alert` exits 3
+    assert strict[("failures", "")] == "success"  # no question failed

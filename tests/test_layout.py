@@ -205,3 +205,31 @@ def test_a_report_prints_without_the_navigation_and_with_every_table_in_full(bro
         assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def long_names_run(tmp_path_factory):
+    """The example question without its short labels, so its long scenario names head every table, with
+    its analysts and outside forecasts: the report's widest tables."""
+    import re
+
+    root = tmp_path_factory.mktemp("long-names")
+    data, out = copy_data(root / "data"), root / "reports"
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    path.write_text(re.sub(r"(?m)^ +short: .*\n", "", path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    return out / EXAMPLE / AS_OF / "report.html"
+
+
+def test_the_analysts_and_outside_forecast_tables_scroll_in_their_own_box_on_a_phone(browser, long_names_run):  # noqa: F811
+    context, page = open_page(browser, long_names_run, 390)
+    try:
+        assert "Partial deal (~3,000 troops)" in page.inner_text("table.outside thead")
+        for table in ("table.analysts", "table.drivers", "table.outside"):
+            assert page.locator(f".table-scroll > {table}").count() == 1, table
+        found = page.evaluate(_MEASURE)
+        assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], "the page scrolls sideways"
+        assert found["outside"] == [], "these reach past the right edge"
+    finally:
+        context.close()

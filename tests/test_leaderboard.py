@@ -97,3 +97,25 @@ def test_a_bad_judgment_file_skips_only_that_question(tmp_path):
     assert [r.question.id for r in card.resolved] == ["r"]
     (skipped,) = card.skipped
     assert skipped.question == "q" and "judgments/q/ana.yaml:1: priors sum to 1.1" in skipped.reason
+
+
+def test_a_question_with_analysts_is_scored_on_the_team_forecast_its_reports_published(tmp_path):
+    """ana gives a 0.8 and ben 0.5, with no evidence: the team is sqrt(0.4) / (sqrt(0.4) + sqrt(0.1)) = 2/3
+    for a every day, where the question file's own priors give 0.5; the scorecard's row is the team's."""
+    data = tmp_path / "data"
+    (data / "questions").mkdir(parents=True)
+    (data / "questions" / "q.yaml").write_text(QUESTION)
+    (data / "judgments" / "q").mkdir(parents=True)
+    (data / "judgments" / "q" / "ana.yaml").write_text("priors: {a: 0.8, b: 0.2}\n")
+    (data / "judgments" / "q" / "ben.yaml").write_text("priors: {a: 0.5, b: 0.5}\n")
+    card = Scorecard(data)
+    (entry,) = card.summary()["questions"]
+    assert entry["brier_daily"] == pytest.approx(brier(2 / 3), abs=1e-12)
+    assert entry["brier_final"] == pytest.approx(brier(2 / 3), abs=1e-12)
+    assert entry["brier_prior"] == pytest.approx(brier(2 / 3), abs=1e-12)  # the pool of the analysts' priors
+    assert entry["p_resolved_final"] == pytest.approx(2 / 3, abs=1e-12)
+    team = next(r for r in card.leaderboard if r.forecaster == "team")
+    assert entry["brier_daily"] == pytest.approx(team.brier_daily, abs=1e-12)
+    # Calibration bins the team's final forecasts: 2/3 for a (it happened), 1/3 for b.
+    assert card.calibration.count.tolist() == [0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    assert card.calibration.frequency[3] == 0 and card.calibration.frequency[6] == 1

@@ -28,7 +28,7 @@ from forecast import load_evidence, load_question
 from forecast.inputs.append import lock_path
 from forecast.inputs.evidence import MAX_EVIDENCE_BYTES
 from forecast.publish.render import index_page
-from forecast.store import LOCKS, MARKER, WORK, check_out_dir, recover
+from forecast.store import LOCKS, MARKER, PARTIAL_SUFFIX, WORK, atomic_writer, check_out_dir, recover
 
 # --------------------------------------------------------------------------- helpers
 
@@ -50,6 +50,9 @@ def plant_foreign_files(folder: Path) -> None:
         ".work/draft.txt": "a draft",
         ".notes.tmp": "notes",
         ".index.html.tmp": "not a run's temporary file",
+        ".index.html.mine.tmp": "named like one, but a user's",
+        ".forecast-out.mine.tmp": "named like the marker's, but a user's",
+        "runs/.old.json.mine.tmp": "named like a manifest's, but a user's",
         "photos/.trash/holiday.jpg": "jpeg",
         "photos/.trash/album.2023/one.jpg": "jpeg",
         "cron.log": "06:15 ok\n",
@@ -127,10 +130,28 @@ def test_recover_touches_only_what_runs_create(tmp_path):
     before = everything(out)
     scratch = out / WORK / "run-id" / "question"
     scratch.mkdir(parents=True)
-    (out / ".index.html.abc123.tmp").write_text("half an index", encoding="utf-8")
+    (out / f".index.html.abc123{PARTIAL_SUFFIX}").write_text("half an index", encoding="utf-8")
     recover(out)
     # Clean-up takes each question's lock, so forecast's own lock files may appear; nothing else changes.
     assert {k: v for k, v in everything(out).items() if not k.startswith(f"{LOCKS}/")} == before
+
+
+def test_recover_deletes_an_interrupted_write_of_the_index_and_keeps_a_look_alike(tmp_path):
+    """Promise: clean-up finds a run's temporary files by the exact name its writer gives them, so a
+    user's ``.index.html.mine.tmp`` beside a killed write of the index survives, and the partial goes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MARKER).write_text("marker", encoding="utf-8")
+    (out / ".index.html.mine.tmp").write_text("mine", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_writer(out / "index.html") as handle:
+        handle.write(b"half an index")
+        (partial,) = (p for p in out.iterdir() if p.name.endswith(PARTIAL_SUFFIX))
+        shutil.copy(partial, out / "kept-partial")  # what a kill at this moment would leave
+        raise KeyboardInterrupt
+    (out / "kept-partial").rename(partial)
+    recover(out)
+    assert not partial.exists()
+    assert (out / ".index.html.mine.tmp").read_text(encoding="utf-8") == "mine"
 
 
 def test_a_folder_an_earlier_version_wrote_is_adopted_and_its_foreign_files_left_alone(tmp_path):
@@ -197,6 +218,17 @@ def test_an_as_of_date_after_today_is_a_usage_error(tmp_path):
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert f"--as-of {as_of} is after today" in result.stderr and "--allow-future" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "0001-01-02"])
+def test_an_as_of_date_in_year_one_gets_its_report_and_chart(tmp_path, as_of):
+    """Promise: the earliest dates `--as-of` accepts are reported (exit 0, a chart), not a matplotlib
+    ValueError: a one-day trajectory is drawn with a day's margin that never leaves years 1 to 9999."""
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    result = forecast_cli("run", "--data", data, "--out", out, "--question", EXAMPLE, "--as-of", as_of)
+    assert result.returncode == 0, result.stderr
+    page = (out / EXAMPLE / as_of / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
 
 
 def _summary(folder: Path, as_of: str, leading: str) -> None:
@@ -470,6 +502,19 @@ def test_an_argument_that_is_not_utf8_is_refused_in_a_sentence(data):
     assert result.returncode == 1 and "Traceback" not in stderr
     assert "--summary is not UTF-8 text (byte 0xe9); the log holds UTF-8 only" in stderr
     assert log_of(data).read_bytes() == before
+
+
+def test_an_extra_value_that_is_not_utf8_is_refused_by_the_option_it_came_in(data):
+    """Promise: a Latin-1 ``--extra analyst=`` value is named as that option (exit 1), and no log is made."""
+    log_of(data).unlink()
+    args = [sys.executable.encode(), b"-m", b"forecast", b"evidence", b"add", EXAMPLE.encode(), b"--data",
+            str(data).encode(), b"--date", b"2025-02-21", b"--indicator", b"no-settlement-yet", b"--observed", b"yes",
+            b"--source", b"Wire", b"--reliability", b"C", b"--credibility", b"3", b"--extra", b"analyst=Jos\xe9"]  # fmt: skip
+    result = subprocess.run(args, capture_output=True, timeout=120, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "Traceback" not in stderr
+    assert "--extra analyst= is not UTF-8 text (byte 0xe9); the log holds UTF-8 only" in stderr
+    assert not log_of(data).exists()
 
 
 def test_an_add_whose_lock_file_cannot_be_created_says_so_in_a_sentence(data):

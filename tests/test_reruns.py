@@ -86,6 +86,12 @@ def test_the_same_inputs_and_earlier_reports_give_byte_identical_pages_and_numbe
     )
     for name in ("report.html", "summary.json"):
         first, second, rerun = ((f / name).read_bytes() for f in (outs[0], kept, outs[1]))
-        assert first == second, f"{name} differs between two runs"
-        assert first == rerun, f"{name} differs after a same-day rerun"
+        assert first == second, f"{name} differs between two runs: {_first_difference(first, second)}"
+        assert first == rerun, f"{name} differs after a same-day rerun: {_first_difference(first, rerun)}"
     assert read_json(outs[0] / "summary.json")["previous"]["as_of"] == EARLIER
+
+
+def _first_difference(a: bytes, b: bytes) -> str:
+    """Where two byte strings first differ, with some context on both sides, to read in a failure."""
+    k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"at byte {k}: {a[max(0, k - 200) : k + 80]!r} against {b[max(0, k - 200) : k + 80]!r}"

@@ -12,7 +12,9 @@ from helpers import DATA, REPO, clone_question, copy_data, read_json
 
 from forecast import evidence_path, load_evidence, load_question, question_path
 from forecast.analysis.scoring import Score, calibration_bins, calibration_points, score
+from forecast.inputs.judgments import load_judgments
 from forecast.publish.scorecard import Scorecard
+from forecast.team import TeamForecast
 
 ILLUSTRATIVE = ("harbour-bridge-reopening", "riverside-festival-return")
 SCORE_FIELDS = [f for f in Score.__dataclass_fields__ if f.startswith(("brier", "log", "skill"))]
@@ -24,7 +26,11 @@ def _loaded(data_dir, question_id):
 
 
 def _scored(data_dir, question_id):
+    """The score a question's reports give: the team's where it has judgment files, else the model's."""
     question, log = _loaded(data_dir, question_id)
+    judgments = load_judgments(data_dir, question)
+    if judgments:
+        return question, TeamForecast(question, log, judgments, question.resolution.date).score()
     return question, score(question, log)
 
 
@@ -33,7 +39,7 @@ def card() -> Scorecard:
     return Scorecard(DATA, bins=5)
 
 
-def test_the_scorecard_scores_each_bundled_resolved_question_as_analysis_score_does(card):
+def test_the_scorecard_scores_each_bundled_resolved_question_as_its_report_does(card):
     assert sorted(r.question.id for r in card.resolved) == list(ILLUSTRATIVE)
     for resolved in card.resolved:
         _, expected = _scored(DATA, resolved.question.id)
@@ -84,9 +90,20 @@ def test_the_bottom_line_says_which_questions_are_not_yet_resolved(card):
     assert "1 question not yet resolved is not scored: russia-syria-bases." in card.bottom_line()
 
 
+def _final_points(data_dir, question_id):
+    """(probability, happened) per scenario of the forecast its reports published on the resolution date."""
+    question, log = _loaded(data_dir, question_id)
+    judgments = load_judgments(data_dir, question)
+    if not judgments:
+        return calibration_points([(question, log)])
+    final = TeamForecast(question, log, judgments, question.resolution.date).probabilities
+    return [(p, s == question.resolution.scenario) for s, p in final.items()]
+
+
 def test_calibration_bins_every_scenario_s_final_forecast(card):
-    expected = calibration_bins(calibration_points(_loaded(DATA, q) for q in ILLUSTRATIVE), 5)
+    expected = calibration_bins([p for q in ILLUSTRATIVE for p in _final_points(DATA, q)], 5)
     assert card.calibration.count.tolist() == expected.count.tolist() and sum(expected.count) == 6
+    assert card.calibration.mean_predicted == pytest.approx(expected.mean_predicted, nan_ok=True, abs=1e-9)
     assert card.summary()["calibration"]["count"] == expected.count.tolist()
     table = card.calibration_table()
     assert table.count("<tr>") - 1 == int((expected.count > 0).sum())
@@ -152,10 +169,18 @@ def test_each_title_links_to_the_question_s_latest_report_when_reports_are_given
     for as_of in ("2024-06-01", "2024-09-14"):
         folder = out / "harbour-bridge-reopening" / as_of
         folder.mkdir(parents=True)
-        (folder / "summary.json").write_text("{}", encoding="utf-8")
+        (folder / "summary.json").write_text(json.dumps({"as_of": as_of, "probabilities": {"a": 1.0}}))
     table = Scorecard(DATA, reports_dir=out).score_table()
     assert 'href="../harbour-bridge-reopening/2024-09-14/report.html"' in table
     assert table.count("<a href=") == 1  # the festival has no report to link to
+
+
+@pytest.mark.unreadable_summaries
+def test_a_report_whose_summary_cannot_be_read_is_not_linked(tmp_path):
+    folder = tmp_path / "reports" / "harbour-bridge-reopening" / "2024-09-14"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text("{}", encoding="utf-8")  # no as_of, no probabilities
+    assert "<a href=" not in Scorecard(DATA, reports_dir=tmp_path / "reports").score_table()
 
 
 def test_write_summary_writes_strict_json(tmp_path, card):

@@ -168,7 +168,9 @@ def append_evidence(
         "summary": summary,
     }
     extra = dict(extra or {})
-    _refuse_text_that_is_not_utf8({**given, **extra}, shown)
+    _refuse_text_that_is_not_utf8(
+        {**{f"--{k}": v for k, v in given.items()}, **{f"--extra {k}=": v for k, v in extra.items()}}, shown
+    )
     # Free text as the loader reads it back (without surrounding blanks), then safe in a spreadsheet.
     fields = {k: spreadsheet_safe(v.strip()) if k in _FREE_TEXT else v for k, v in given.items()}
     extra = {k: spreadsheet_safe(v.strip()) for k, v in extra.items()}
@@ -209,7 +211,10 @@ def append_evidence(
 
 
 def _refuse_text_that_is_not_utf8(fields: dict[str, str], shown: str) -> None:
-    """Arguments a terminal passed in another encoding arrive as lone surrogates; say so, once each."""
+    """Arguments a terminal passed in another encoding arrive as lone surrogates; say so, once each.
+
+    ``fields`` maps each argument as the user wrote it (``--source``, ``--extra analyst=``) to its value.
+    """
     problems = []
     for name, value in fields.items():
         try:
@@ -218,7 +223,7 @@ def _refuse_text_that_is_not_utf8(fields: dict[str, str], shown: str) -> None:
             byte = ord(value[exc.start]) - 0xDC00 if 0xDC80 <= ord(value[exc.start]) <= 0xDCFF else None
             shown_byte = f" (byte 0x{byte:02x})" if byte is not None else ""
             problems.append(
-                Problem(shown, 0, f"--{name} is not UTF-8 text{shown_byte}; the log holds UTF-8 only")
+                Problem(shown, 0, f"{name} is not UTF-8 text{shown_byte}; the log holds UTF-8 only")
             )
     if problems:
         raise EvidenceFileError(problems)

@@ -36,6 +36,8 @@ __all__ = [
 
 #: Marker shapes, one per outside forecaster.
 _MARKERS = ("D", "s", "^", "v", "P", "X", "o", "*")
+#: The first and last days matplotlib can draw.
+_FIRST_DAY, _LAST_DAY = np.datetime64("0001-01-01", "D"), np.datetime64("9999-12-31", "D")
 # Colour-blind-safe (Okabe-Ito) colours, one per scenario.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
 
@@ -202,6 +204,8 @@ def trajectory_chart(
         ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
     if quiet_ax is None and len(days) > 1:  # no margins: past the last day they could reach beyond year 9999
         ax.set_xlim(days[0], days[-1])
+    elif quiet_ax is None and len(days) == 1:  # a day either side, never outside the years 1 to 9999
+        ax.set_xlim(max(days[0] - 1, _FIRST_DAY), min(days[0] + 1, _LAST_DAY))
     ax.set_ylabel("probability (%)")
     locator = AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)

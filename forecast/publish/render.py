@@ -15,8 +15,9 @@ from typing import Any
 
 from .. import __version__
 from ..inputs.questions import QUESTION_ID
-from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir, latest_report
+from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir
 from .html import Html, render_template
+from .summary import latest_report
 
 __all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 
@@ -109,46 +110,42 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
     latest, others = latest_report(out_dir, question_id)
     if latest is None:
         return None
-    s = latest.summary
-    probabilities = {k: float(v) for k, v in (s.get("probabilities") or {}).items()}
-    if not probabilities:
-        return None
-    leading = (
-        s.get("leading") if s.get("leading") in probabilities else max(probabilities, key=probabilities.get)
-    )
-    names = s.get("scenario_names") or {}
-    labels = {**names, **(s.get("scenario_labels") or {})}
+    s = latest.summary  # a Summary: the schema holds, and a summary of version 0 has its gaps filled
+    probabilities = dict(s.probabilities)
+    leading = s.leading
+    names = s.scenario_names
+    labels = {**names, **s.scenario_labels}
     # The question file's order, as in the report; older summaries without it list by probability.
-    order = [i for i in s.get("scenario_order") or [] if i in probabilities]
+    order = [i for i in s.scenario_order if i in probabilities]
     if len(order) != len(probabilities):
         order = sorted(probabilities, key=lambda k: -probabilities[k])
-    analysts = s.get("analysts") if isinstance(s.get("analysts"), dict) else {}
+    analysts = s.analysts or {}
     return {
         "id": question_id,
-        "title": s.get("title") or question_id,
+        "title": s.title or question_id,
         "as_of": latest.as_of.isoformat(),
         "href": f"{question_id}/{latest.as_of.isoformat()}/report.html",
         "probabilities": probabilities,
         "ranked": [(k, probabilities[k]) for k in order],
         "leading": leading,
-        "leading_name": s.get("leading_name") or names.get(leading, leading),
-        "leading_words": s.get("leading_words") or "",
+        "leading_name": s.leading_name or names.get(leading, leading),
+        "leading_words": s.leading_words,
         "names": labels,
-        "moves": s.get("moves"),
-        "alerts": list(s.get("alerts") or []),
-        "threshold": float(s.get("alert_threshold") or 10),
-        "tripwires": list(s.get("tripwires_fired") or []),
-        "resolved": s.get("score") is not None,
-        "resolution": s.get("resolution"),
-        "compared_with": (s.get("changes") or {}).get("previous_as_of"),
-        "replaced": bool((s.get("changes") or {}).get("previous_replaced")),
+        "moves": s.moves,
+        "alerts": list(s.alerts),
+        "threshold": s.alert_threshold,
+        "tripwires": list(s.tripwires_fired),
+        "resolved": s.score is not None,
+        "resolution": s.resolution,
+        "compared_with": s.changes.previous_as_of if s.changes else None,
+        "replaced": bool(s.changes and s.changes.previous_replaced),
         "analysts": sorted(analysts),
         "spread": _spread(analysts, probabilities),
-        "stale": bool(s.get("stale")),
-        "latest_report": s.get("latest_report_date") or "",
-        "evidence_age": s.get("evidence_age_days"),
-        "closed_unresolved": bool(s.get("closed_unresolved")),
-        "closes": s.get("closes") or "",
+        "stale": s.stale,
+        "latest_report": s.latest_report_date or "",
+        "evidence_age": s.evidence_age_days,
+        "closed_unresolved": s.closed_unresolved,
+        "closes": s.closes,
         "history": [
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in others

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
-import json
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -25,10 +25,19 @@ from ..errors import ForecastError
 from ..inputs.judgments import load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
-from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, previous_summary
+from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..team import TeamForecast
 from ..words import probability_words
 from .html import Html, render_template, safe_url
+from .summary import (
+    ChangeRecord,
+    CriticalItem,
+    ResolutionRecord,
+    ScoreRecord,
+    Summary,
+    WatchEntry,
+    previous_summary,
+)
 
 __all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
 
@@ -142,7 +151,8 @@ class Report:
     @cached_property
     def changes(self) -> analysis.Changes:
         """What changed since the previous report (moves, new evidence, status changes, alert)."""
-        return self.assessment.changes(self.previous, threshold_points=self.alert_threshold)
+        previous = None if self.previous is None else self.previous.as_dict()
+        return self.assessment.changes(previous, threshold_points=self.alert_threshold)
 
     @property
     def moves(self) -> dict[str, float] | None:
@@ -221,67 +231,77 @@ class Report:
     @property
     def previous_replaced(self) -> bool:
         """Whether the comparison is with the report of the same date, which this one replaces."""
-        return self.previous is not None and self.previous.get("as_of") == self.as_of.isoformat()
+        return self.previous is not None and self.previous.as_of == self.as_of.isoformat()
 
-    def summary(self) -> dict[str, Any]:
-        """The numbers of this report, as written to ``summary.json``."""
-        previous = dict(self.previous) if self.previous else None
-        if previous is not None:
-            previous.pop("previous", None)  # keep one level: no chain of every earlier report
+    def summary_record(self) -> Summary:
+        """The numbers of this report, as written to ``summary.json`` (:mod:`forecast.publish.summary`)."""
         c = self.changes
         a = self.assessment
-        return {
-            **self._numbers(),
-            "latest_report_date": None if a.latest_report is None else a.latest_report.isoformat(),
-            "evidence_age_days": a.evidence_age_days,
-            "stale_after_days": self.question.stale_after_days,
-            "stale": a.stale,
-            "closes": self.question.closes.isoformat(),
-            "closed_unresolved": a.closed_unresolved,
-            "ranges_given": self.ranges_given,
-            "intervals": {s: list(b) for s, b in self.intervals.bounds.items()},
-            "critical_evidence": [
-                {
-                    "kind": i.kind,
-                    "id": i.id,
-                    "indicator": i.indicator,
-                    "change": dict(i.change),
-                    "leading_without": i.leading_without,
-                    "leader_changes": i.leader_changes,
-                }
+        n = self._numbers()
+        return Summary(
+            question=n["question"],
+            title=n["title"],
+            as_of=n["as_of"],
+            probabilities=n["probabilities"],
+            leading=n["leading"],
+            leading_name=n["leading_name"],
+            leading_words=n["leading_words"],
+            scenario_names=n["scenario_names"],
+            scenario_labels=n["scenario_labels"],
+            scenario_order=tuple(n["scenario_order"]),
+            evidence_counted=n["evidence_counted"],
+            evidence_ids=tuple(n["evidence_ids"]),
+            indicator_status=n["indicator_status"],
+            tripwires_fired=tuple(n["tripwires_fired"]),
+            latest_report_date=None if a.latest_report is None else a.latest_report.isoformat(),
+            evidence_age_days=a.evidence_age_days,
+            stale_after_days=self.question.stale_after_days,
+            stale=a.stale,
+            closes=self.question.closes.isoformat(),
+            closed_unresolved=a.closed_unresolved,
+            ranges_given=self.ranges_given,
+            intervals={s: (b[0], b[1]) for s, b in self.intervals.bounds.items()},
+            critical_evidence=tuple(
+                CriticalItem(i.kind, i.id, i.indicator, dict(i.change), i.leading_without, i.leader_changes)
                 for i in self.critical
-            ],
-            "most_influential": {s: (i.indicator if i else None) for s, i in self.most_influential.items()},
-            "watch": [
-                {
-                    "indicator": w.indicator,
-                    "p_reported": w.p_reported,
-                    "not_yet": w.not_yet,
-                    "information_bits": w.information_bits,
-                    "if_observed": dict(w.if_observed),
-                    "if_absent": dict(w.if_absent),
-                }
+            ),
+            most_influential={s: (i.indicator if i else None) for s, i in self.most_influential.items()},
+            watch=tuple(
+                WatchEntry(
+                    w.indicator,
+                    w.p_reported,
+                    w.not_yet,
+                    w.information_bits,
+                    dict(w.if_observed),
+                    dict(w.if_absent),
+                )
                 for w in self.watch_items[: self.watch]
-            ],
-            "moves": self.moves,
-            "changes": None
+            ),
+            moves=self.moves,
+            changes=None
             if self.previous is None
-            else {
-                "previous_as_of": c.previous_as_of,
-                "evidence_added": list(c.evidence_added),
-                "evidence_removed": list(c.evidence_removed),
-                "status_changes": {i: list(v) for i, v in c.status_changes.items()},
-                "tripwires_newly_fired": list(c.tripwires_fired),
-                "leader_changed": c.leader_changed,
-                "previous_replaced": self.previous_replaced,
-            },
-            "alert_threshold": self.alert_threshold,
-            "alert": c.alert,
-            "alerts": self.alerts,
-            "score": None if self.score is None else _score_dict(self.score),
-            "resolution": self.resolution,
-            "previous": previous,
-        } | self._team_numbers()
+            else ChangeRecord(
+                previous_as_of=c.previous_as_of,
+                evidence_added=tuple(c.evidence_added),
+                evidence_removed=tuple(c.evidence_removed),
+                status_changes={i: (v[0], v[1]) for i, v in c.status_changes.items()},
+                tripwires_newly_fired=tuple(c.tripwires_fired),
+                leader_changed=c.leader_changed,
+                previous_replaced=self.previous_replaced,
+            ),
+            alert_threshold=self.alert_threshold,
+            alert=c.alert,
+            alerts=tuple(self.alerts),
+            score=None if self.score is None else ScoreRecord(**_score_dict(self.score)),
+            resolution=None if self.resolution is None else ResolutionRecord(**self.resolution),
+            # One level: no chain of every earlier report.
+            previous=None if self.previous is None else replace(self.previous, previous=None),
+            **self._team_numbers(),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers of this report, as JSON data: :meth:`summary_record` as ``summary.json`` holds it."""
+        return self.summary_record().as_dict()
 
     def _team_numbers(self) -> dict[str, Any]:
         # Only with judgment files, so that a question without them keeps its summary as it was.
@@ -294,13 +314,13 @@ class Report:
         return numbers
 
     def write_summary(self, path: str | Path = "summary.json") -> Path:
-        """Write :meth:`summary` as JSON, and the full evidence log beside it (:meth:`write_evidence_csv`).
+        """Write :meth:`summary_record` as ``summary.json``, and the full evidence log beside it.
 
-        Both are written atomically; returns the summary's path.
+        Both are written atomically (the log by :meth:`write_evidence_csv`); returns the summary's path.
         """
         path = Path(path)
         self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
-        atomic_write_text(path, json.dumps(self.summary(), indent=2, sort_keys=True) + "\n")
+        atomic_write_text(path, self.summary_record().to_json())
         return path
 
     def write_frames(self, folder: str | Path = ".") -> list[Path]:
@@ -538,8 +558,7 @@ class Report:
         if self.team is None:
             return None
         team, q = self.team, self.base_question
-        before = (self._previous_report or {}).get("analysts")
-        before = before if isinstance(before, dict) else {}
+        before = (self._previous_report.analysts if self._previous_report else None) or {}
         rows = []
         for x in team.analysts:
             now, previous = x.assessment.probabilities, before.get(x.analyst)
@@ -555,7 +574,7 @@ class Report:
             spread=team.spread,
             drivers=team.drivers(),
             extremize=team.extremize,
-            previous_as_of=(self._previous_report or {}).get("as_of"),
+            previous_as_of=self._previous_report.as_of if self._previous_report else None,
         )
 
     def outside_forecasts(self) -> Html | None:
@@ -640,23 +659,18 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
     return words
 
 
-def _as_analyst(previous: dict[str, Any] | None, analyst: str) -> dict[str, Any] | None:
+def _as_analyst(previous: Summary | None, analyst: str) -> Summary | None:
     """The previous summary seen from one analyst: their probabilities in place of the team's."""
-    if not previous:
+    if previous is None:
         return previous
-    mine = (previous.get("analysts") or {}).get(analyst)
-    if not isinstance(mine, dict):
+    mine = (previous.analysts or {}).get(analyst)
+    if mine is None:
         return None
-    return dict(previous) | {"probabilities": mine}
+    return replace(previous, probabilities=mine)
 
 
 def _largest_effect(entry) -> float:
     return max((abs(v) for v in entry.effect.values()), default=0.0) if entry.effect is not None else 0.0
-
-
-def _finite(x: float) -> float | None:
-    # JSON has no infinity: a zero probability on what happened scores "null" (unbounded).
-    return x if x == x and abs(x) != float("inf") else None
 
 
 def _score_dict(score: analysis.Score) -> dict[str, Any]:
@@ -667,9 +681,9 @@ def _score_dict(score: analysis.Score) -> dict[str, Any]:
         "brier_final": score.brier_final,
         "brier_daily": score.brier_daily,
         "brier_prior": score.brier_prior,
-        "log_final": _finite(score.log_final),
-        "log_daily": _finite(score.log_daily),
-        "log_prior": _finite(score.log_prior),
-        "skill_final": _finite(score.skill_final),
-        "skill_daily": _finite(score.skill_daily),
+        "log_final": json_number(score.log_final),
+        "log_daily": json_number(score.log_daily),
+        "log_prior": json_number(score.log_prior),
+        "skill_final": json_number(score.skill_final),
+        "skill_daily": json_number(score.skill_daily),
     }

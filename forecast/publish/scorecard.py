@@ -3,7 +3,9 @@
 :class:`Scorecard` loads every question under a data folder that has a
 ``resolution``, scores it with :func:`forecast.analysis.score`, and bins the
 final forecasts of all their scenarios with
-:func:`forecast.analysis.calibration_bins`. Unresolved questions are counted
+:func:`forecast.analysis.calibration_bins`. A question with judgment files is
+scored on its team forecast, the analysts' pool, against the pool of their
+priors, as its report scores it; without them, on the question file's model. Unresolved questions are counted
 but not scored; a question file or log that does not load is listed with its
 error and skipped, so one bad file never hides the others' scores. Each section
 renders as HTML through the package's autoescaping templates, for
@@ -21,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..analysis.scoring import CalibrationBins, Score, calibration_bins, calibration_points
+from ..analysis.scoring import CalibrationBins, Score, calibration_bins
 from ..assessment import Assessment, assess
 from ..errors import ForecastError
 from ..inputs.evidence import load_evidence
@@ -36,8 +38,10 @@ from ..leaderboard import (
     leaderboard,
 )
 from ..model import EvidenceLog, Question
-from ..store import atomic_write_text, json_number, latest_report
+from ..store import atomic_write_text, json_number
+from ..team import TeamForecast
 from .html import Html, render_template
+from .summary import latest_report
 
 __all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
@@ -55,7 +59,12 @@ _SCORE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ResolvedQuestion:
-    """A resolved question, its evidence log, its assessment as of the resolution date and its score."""
+    """A resolved question, its evidence log, its assessment as of the resolution date and its score.
+
+    The assessment is the forecast its reports published: the team's
+    (:class:`~forecast.team.TeamAssessment`) where the question has judgment
+    files, the question file's own model otherwise.
+    """
 
     question: Question
     evidence: EvidenceLog
@@ -122,14 +131,14 @@ class Scorecard:
                     continue
                 evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
                 judgments, outside = load_team_inputs(self.data_dir, question)
+                end = question.resolution.date
                 # One compile as of the resolution date: the score, the calibration and the model's own line.
-                scored = ResolvedQuestion(
-                    question, evidence, assess(question, evidence, question.resolution.date)
-                )
+                own = assess(question, evidence, end)
+                # With judgment files the reports published the team's forecast: score that one.
+                team = TeamForecast(question, own.compiled, judgments, end) if judgments else None
+                scored = ResolvedQuestion(question, evidence, team.assessment if team else own)
                 _ = scored.score  # now, so that a resolution it cannot score is skipped with its error
-                forecasters.extend(
-                    forecaster_scores(question, scored.assessment.compiled, judgments, outside)
-                )
+                forecasters.extend(forecaster_scores(question, own.compiled, judgments, outside, team=team))
                 self.has_forecasters |= bool(judgments or outside.rows)
                 resolved.append(scored)
             except (ForecastError, ValueError, OSError) as exc:
@@ -158,7 +167,11 @@ class Scorecard:
     @cached_property
     def calibration(self) -> CalibrationBins:
         """Every scenario's final forecast of every resolved question, binned against what happened."""
-        points = calibration_points((r.question, r.assessment.compiled) for r in self.resolved)
+        points = [
+            (p, s == r.question.resolution.scenario)
+            for r in self.resolved
+            for s, p in r.assessment.probabilities.items()
+        ]
         return calibration_bins(points, self.bins)
 
     @cached_property

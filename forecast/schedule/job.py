@@ -38,6 +38,7 @@ from ..inputs.questions import QUESTION_ID
 from ..inputs.validate import evidence_path, load_by_id, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
+from ..publish.summary import SCHEMA_VERSION, SummaryError, check_summary, read_summary
 from ..store import (
     SCORECARD_DIR,
     SUMMARY,
@@ -49,12 +50,12 @@ from ..store import (
     job_scratch,
     outcome_dir,
     question_lock,
-    read_summary,
+    read_json,
     recover_job,
     replace_dir,
     report_dir,
 )
-from .worker import FORK_LOCK, Worker, preload
+from .worker import FORK_LOCK, REPORT_MODULES, Worker
 
 __all__ = [
     "Published",
@@ -137,6 +138,8 @@ class _Job:
     final: Path
     failed: Path
     summary_name: str = SUMMARY
+    #: Modules the kernel imports as soon as it starts (see :class:`forecast.schedule.worker.Worker`).
+    warm: tuple[str, ...] = REPORT_MODULES
 
 
 # --------------------------------------------------------------------------- one job
@@ -192,7 +195,6 @@ def _execute(
 ) -> str | None:
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
-    preload()
     scratch.mkdir(parents=True)
     depth = len(job.final.relative_to(out_dir).parts)
     spec = {
@@ -203,6 +205,7 @@ def _execute(
         "progress": progress,
         "numbers": job.summary_name,
         "parameters": job.parameters,
+        "warm": list(job.warm),
     }
     started = time.monotonic()
     with FORK_LOCK:
@@ -224,10 +227,17 @@ def _execute(
         _kill(worker)
         raise
     if status != 0:
-        error = read_summary(scratch / "error.json")
+        error = read_json(scratch / "error.json")
         return (error or {}).get("reason") or f"worker exited with status {status}"
-    if not (scratch / "report.html").is_file() or read_summary(scratch / job.summary_name) is None:
+    if not (scratch / "report.html").is_file() or read_json(scratch / job.summary_name) is None:
         return f"the notebook did not write report.html and {job.summary_name}"
+    if job.summary_name == SUMMARY:
+        try:
+            written = check_summary(scratch / SUMMARY)
+        except SummaryError as exc:
+            return f"the notebook wrote a {SUMMARY} that does not match its schema: {exc}"
+        if written.schema_version != SCHEMA_VERSION:
+            return f"the notebook wrote a {SUMMARY} without schema_version {SCHEMA_VERSION}"
     return None
 
 
@@ -237,10 +247,12 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
         for scratch_file in ("error.json", "kernel.log"):
             (scratch / scratch_file).unlink(missing_ok=True)
         replace_dir(scratch, job.final)
-        summary = read_summary(job.final / job.summary_name) or {}
+        alerts: list[str] = []
+        if job.summary_name == SUMMARY:  # the scorecard's job has no alerts
+            summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
+            alerts = list(summary.alerts) if summary is not None else []
         return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None,
-            list(summary.get("alerts") or []),
+            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts
         )  # fmt: skip
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
@@ -438,6 +450,7 @@ def run_scorecard(
         final=out_dir / SCORECARD_DIR,
         failed=out_dir / SCORECARD_DIR / "failed",
         summary_name="scorecard.json",
+        warm=("forecast.publish.scorecard", *REPORT_MODULES[2:]),
     )
     outcome = _run_job(job, out_dir, timeout=timeout, lock_timeout=lock_timeout, progress=False, stop=stop)
     if run is not None and outcome.cause != "interrupted":
@@ -468,7 +481,7 @@ def _versions() -> dict[str, str]:
 
 
 def _recorded(out_dir: Path, run: str, key: str, manifest: dict[str, Any] | None) -> QuestionOutcome:
-    record = read_summary(outcome_dir(out_dir, run) / _record_name(key))
+    record = read_json(outcome_dir(out_dir, run) / _record_name(key))
     if record is None and manifest is not None:  # published once already: the manifest holds them
         record = next((q for q in manifest.get("questions", []) if q.get("question") == key), None)
     if record is None:
@@ -532,7 +545,7 @@ def publish_run(
     lock = index_lock(out_dir)
     with lock:
         manifest = out_dir / "runs" / f"{run}.json"
-        earlier = read_summary(manifest)
+        earlier = read_json(manifest)
         outcomes = [_recorded(out_dir, run, key, earlier) for key in keys]
         finished = datetime.now(UTC)
         failures = [

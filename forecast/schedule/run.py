@@ -158,8 +158,10 @@ def _run_all(
             stop=stop, say=progress.say,
         )  # fmt: skip
 
-    if selected:
-        preload()  # once, here: no thread may be importing while another forks
+    if len(selected) > 1:
+        # Once, here, for every worker to share, and so that no thread imports while another forks.
+        # A single question's worker imports them itself, while its kernel starts.
+        preload()
     todo = queue.SimpleQueue()
     for qid in selected:
         todo.put(qid)

@@ -23,7 +23,17 @@ from pathlib import Path
 
 from ..publish.render import render_notebook
 
-__all__ = ["FORK_LOCK", "Worker", "main", "preload", "run"]
+__all__ = ["FORK_LOCK", "REPORT_MODULES", "Worker", "main", "preload", "run"]
+
+#: What the report notebook's kernel imports: a worker's kernel imports these as soon as it
+#: starts, while the worker itself is still importing papermill and nbconvert.
+REPORT_MODULES = (
+    "forecast.publish.report",
+    "forecast.publish.plots",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.dates",
+)
 
 #: Held while a worker is forked, and by any thread of the forking process that writes to the
 #: terminal: a fork copies the locks other threads hold, and a child must not inherit a held one.
@@ -114,9 +124,77 @@ def _forked(spec: dict, quiet: bool) -> None:
 
 
 def preload() -> None:
-    """Import what every worker needs, once, in the process that forks them."""
+    """Import papermill and nbconvert, once, in a process that will fork several workers.
+
+    A worker forked after this imports nothing more. A process that forks a single
+    worker need not call it: that worker imports them itself while its kernel
+    starts, on another core.
+
+    jsonschema (which nbformat imports) loads ``rfc3987_syntax`` when it is installed
+    (jupyterlab's ``jupyter-events`` brings it), and that compiles a Lark grammar at
+    import, over a second, for the ``iri`` formats of JSON Schema; no notebook schema
+    uses them, so it is not loaded here, unless something imported jsonschema before.
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails: jsonschema skips it
+        try:
+            import nbformat  # noqa: F401
+        finally:
+            del sys.modules["rfc3987_syntax"]
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
+
+
+class _Kernel:
+    """The worker's kernel, started before papermill is imported, and importing ``warm`` at once.
+
+    The imports run as the kernel starts up (IPython's ``exec_lines``: no output,
+    no history, no execution count, no name left behind), before papermill
+    connects: the notebook then runs as it would in a fresh kernel, with those
+    modules already in ``sys.modules``.
+    """
+
+    def __init__(self, cwd: Path, warm: list[str]) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._run_sync = run_sync
+        self.manager = AsyncKernelManager(kernel_name="python3")
+        # As nbclient starts it (no IPython history database), and importing ``warm`` as it starts up.
+        arguments = ["--HistoryManager.hist_file=:memory:"]
+        if warm:
+            arguments.append(f"--IPKernelApp.exec_lines={_warm_code(warm)}")
+        run_sync(self.manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
+        self._requested = False
+
+    def request_shutdown(self) -> None:
+        """Ask the kernel to exit, without waiting: it winds down while the report renders."""
+        self._run_sync(self.manager.request_shutdown)()
+        self._requested = True
+
+    def shutdown(self) -> None:
+        """Stop the kernel (gracefully, then by signal) and close this process's connections to it."""
+        with contextlib.suppress(Exception):  # already dead, or stopped by nbclient on SIGTERM
+            if self._requested:
+                self._run_sync(self.manager.finish_shutdown)()
+                self._run_sync(self.manager.cleanup_resources)()
+            else:
+                self._run_sync(self.manager.shutdown_kernel)(now=False)
+
+
+def _warm_code(modules: list[str]) -> str:
+    """Code that imports ``modules`` and leaves no name behind; a failure is left to the notebook."""
+    return (
+        "def _forecast_warm(names):\n"
+        "    import importlib\n"
+        "    for name in names:\n"
+        "        try:\n"
+        "            importlib.import_module(name)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        f"_forecast_warm({list(modules)!r})\n"
+        "del _forecast_warm\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,9 +213,12 @@ def run(spec: dict) -> int:
     logging.basicConfig(stream=sys.__stderr__, level=logging.WARNING)
     logging.raiseExceptions = False
     executed = scratch / "report.ipynb"
-    import papermill
-
+    kernel = None
     try:
+        kernel = _Kernel(scratch, list(spec.get("warm") or ()))  # first: it starts while we import
+        preload()
+        import papermill
+
         papermill.execute_notebook(
             spec["notebook"],
             str(executed),
@@ -148,7 +229,9 @@ def run(spec: dict) -> int:
             log_output=False,
             start_timeout=120,
             execution_timeout=spec.get("cell_timeout"),
+            km=kernel.manager,
         )
+        kernel.request_shutdown()
         render_notebook(
             executed,
             scratch / "report.html",
@@ -161,6 +244,9 @@ def run(spec: dict) -> int:
         with contextlib.suppress(OSError):
             (scratch / "error.json").write_text(json.dumps({"reason": _reason(exc)}), encoding="utf-8")
         return 1
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
     return 0
 
 

@@ -1,0 +1,524 @@
+"""``summary.json``: the numbers of one report, written and read back through one typed object.
+
+A report folder ``OUT/<question>/<as_of>/`` holds ``summary.json``, which the
+index, the next report's comparison, the scorecard and the scheduler read. Its
+shape is the JSON Schema shipped beside this module, ``summary.schema.json``
+(:data:`SCHEMA_VERSION`); :class:`Summary` is that shape as a frozen dataclass.
+:meth:`Summary.to_json` writes it (the same bytes for the same numbers) and
+:meth:`Summary.from_json` reads it back, refusing a file that does not match the
+schema with a message that names the key.
+
+A summary written before the schema had a version (no ``schema_version``) is
+read as version 0: the keys it has that still mean what they meant are read,
+those it lacks take the values an absent key always stood for (empty lists, no
+moves, not stale), so that a report written after an upgrade still shows what
+moved since the last one written before it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .. import store
+from ..errors import ForecastError
+from ..store import SUMMARY, ReportEntry
+
+__all__ = [
+    "SCHEMA_FILE",
+    "SCHEMA_VERSION",
+    "ChangeRecord",
+    "CriticalItem",
+    "ResolutionRecord",
+    "ScoreRecord",
+    "Summary",
+    "SummaryError",
+    "WatchEntry",
+    "check_summary",
+    "latest_report",
+    "list_reports",
+    "previous_summary",
+    "read_summary",
+    "schema",
+]
+
+#: The version of ``summary.json`` this package writes (its ``schema_version``).
+SCHEMA_VERSION = 1
+#: The schema's file name inside ``forecast.publish``.
+SCHEMA_FILE = "summary.schema.json"
+#: Only with judgment files: a question without them keeps its summary as it was.
+_TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
+#: What a summary of version 0 must have to be read as a previous report.
+_V0_REQUIRED = ("as_of", "probabilities")
+
+
+class SummaryError(ForecastError):
+    """A ``summary.json`` that does not match its schema."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``summary.json`` (draft 2020-12), as shipped in the package."""
+    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema())
+
+
+@cache
+def _key_validator(key: str):
+    """A validator of one key's value against the schema's description of that key (for version 0)."""
+    import jsonschema
+
+    root = schema()
+    one = {
+        "$defs": root["$defs"],
+        "type": "object",
+        "properties": {key: root["$defs"]["fields"]["properties"][key]},
+    }
+    return jsonschema.Draft202012Validator(one)
+
+
+def _where(path: Iterable[Any]) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _check(data: Any, source: str) -> None:
+    """Raise :class:`SummaryError` naming the first key of ``data`` that the schema refuses."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is not None:
+        raise SummaryError(f"{source}: {_where(error.absolute_path)}: {error.message}")
+
+
+# --------------------------------------------------------------------------- the parts
+
+
+@dataclass(frozen=True)
+class CriticalItem:
+    """One item of ``critical_evidence``: what the forecast would be without one indicator, group or report."""
+
+    kind: str
+    id: str
+    indicator: str
+    change: dict[str, float]
+    leading_without: str
+    leader_changes: bool
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CriticalItem:
+        return cls(
+            d["kind"],
+            d["id"],
+            d["indicator"],
+            _floats(d["change"]),
+            d["leading_without"],
+            d["leader_changes"],
+        )
+
+
+@dataclass(frozen=True)
+class WatchEntry:
+    """One item of ``watch``: a pending indicator and what it would do if reported."""
+
+    indicator: str
+    p_reported: float
+    not_yet: bool
+    information_bits: float
+    if_observed: dict[str, float]
+    if_absent: dict[str, float]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> WatchEntry:
+        return cls(
+            d["indicator"], float(d["p_reported"]), d["not_yet"], float(d["information_bits"]),
+            _floats(d["if_observed"]), _floats(d["if_absent"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """``changes``: what changed since the previous report."""
+
+    previous_as_of: str | None
+    evidence_added: tuple[str, ...]
+    evidence_removed: tuple[str, ...]
+    status_changes: dict[str, tuple[str, str]]
+    tripwires_newly_fired: tuple[str, ...]
+    leader_changed: bool
+    previous_replaced: bool
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ChangeRecord:
+        return cls(
+            d["previous_as_of"], tuple(d["evidence_added"]), tuple(d["evidence_removed"]),
+            {i: (v[0], v[1]) for i, v in d["status_changes"].items()}, tuple(d["tripwires_newly_fired"]),
+            d["leader_changed"], d["previous_replaced"],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """``score``: the scores of a resolved question (``None`` for an unbounded log score)."""
+
+    resolved: str
+    resolution_date: str
+    days: int
+    brier_final: float
+    brier_daily: float
+    brier_prior: float
+    log_final: float | None
+    log_daily: float | None
+    log_prior: float | None
+    skill_final: float | None
+    skill_daily: float | None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScoreRecord:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class ResolutionRecord:
+    """``resolution``: how the question resolved and what the forecast gave it the day before."""
+
+    scenario: str
+    name: str
+    label: str
+    date: str
+    eve: str
+    probability_on_eve: float
+    note: str
+    brier_final: float
+    brier_prior: float
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ResolutionRecord:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+def _floats(m: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in m.items()}
+
+
+def _optional(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else make(v)
+
+
+#: How each key of the JSON becomes a field's value (the fields not named here are taken as they are).
+_READ: dict[str, Callable[[Any], Any]] = {
+    "probabilities": _floats,
+    "scenario_names": dict,
+    "scenario_labels": dict,
+    "scenario_order": tuple,
+    "evidence_ids": tuple,
+    "indicator_status": dict,
+    "tripwires_fired": tuple,
+    "intervals": lambda m: {s: (float(b[0]), float(b[1])) for s, b in m.items()},
+    "critical_evidence": lambda v: tuple(CriticalItem.from_dict(i) for i in v),
+    "most_influential": dict,
+    "watch": lambda v: tuple(WatchEntry.from_dict(w) for w in v),
+    "moves": _optional(_floats),
+    "changes": _optional(ChangeRecord.from_dict),
+    "alert_threshold": float,
+    "alerts": tuple,
+    "score": _optional(ScoreRecord.from_dict),
+    "resolution": _optional(ResolutionRecord.from_dict),
+    "analysts": _optional(lambda m: {a: _floats(p) for a, p in m.items()}),
+    "team_probabilities": _optional(_floats),
+}
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON data (dataclasses as objects, tuples as lists)."""
+    if isinstance(value, Summary):
+        return value.as_dict(nested=True)
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The numbers of one report, as ``summary.json`` holds them (see ``summary.schema.json``).
+
+    Every key of the file is a field of the same name. ``analysts`` (with judgment
+    files), ``analyst`` and ``team_probabilities`` (an analyst's view) are ``None``
+    where the file does not have them. ``previous`` is the previous report's
+    summary, one level deep (its own ``previous`` is ``None``).
+
+    ``legacy_keys`` is ``None`` for a summary of the current version; for one read
+    from a file of version 0 it names the keys that file had, the only ones written
+    again when it is kept as the ``previous`` of a newer report (the others hold
+    the values an absent key stood for).
+    """
+
+    question: str
+    title: str
+    as_of: str
+    probabilities: dict[str, float]
+    leading: str
+    leading_name: str
+    leading_words: str
+    scenario_names: dict[str, str]
+    scenario_labels: dict[str, str]
+    scenario_order: tuple[str, ...]
+    evidence_counted: int
+    evidence_ids: tuple[str, ...]
+    indicator_status: dict[str, str]
+    tripwires_fired: tuple[str, ...]
+    latest_report_date: str | None
+    evidence_age_days: int | None
+    stale_after_days: int
+    stale: bool
+    closes: str
+    closed_unresolved: bool
+    ranges_given: int
+    intervals: dict[str, tuple[float, float]]
+    critical_evidence: tuple[CriticalItem, ...]
+    most_influential: dict[str, str | None]
+    watch: tuple[WatchEntry, ...]
+    moves: dict[str, float] | None
+    changes: ChangeRecord | None
+    alert_threshold: float
+    alert: bool
+    alerts: tuple[str, ...]
+    score: ScoreRecord | None
+    resolution: ResolutionRecord | None
+    previous: Summary | None = None
+    analysts: dict[str, dict[str, float]] | None = None
+    analyst: str | None = None
+    team_probabilities: dict[str, float] | None = None
+    schema_version: int = SCHEMA_VERSION
+    legacy_keys: frozenset[str] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ writing
+
+    def as_dict(self, *, nested: bool = False) -> dict[str, Any]:
+        """The summary as JSON data, exactly as :meth:`to_json` writes it.
+
+        A summary read from a file of version 0 gives back the keys that file had.
+        ``nested=True`` leaves out ``previous``, as a summary kept as the previous
+        of another is written (one level, not a chain).
+        """
+        if self.legacy_keys is not None:
+            return {"schema_version": 0} | {k: _plain(getattr(self, k)) for k in sorted(self.legacy_keys)}
+        skip = {"legacy_keys", "previous"} if nested else {"legacy_keys"}
+        return {
+            f.name: _plain(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in skip and not (f.name in _TEAM_KEYS and getattr(self, f.name) is None)
+        }
+
+    def to_json(self) -> str:
+        """The text of ``summary.json``: keys sorted, two-space indent, a final newline.
+
+        Raises
+        ------
+        SummaryError
+            If the summary does not match the schema (a report never writes one that does not).
+        """
+        data = self.as_dict()
+        _check(data, "summary")
+        return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+    # ------------------------------------------------------------------ reading
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = SUMMARY, question: str = "") -> Summary:
+        """Read a summary from the text of ``summary.json``.
+
+        Parameters
+        ----------
+        text : str
+            The file's text.
+        source : str
+            The file's name, for messages.
+        question : str
+            The question's id, for a summary of version 0 that does not name its question.
+
+        Raises
+        ------
+        SummaryError
+            For text that is not JSON, a summary of another version, or one that does not
+            match the schema: ``SOURCE: KEY: what was expected``.
+        """
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise SummaryError(f"{source}: not JSON: {exc}") from None
+        return cls.from_mapping(data, source=source, question=question)
+
+    @classmethod
+    def from_mapping(cls, data: Any, *, source: str = SUMMARY, question: str = "") -> Summary:
+        """Read a summary from JSON data already parsed (see :meth:`from_json`)."""
+        if not isinstance(data, Mapping):
+            raise SummaryError(f"{source}: (top level): expected an object, got {type(data).__name__}")
+        version = data.get("schema_version", 0)
+        if version == 0 and "schema_version" not in data:
+            return cls._from_version_0(data, source, question)
+        if version != SCHEMA_VERSION:
+            raise SummaryError(
+                f"{source}: schema_version: this version of forecast reads summaries of version "
+                f"{SCHEMA_VERSION} (and older ones without a version), got {version!r}"
+            )
+        _check(data, source)
+        return cls._build(data)
+
+    @classmethod
+    def _build(cls, data: Mapping[str, Any]) -> Summary:
+        values = {}
+        for f in fields(cls):
+            if f.name in ("legacy_keys",) or f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "previous":
+                values[f.name] = None if value is None else cls._previous(value)
+            else:
+                values[f.name] = _READ.get(f.name, lambda v: v)(value)
+        return cls(**values)
+
+    @classmethod
+    def _previous(cls, data: Mapping[str, Any]) -> Summary:
+        if data.get("schema_version") == 0:
+            return cls._from_version_0(data, SUMMARY, str(data.get("question", "")))
+        return cls._build(data)
+
+    @classmethod
+    def _from_version_0(cls, data: Mapping[str, Any], source: str, question: str) -> Summary:
+        """A summary written before ``schema_version``: its keys that read as they do now, defaults for the rest."""
+        kept = {}
+        names = {f.name for f in fields(cls)} - {"schema_version", "legacy_keys", "previous"}
+        for key in sorted(names & set(data)):
+            if not any(True for _ in _key_validator(key).iter_errors({key: data[key]})):
+                kept[key] = data[key]
+        missing = [k for k in _V0_REQUIRED if k not in kept]
+        if missing:
+            key = missing[0]
+            why = (
+                "missing"
+                if key not in data
+                else "not " + ("an ISO date" if key == "as_of" else "probabilities")
+            )
+            raise SummaryError(
+                f"{source}: {key}: {why} (a summary without schema_version needs as_of and probabilities)"
+            )
+        probabilities = _floats(kept["probabilities"])
+        leading = kept.get("leading")
+        if leading not in probabilities:
+            leading = max(probabilities, key=probabilities.get)
+        names_of = kept.get("scenario_names", {})
+        evidence_ids = kept.get("evidence_ids", [])
+        question = kept.get("question") or question
+        defaults: dict[str, Any] = {
+            "question": question,
+            "title": question,
+            "leading": leading,
+            "leading_name": names_of.get(leading, leading),
+            "leading_words": "",
+            "scenario_names": {},
+            "scenario_labels": {},
+            "scenario_order": [],
+            "evidence_counted": len(evidence_ids),
+            "evidence_ids": [],
+            "indicator_status": {},
+            "tripwires_fired": [],
+            "latest_report_date": None,
+            "evidence_age_days": None,
+            "stale_after_days": 30,
+            "stale": False,
+            "closes": "",
+            "closed_unresolved": False,
+            "ranges_given": 0,
+            "intervals": {},
+            "critical_evidence": [],
+            "most_influential": {},
+            "watch": [],
+            "moves": None,
+            "changes": None,
+            "alert_threshold": 10.0,
+            "alert": False,
+            "alerts": [],
+            "score": None,
+            "resolution": None,
+        }
+        built = cls._build(defaults | kept | {"leading": leading} | {"previous": None})
+        return replace(built, schema_version=0, legacy_keys=frozenset(kept))
+
+
+# --------------------------------------------------------------------------- OUT
+
+
+def read_summary(path: str | Path) -> Summary | None:
+    """The summary at ``path``, or ``None`` if it is missing, unreadable or does not match the schema.
+
+    A report whose summary cannot be read is treated as absent (the index skips it,
+    the next report does not compare with it) rather than stopping the run.
+    A summary of version 0 takes its question's id from its folder,
+    ``OUT/<question>/<as_of>/summary.json``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    try:
+        return Summary.from_json(text, source=str(path), question=path.parent.parent.name)
+    except SummaryError:
+        return None
+
+
+def check_summary(path: str | Path) -> Summary:
+    """The summary at ``path``; unlike :func:`read_summary`, a file that cannot be read is an error.
+
+    Raises
+    ------
+    SummaryError
+        For a missing file or one that does not match the schema.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise SummaryError(f"{path}: cannot be read: {exc}") from None
+    return Summary.from_json(text, source=str(path), question=path.parent.parent.name)
+
+
+def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
+    """A question's finished reports, oldest first; ``entry.summary`` is a :class:`Summary`.
+
+    Folders without a readable summary are skipped (see :func:`forecast.store.list_reports`).
+    """
+    return store.list_reports(out_dir, question_id, read=read_summary)
+
+
+def latest_report(
+    out_dir: str | Path, question_id: str, today: date | None = None
+) -> tuple[ReportEntry | None, list[ReportEntry]]:
+    """A question's current report and its others, newest first (see :func:`forecast.store.latest_report`)."""
+    return store.latest_report(out_dir, question_id, today, read=read_summary)
+
+
+def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
+    """The summary a report as of ``as_of`` compares with (see :func:`forecast.store.previous_summary`)."""
+    return store.previous_summary(out_dir, question_id, as_of, read=read_summary)
