@@ -45,9 +45,12 @@ def test_the_parameters_cell_derives_nothing():
         if code:
             name, _, value = code.partition("=")
             assert name.strip().isidentifier(), line
-            assert value.strip().startswith(('"', "None", "'")) or value.strip().replace(".", "").isdigit(), (
-                line
-            )
+            literal = value.strip()
+            assert (
+                literal.startswith(('"', "None", "'"))
+                or literal in ("True", "False")
+                or literal.replace(".", "").isdigit()
+            ), line
 
 
 @pytest.mark.slow
@@ -101,3 +104,33 @@ def test_the_report_notebook_shows_one_analysts_own_view_beside_the_teams(tmp_pa
         for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])
     )  # fmt: skip
     assert "tomas</strong>'s own forecast" in outputs and "Where the analysts differ" in outputs
+
+
+def _frames_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and "tables." in c.source]
+
+
+@pytest.mark.parametrize("name", ["update.ipynb", "explore.ipynb"])
+def test_a_notebook_shows_its_frames_only_when_the_frames_parameter_is_set(name):
+    """The DataFrame cells are for forecasters: tagged out of the report, and idle when ``frames`` is False."""
+    path = NOTEBOOKS[[p.name for p in NOTEBOOKS].index(name)]
+    assert papermill.inspect_notebook(str(path))["frames"]["default"] == "True"
+    cells = _frames_cells(nbformat.read(path, as_version=4))
+    assert cells
+    for cell in cells:
+        assert "forecaster-only" in cell.metadata.get("tags", []), cell.source
+        assert cell.source.startswith("if frames:"), cell.source
+
+
+@pytest.mark.slow
+def test_a_scheduled_run_leaves_the_frames_cells_out(bundled_run):
+    """``forecast run`` sets ``frames = False``: the executed notebook's frames cells show nothing."""
+    from helpers import AS_OF, EXAMPLE
+
+    folder = bundled_run.out / EXAMPLE / AS_OF
+    executed = nbformat.read(folder / "report.ipynb", as_version=4)
+    (injected,) = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "frames = False" in injected.source
+    assert all(c.outputs == [] for c in _frames_cells(executed))
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "The forecast as DataFrames" not in page and "tables." not in page

@@ -401,6 +401,7 @@ def run_question(
                 "reports_dir": str(out_dir.resolve()),
                 "summary_path": SUMMARY,
                 "alert_threshold": alert_threshold,
+                "frames": False,  # the notebook's DataFrame cells are for forecasters, not the report
             },
             final=report_dir(out_dir, question, as_of),
             failed=failed_dir(out_dir, question, as_of),
