@@ -9,10 +9,6 @@ Probabilities are fractions (0 to 1); moves and effects are percentage points.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,23 +18,21 @@ import pandas as pd
 
 from .analysis import DEFAULT_SEED
 from .engine.rule import ROLE_LABELS
-from .inputs.append import spreadsheet_safe
-from .store import CHECKLIST_CSV, EFFECTS_CSV, SCENARIOS_CSV, TRAJECTORY_CSV, atomic_write_text
-from .words import probability_words
+from .store import atomic_write_text
+from .tables import (
+    CSV_TABLES,
+    Table,
+    checklist_table,
+    effects_table,
+    scenarios_table,
+    table_csv,
+    trajectory_table,
+)
 
 if TYPE_CHECKING:
     from .assessment import Assessment
 
-__all__ = ["CSV_FRAMES", "Frames", "frame_csv"]
-
-#: The frames written as CSV beside a report's summary.json, by file name.
-CSV_FRAMES = {
-    SCENARIOS_CSV: "scenarios",
-    TRAJECTORY_CSV: "trajectory",
-    EFFECTS_CSV: "effects",
-    CHECKLIST_CSV: "checklist",
-}
-
+__all__ = ["DATE_DTYPE", "Frames", "frame_csv"]
 
 #: Dates are held to the second, not the nanosecond, so that every date a question may hold
 #: (years 1 to 9999) fits; nanoseconds would end in 2262.
@@ -55,37 +49,35 @@ def _dates(values) -> pd.Series:
     return pd.Series(_datetimes(values))
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (pd.Timestamp, datetime, date)):
-        return "" if pd.isna(value) else f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.10f}"
-    if isinstance(value, int):
-        return str(value)
-    if value is None or value is pd.NaT:
-        return ""
-    return spreadsheet_safe(str(value))
+def _frame(table: Table, dtypes: dict[str, str], index_dtype: str | None = str) -> pd.DataFrame:
+    """A :class:`~forecast.tables.Table` as a DataFrame; ``dtypes`` by column, ``"date"`` for dates."""
+    columns = {
+        name: _dates(values) if dtypes.get(name) == "date" else pd.Series(values, dtype=dtypes.get(name))
+        for name, values in table.columns.items()
+    }
+    index = pd.Index(table.index, name=table.index_name, dtype=index_dtype)
+    return pd.DataFrame(columns).set_axis(index)
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
-    """A frame as CSV text, the same bytes for the same frame.
+    """A frame as CSV text, as :func:`forecast.tables.table_csv` writes a table: the same bytes for the same frame.
 
     The index is the first column (headed by its name). Numbers are written with ten
     decimals, dates as ``YYYY-MM-DD`` (empty for none), booleans as ``yes``/``no``,
     and text that a spreadsheet could run as a formula with a quote (') in front.
     """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([_cell(frame.index.name or ""), *(_cell(str(c)) for c in frame.columns)])
-    for index, *values in frame.itertuples(name=None):
-        writer.writerow([_cell(_plain(index)), *(_cell(_plain(v)) for v in values)])
-    return out.getvalue()
+    table = Table(
+        frame.index.name or "",
+        [_plain(v) for v in frame.index],
+        {str(c): [_plain(v) for v in frame[c]] for c in frame.columns},
+    )
+    return table_csv(table)
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars as Python ones, so that each is formatted by its kind."""
+    """numpy and pandas scalars as Python ones (``NaT`` as ``None``), so that each is written by its kind."""
+    if value is pd.NaT:
+        return None
     return value.item() if hasattr(value, "item") and not isinstance(value, pd.Timestamp) else value
 
 
@@ -109,30 +101,12 @@ class Frames:
 
     @cached_property
     def scenarios(self) -> pd.DataFrame:
-        """One row per scenario (index ``"scenario"``, question order).
+        """One row per scenario (index ``"scenario"``, question order): see :func:`forecast.tables.scenarios_table`.
 
-        Columns: ``name``, ``short`` (its label), ``prior``, ``probability``, ``low`` and
-        ``high`` (the 5th and 95th percentiles over the ranged likelihoods,
-        :meth:`forecast.Assessment.intervals`), and ``words`` (the ICD-203 words of the
-        probability). Where no likelihood of an indicator with a status is given as a
-        range, ``low`` and ``high`` equal ``probability``.
+        Columns: ``name``, ``short``, ``prior``, ``probability``, ``low``, ``high`` and ``words``;
+        ``low`` and ``high`` with this object's draws and seed.
         """
-        a = self.assessment
-        bounds = a.intervals(self.draws, self.seed).bounds
-        scenarios = a.question.scenarios
-        frame = pd.DataFrame(
-            {
-                "name": [s.name for s in scenarios],
-                "short": [s.label for s in scenarios],
-                "prior": [float(a.priors[s.id]) for s in scenarios],
-                "probability": [float(a.probabilities[s.id]) for s in scenarios],
-                "low": [float(bounds[s.id][0]) for s in scenarios],
-                "high": [float(bounds[s.id][1]) for s in scenarios],
-                "words": [probability_words(a.probabilities[s.id]) for s in scenarios],
-            },
-            index=pd.Index(self._ids, name="scenario"),
-        )
-        return frame
+        return _frame(scenarios_table(self.assessment, self.draws, self.seed), {})
 
     @cached_property
     def trajectory(self) -> pd.DataFrame:
@@ -141,12 +115,12 @@ class Frames:
         From the question's opening (or the as-of date, if earlier) to the as-of date;
         the last row is the assessment's probabilities.
         """
-        t = self.assessment.trajectory
+        table = trajectory_table(self.assessment)
         return pd.DataFrame(
-            t.probabilities,
-            index=pd.DatetimeIndex(_datetimes(t.dates), name="date"),
-            columns=pd.Index(list(t.scenario_ids), name="scenario"),
-        )
+            table.columns,
+            index=pd.DatetimeIndex(_datetimes(table.index), name=table.index_name),
+            dtype="float64",
+        ).rename_axis(columns="scenario")
 
     @cached_property
     def evidence(self) -> pd.DataFrame:
@@ -184,55 +158,34 @@ class Frames:
     @cached_property
     def effects(self) -> pd.DataFrame:
         """Each counted report's effect, in percentage points: index the report id (``"report"``),
-        one column per scenario.
+        one column per scenario (see :func:`forecast.tables.effects_table`).
 
-        A report's effect is the change in each probability when it was applied after
-        the reports before it (in the rule's order), so each column adds up to that
-        scenario's move from its prior, ``(probability - prior) * 100``. Reports dated
-        after the as-of date are not counted and not listed; the rows are in file order.
+        Each column adds up to that scenario's move from its prior, ``(probability -
+        prior) * 100``. Reports dated after the as-of date are not listed; the rows are
+        in file order.
         """
-        ids = self._ids
-        counted = [e for e in self.assessment.audit if e.effect is not None]
-        return pd.DataFrame(
-            [[e.effect[s] for s in ids] for e in counted],
-            index=pd.Index([e.row.id for e in counted], name="report", dtype=str),
-            columns=pd.Index(ids, name="scenario"),
-            dtype="float64",
-        )
+        table = effects_table(self.assessment)
+        return _frame(table, dict.fromkeys(table.columns, "float64")).rename_axis(columns="scenario")
 
     @cached_property
     def checklist(self) -> pd.DataFrame:
-        """One row per indicator (index ``"indicator"``, question order).
+        """One row per indicator (index ``"indicator"``, question order): see :func:`forecast.tables.checklist_table`.
 
-        Columns: ``signals`` (the scenario it points to), ``status`` (``"observed"``,
-        ``"not observed"`` or ``"pending"``), ``weight`` (that its status counts with; 0
-        while pending), ``latest`` (date of its latest report, ``NaT`` without one),
-        ``diagnosticity`` (as in :meth:`forecast.Assessment.checklist`), ``tripwire``,
-        ``group`` (empty if none), ``window_start`` and ``window_end``.
+        Columns: ``signals``, ``status``, ``weight``, ``latest`` (``NaT`` without a
+        report), ``diagnosticity``, ``tripwire``, ``group``, ``window_start`` and ``window_end``.
         """
-        a = self.assessment
-        question = a.question
-        diagnosticity = {
-            item.state.indicator.id: item.diagnosticity
-            for s in question.scenario_ids
-            for item in a.checklist(s)
+        dtypes = {
+            "signals": str,
+            "status": str,
+            "weight": "float64",
+            "latest": "date",
+            "diagnosticity": "float64",
+            "tripwire": bool,
+            "group": str,
+            "window_start": "date",
+            "window_end": "date",
         }
-        indicators = question.indicators
-        states = [a.states[i.id] for i in indicators]
-        windows = [st.window or (question.opened, question.closes) for st in states]
-        return pd.DataFrame(
-            {
-                "signals": pd.Series([i.signals for i in indicators], dtype=str),
-                "status": pd.Series([st.status_text for st in states], dtype=str),
-                "weight": pd.Series([float(st.weight) for st in states], dtype="float64"),
-                "latest": _dates(None if st.latest is None else st.latest.date for st in states),
-                "diagnosticity": pd.Series([float(diagnosticity[i.id]) for i in indicators], dtype="float64"),
-                "tripwire": pd.Series([bool(i.tripwire) for i in indicators], dtype=bool),
-                "group": pd.Series([i.group or "" for i in indicators], dtype=str),
-                "window_start": _dates(w[0] for w in windows),
-                "window_end": _dates(w[1] for w in windows),
-            }
-        ).set_axis(pd.Index([i.id for i in indicators], name="indicator", dtype=str))
+        return _frame(checklist_table(self.assessment), dtypes)
 
     @cached_property
     def influence(self) -> pd.DataFrame:
@@ -288,12 +241,13 @@ class Frames:
         return frame.set_axis(pd.Index([w.indicator for w in items], name="indicator", dtype=str))
 
     def write_csv(self, folder: str | Path) -> list[Path]:
-        """Write :attr:`scenarios`, :attr:`trajectory`, :attr:`effects` and :attr:`checklist` into
-        ``folder`` as ``scenarios.csv``, ``trajectory.csv``, ``effects.csv`` and ``checklist.csv``
-        (each atomically, by :func:`frame_csv`); returns their paths.
+        """Write the frames of :data:`forecast.tables.CSV_TABLES` into ``folder`` (each atomically); returns their paths.
+
+        The bytes are those :func:`forecast.tables.write_tables` writes for the same assessment.
         """
+        attributes = {name: build.__name__.removesuffix("_table") for name, build in CSV_TABLES.items()}
         paths = []
-        for name, attribute in CSV_FRAMES.items():
+        for name, attribute in attributes.items():
             path = Path(folder) / name
             atomic_write_text(path, frame_csv(getattr(self, attribute)))
             paths.append(path)

@@ -16,8 +16,9 @@ from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, read_json
 
 import forecast
 from forecast import EvidenceRow, Group, Indicator, Question, Scenario
-from forecast.frames import frame_csv
+from forecast.frames import Frames, frame_csv
 from forecast.inputs.validate import load_by_id
+from forecast.tables import CSV_TABLES, write_tables
 
 OPENED = date(2025, 1, 1)
 
@@ -280,3 +281,26 @@ def test_a_run_writes_the_frames_as_csv_beside_the_summary_and_they_agree(tmp_pa
     Report(EXAMPLE, AS_OF, data_dir=data).write_frames(again.mkdir() or again)
     for name in ("scenarios.csv", "trajectory.csv", "effects.csv", "checklist.csv"):
         assert (again / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_the_frames_csv_are_the_bytes_the_tables_write_without_pandas(tmp_path):
+    question, log = load_by_id(DATA, "russia-syria-bases")
+    a = forecast.assess(question, log, date(2025, 2, 20))
+    from_frames = Frames(a, draws=300, seed=7).write_csv(tmp_path / "frames")
+    from_tables = write_tables(a, tmp_path / "tables", draws=300, seed=7)
+    assert [p.name for p in from_frames] == [p.name for p in from_tables]
+    for one, other in zip(from_frames, from_tables):
+        assert one.read_bytes() == other.read_bytes(), one.name
+
+
+def test_a_report_writes_its_tables_without_importing_pandas(tmp_path):
+    code = (
+        "import sys\n"
+        "from forecast.publish.report import Report\n"
+        f"r = Report('russia-syria-bases', '2025-02-20', data_dir={str(DATA)!r})\n"
+        f"r.write_frames({str(tmp_path)!r})\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(CSV_TABLES)

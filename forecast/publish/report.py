@@ -26,6 +26,7 @@ from ..inputs.judgments import load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
+from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
 from .html import Html, render_template, safe_url
@@ -324,16 +325,15 @@ class Report:
         return path
 
     def write_frames(self, folder: str | Path = ".") -> list[Path]:
-        """Write the report's main frames as CSV into ``folder``, beside ``summary.json``.
+        """Write the report's main tables as CSV into ``folder``, beside ``summary.json``.
 
         ``scenarios.csv``, ``trajectory.csv``, ``effects.csv`` and ``checklist.csv``
-        (:meth:`forecast.frames.Frames.write_csv`, with this report's draws and seed), for
-        spreadsheet users; each is written atomically, and the same inputs give the same
-        bytes. Returns their paths.
+        (:func:`forecast.tables.write_tables`, with this report's draws and seed), for
+        spreadsheet users; the same bytes as :meth:`forecast.frames.Frames.write_csv`
+        without importing pandas. Each is written atomically, and the same inputs give
+        the same bytes. Returns their paths.
         """
-        from ..frames import Frames  # pandas, only when the frames are written
-
-        return Frames(self.assessment, self.draws, self.seed).write_csv(folder)
+        return write_tables(self.assessment, folder, self.draws, self.seed)
 
     # ------------------------------------------------------------------ sections
 
