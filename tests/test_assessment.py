@@ -57,12 +57,12 @@ def compiled_more_than_once(seen: list) -> list:
 
 def test_a_report_compiles_the_question_once(tmp_path, compiles):
     data = copy_data_without_team(tmp_path / "data")
-    render_everything(Report(EXAMPLE, AS_OF, data_dir=data))
+    render_everything(Report.load(EXAMPLE, AS_OF, data_dir=data))
     assert [(q.id, d) for q, d in compiles] == [(EXAMPLE, date.fromisoformat(AS_OF))]
 
 
 def test_a_team_report_compiles_each_analysts_question_and_the_file_s_once(compiles):
-    report = Report(EXAMPLE, AS_OF, data_dir=DATA)
+    report = Report.load(EXAMPLE, AS_OF, data_dir=DATA)
     render_everything(report)
     assert len(report.team.analysts) == 3
     assert compiled_more_than_once(compiles) == []
@@ -74,12 +74,12 @@ def test_a_team_report_compiles_each_analysts_question_and_the_file_s_once(compi
 
 
 def test_an_analysts_report_compiles_each_question_once(compiles):
-    render_everything(Report(EXAMPLE, AS_OF, data_dir=DATA, analyst="mira"))
+    render_everything(Report.load(EXAMPLE, AS_OF, data_dir=DATA, analyst="mira"))
     assert compiled_more_than_once(compiles) == []
 
 
 def test_a_resolved_questions_report_compiles_its_date_and_the_resolution_date_once_each(compiles):
-    report = Report("riverside-festival-return", "2024-09-01", data_dir=DATA)
+    report = Report.load("riverside-festival-return", "2024-09-01", data_dir=DATA)
     render_everything(report)
     assert report.score is not None
     assert [(q.id, d) for q, d in compiles] == [
@@ -91,7 +91,7 @@ def test_a_resolved_questions_report_compiles_its_date_and_the_resolution_date_o
 def test_the_scorecard_compiles_each_question_once_at_its_resolution_date(compiles):
     from forecast.publish.scorecard import Scorecard
 
-    card = Scorecard(DATA)
+    card = Scorecard.load(DATA)
     card.summary()
     assert card.resolved
     for r in card.resolved:

@@ -95,7 +95,7 @@ def test_the_report_shows_bottom_line_probabilities_and_a_loaded_chart_without_c
     )
     assert charts and all(done and w > 300 and h > 100 for done, w, h in charts)
     assert page.page.locator(".jp-InputArea, .input_area, .jp-CodeCell .jp-Editor").count() == 0
-    assert "report = Report(" not in text and "import" not in text
+    assert "report = Report.load(" not in text and "import" not in text
     assert page.page.locator("script").count() == 0
     assert_links_work(page)
     assert page.errors == []

@@ -16,7 +16,7 @@ OPENED, LAST_EVIDENCE = date(2024, 12, 8), date(2025, 2, 17)
 def test_a_long_quiet_stretch_before_as_of_is_compressed():
     # 2025-02-17 to 2026-11-20: 365 + 273 + 3 days, far longer than the 71 days evidence took.
     assert quiet_stretch(OPENED, date(2026, 11, 20), [date(2024, 12, 9), LAST_EVIDENCE]) == 641
-    report = Report(EXAMPLE, as_of="2026-11-20", data_dir=DATA)
+    report = Report.load(EXAMPLE, as_of="2026-11-20", data_dir=DATA)
     assert "No new evidence in the last 641 days, drawn compressed" in report.trajectory_chart().alt
 
 
@@ -25,7 +25,7 @@ def test_a_short_quiet_stretch_is_drawn_as_it_is():
     assert quiet_stretch(OPENED, date(2025, 3, 20), [LAST_EVIDENCE]) == 31  # > 14 days and > 71 / 4
     assert quiet_stretch(OPENED, date(2025, 3, 1), [LAST_EVIDENCE]) == 0  # 12 days
     assert quiet_stretch(OPENED, date(2025, 2, 20), []) == 0
-    chart = Report(EXAMPLE, as_of="2025-02-20", data_dir=DATA).trajectory_chart()
+    chart = Report.load(EXAMPLE, as_of="2025-02-20", data_dir=DATA).trajectory_chart()
     assert "compressed" not in chart.alt
 
 
@@ -44,7 +44,7 @@ def test_calibration_lines_join_only_neighbouring_bins_with_enough_forecasts():
 
 
 def test_the_same_chart_is_the_same_bytes_and_names_no_software_version():
-    report = Report(EXAMPLE, as_of="2025-02-20", data_dir=DATA)
+    report = Report.load(EXAMPLE, as_of="2025-02-20", data_dir=DATA)
     first, second = report.trajectory_chart().png, report.trajectory_chart().png
     assert first == second
     assert b"matplotlib" not in first and b"Software" not in first
@@ -58,5 +58,5 @@ def test_a_label_with_dollar_signs_is_drawn_as_written(make_question, tmp_path):
         "indicators:\n  rally:\n    text: A rally\n    signals: high\n    likelihood: {low: 0.3, high: 0.7}\n",
         "id,date,indicator,observed,source,reliability,credibility\ne1,2025-01-05,rally,yes,Wire,A,1\n",
     )
-    chart = Report("q", as_of="2025-02-01", data_dir=tmp_path).trajectory_chart()
+    chart = Report.load("q", as_of="2025-02-01", data_dir=tmp_path).trajectory_chart()
     assert chart.png.startswith(b"\x89PNG") and "$\\frac$ or $5-$10" in chart.alt

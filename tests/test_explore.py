@@ -157,7 +157,7 @@ def test_the_table_shows_each_step_in_points(question):
 def test_exploring_never_changes_the_data(tmp_path):
     data = copy_data(tmp_path / "data")
     before = tree_digest(data)
-    explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=data)
+    explore = Exploration.load("russia-syria-bases", as_of="2025-02-20", data_dir=data)
     explore.table([row(indicator="formal-withdrawal-or-termination")])
     assert tree_digest(data) == before
     current = posterior_as_of(explore.question, explore.evidence, date(2025, 2, 20))
@@ -166,7 +166,7 @@ def test_exploring_never_changes_the_data(tmp_path):
 
 def test_the_pending_table_lists_the_indicators_without_a_report(make_question, tmp_path):
     make_question(TWO_SCENARIOS, Y_SEEN)
-    table = Exploration("q", as_of=AS_OF, data_dir=tmp_path).pending_table()
+    table = Exploration.load("q", as_of=AS_OF, data_dir=tmp_path).pending_table()
     assert "<code>x</code>" in table and "<code>y</code>" not in table
 
 
@@ -232,7 +232,9 @@ def test_one_analysts_what_ifs_start_from_their_own_forecast():
     from forecast.inputs.judgments import load_judgments, overlay
     from forecast.inputs.validate import load_by_id
 
-    explore = Exploration("russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil")
+    explore = Exploration.load(
+        "russia-syria-bases", as_of="2025-02-20", data_dir=REPO / "data", analyst="basil"
+    )
     q, log = load_by_id(REPO / "data", "russia-syria-bases")
     basil = overlay(q, next(j for j in load_judgments(REPO / "data", q) if j.analyst == "basil"))
     row = {

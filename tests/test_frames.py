@@ -278,7 +278,7 @@ def test_a_run_writes_the_frames_as_csv_beside_the_summary_and_they_agree(tmp_pa
     again = tmp_path / "again"
     from forecast.publish.report import Report
 
-    Report(EXAMPLE, AS_OF, data_dir=data).write_frames(again.mkdir() or again)
+    Report.load(EXAMPLE, AS_OF, data_dir=data).write_frames(again.mkdir() or again)
     for name in ("scenarios.csv", "trajectory.csv", "effects.csv", "checklist.csv"):
         assert (again / name).read_bytes() == (folder / name).read_bytes(), name
 
@@ -297,7 +297,7 @@ def test_a_report_writes_its_tables_without_importing_pandas(tmp_path):
     code = (
         "import sys\n"
         "from forecast.publish.report import Report\n"
-        f"r = Report('russia-syria-bases', '2025-02-20', data_dir={str(DATA)!r})\n"
+        f"r = Report.load('russia-syria-bases', '2025-02-20', data_dir={str(DATA)!r})\n"
         f"r.write_frames({str(tmp_path)!r})\n"
         "print('pandas' in sys.modules)\n"
     )

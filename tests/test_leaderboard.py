@@ -48,7 +48,7 @@ def card(tmp_path):
         2024-01-09,crowd,0.1,0.9
         """)
     )
-    return Scorecard(data)
+    return Scorecard.load(data)
 
 
 def brier(p_a: float) -> float:
@@ -93,7 +93,7 @@ def test_a_bad_judgment_file_skips_only_that_question(tmp_path):
     (data / "questions" / "r.yaml").write_text(QUESTION.replace("id: q", "id: r"))
     (data / "judgments" / "q").mkdir(parents=True)
     (data / "judgments" / "q" / "ana.yaml").write_text("priors: {a: 0.8, b: 0.3}\n")
-    card = Scorecard(data)
+    card = Scorecard.load(data)
     assert [r.question.id for r in card.resolved] == ["r"]
     (skipped,) = card.skipped
     assert skipped.question == "q" and "judgments/q/ana.yaml:1: priors sum to 1.1" in skipped.reason
@@ -108,7 +108,7 @@ def test_a_question_with_analysts_is_scored_on_the_team_forecast_its_reports_pub
     (data / "judgments" / "q").mkdir(parents=True)
     (data / "judgments" / "q" / "ana.yaml").write_text("priors: {a: 0.8, b: 0.2}\n")
     (data / "judgments" / "q" / "ben.yaml").write_text("priors: {a: 0.5, b: 0.5}\n")
-    card = Scorecard(data)
+    card = Scorecard.load(data)
     (entry,) = card.summary()["questions"]
     assert entry["brier_daily"] == pytest.approx(brier(2 / 3), abs=1e-12)
     assert entry["brier_final"] == pytest.approx(brier(2 / 3), abs=1e-12)

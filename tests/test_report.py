@@ -16,7 +16,7 @@ from forecast.publish.report import Report
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     # The question file's own model: the analysts' pool has tests of its own (test_team.py).
-    return Report(
+    return Report.load(
         EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path_factory.mktemp("r") / "data")
     )
 
@@ -55,8 +55,8 @@ def test_a_later_report_is_compared_with_the_latest_earlier_summary(tmp_path):
     for as_of in ("2024-12-20", "2025-01-15"):
         folder = out / EXAMPLE / as_of
         folder.mkdir(parents=True)
-        Report(EXAMPLE, as_of=as_of, data_dir=DATA).write_summary(folder / "summary.json")
-    later = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=out, alert_threshold=25)
+        Report.load(EXAMPLE, as_of=as_of, data_dir=DATA).write_summary(folder / "summary.json")
+    later = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=out, alert_threshold=25)
     summary = later.summary()
     assert summary["previous"]["as_of"] == "2025-01-15"
     assert "previous" not in summary["previous"]  # one level, not a chain
@@ -76,8 +76,8 @@ def test_a_later_report_is_compared_with_the_latest_earlier_summary(tmp_path):
 def test_a_report_folder_from_a_later_date_is_not_the_previous_one(tmp_path):
     folder = tmp_path / EXAMPLE / "2025-03-01"
     folder.mkdir(parents=True)
-    Report(EXAMPLE, as_of="2025-03-01", data_dir=DATA).write_summary(folder / "summary.json")
-    assert Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=tmp_path).previous is None
+    Report.load(EXAMPLE, as_of="2025-03-01", data_dir=DATA).write_summary(folder / "summary.json")
+    assert Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=tmp_path).previous is None
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_every_section_renders_evidence_text_escaped(tmp_path):
         handle.write(
             'x9,2025-02-19,no-settlement-yet,yes,"<i>src</i>",B,2,javascript:x(),"<script>x()</script>"\r\n'
         )
-    r = Report(EXAMPLE, as_of=AS_OF, data_dir=data)
+    r = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data)
     html = "".join(
         str(section())
         for section in (
@@ -135,7 +135,7 @@ def test_a_report_refuses_a_question_id_that_could_name_another_path(question_id
     from forecast import QuestionFileError
 
     with pytest.raises(QuestionFileError, match="not a question id"):
-        Report(question_id, as_of=AS_OF, data_dir=DATA)
+        Report.load(question_id, as_of=AS_OF, data_dir=DATA)
 
 
 # --------------------------------------------------------------------------- evidence age, life cycle, ranges
@@ -169,22 +169,22 @@ def test_the_bottom_line_states_the_latest_report_and_its_age(report):
 
 def test_evidence_older_than_stale_after_days_is_flagged_stale():
     # 2025-03-20 is 31 days after the latest report; the default threshold is 30 days.
-    assert Report(EXAMPLE, as_of="2025-03-19", data_dir=DATA).summary()["stale"] is False
-    late = Report(EXAMPLE, as_of="2025-03-20", data_dir=DATA)
+    assert Report.load(EXAMPLE, as_of="2025-03-19", data_dir=DATA).summary()["stale"] is False
+    late = Report.load(EXAMPLE, as_of="2025-03-20", data_dir=DATA)
     assert late.summary()["stale"] is True and late.summary()["evidence_age_days"] == 31
     assert "the forecast rests on evidence 31 days old, more than the 30 days" in str(late.bottom_line())
 
 
 def test_stale_after_days_is_the_question_s_own(tmp_path):
     data = edited_question(tmp_path, ("closes: 2027-06-30\n", "closes: 2027-06-30\nstale_after_days: 60\n"))
-    assert Report(EXAMPLE, as_of="2025-03-20", data_dir=data).summary()["stale"] is False
-    assert Report(EXAMPLE, as_of="2025-04-19", data_dir=data).summary()["stale"] is True
+    assert Report.load(EXAMPLE, as_of="2025-03-20", data_dir=data).summary()["stale"] is False
+    assert Report.load(EXAMPLE, as_of="2025-04-19", data_dir=data).summary()["stale"] is True
 
 
 def test_a_question_past_its_close_without_a_resolution_is_flagged_as_of_the_report(tmp_path):
     data = edited_question(tmp_path, ("closes: 2027-06-30", "closes: 2025-02-18"))
-    assert Report(EXAMPLE, as_of="2025-02-18", data_dir=data).summary()["closed_unresolved"] is False
-    after = Report(EXAMPLE, as_of="2025-02-20", data_dir=data)
+    assert Report.load(EXAMPLE, as_of="2025-02-18", data_dir=data).summary()["closed_unresolved"] is False
+    after = Report.load(EXAMPLE, as_of="2025-02-20", data_dir=data)
     assert after.summary()["closed_unresolved"] is True
     assert "this question closed on 2025-02-18 and has no resolution" in str(after.bottom_line())
 
@@ -198,15 +198,15 @@ def test_no_range_is_printed_when_no_likelihood_is_ranged(tmp_path):
         r"\[(0\.\d+), (0\.\d+)\]", lambda m: f"{(float(m[1]) + float(m[2])) / 2:.3g}", path.read_text()
     )
     path.write_text(text, encoding="utf-8")
-    html = str(Report(EXAMPLE, as_of=AS_OF, data_dir=data).probability_table())
+    html = str(Report.load(EXAMPLE, as_of=AS_OF, data_dir=data).probability_table())
     assert "Range (5–95%)" not in html and 'class="num interval"' not in html
     assert "No ranges were given" in html
 
 
 def test_a_likelihood_spread_widens_the_intervals_but_not_the_point_forecast(tmp_path):
     data = edited_question(tmp_path, ("closes: 2027-06-30\n", "closes: 2027-06-30\nlikelihood_spread: 0.1\n"))
-    plain = Report(EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path / "plain"))
-    spread = Report(EXAMPLE, as_of=AS_OF, data_dir=data)
+    plain = Report.load(EXAMPLE, as_of=AS_OF, data_dir=copy_data_without_team(tmp_path / "plain"))
+    spread = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data)
     assert spread.summary()["probabilities"] == plain.summary()["probabilities"]
     for s, (low, high) in spread.summary()["intervals"].items():
         plain_low, plain_high = plain.summary()["intervals"][s]
@@ -228,7 +228,7 @@ def test_the_checklists_show_groups_and_windows(report):
 
 
 def test_a_not_seen_yet_within_its_window_is_not_asked_for_more():
-    html = str(Report(EXAMPLE, as_of="2024-12-20", data_dir=DATA).checklists())
+    html = str(Report.load(EXAMPLE, as_of="2024-12-20", data_dir=DATA).checklists())
     assert "not seen yet (by 2024-12-10" in html and "its window has closed" not in html
 
 
@@ -239,7 +239,7 @@ def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_pat
     out = tmp_path / "reports"
     folder = out / EXAMPLE / "2025-04-01"
     folder.mkdir(parents=True)
-    Report(EXAMPLE, as_of="2025-04-01", data_dir=data).write_summary(folder / "summary.json")
+    Report.load(EXAMPLE, as_of="2025-04-01", data_dir=data).write_summary(folder / "summary.json")
     html = index_page(out)
     assert "the latest report counted (2025-02-17) is 43 days old at 2025-04-01" in html
     assert "closed on 2025-03-01 with no resolution" in html

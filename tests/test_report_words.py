@@ -44,7 +44,7 @@ r5,2025-03-01,clouds,no,Late wire,A,1
 @pytest.fixture
 def rain(make_question, tmp_path):
     make_question(QUESTION, LOG)
-    return Report("q", as_of="2025-02-01", data_dir=tmp_path)
+    return Report.load("q", as_of="2025-02-01", data_dir=tmp_path)
 
 
 def test_each_role_is_named_for_what_happened_to_the_report(rain):
@@ -98,7 +98,7 @@ def test_what_an_indicator_added_reads_the_way_a_reviewer_says_it():
     assert points_added(10) == "added 10.0 points to"
     assert points_added(-1.34) == "took 1.3 points from"
     assert points_added(1.0) == "added 1.0 point to"
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA)
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA)
     html = report.critical_evidence()
     assert "— without it" not in html
     # Each "added" is the forecast with the indicator minus the forecast of a question without it.
@@ -125,10 +125,10 @@ def test_a_note_ends_in_one_full_stop():
 
 
 def test_a_resolved_question_leads_with_the_outcome_its_date_and_the_score():
-    report = Report("riverside-festival-return", as_of=AS_OF, data_dir=DATA)
+    report = Report.load("riverside-festival-return", as_of=AS_OF, data_dir=DATA)
     r = report.resolution
     assert (r["scenario"], r["date"], r["eve"]) == ("cancelled", "2024-07-20", "2024-07-19")
-    eve = Report("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).assessment.probabilities
+    eve = Report.load("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).assessment.probabilities
     assert r["probability_on_eve"] == pytest.approx(eve["cancelled"])
     html = str(report.bottom_line())
     lead = html.index("resolution-lead")
@@ -141,5 +141,5 @@ def test_a_resolved_question_leads_with_the_outcome_its_date_and_the_score():
     assert f"Brier score {r['brier_final']:.2f}" in text
     assert "Illustrative only.." not in str(report.scoring())
     # A question not yet resolved on the report's date reads live.
-    assert Report("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).resolution is None
+    assert Report.load("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).resolution is None
     assert math.isclose(sum(eve.values()), 1)

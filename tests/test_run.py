@@ -67,7 +67,7 @@ def test_the_summary_holds_the_library_posterior(bundled_run):
 
 def test_the_rendered_report_hides_code_and_runs_no_script(bundled_run):
     page = (bundled_run.out / EXAMPLE / AS_OF / "report.html").read_text(encoding="utf-8")
-    assert "Report(" not in page and "import " not in page
+    assert "Report.load(" not in page and "import " not in page
     assert "<script" not in page.lower()
     assert "Content-Security-Policy" in page
     assert page.index("Bottom line") < page.index("Probabilities") < page.index("Evidence log")

@@ -36,7 +36,7 @@ def _scored(data_dir, question_id):
 
 @pytest.fixture(scope="module")
 def card() -> Scorecard:
-    return Scorecard(DATA, bins=5)
+    return Scorecard.load(DATA, bins=5)
 
 
 def test_the_scorecard_scores_each_bundled_resolved_question_as_its_report_does(card):
@@ -123,7 +123,7 @@ def test_unresolved_and_invalid_questions_are_listed_not_scored(tmp_path):
     log = data / "evidence" / "bad-log.csv"
     log.write_text(log.read_text(encoding="utf-8").replace(",A,1,", ",G,1,"), encoding="utf-8")
 
-    card = Scorecard(data)
+    card = Scorecard.load(data)
 
     assert [r.question.id for r in card.resolved] == ["harbour-bridge-reopening", "riverside-festival-return"]
     assert card.unresolved == ("russia-syria-bases",)
@@ -144,7 +144,7 @@ def test_with_no_resolved_question_the_scorecard_says_so_and_still_draws(tmp_pat
         (data / name).parent.mkdir(exist_ok=True)
         (data / name).write_bytes((DATA / name).read_bytes())
 
-    card = Scorecard(data)
+    card = Scorecard.load(data)
 
     assert card.resolved == () and card.overall is None
     assert card.headline() == "No resolved questions yet: nothing to score."
@@ -160,7 +160,7 @@ def test_text_from_question_files_is_shown_inert(tmp_path):
         'title: "Illustrative: Will', 'title: "Illustrative: <script>alert(1)</script> Will'
     )
     path.write_text(text, encoding="utf-8")
-    table = Scorecard(data).score_table()
+    table = Scorecard.load(data).score_table()
     assert "<script>" not in table and "&lt;script&gt;alert(1)&lt;/script&gt;" in table
 
 
@@ -170,7 +170,7 @@ def test_each_title_links_to_the_question_s_latest_report_when_reports_are_given
         folder = out / "harbour-bridge-reopening" / as_of
         folder.mkdir(parents=True)
         (folder / "summary.json").write_text(json.dumps({"as_of": as_of, "probabilities": {"a": 1.0}}))
-    table = Scorecard(DATA, reports_dir=out).score_table()
+    table = Scorecard.load(DATA, reports_dir=out).score_table()
     assert 'href="../harbour-bridge-reopening/2024-09-14/report.html"' in table
     assert table.count("<a href=") == 1  # the festival has no report to link to
 
@@ -180,7 +180,7 @@ def test_a_report_whose_summary_cannot_be_read_is_not_linked(tmp_path):
     folder = tmp_path / "reports" / "harbour-bridge-reopening" / "2024-09-14"
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text("{}", encoding="utf-8")  # no as_of, no probabilities
-    assert "<a href=" not in Scorecard(DATA, reports_dir=tmp_path / "reports").score_table()
+    assert "<a href=" not in Scorecard.load(DATA, reports_dir=tmp_path / "reports").score_table()
 
 
 def test_write_summary_writes_strict_json(tmp_path, card):

@@ -29,7 +29,7 @@ SHIPPED = REPO / "forecast" / "publish" / "summary.schema.json"
 
 @pytest.fixture(scope="module")
 def report():
-    return Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100)
+    return Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100)
 
 
 def version_0(text: str) -> str:
@@ -105,7 +105,7 @@ def test_every_summary_forecast_run_writes_matches_the_shipped_schema(tmp_path):
 
 @pytest.mark.parametrize("analyst", [None, "mira"])
 def test_a_summary_reads_back_as_the_same_summary(report, analyst):
-    s = report.summary_record() if analyst is None else Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100,
+    s = report.summary_record() if analyst is None else Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100,
                                                                 analyst=analyst).summary_record()  # fmt: skip
     assert Summary.from_json(s.to_json()) == s
     assert Summary.from_json(s.to_json()).to_json() == s.to_json()
@@ -114,10 +114,12 @@ def test_a_summary_reads_back_as_the_same_summary(report, analyst):
 def test_a_resolved_report_compared_with_an_earlier_one_reads_back_as_the_same_summary(tmp_path):
     data = copy_data_without_team(tmp_path / "data")
     folder = tmp_path / "out" / "harbour-bridge-reopening" / "2024-09-01"
-    Report("harbour-bridge-reopening", as_of="2024-09-01", data_dir=data).write_summary(
+    Report.load("harbour-bridge-reopening", as_of="2024-09-01", data_dir=data).write_summary(
         folder / "summary.json"
     )
-    s = Report("harbour-bridge-reopening", as_of="2024-10-01", data_dir=data, reports_dir=tmp_path / "out")
+    s = Report.load(
+        "harbour-bridge-reopening", as_of="2024-10-01", data_dir=data, reports_dir=tmp_path / "out"
+    )
     record = s.summary_record()
     assert record.resolution is not None and record.score is not None and record.changes is not None
     assert record.previous is not None and record.previous.as_of == "2024-09-01"
@@ -126,7 +128,7 @@ def test_a_resolved_report_compared_with_an_earlier_one_reads_back_as_the_same_s
 
 def test_the_summary_is_written_with_sorted_keys_and_the_same_bytes_each_time(tmp_path, report):
     first = report.write_summary(tmp_path / "a" / "summary.json").read_bytes()
-    again = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100).write_summary(
+    again = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100).write_summary(
         tmp_path / "b" / "summary.json"
     )
     assert again.read_bytes() == first
@@ -181,7 +183,7 @@ def test_text_that_is_not_json_is_refused():
 def test_a_malformed_summary_in_out_is_treated_as_absent_by_the_index_and_the_next_report(tmp_path):
     out = tmp_path / "out"
     good = out / EXAMPLE / "2025-01-15"
-    Report(EXAMPLE, as_of="2025-01-15", data_dir=DATA, draws=50).write_summary(good / "summary.json")
+    Report.load(EXAMPLE, as_of="2025-01-15", data_dir=DATA, draws=50).write_summary(good / "summary.json")
     bad = out / EXAMPLE / "2025-02-01" / "summary.json"
     bad.parent.mkdir(parents=True)
     broken = json.loads((good / "summary.json").read_text()) | {
@@ -230,10 +232,10 @@ def test_a_version_0_summary_without_probabilities_is_refused():
 def test_a_report_after_an_upgrade_compares_with_the_last_summary_written_before_it(tmp_path):
     out = tmp_path / "out"
     folder = out / EXAMPLE / "2025-01-15"
-    earlier = Report(EXAMPLE, as_of="2025-01-15", data_dir=DATA, draws=50)
+    earlier = Report.load(EXAMPLE, as_of="2025-01-15", data_dir=DATA, draws=50)
     folder.mkdir(parents=True)
     (folder / "summary.json").write_text(version_0(earlier.summary_record().to_json()), encoding="utf-8")
-    now = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=out, draws=50)
+    now = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=out, draws=50)
     assert now.previous is not None and now.previous.schema_version == 0
     moves = {
         s: (p - earlier.assessment.probabilities[s]) * 100 for s, p in now.assessment.probabilities.items()

@@ -230,7 +230,7 @@ CASES = [
 def test_team_and_analysts_match_an_independent_implementation_at_several_dates(tmp_path, seed, extremize):
     data, question, rows, judgments = generated_team(seed, tmp_path, extremize)
     for as_of in (date(2024, 1, 1), date(2024, 1, 20), date(2024, 2, 15), date(2024, 4, 30)):
-        report = Report("generated", as_of=as_of, data_dir=data, draws=50)
+        report = Report.load("generated", as_of=as_of, data_dir=data, draws=50)
         summary = report.summary()
         expected_analysts = {}
         for name, j in judgments.items():
@@ -299,7 +299,7 @@ def test_a_value_for_a_ranged_likelihood_drops_the_range_and_a_range_sets_its_mi
 )
 def test_without_judgment_files_the_summary_is_byte_for_byte_as_before(tmp_path, question, as_of):
     data = copy_data_without_team(tmp_path / "data")
-    report = Report(question, as_of=as_of, data_dir=data)
+    report = Report.load(question, as_of=as_of, data_dir=data)
     written = report.write_summary(tmp_path / "summary.json")
     assert written.read_bytes() == (GOLDEN / f"{question}-{as_of}.summary.json").read_bytes()
     assert report.disagreement() is None and report.outside_forecasts() is None
@@ -307,7 +307,7 @@ def test_without_judgment_files_the_summary_is_byte_for_byte_as_before(tmp_path,
 
 
 def test_the_team_view_reports_the_pool_and_each_analyst():
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100)
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100)
     summary = report.summary()
     assert set(summary["analysts"]) == {"basil", "mira", "tomas"}
     for probabilities in summary["analysts"].values():
@@ -318,7 +318,7 @@ def test_the_team_view_reports_the_pool_and_each_analyst():
 
 
 def test_an_analyst_view_is_that_analysts_forecast_with_the_team_beside_it():
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100, analyst="mira")
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=100, analyst="mira")
     summary = report.summary()
     assert summary["analyst"] == "mira"
     assert summary["probabilities"] == summary["analysts"]["mira"]
@@ -332,7 +332,7 @@ def test_an_unknown_analyst_is_a_one_line_error():
         ForecastError,
         match=r"no judgment file judgments/russia-syria-bases/zed.yaml; the analysts are: basil, mira, tomas",
     ):
-        Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, analyst="zed")
+        Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, analyst="zed")
 
 
 def test_notes_and_forecaster_names_are_escaped(tmp_path):
@@ -340,14 +340,14 @@ def test_notes_and_forecaster_names_are_escaped(tmp_path):
     (data / "judgments" / EXAMPLE / "basil.yaml").write_text('note: "<script>alert(1)</script>"\n')
     with (data / "forecasts" / f"{EXAMPLE}.csv").open("a") as f:
         f.write("2025-02-19,<img src=x onerror=alert(2)>,0.2,0.5,0.3\n")
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=data, draws=50)
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data, draws=50)
     html = report.disagreement() + report.outside_forecasts()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(2)&gt;" in html
 
 
 def test_the_outside_table_sets_each_forecast_beside_the_models_of_the_same_date():
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=50)
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, draws=50)
     html = report.outside_forecasts()
     team_on = report.team.trajectory.at(date(2025, 1, 25))
     assert "2025-01-25" in html and f"{team_on['partial'] * 100:.0f}%" in html
@@ -355,12 +355,12 @@ def test_the_outside_table_sets_each_forecast_beside_the_models_of_the_same_date
 
 
 def test_alerts_and_moves_follow_the_team_forecast_and_each_analyst_has_a_move(tmp_path):
-    first = Report(EXAMPLE, as_of="2025-01-05", data_dir=DATA, draws=50)
+    first = Report.load(EXAMPLE, as_of="2025-01-05", data_dir=DATA, draws=50)
     previous = tmp_path / "reports" / EXAMPLE / "2025-01-05"
     previous.mkdir(parents=True)
     first.write_summary(previous / "summary.json")
     (previous / "report.html").write_text("<p>an earlier report</p>")
-    report = Report(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=tmp_path / "reports", draws=50)
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=tmp_path / "reports", draws=50)
     before, now = first.summary(), report.summary()
     moves = {s: (now["probabilities"][s] - before["probabilities"][s]) * 100 for s in now["probabilities"]}
     assert now["moves"] == pytest.approx(moves, abs=1e-9)

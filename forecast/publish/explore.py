@@ -334,45 +334,68 @@ def explore_widgets(
 class Exploration:
     """A question, its evidence log and a date, ready for what-ifs.
 
+    Built from inputs already read; :meth:`load` reads them from a data folder by
+    id, as ``explore.ipynb`` does. Nothing here writes: the what-ifs never reach the
+    evidence log.
+
     Parameters
     ----------
-    question_id : str
-        The question's id (its file stem).
-    as_of : date or str, optional
-        ISO date; ``None`` or ``""`` means today.
-    data_dir : str or Path
-        The folder with ``questions/`` and ``evidence/``.
+    question : Question
+        The question whose what-ifs these are (an analyst's: overlaid by their judgments).
+    evidence : EvidenceLog
+        Its evidence log.
+    as_of : date
     analyst : str, optional
-        An analyst with a judgment file of this question: the what-ifs are then
-        that analyst's, on the question overlaid by their judgments. ``None`` or
-        ``""``: the question file's own values.
-
-    Raises
-    ------
-    ForecastError
-        For an analyst with no judgment file of this question.
+        The analyst whose judgments ``question`` carries, if any (it labels the heading).
     """
 
-    def __init__(
-        self,
+    @classmethod
+    def load(
+        cls,
         question_id: str,
         as_of: date | str | None = None,
         data_dir: str | Path = "data",
         analyst: str | None = None,
-    ) -> None:
+    ) -> Exploration:
+        """Read a question's files by id (and an analyst's judgment file), then build its :class:`Exploration`.
+
+        Parameters
+        ----------
+        question_id : str
+            The question's id (its file stem).
+        as_of : date or str, optional
+            ISO date; ``None`` or ``""`` means today.
+        data_dir : str or Path
+            The folder with ``questions/`` and ``evidence/``.
+        analyst : str, optional
+            An analyst with a judgment file of this question: the what-ifs are then
+            that analyst's, on the question overlaid by their judgments. ``None`` or
+            ``""``: the question file's own values.
+
+        Raises
+        ------
+        ForecastError
+            For an analyst with no judgment file of this question, and as the loaders do.
+        """
         from ..inputs.judgments import load_judgments, overlay
 
-        self.as_of = parse_as_of(as_of)
-        self.question, self.evidence = load_by_id(data_dir, question_id)
-        self.analyst = analyst or None
-        if self.analyst is not None:
-            judgments = {j.analyst: j for j in load_judgments(data_dir, self.question)}
-            if self.analyst not in judgments:
+        question, evidence = load_by_id(data_dir, question_id)
+        analyst = analyst or None
+        if analyst is not None:
+            judgments = {j.analyst: j for j in load_judgments(data_dir, question)}
+            if analyst not in judgments:
                 raise ForecastError(
-                    f"no judgment file judgments/{question_id}/{self.analyst}.yaml; "
+                    f"no judgment file judgments/{question_id}/{analyst}.yaml; "
                     f"the analysts are: {', '.join(judgments) or 'none'}"
                 )
-            self.question = overlay(self.question, judgments[self.analyst])
+            question = overlay(question, judgments[analyst])
+        return cls(question, evidence, parse_as_of(as_of), analyst=analyst)
+
+    def __init__(
+        self, question: Question, evidence: EvidenceLog, as_of: date, *, analyst: str | None = None
+    ) -> None:
+        self.question, self.evidence, self.as_of = question, evidence, as_of
+        self.analyst = analyst or None
 
     @cached_property
     def assessment(self) -> Assessment:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
@@ -22,9 +23,10 @@ from ..assessment import Assessment, assess
 from ..engine.results import AuditEntry
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from ..errors import ForecastError
-from ..inputs.judgments import load_judgments
+from ..inputs.judgments import Judgment, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
+from ..model import EvidenceLog, Question
 from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
@@ -46,17 +48,25 @@ __all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
 class Report:
     """Everything shown about one question as of one date.
 
+    Built from inputs already read; :meth:`load` reads them from a data folder (and
+    the previous report from an output folder), as ``update.ipynb`` does. The
+    constructor reads and writes nothing; :meth:`write_summary`,
+    :meth:`write_evidence_csv` and :meth:`write_frames` write.
+
     Parameters
     ----------
-    question_id : str
-        The question's id (its file stem).
-    as_of : date or str, optional
-        ISO date; ``None`` or ``""`` means today.
-    data_dir : str or Path
-        The folder with ``questions/`` and ``evidence/``.
-    reports_dir : str or Path, optional
-        Where earlier reports are kept, to compare with the latest one before
-        ``as_of``; ``None`` for no comparison.
+    question : Question
+        The question file's question.
+    evidence : EvidenceLog
+        Its evidence log.
+    as_of : date
+    judgments : sequence of Judgment, optional
+        The analysts' judgment files of the question (none: the question file's own model).
+    outside : OutsideForecasts, optional
+        The question's outside forecasts (none by default).
+    previous : Summary, optional
+        The summary of the report to compare with (:func:`forecast.publish.summary.previous_summary`);
+        ``None`` for no comparison.
     alert_threshold : float, optional
         A move of this many percentage points or more is an alert; defaults to
         the question's ``alert_threshold`` (10).
@@ -80,12 +90,58 @@ class Report:
         For an ``analyst`` who has no judgment file of this question.
     """
 
-    def __init__(
-        self,
+    @classmethod
+    def load(
+        cls,
         question_id: str,
         as_of: date | str | None = None,
         data_dir: str | Path = "data",
         reports_dir: str | Path | None = None,
+        **options: Any,
+    ) -> Report:
+        """Read a question's files by id, and the report to compare with, then build its :class:`Report`.
+
+        Parameters
+        ----------
+        question_id : str
+            The question's id (its file stem).
+        as_of : date or str, optional
+            ISO date; ``None`` or ``""`` means today.
+        data_dir : str or Path
+            The folder with ``questions/``, ``evidence/``, ``judgments/`` and ``forecasts/``.
+        reports_dir : str or Path, optional
+            Where earlier reports are kept, to compare with the latest one before
+            ``as_of``; ``None`` for no comparison.
+        **options
+            The constructor's keyword arguments (``alert_threshold``, ``draws``, ``seed``,
+            ``watch``, ``log_newest``, ``log_strongest``, ``analyst``).
+
+        Raises
+        ------
+        QuestionFileError, EvidenceFileError, JudgmentFileError, OutsideForecastFileError
+            As the loaders do, located as ``FILE:LINE: message``.
+        """
+        as_of = parse_as_of(as_of)
+        question, evidence = load_by_id(data_dir, question_id)
+        return cls(
+            question,
+            evidence,
+            as_of,
+            judgments=load_judgments(data_dir, question),
+            outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
+            previous=previous_summary(reports_dir, question_id, as_of),
+            **options,
+        )
+
+    def __init__(
+        self,
+        question: Question,
+        evidence: EvidenceLog,
+        as_of: date,
+        *,
+        judgments: Sequence[Judgment] = (),
+        outside: OutsideForecasts | None = None,
+        previous: Summary | None = None,
         alert_threshold: float | None = None,
         draws: int = 2000,
         seed: int = analysis.DEFAULT_SEED,
@@ -94,26 +150,23 @@ class Report:
         log_strongest: int = 50,
         analyst: str | None = None,
     ) -> None:
-        self.as_of = parse_as_of(as_of)
-        self.question, self.evidence = load_by_id(data_dir, question_id)
+        self.as_of = as_of
+        self.question, self.evidence = question, evidence
         #: The question file's own question, whatever the view.
         self.base_question = self.question
-        judgments = load_judgments(data_dir, self.question)
-        self.outside: OutsideForecasts = load_outside_forecasts(
-            forecasts_path(data_dir, question_id), self.question
-        )
+        self.outside: OutsideForecasts = outside if outside is not None else OutsideForecasts()
         #: The analysts' forecasts and their pool; ``None`` for a question without judgment files.
         self.team: TeamForecast | None = (
             TeamForecast(self.question, self.evidence, judgments, self.as_of) if judgments else None
         )
         self.analyst = analyst or None
-        self.previous = self._previous_report = previous_summary(reports_dir, question_id, self.as_of)
+        self.previous = self._previous_report = previous
         if self.analyst is not None:
             names = [j.analyst for j in judgments]
             if self.analyst not in names:
                 shown = ", ".join(names) if names else "none"
                 raise ForecastError(
-                    f"no judgment file judgments/{question_id}/{self.analyst}.yaml; the analysts are: {shown}"
+                    f"no judgment file judgments/{question.id}/{self.analyst}.yaml; the analysts are: {shown}"
                 )
             own = self.team.analyst(self.analyst)
             self.question, self.assessment = own.question, own.assessment

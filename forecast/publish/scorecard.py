@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from ..analysis.scoring import CalibrationBins, Score, calibration_bins
 from ..assessment import Assessment, assess
 from ..errors import ForecastError
 from ..inputs.evidence import load_evidence
-from ..inputs.judgments import load_team_inputs
+from ..inputs.judgments import Judgment, load_team_inputs
+from ..inputs.outside import OutsideForecasts
 from ..inputs.questions import load_question
 from ..inputs.validate import evidence_path, question_ids, question_path
 from ..leaderboard import (
@@ -43,7 +45,7 @@ from ..team import TeamForecast
 from .html import Html, render_template
 from .summary import latest_report
 
-__all__ = ["ResolvedQuestion", "Scorecard", "SkippedQuestion"]
+__all__ = ["QuestionInputs", "ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
 _SCORE_FIELDS = (
     "brier_final",
@@ -89,48 +91,116 @@ class SkippedQuestion:
     reason: str
 
 
+def _one_line(exc: BaseException, data_dir: Path | None = None) -> str:
+    """The first line of an error; paths relative to the data folder (the page is published, the
+    server's folders are not its business)."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if data_dir is None else text.replace(f"{data_dir}{os.sep}", "")
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionInputs:
+    """What the scorecard reads of one resolved question: its files, loaded."""
+
+    question: Question
+    evidence: EvidenceLog
+    judgments: tuple[Judgment, ...] = ()
+    outside: OutsideForecasts = field(default_factory=OutsideForecasts)
+
+
 class Scorecard:
-    """Scores of every resolved question under a data folder, and their calibration.
+    """Scores of every resolved question, and their calibration.
+
+    Built from inputs already read; :meth:`load` reads them from a data folder, as
+    ``scorecard.ipynb`` does. The constructor reads and writes nothing;
+    :meth:`write_summary` writes.
 
     Parameters
     ----------
-    data_dir : str or Path
-        The folder with ``questions/`` and ``evidence/``.
-    reports_dir : str or Path, optional
-        The output folder of ``forecast run``; when given, each question's title
-        links to its latest report there, as seen from ``OUT/scorecard/``.
+    questions : sequence of QuestionInputs
+        The resolved questions, loaded.
+    unresolved : sequence of str, optional
+        Ids of the questions that loaded but have no resolution yet.
+    skipped : sequence of SkippedQuestion, optional
+        Question files that failed to load, with the first line of their error.
+    links : mapping of str to str, optional
+        Each question's latest report, as a link from ``OUT/_scorecard/``; a question
+        without one is not linked.
     bins : int, default 10
         Number of equal-width probability bins of the calibration table.
 
     Examples
     --------
-    >>> card = Scorecard("data")  # doctest: +SKIP
+    >>> card = Scorecard.load("data")  # doctest: +SKIP
     >>> [r.question.id for r in card.resolved]  # doctest: +SKIP
     ['harbour-bridge-reopening', 'riverside-festival-return']
     """
 
-    def __init__(
-        self, data_dir: str | Path = "data", reports_dir: str | Path | None = None, *, bins: int = 10
-    ) -> None:
-        self.data_dir = Path(data_dir)
-        self.reports_dir = Path(reports_dir) if reports_dir else None
-        self.bins = bins
-        resolved, unresolved, skipped = [], [], []
-        forecasters: list[ForecasterScore] = []
-        #: Whether any resolved question has judgment files or outside forecasts (a leaderboard to show).
-        self.has_forecasters = False
-        for question_id in question_ids(self.data_dir):
+    @classmethod
+    def load(
+        cls, data_dir: str | Path = "data", reports_dir: str | Path | None = None, *, bins: int = 10
+    ) -> Scorecard:
+        """Read every resolved question under ``data_dir`` (and its latest report's link), then score them.
+
+        Parameters
+        ----------
+        data_dir : str or Path
+            The folder with ``questions/``, ``evidence/``, ``judgments/`` and ``forecasts/``.
+        reports_dir : str or Path, optional
+            The output folder of ``forecast run``; when given, each question's title
+            links to its latest report there, as seen from ``OUT/_scorecard/``.
+        bins : int, default 10
+
+        A question whose files cannot be read is listed in :attr:`skipped`, with the
+        first line of its error, its paths relative to ``data_dir``.
+        """
+        data_dir = Path(data_dir)
+        inputs, unresolved, skipped, links = [], [], [], {}
+        for question_id in question_ids(data_dir):
             try:
-                question = load_question(question_path(self.data_dir, question_id))
+                question = load_question(question_path(data_dir, question_id))
                 if question.resolution is None:
                     unresolved.append(question_id)
                     continue
-                evidence = load_evidence(evidence_path(self.data_dir, question_id), question)
-                judgments, outside = load_team_inputs(self.data_dir, question)
+                evidence = load_evidence(evidence_path(data_dir, question_id), question)
+                judgments, outside = load_team_inputs(data_dir, question)
+            except (ForecastError, ValueError, OSError) as exc:
+                skipped.append(SkippedQuestion(question_id, _one_line(exc, data_dir)))
+                continue
+            inputs.append(QuestionInputs(question, evidence, tuple(judgments), outside))
+            if reports_dir:
+                latest, _ = latest_report(reports_dir, question_id)
+                if latest is not None:
+                    links[question_id] = f"../{question_id}/{latest.as_of}/report.html"
+        return cls(inputs, unresolved=unresolved, skipped=skipped, links=links, bins=bins)
+
+    def __init__(
+        self,
+        questions: Sequence[QuestionInputs],
+        *,
+        unresolved: Sequence[str] = (),
+        skipped: Sequence[SkippedQuestion] = (),
+        links: Mapping[str, str] | None = None,
+        bins: int = 10,
+    ) -> None:
+        self.bins = bins
+        self.links = dict(links or {})
+        resolved, skipped = [], list(skipped)
+        forecasters: list[ForecasterScore] = []
+        #: Whether any resolved question has judgment files or outside forecasts (a leaderboard to show).
+        self.has_forecasters = False
+        for given in questions:
+            question, evidence, judgments, outside = (
+                given.question,
+                given.evidence,
+                given.judgments,
+                given.outside,
+            )
+            try:
                 end = question.resolution.date
                 # One compile as of the resolution date: the score, the calibration and the model's own line.
                 own = assess(question, evidence, end)
@@ -139,28 +209,24 @@ class Scorecard:
                 scored = ResolvedQuestion(question, evidence, team.assessment if team else own)
                 _ = scored.score  # now, so that a resolution it cannot score is skipped with its error
                 forecasters.extend(forecaster_scores(question, own.compiled, judgments, outside, team=team))
-                self.has_forecasters |= bool(judgments or outside.rows)
-                resolved.append(scored)
-            except (ForecastError, ValueError, OSError) as exc:
-                skipped.append(SkippedQuestion(question_id, self._one_line(exc)))
+            except (ForecastError, ValueError) as exc:
+                skipped.append(SkippedQuestion(question.id, _one_line(exc)))
+                continue
+            self.has_forecasters |= bool(judgments or outside.rows)
+            resolved.append(scored)
         # Newest resolution first, as a reader looks for the latest; ties by id, so reruns agree.
         resolved.sort(key=lambda r: r.question.id)
         resolved.sort(key=lambda r: r.score.resolution_date, reverse=True)
         #: The scored questions, newest resolution first.
         self.resolved: tuple[ResolvedQuestion, ...] = tuple(resolved)
         #: Ids of the questions that loaded but have no resolution yet, sorted.
-        self.unresolved: tuple[str, ...] = tuple(unresolved)
+        self.unresolved: tuple[str, ...] = tuple(sorted(unresolved))
         #: Question files that failed to load (or to score), sorted by id.
-        self.skipped: tuple[SkippedQuestion, ...] = tuple(skipped)
+        self.skipped: tuple[SkippedQuestion, ...] = tuple(sorted(skipped, key=lambda q: q.question))
         #: Every forecaster's scores on every resolved question, questions in id order.
         self.forecaster_scores: tuple[ForecasterScore, ...] = tuple(
             sorted(forecasters, key=lambda s: s.question)
         )
-
-    def _one_line(self, exc: BaseException) -> str:
-        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        # Paths relative to the data folder: the page is published, the server's folders are not its business.
-        return text.replace(f"{self.data_dir}{os.sep}", "")
 
     # ------------------------------------------------------------------ numbers
 
@@ -212,12 +278,6 @@ class Scorecard:
             f"{n} resolved question{'' if n == 1 else 's'}; mean daily Brier {daily:.2f} "
             f"against {prior:.2f} for the priors: {verdict}."
         )
-
-    def _latest_report_href(self, question_id: str) -> str | None:
-        if self.reports_dir is None:
-            return None
-        latest, _ = latest_report(self.reports_dir, question_id)
-        return f"../{question_id}/{latest.as_of}/report.html" if latest else None
 
     def summary(self) -> dict[str, Any]:
         """The numbers of the scorecard, as written to ``scorecard.json`` (NaN and infinity as null)."""
@@ -293,7 +353,7 @@ class Scorecard:
         rows = [
             {
                 "question": r.question,
-                "href": self._latest_report_href(r.question.id),
+                "href": self.links.get(r.question.id),
                 "resolved": r.question.scenario(r.score.resolved),
                 "note": r.question.resolution.note,
                 "p_resolved": r.p_resolved,
