@@ -15,12 +15,12 @@ imported, so ``forecast validate`` stays quick.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import JudgmentFileError, Problem, display_path
+from ..errors import ForecastError, JudgmentFileError, Problem, display_path
 from ..model import Question
 from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from .questions import PRIOR_TOLERANCE, check_likelihood, check_prior
@@ -33,6 +33,7 @@ __all__ = [
     "changed_keys",
     "check_judgments",
     "describe_judgment",
+    "judgment_of",
     "judgment_paths",
     "judgments_dir",
     "load_judgment",
@@ -293,6 +294,21 @@ def _dependence(value: Any, question: Question, where: Located) -> dict[str, flo
         else:
             result[gid] = float(rho)
     return result
+
+
+def judgment_of(judgments: Sequence[Judgment], analyst: str, question_id: str) -> Judgment:
+    """The judgment file of ``analyst`` among a question's ``judgments``.
+
+    Raises
+    ------
+    ForecastError
+        When the analyst has none, naming the file expected and the analysts there are.
+    """
+    for judgment in judgments:
+        if judgment.analyst == analyst:
+            return judgment
+    shown = ", ".join(j.analyst for j in judgments) or "none"
+    raise ForecastError(f"no judgment file judgments/{question_id}/{analyst}.yaml; the analysts are: {shown}")
 
 
 def load_judgments(data_dir: str | Path, question: Question) -> tuple[Judgment, ...]:

@@ -377,18 +377,14 @@ class Exploration:
         ForecastError
             For an analyst with no judgment file of this question, and as the loaders do.
         """
-        from ..inputs.judgments import load_judgments, overlay
+        from ..inputs.judgments import judgment_of, load_judgments, overlay
 
         question, evidence = load_by_id(data_dir, question_id)
         analyst = analyst or None
         if analyst is not None:
-            judgments = {j.analyst: j for j in load_judgments(data_dir, question)}
-            if analyst not in judgments:
-                raise ForecastError(
-                    f"no judgment file judgments/{question_id}/{analyst}.yaml; "
-                    f"the analysts are: {', '.join(judgments) or 'none'}"
-                )
-            question = overlay(question, judgments[analyst])
+            question = overlay(
+                question, judgment_of(load_judgments(data_dir, question), analyst, question_id)
+            )
         return cls(question, evidence, parse_as_of(as_of), analyst=analyst)
 
     def __init__(

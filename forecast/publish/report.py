@@ -22,8 +22,7 @@ from .. import analysis
 from ..assessment import Assessment, assess
 from ..engine.results import AuditEntry
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
-from ..errors import ForecastError
-from ..inputs.judgments import Judgment, load_judgments
+from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..model import EvidenceLog, Question
@@ -162,12 +161,7 @@ class Report:
         self.analyst = analyst or None
         self.previous = self._previous_report = previous
         if self.analyst is not None:
-            names = [j.analyst for j in judgments]
-            if self.analyst not in names:
-                shown = ", ".join(names) if names else "none"
-                raise ForecastError(
-                    f"no judgment file judgments/{question.id}/{self.analyst}.yaml; the analysts are: {shown}"
-                )
+            judgment_of(judgments, self.analyst, question.id)  # or which analysts there are
             own = self.team.analyst(self.analyst)
             self.question, self.assessment = own.question, own.assessment
             self.previous = _as_analyst(self.previous, self.analyst)
