@@ -259,7 +259,9 @@ class TeamAssessment(Assessment):
         effects = self.team.pooled_effects()
         ids = self.question.scenario_ids
         return tuple(
-            e if e.effect is None else replace(e, effect=dict(zip(ids, effects[e.order])))
+            e
+            if e.effect is None
+            else AuditEntry(e.row, e.weight, e.role, dict(zip(ids, effects[e.order])), e.order)
             for e in self.team.analysts[0].assessment.audit
         )
 

@@ -148,6 +148,13 @@ def test_a_value_of_the_wrong_type_is_refused_naming_its_key(report):
         Summary.from_json(json.dumps(data))
 
 
+def test_a_report_id_that_is_not_text_is_refused_naming_where_it_is(report):
+    data = report.summary()
+    data["evidence_ids"] = [*data["evidence_ids"], 7]
+    with pytest.raises(SummaryError, match=r"evidence_ids\.\d+: 7 is not of type 'string'"):
+        Summary.from_json(json.dumps(data))
+
+
 def test_a_missing_key_is_refused_naming_it(report):
     data = report.summary()
     del data["leading"]

@@ -673,10 +673,19 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
         by_indicator.setdefault(e.row.indicator, []).append(e)
     words = {}
     for entries in by_indicator.values():
+        # Once per indicator, not per report, so a long log costs a pass, not a square.
+        counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
+        run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
+        # For each report, the next one that says the opposite (the one that overtook it), found backwards.
+        overtaken_by: list[AuditEntry | None] = [None] * len(entries)
+        next_saying = {True: None, False: None}
+        for k in range(len(entries) - 1, -1, -1):
+            overtaken_by[k] = next_saying[not entries[k].row.observed]
+            next_saying[bool(entries[k].row.observed)] = entries[k]
         for k, e in enumerate(entries):
             moved = e.effect is not None and any(abs(v) >= 0.05 for v in e.effect.values())
             if e.role == ROLE_SUPERSEDED:
-                later = next((x for x in entries[k + 1 :] if x.row.observed != e.row.observed), None)
+                later = overtaken_by[k]
                 if later is not None:
                     words[e.row.id] = (
                         f"its move was undone by {later.row.id}"
@@ -684,8 +693,6 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
                         else f"adds nothing; {later.row.id} overtook it"
                     )
             elif e.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS):
-                counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
-                run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
                 if counted is None or len(run) == 1:
                     continue
                 first = run[0]
