@@ -290,6 +290,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if all(type(v) is str for v in value):  # a long log's report ids: copied, not visited one by one
+            return list(value)
         return [_plain(v) for v in value]
     return value
 

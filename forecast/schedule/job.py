@@ -34,7 +34,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
-from ..inputs.questions import QUESTION_ID
+from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.validate import evidence_path, load_by_id, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
@@ -161,9 +161,17 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
 
 
 def is_resolved(data_dir: str | Path, question_id: str) -> bool:
-    """Does ``question_id`` load and carry a resolution (so that the scorecard has it to score)?"""
-    _, question = _preflight(Path(data_dir), question_id)
-    return question is not None and question.resolution is not None
+    """Does ``question_id``'s question file load and carry a resolution (so that the scorecard has it to score)?
+
+    Only the question file is read: its evidence log can be long, and the scorecard
+    lists a resolved question whose other files are broken as one it could not score.
+    """
+    if not QUESTION_ID.match(question_id):
+        return False
+    try:
+        return load_question(question_path(Path(data_dir), question_id)).resolution is not None
+    except InvalidInputError:
+        return False
 
 
 def _kernel_environment() -> None:
