@@ -19,6 +19,7 @@ import warnings
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from helpers import forecast_cli
 from pytest import approx
@@ -27,6 +28,7 @@ from forecast import EvidenceRow, Group, Indicator, Question, Scenario, assess, 
 from forecast.analysis.influence import critical_evidence
 from forecast.analysis.uncertainty import intervals
 from forecast.analysis.watch import watch_list
+from forecast.engine.rule import group_contribution
 
 OPENED = date(2025, 1, 1)
 CLOSES = date(2025, 12, 31)
@@ -564,3 +566,94 @@ def test_what_to_watch_is_the_rule_applied_to_the_hypothetical_a1_reports(seed, 
             assert ind.id not in own
         still = {s: ind.likelihood[s] * (1 - f) / (1 - ind.likelihood[s] * f) for s in now}
         assert item.p_reported == approx(sum(now[s] * still[s] for s in now), abs=1e-9)
+
+
+# --------------------------------------------------------------------------- the group rule, all reports at once
+
+
+def group_changes_one_by_one(compiled) -> np.ndarray:
+    """How each grouped report moves its group's contribution, one report at a time, as the rule reads.
+
+    The plain loop the engine's vectorised ``_group_changes`` must match to the bit: each report,
+    in the rule's order, replaces its indicator's contribution in its group, and the group's
+    contribution is recomputed by :func:`forecast.engine.rule.group_contribution`.
+    """
+    positions = compiled.grouped_positions
+    n_scen = len(compiled.scenario_ids)
+    applied = compiled._applied(positions).T
+    rows = compiled.by_indicator[positions]
+    in_order = np.lexsort((rows, compiled._rank[rows], compiled.day[rows]))
+    tables, indicator = compiled.tables, compiled.grouped_indicator[positions]
+    slot_of = {int(i): (g, s) for g, (members, _) in enumerate(tables.groups) for s, i in enumerate(members)}
+    contribution = [np.zeros((len(m), n_scen)) for m, _ in tables.groups]
+    has_status = [np.zeros(len(m), bool) for m, _ in tables.groups]
+    current = [np.zeros(n_scen) for _ in tables.groups]
+    changes = np.empty((len(positions), n_scen))
+    for k in in_order.tolist():
+        g, slot = slot_of[int(indicator[k])]
+        contribution[g][slot] = applied[k]
+        has_status[g][slot] = True
+        now = group_contribution(contribution[g], has_status[g], tables.groups[g][1])
+        changes[k] = now - current[g]
+        current[g] = now
+    return changes.T
+
+
+def long_grouped_case(seed: int, rho: float) -> tuple[Question, list[EvidenceRow]]:
+    """A random question with up to three groups of two to five members, some sharing likelihoods (ties
+    for the leader), and a log of hundreds of reports on few dates (many same-day reports)."""
+    rng = random.Random(seed)
+    scenario_ids = [f"s{j}" for j in range(rng.randint(2, 4))]
+    n_ind = rng.randint(4, 12)
+    group_of = {}
+    for g in range(rng.randint(1, 3)):
+        for k in rng.sample(range(n_ind), rng.randint(2, min(5, n_ind))):
+            group_of.setdefault(k, f"g{g}")
+    shared = {s: round(rng.uniform(0.02, 0.98), 3) for s in scenario_ids}
+    indicators = []
+    for k in range(n_ind):
+        window = None
+        if rng.random() < 0.5:
+            start = OPENED + timedelta(days=rng.randint(-30, 60))
+            window = (start, start + timedelta(days=rng.randint(1, 90)))
+        likelihood = (
+            dict(shared)
+            if rng.random() < 0.3
+            else {s: round(rng.uniform(0.02, 0.98), 3) for s in scenario_ids}
+        )
+        indicators.append(indicator(f"i{k}", likelihood, group_of.get(k), window, rng.choice(scenario_ids)))
+    raw = [rng.uniform(0.2, 1) for _ in scenario_ids]
+    question = make_question(
+        indicators,
+        {g: rho for g in set(group_of.values())},
+        {s: x / sum(raw) for s, x in zip(scenario_ids, raw)},
+    )
+    rows = [
+        report(
+            k,
+            rng.choice(indicators).id,
+            OPENED + timedelta(days=rng.randint(-5, 120)),
+            rng.random() < 0.5,
+            rng.choice("ABCDEF") + str(rng.randint(1, 6)),
+        )
+        for k in range(rng.randint(50, 600))
+    ]
+    return question, rows
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("seed", range(12))
+def test_grouped_reports_move_their_group_exactly_as_the_rule_applied_one_report_at_a_time(seed, rho):
+    if seed % 2:
+        question, rows, as_ofs = random_case(seed, rho)
+        as_of = as_ofs[3]
+    else:
+        question, rows = long_grouped_case(seed, rho)
+        as_of = OPENED + timedelta(days=100)
+    compiled = assess(question, rows, as_of).compiled
+    assert np.array_equal(compiled._group_changes, group_changes_one_by_one(compiled))
+    # And the effects still add up to the whole move, to the last bit the sum allows.
+    a = assess(question, rows, as_of)
+    for s in question.scenario_ids:
+        total = sum(e.effect[s] for e in a.audit if e.effect is not None)
+        assert total == approx((a.probabilities[s] - question.scenario(s).prior) * 100, abs=1e-9)

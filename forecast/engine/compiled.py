@@ -410,7 +410,11 @@ class CompiledEvidence:
         """How each report of ``grouped_positions`` moves its group's contribution, scenario-major.
 
         The reports are taken in the rule's order, each replacing its indicator's contribution
-        within its group, and the group's contribution recomputed by the group rule.
+        within its group, and the group's contribution recomputed by the group rule. That is
+        done for all of a group's reports at once: after each report, every member's
+        contribution is that of its latest report so far (forward-filled), and the rule is
+        applied to those, report by report, with the same arithmetic in the same order as
+        :func:`~.rule.group_contribution`, so the numbers are the same to the bit.
         """
         positions = self.grouped_positions
         n_scen = len(self.scenario_ids)
@@ -420,22 +424,36 @@ class CompiledEvidence:
         rows = self.by_indicator[positions]
         in_order = np.lexsort((rows, self._rank[rows], self.day[rows]))
         tables, indicator = self.tables, self.grouped_indicator[positions]
-        n_ind = len(self.question.indicators)
-        member_slot = np.zeros(n_ind, np.intp)
-        for members, _ in tables.groups:
-            member_slot[members] = np.arange(len(members))
-        contribution = [np.zeros((len(m), n_scen)) for m, _ in tables.groups]
-        has_status = [np.zeros(len(m), bool) for m, _ in tables.groups]
-        current = [np.zeros(n_scen) for _ in tables.groups]
+        group_in_order = tables.group_of[indicator[in_order]]
         changes = np.empty((len(positions), n_scen))
-        for k in in_order.tolist():
-            i = indicator[k]
-            g, slot = tables.group_of[i], member_slot[i]
-            contribution[g][slot] = applied[k]
-            has_status[g][slot] = True
-            now = group_contribution(contribution[g], has_status[g], tables.groups[g][1])
-            changes[k] = now - current[g]
-            current[g] = now
+        for g, (members, rho) in enumerate(tables.groups):
+            reports = in_order[group_in_order == g]  # this group's reports, in the rule's order
+            if not reports.size:
+                continue
+            steps = np.arange(len(reports))
+            # latest[k, s]: the step of member s's latest report at or after none (-1) up to step k.
+            latest = np.empty((len(reports), len(members)), np.intp)
+            for s, member in enumerate(members.tolist()):
+                np.maximum.accumulate(np.where(indicator[reports] == member, steps, -1), out=latest[:, s])
+            has_status = latest >= 0
+            contribution = applied[reports[np.maximum(latest, 0)]]  # (steps, members, scenarios)
+            # The sum over the members with a status, in member order, starting from the first of them.
+            total = np.zeros((len(reports), n_scen))
+            started = np.zeros(len(reports), bool)
+            for s in range(len(members)):
+                has, member = has_status[:, s], contribution[:, s]
+                total = np.where(
+                    (has & started)[:, None], total + member, np.where(has[:, None], member, total)
+                )
+                started |= has
+            # The leader: the member with a status whose contribution spreads most; the first on a tie.
+            spread = contribution.max(axis=2) - contribution.min(axis=2)
+            spread[~has_status] = -np.inf
+            leader = contribution[steps, np.argmax(spread, axis=1)]
+            now = (1.0 - rho) * total + rho * leader
+            before = np.zeros_like(now)
+            before[1:] = now[:-1]
+            changes[reports] = now - before
         return changes.T
 
     @cached_property
