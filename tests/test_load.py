@@ -24,6 +24,7 @@ from forecast import (
     validate_data,
 )
 from forecast.errors import display_path
+from forecast.inputs.evidence import EVIDENCE_COLUMNS
 from forecast.inputs.safe_yaml import MAX_FILE_BYTES
 
 # Comments after each line give its number; YAML ignores them.
@@ -628,3 +629,115 @@ def test_validate_data_sorts_problems_by_file_then_line(make_question, tmp_path)
         ("q.yaml", 17, "warning"),
         ("snow.csv", 0, "error"),
     ]
+
+
+# --------------------------------------------------------------------------- every row read as evidence_row reads it
+
+
+def parse_row_by_row(text: str, question, where, today: date):
+    """The log as read when every row goes through ``evidence_row``: what the quick read must equal."""
+    from forecast.inputs.evidence import csv_records, evidence_row
+    from forecast.model import EvidenceLog
+
+    records = iter(csv_records(text, where))
+    _, header = next(records)
+    header = [h.strip() for h in header]
+    extra = tuple(h for h in header if h not in EVIDENCE_COLUMNS and h)
+    for name in extra:
+        where.warn(1, f"column {name!r} ...")
+    rows, first_seen, indicators = [], {}, set(question.indicator_ids)
+    for line, fields in records:
+        if len(fields) != len(header):
+            where.error(line, f"expected {len(header)} fields as in the header, found {len(fields)}")
+            continue
+        row = evidence_row(
+            dict(zip(header, map(str.strip, fields))),
+            line,
+            question,
+            indicators,
+            first_seen,
+            where,
+            today,
+            extra,
+        )
+        if row is not None:
+            rows.append(row)
+    if where.has_errors:
+        raise EvidenceFileError(where.problems)
+    return EvidenceLog(rows=tuple(rows), path=where.path, extra_columns=extra, warnings=tuple(where.problems))
+
+
+#: Cells a row may hold, most of them fine, the others each a problem or a warning.
+CELLS = {
+    "id": ["", "=cmd", "'quoted", " padded "],
+    "date": ["2024-12-30", "2025-13-01", "1 May", "2025-07-01", " 2025-03-03 "],
+    "indicator": ["fog", " wind "],
+    "observed": ["Yes", "NO", "maybe", ""],
+    "source": ["", "+x", "@who", "Met office "],
+    "reliability": ["a", "b", "G", "", " C"],
+    "credibility": ["0", "7", "x", "1.0", " 2"],
+    "url": ["ftp://x", "HTTPS://x.org", "-x", "www.x.org"],
+    "summary": ["=1+1", "\tindented", "fine, quoted"],
+    "note": ["=sum()", "kept"],
+}
+
+
+@pytest.mark.parametrize("extra", [False, True])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_quick_read_of_a_row_gives_the_rows_and_problems_of_reading_every_row_in_full(seed, extra):
+    import csv as csv_module
+    import io
+    import random
+
+    from forecast.inputs.evidence import parse_evidence
+    from forecast.inputs.safe_yaml import Located
+
+    rng = random.Random(seed)
+    columns = [*EVIDENCE_COLUMNS, *(["note"] if extra else [])]
+    buffer = io.StringIO()
+    writer = csv_module.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for k in range(300):
+        cells = {
+            "id": f"e{rng.randrange(400)}",
+            "date": f"2025-{rng.randint(1, 5):02d}-{rng.randint(1, 28):02d}",
+            "indicator": rng.choice(["clouds", "wind"]),
+            "observed": rng.choice(["yes", "no"]),
+            "source": f"Source {k}",
+            "reliability": rng.choice("ABCDEF"),
+            "credibility": str(rng.randint(1, 6)),
+            "url": rng.choice(["", "https://example.org/a", "http://x"]),
+            "summary": rng.choice(["", "Report."]),
+            "note": "",
+        }
+        if rng.random() < 0.3:  # one cell off
+            name = rng.choice([c for c in columns])
+            cells[name] = rng.choice(CELLS[name])
+        if rng.random() < 0.02:
+            writer.writerow([])  # a blank line
+        fields = [cells[c] for c in columns]
+        writer.writerow(fields if rng.random() > 0.01 else fields[:-1])
+    text = buffer.getvalue()
+    question = load_question_text()
+    read = []
+    for parse in (parse_evidence, parse_row_by_row):
+        where = Located("log.csv")
+        try:
+            log = parse(text, question, where, TODAY)
+            read.append((log.rows, [p for p in log.warnings if p.line > 1]))
+        except EvidenceFileError as exc:
+            read.append(("refused", [p for p in exc.problems if p.line > 1]))
+    assert read[0] == read[1]
+    # And so for a log with nothing wrong in it: every row read quickly.
+    fine = ["e1", "2025-02-01", "clouds", "yes", "Met office", "A", "1", "", "", *([""] if extra else [])]
+    good = ",".join(columns) + "\n" + ",".join(fine) + "\n"
+    assert parse_evidence(good, question, Located("log.csv"), TODAY).rows[0].grade == "A1"
+
+
+def load_question_text():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "q.yaml"
+        path.write_text(QUESTION, encoding="utf-8")
+        return load_question(path)

@@ -7,6 +7,7 @@ every problem is located as ``FILE:LINE: what was expected``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -64,6 +65,12 @@ _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _OBSERVED = {"yes": True, "no": False}
 
 
+_CREDIBILITY = {str(k): k for k in range(1, 7)}
+
+
+_HTTP = re.compile(r"^https?://", re.IGNORECASE)
+
+
 @lru_cache(maxsize=4096)
 def _log_date(text: str) -> date:
     """A log's date cell, checked once per distinct text (a long log repeats its dates)."""
@@ -74,20 +81,16 @@ def csv_records(text: str, where: Located) -> Iterable[tuple[int, list[str]]]:
     """Yield (first line, fields) for each non-blank record; stop at a malformed one."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     previous_end = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            message = str(exc)
-            if "unexpected end of data" in message or "EOF" in message:
-                message = "a quoted field is never closed; expected a closing double quote"
-            where.error(previous_end + 1, f"CSV syntax error: {message}")
-            return
-        start, previous_end = previous_end + 1, reader.line_num
-        if any(map(str.strip, fields)):
-            yield start, fields
+    try:
+        for fields in reader:  # a loop, not next() per record: a long log is read in C
+            start, previous_end = previous_end + 1, reader.line_num
+            if any(map(str.strip, fields)):
+                yield start, fields
+    except csv.Error as exc:
+        message = str(exc)
+        if "unexpected end of data" in message or "EOF" in message:
+            message = "a quoted field is never closed; expected a closing double quote"
+        where.error(previous_end + 1, f"CSV syntax error: {message}")
 
 
 def load_evidence(path: str | Path, question: Question, *, today: date | None = None) -> EvidenceLog:
@@ -205,14 +208,53 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
     rows: list[EvidenceRow] = []
     first_seen: dict[str, int] = {}
     indicators = set(question.indicator_ids)
+    # A row with nothing to say about it is read here, with no message built; any other row is
+    # read by evidence_row, which finds every problem in it. The checks are evidence_row's, so
+    # both read a row the same way; this way a long log costs a few microseconds a row.
+    grades = {g for g in question.reliability_weights if isinstance(g, str) and g == g.upper()}
+    opened, dates = question.opened, {}
+    formula, row_of, append = _FORMULA_FIRST, EvidenceRow, rows.append
+    n_fields = len(header)
     for line, fields in records:
-        if len(fields) != len(header):
-            where.error(line, f"expected {len(header)} fields as in the header, found {len(fields)}")
+        if len(fields) != n_fields:
+            where.error(line, f"expected {n_fields} fields as in the header, found {len(fields)}")
             continue
         cells = dict(zip(header, map(str.strip, fields)))
+        row_id, source, reliability = cells["id"], cells["source"], cells["reliability"]
+        url, summary = cells.get("url", ""), cells.get("summary", "")
+        when = dates.get(cells["date"])
+        if when is None:
+            with contextlib.suppress(ValueError):  # evidence_row says why
+                when = dates[cells["date"]] = _log_date(cells["date"])
+        observed = _OBSERVED.get(cells["observed"])
+        credibility = _CREDIBILITY.get(cells["credibility"])
+        if (
+            row_id
+            and row_id[0] not in formula
+            and row_id not in first_seen
+            and when is not None
+            and opened <= when <= today
+            and cells["indicator"] in indicators
+            and observed is not None
+            and source
+            and source[0] not in formula
+            and reliability in grades
+            and credibility is not None
+            and (not url or _HTTP.match(url))  # so it does not start as a formula either
+            and (not summary or summary[0] not in formula)
+            and (not extra or not any(cells[name][0] in formula for name in extra if cells[name]))
+        ):
+            first_seen[row_id] = line
+            append(
+                row_of(
+                    row_id, when, cells["indicator"], observed, source, reliability, credibility, url, summary,
+                    {name: cells[name] for name in extra}, line,
+                )
+            )  # fmt: skip
+            continue
         row = evidence_row(cells, line, question, indicators, first_seen, where, today, extra)
         if row is not None:
-            rows.append(row)
+            append(row)
     if where.has_errors:
         raise EvidenceFileError(where.problems)
     return EvidenceLog(
@@ -270,7 +312,7 @@ def evidence_row(
     if len(where.problems) > before:
         return None
     url = cells.get("url", "")
-    if url and not re.match(r"^https?://", url, re.IGNORECASE):
+    if url and not _HTTP.match(url):
         where.warn(line, f"url {url!r} is not an http(s) address; it is shown as text, not as a link")
     for name in ("id", "source", "url", "summary", *extra):
         value = cells.get(name)
