@@ -146,13 +146,16 @@ class TeamForecast:
 
     def pooled_effects(self) -> list[list[float]]:
         """Per report in the rule's order, the change of the pooled forecast in points."""
+        return self._pooled_effects().tolist()
+
+    def _pooled_effects(self) -> np.ndarray:
         logs = []
         for a in self.analysts:
             compiled = a.assessment.compiled
             # Row 0 before any report, row k + 1 after the report of rank k.
             logs.append(softmax(np.vstack([compiled.log_prior, compiled.log_after])))
         pooled = log_pool(np.stack(logs), self.extremize)
-        return ((pooled[1:] - pooled[:-1]) * 100.0).tolist()
+        return (pooled[1:] - pooled[:-1]) * 100.0
 
     def intervals(self, draws: int, seed: int) -> analysis.Intervals:
         """The 5th-95th percentiles of the pool of each analyst's Monte Carlo draws, draw by draw."""
@@ -256,14 +259,9 @@ class TeamAssessment(Assessment):
 
     @cached_property
     def audit(self) -> tuple[AuditEntry, ...]:
-        effects = self.team.pooled_effects()
-        ids = self.question.scenario_ids
-        return tuple(
-            e
-            if e.effect is None
-            else AuditEntry(e.row, e.weight, e.role, dict(zip(ids, effects[e.order])), e.order)
-            for e in self.team.analysts[0].assessment.audit
-        )
+        # The first analyst's weights and roles (the order is every analyst's), with the pooled
+        # effects put in directly rather than over an audit of that analyst's own effects.
+        return self.team.analysts[0].assessment.compiled.audit_trail(self.team._pooled_effects())
 
     @cached_property
     def trajectory(self) -> Trajectory:

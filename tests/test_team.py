@@ -437,3 +437,23 @@ def test_an_analysts_dependence_replaces_the_groups_rho_and_nothing_else():
     assert seen.groups["drawdown"].dependence == 1.0 and q.groups["drawdown"].dependence == 0.5
     assert seen.groups["drawdown"].text == q.groups["drawdown"].text
     assert seen.indicators == q.indicators and seen.scenarios == q.scenarios
+
+
+@pytest.mark.parametrize(("seed", "extremize"), CASES[:4])
+def test_the_team_audit_is_the_first_analysts_with_the_pooled_effects_in_the_rules_order(
+    tmp_path, seed, extremize
+):
+    data, _, _, _ = generated_team(seed, tmp_path, extremize)
+    for as_of in (date(2024, 1, 20), date(2024, 4, 30)):
+        team = Report.load("generated", as_of=as_of, data_dir=data, draws=50).team
+        effects = team.pooled_effects()
+        ids = team.question.scenario_ids
+        expected = [
+            e if e.effect is None else (e.row, e.weight, e.role, dict(zip(ids, effects[e.order])), e.order)
+            for e in team.analysts[0].assessment.audit
+        ]
+        got = [
+            e if e.effect is None else (e.row, e.weight, e.role, e.effect, e.order)
+            for e in team.assessment.audit
+        ]
+        assert got == expected

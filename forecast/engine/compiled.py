@@ -644,13 +644,25 @@ class CompiledEvidence:
             )
         return states
 
-    def audit_trail(self) -> tuple[AuditEntry, ...]:
+    def audit_trail(self, effects: np.ndarray | None = None) -> tuple[AuditEntry, ...]:
         """Every report of the evidence, in file order, with its weight, role and effect.
 
         A report dated after the date is listed with the role ``"after as-of"`` and no effect.
+
+        Parameters
+        ----------
+        effects : numpy.ndarray, optional
+            Each counted report's effect in points, in the rule's order (one row per report, one
+            column per scenario): a team's pooled effects. Default: this compile's own
+            (:meth:`effects`, in file order).
         """
         question = self.question
-        effects = self.effects()
+        if effects is None:
+            effects = self.effects()
+        else:  # from the rule's order into file order, as effects() gives them
+            in_file_order = np.empty_like(effects)
+            in_file_order[self.order] = effects
+            effects = in_file_order
         rank = np.empty(self.n, np.int64)
         rank[self.order] = np.arange(self.n)
         scenario_ids = question.scenario_ids  # a property that builds a tuple: once, not once per report
