@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -164,9 +164,16 @@ def table_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([cell_text(table.index_name), *(cell_text(c) for c in table.columns)])
-    for k, index in enumerate(table.index):
-        writer.writerow([cell_text(index), *(cell_text(values[k]) for values in table.columns.values())])
+    columns = [_column_text(values[: len(table.index)]) for values in table.columns.values()]
+    writer.writerows(zip(map(cell_text, table.index), *columns))
     return out.getvalue()
+
+
+def _column_text(values: Sequence[Any]) -> list[str]:
+    """:func:`cell_text` of each value of a column; a column of floats (most of a long table) in one pass."""
+    if all(type(v) is float for v in values):
+        return [f"{v:.10f}" if v == v else "" for v in values]  # v != v: NaN, an empty cell
+    return list(map(cell_text, values))
 
 
 #: The tables written beside a report's summary.json, by file name.

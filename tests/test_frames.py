@@ -304,3 +304,27 @@ def test_a_report_writes_its_tables_without_importing_pandas(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(CSV_TABLES)
+
+
+def test_a_table_is_written_as_each_cell_by_cell_text_whatever_its_columns_hold():
+    import io
+
+    from forecast.tables import Table, cell_text, table_csv
+
+    rng = random.Random(7)
+    n = 200
+    floats = [
+        rng.choice([rng.uniform(-100, 100), 0.0, -0.0, float("nan"), 1e-12, 123456789.5]) for _ in range(n)
+    ]
+    mixed = [
+        rng.choice([1.5, 3, True, None, "=x", "text", date(2025, 1, 2), np.float64(0.25)]) for _ in range(n)
+    ]
+    table = Table(
+        "report", [f"=r{k}" if k % 7 == 0 else f"r{k}" for k in range(n)], {"a": floats, "b": mixed}
+    )
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(["report", "a", "b"])
+    for k in range(n):
+        writer.writerow([cell_text(table.index[k]), cell_text(floats[k]), cell_text(mixed[k])])
+    assert table_csv(table) == expected.getvalue()

@@ -724,7 +724,7 @@ def _as_analyst(previous: Summary | None, analyst: str) -> Summary | None:
 
 
 def _largest_effect(entry) -> float:
-    return max((abs(v) for v in entry.effect.values()), default=0.0) if entry.effect is not None else 0.0
+    return max(map(abs, entry.effect.values()), default=0.0) if entry.effect is not None else 0.0
 
 
 def _score_dict(score: analysis.Score) -> dict[str, Any]:
