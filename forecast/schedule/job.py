@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..inputs.evidence import read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
-from ..inputs.validate import evidence_path, load_by_id, question_path
+from ..inputs.validate import evidence_path, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
 from ..publish.summary import SCHEMA_VERSION, SummaryError, check_summary, read_summary
@@ -153,7 +154,9 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
     if not path.is_file():
         return f"no question file {path}", None
     try:
-        question, _ = load_by_id(data_dir, question_id)
+        # As load_by_id reads them, but without the log's columns: the kernel builds its own.
+        question = load_question(path)
+        read_evidence_rows(evidence_path(data_dir, question_id), question, None)
         load_team_inputs(data_dir, question)
     except InvalidInputError as exc:
         return str(exc), None
