@@ -462,7 +462,14 @@ class CompiledEvidence:
 
     @cached_property
     def _final_total(self) -> np.ndarray:
-        total = self.tables.combine(self.contribution, self.has_status)
+        tables = self.tables
+        # Without groups the total is the plain sum ``combine`` takes, and whether each indicator has a
+        # status is not needed.
+        total = (
+            tables.combine(self.contribution, self.has_status)
+            if tables.groups
+            else self.contribution.sum(axis=0)
+        )
         total.flags.writeable = False
         return total
 
