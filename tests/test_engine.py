@@ -616,23 +616,26 @@ def state_read_off_the_runs(compiled: engine.CompiledEvidence) -> dict[str, np.n
 
 
 def assert_same_final_state(question: Question, rows: list[EvidenceRow], as_of: date) -> None:
-    """The one-pass final state is the runs' to the last bit, by lexsort or by radix passes, and so
-    is the posterior; so too when the packed key would not fit and the state is read off the runs."""
-    compiled = engine.CompiledEvidence(question, rows, as_of)
-    expected = state_read_off_the_runs(compiled)
-    with mock.patch.object(engine, "_LEXSORT_MAX", -1):
-        radix = engine.CompiledEvidence(question, rows, as_of)
-    with mock.patch.object(engine, "_KEY_BITS", 0):
-        unpacked = engine.CompiledEvidence(question, rows, as_of)
-        for name in expected:  # read while the key is too narrow
-            getattr(unpacked, name)
-    assert np.array_equal(radix.by_indicator, compiled.by_indicator)
-    for other in (compiled, radix, unpacked):
+    """The final state a compile finds as a short log (one lexsort, one packed key) is the one read
+    off the runs to the last bit, and so is the one it finds as a long log (radix passes, then the
+    runs), and so is the posterior."""
+    expected = state_read_off_the_runs(engine.CompiledEvidence(question, rows, as_of))
+    compiles = []
+    for short_log in (10**9, -1):
+        with mock.patch.object(engine, "_SHORT_LOG", short_log):
+            compiled = engine.CompiledEvidence(question, rows, as_of)
+            for name in expected:  # worked out while the log counts as short (long)
+                getattr(compiled, name)
+            compiled.probabilities()
+        compiles.append(compiled)
+    short, long = compiles
+    assert np.array_equal(long.by_indicator, short.by_indicator)
+    for compiled in compiles:
         for name, value in expected.items():
-            got = getattr(other, name)
+            got = getattr(compiled, name)
             assert got.dtype == value.dtype and got.shape == value.shape, name
             assert got.tobytes() == value.tobytes(), name
-        assert other.probabilities() == compiled.probabilities()
+    assert long.probabilities() == short.probabilities()
 
 
 def with_windows(question: Question) -> Question:

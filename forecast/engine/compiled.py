@@ -38,12 +38,10 @@ _BLOCK = 1 << 14
 _INT16_MAX = 32767
 
 
-#: The bits of the signed integer key that ``CompiledEvidence._final`` packs a run, a rank and a position in.
-_KEY_BITS = 63
-
-
-#: Logs of up to this many counted reports are put in the rule's order by one lexsort; longer ones by radix passes.
-_LEXSORT_MAX = 4096
+#: Logs of up to this many counted reports are put in the rule's order by one lexsort, and their final
+#: states found with one packed integer key; longer ones by radix passes and by the runs, which their
+#: analyses share. Below it, fewer numpy calls win; above it, fewer and narrower passes over memory.
+_SHORT_LOG = 4096
 
 
 @lru_cache(maxsize=64)
@@ -272,7 +270,7 @@ class CompiledEvidence:
 
     def _grouped_order(self) -> np.ndarray:
         """The counted reports by indicator, each indicator's in the rule's order (date, weight, row order)."""
-        if self.n <= _LEXSORT_MAX:
+        if self.n <= _SHORT_LOG:
             # One stable sort on the three keys (the last is the primary): on a short log, cheaper
             # than the radix passes, each a handful of numpy calls.
             return np.lexsort((self._rank, self.day, self.indicator))
@@ -299,7 +297,7 @@ class CompiledEvidence:
         if not n:
             none = np.zeros(0, np.intp)
             return none, none, none, none
-        if (n * n_levels) << bits >= 1 << _KEY_BITS:  # the key below would overflow: runs, report by report
+        if n > _SHORT_LOG or (n * n_levels) << bits >= 1 << 63:  # a long log, or the key would overflow
             runs = self.runs
             return ind[runs.last], runs.last, runs.latest_marked(runs.last), runs.top
         new_group = ind[1:] != ind[:-1]
