@@ -286,7 +286,7 @@ class CompiledEvidence:
     @cached_property
     def _final(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For each indicator with a report, in question order: its number, the position (in
-        ``by_indicator``) of its last report, that of the report its date counts from, and its weight's rank.
+        ``by_indicator``) of its last report, the date (ordinal) its weight counts from, and that weight.
 
         The status is the last report's; the weight the top rank within the final run (the trailing
         reports that say the same), and the date that of the latest report of that rank in the run.
@@ -296,10 +296,11 @@ class CompiledEvidence:
         bits = n.bit_length()  # every position is below 2**bits
         if not n:
             none = np.zeros(0, np.intp)
-            return none, none, none, none
+            return none, none, np.zeros(0, np.int64), np.zeros(0)
         if n > _SHORT_LOG or (n * n_levels) << bits >= 1 << 63:  # a long log, or the key would overflow
             runs = self.runs
-            return ind[runs.last], runs.last, runs.latest_marked(runs.last), runs.top
+            counts_from, top = runs.latest_marked(runs.last), runs.top
+            return ind[runs.last], runs.last, self.day[self.by_indicator[counts_from]], self._levels[top]
         new_group = ind[1:] != ind[:-1]
         is_last = np.empty(n, bool)
         is_last[:-1] = new_group
@@ -322,16 +323,7 @@ class CompiledEvidence:
         np.maximum.accumulate(key, out=key)
         counts_from = key[last]
         counts_from &= (1 << bits) - 1
-        return ind[last], last, counts_from, rank[counts_from]
-
-    @cached_property
-    def _final_weight(self) -> np.ndarray:
-        return self._levels[self._final[3]]
-
-    @cached_property
-    def _counted_day(self) -> np.ndarray:
-        """The date each indicator's weight counts from, for the indicators with a report (see ``_final``)."""
-        return self.day[self.by_indicator[self._final[2]]]
+        return ind[last], last, self.day[self.by_indicator[counts_from]], self._levels[rank[counts_from]]
 
     @cached_property
     def status(self) -> np.ndarray:
@@ -352,16 +344,17 @@ class CompiledEvidence:
     def status_weight(self) -> np.ndarray:
         """The weight each indicator's status counts with (zero while pending)."""
         weight = np.zeros(len(self.question.indicators))
-        weight[self._final[0]] = self._final_weight
+        final_ind, _, _, final_weight = self._final
+        weight[final_ind] = final_weight
         return weight
 
     @cached_property
     def seen_by(self) -> np.ndarray:
         """Per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed."""
-        final_ind, last = self._final[:2]
+        final_ind, last, counted_day, _ = self._final
         seen_by = np.full(len(self.question.indicators), -1, np.int64)
         absent = ~self.grouped_observed[last]
-        seen_by[final_ind[absent]] = self._counted_day[absent]
+        seen_by[final_ind[absent]] = counted_day[absent]
         return seen_by
 
     @cached_property
@@ -375,9 +368,9 @@ class CompiledEvidence:
     @cached_property
     def contribution(self) -> np.ndarray:
         """Each indicator's own contribution ``L_i`` (zero while pending), before any group rule."""
-        final_ind, last = self._final[:2]
-        rows = self._final_weight[:, None] * self.tables.log_likelihood(
-            final_ind, self.grouped_observed[last], self._counted_day
+        final_ind, last, counted_day, weight = self._final
+        rows = weight[:, None] * self.tables.log_likelihood(
+            final_ind, self.grouped_observed[last], counted_day
         )
         n_ind = len(self.question.indicators)
         if len(final_ind) == n_ind:  # every indicator has a status: the rows are in question order already
