@@ -170,11 +170,13 @@ class CompiledEvidence:
 
     Construction groups the counted reports by indicator, each group in the rule's
     order (``by_indicator``, with ``grouped_indicator`` and ``grouped_observed`` in
-    that order), and works out every indicator's final state, so the posterior.
-    ``question``, ``as_of`` and ``evidence`` (the log as given) are kept, so that
-    :func:`compile_evidence` can hand the same object to every analysis of them.
-    The global order of the reports, the cumulative log-posterior after each report
-    (for effects), the roles and the counted rows are computed when first asked for.
+    that order). ``question``, ``as_of`` and ``evidence`` (the log as given) are kept,
+    so that :func:`compile_evidence` can hand the same object to every analysis of them.
+    Everything else is computed when first asked for: each indicator's final state
+    (``status``, ``status_weight``, ``seen_by``, ``contribution``, ...), all a posterior
+    needs, found in one pass; the runs (``runs``) that the analyses walk report by
+    report; the global order of the reports, the cumulative log-posterior after each
+    report (for effects), the roles and the counted rows.
     """
 
     def __init__(
