@@ -12,6 +12,7 @@ The questions here have an empty default window, so a "not seen" counts fully
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from datetime import date, timedelta
@@ -583,6 +584,105 @@ def test_effects_of_counted_reports_sum_to_posterior_minus_prior(case):
     for s in question.scenarios:
         total = sum(e.effect[s.id] for e in assessment.audit if e.effect is not None)
         assert total == approx((assessment.probabilities[s.id] - s.prior) * 100, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- final state in one pass
+
+
+def state_read_off_the_runs(compiled: engine.CompiledEvidence) -> dict[str, np.ndarray]:
+    """Each indicator's final state read off ``compiled.runs``, the report-by-report view the analyses use."""
+    runs, tables = compiled.runs, compiled.tables
+    last = runs.last
+    ind, observed = compiled.grouped_indicator[last], compiled.grouped_observed[last]
+    counted_day = compiled.day[compiled.by_indicator[runs.latest_marked(last)]]
+    n_ind, n_scen = len(compiled.question.indicators), len(compiled.scenario_ids)
+    state = {
+        "status": np.full(n_ind, -1, np.int8),
+        "has_status": np.zeros(n_ind, bool),
+        "status_weight": np.zeros(n_ind),
+        "seen_by": np.full(n_ind, -1, np.int64),
+        "latest_row": np.full(n_ind, -1, np.int64),
+        "contribution": np.zeros((n_ind, n_scen)),
+    }
+    state["status"][ind] = observed
+    state["has_status"][ind] = True
+    state["status_weight"][ind] = tables.levels[runs.top]
+    state["seen_by"][ind[~observed]] = counted_day[~observed]
+    state["latest_row"][ind] = compiled.by_indicator[last]
+    state["contribution"][ind] = tables.levels[runs.top][:, None] * tables.log_likelihood(
+        ind, observed, counted_day
+    )
+    return state
+
+
+def assert_same_final_state(question: Question, rows: list[EvidenceRow], as_of: date) -> None:
+    """The final state a compile finds as a short log (one lexsort, one packed key) is the one read
+    off the runs to the last bit, and so is the one it finds as a long log (radix passes, then the
+    runs), and so is the posterior."""
+    expected = state_read_off_the_runs(engine.CompiledEvidence(question, rows, as_of))
+    compiles = []
+    for short_log in (10**9, -1):
+        with mock.patch.object(engine, "_SHORT_LOG", short_log):
+            compiled = engine.CompiledEvidence(question, rows, as_of)
+            for name in expected:  # worked out while the log counts as short (long)
+                getattr(compiled, name)
+            compiled.probabilities()
+        compiles.append(compiled)
+    short, long = compiles
+    assert np.array_equal(long.by_indicator, short.by_indicator)
+    for compiled in compiles:
+        for name, value in expected.items():
+            got = getattr(compiled, name)
+            assert got.dtype == value.dtype and got.shape == value.shape, name
+            assert got.tobytes() == value.tobytes(), name
+    assert long.probabilities() == short.probabilities()
+
+
+def with_windows(question: Question) -> Question:
+    """The question open for 60 days, so that a "not seen" counts part of its window (``F < 1``)."""
+    return dataclasses.replace(question, closes=day(60))
+
+
+@settings(deadline=None)
+@given(questions_with_reports(), st.integers(0, 25))
+def test_final_state_in_one_pass_is_the_one_read_off_the_runs(case, as_of):
+    question, rows = case
+    assert_same_final_state(with_windows(question), rows, day(as_of))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_final_state_in_one_pass_is_the_one_read_off_the_runs_on_long_logs(seed):
+    ids = [f"i{k}" for k in range(60)]
+    rng = np.random.default_rng(seed)
+    question = question_with(
+        {"a": 0.2, "b": 0.3, "c": 0.5},
+        {iid: dict(zip("abc", rng.uniform(0.05, 0.95, 3).tolist())) for iid in ids},
+    )
+    # Some indicators without a report, many with dozens, a third of the log after the as-of date.
+    rows = random_reports(seed, ids[: 40 + 5 * seed], 5000 + 300 * seed, 90)
+    assert_same_final_state(with_windows(question), rows, day(60))
+
+
+def test_a_report_on_an_indicator_the_question_lacks_is_named():
+    rows = reports(("x", 1, "yes", "A1"), ("ghost", 2, "no", "B2"))
+    with pytest.raises(KeyError, match="ghost"):
+        posterior_as_of(COIN, rows, day(5))
+    # Dated after the as-of date, it is not counted, so not looked up.
+    assert posterior_as_of(COIN, rows, day(1)) == posterior_as_of(COIN, rows[:1], day(1))
+
+
+def test_a_grade_the_question_does_not_weigh_is_named():
+    question = dataclasses.replace(
+        COIN,
+        reliability_weights={r: w for r, w in DEFAULT_RELIABILITY_WEIGHTS.items() if r != "F"},
+        credibility_weights={c: w for c, w in DEFAULT_CREDIBILITY_WEIGHTS.items() if c != 6},
+    )
+    rows = reports(("x", 1, "yes", "A1"), ("x", 2, "no", "F2"), ("x", 3, "no", "B6"))
+    with pytest.raises(KeyError, match="F"):
+        posterior_as_of(question, rows, day(2))
+    with pytest.raises(KeyError, match="6"):
+        posterior_as_of(question, rows[::2], day(3))
+    assert posterior_as_of(question, rows, day(1)) == posterior_as_of(question, rows[:1], day(1))
 
 
 # --------------------------------------------------------------------------- audit trail

@@ -10,10 +10,11 @@ thousand reports costs milliseconds. The rule itself is in :mod:`.rule`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from functools import cached_property, lru_cache, partial
-from itertools import repeat
+from functools import cached_property, lru_cache
+from itertools import product, repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -37,15 +38,24 @@ _BLOCK = 1 << 14
 _INT16_MAX = 32767
 
 
+#: Logs of up to this many counted reports are put in the rule's order by one lexsort, and their final
+#: states found with one packed integer key; longer ones by radix passes and by the runs, which their
+#: analyses share. Below it, fewer numpy calls win; above it, fewer and narrower passes over memory.
+_SHORT_LOG = 4096
+
+
 @lru_cache(maxsize=64)
 def _days(first: int, n_days: int) -> tuple[date, ...]:
     """``n_days`` consecutive dates from the ordinal ``first``: built once per span, as they are immutable."""
     return tuple(map(date.fromordinal, range(first, first + n_days)))
 
 
-def _same(a: np.ndarray) -> np.ndarray:
-    """The column itself: every report is counted."""
-    return a
+def _lookup(table: Mapping, keys: Sequence) -> object:
+    """``table[key]`` for every key, in one C loop: a tuple of the values (the value itself for one key).
+
+    Raises ``KeyError`` for a key the table lacks.
+    """
+    return itemgetter(*keys)(table) if keys else ()
 
 
 def _columns_of(
@@ -160,11 +170,13 @@ class CompiledEvidence:
 
     Construction groups the counted reports by indicator, each group in the rule's
     order (``by_indicator``, with ``grouped_indicator`` and ``grouped_observed`` in
-    that order), and works out every indicator's final state, so the posterior.
-    ``question``, ``as_of`` and ``evidence`` (the log as given) are kept, so that
-    :func:`compile_evidence` can hand the same object to every analysis of them.
-    The global order of the reports, the cumulative log-posterior after each report
-    (for effects), the roles and the counted rows are computed when first asked for.
+    that order). ``question``, ``as_of`` and ``evidence`` (the log as given) are kept,
+    so that :func:`compile_evidence` can hand the same object to every analysis of them.
+    Everything else is computed when first asked for: each indicator's final state
+    (``status``, ``status_weight``, ``seen_by``, ``contribution``, ...), all a posterior
+    needs, found in one pass; the runs (``runs``) that the analyses walk report by
+    report; the global order of the reports, the cumulative log-posterior after each
+    report (for effects), the roles and the counted rows.
     """
 
     def __init__(
@@ -184,18 +196,17 @@ class CompiledEvidence:
         self.source, columns = _columns_of(evidence)
         day = columns.day
         if len(day) and day.max() > as_of.toordinal():
-            kept = np.flatnonzero(day <= as_of.toordinal())
-            self._kept: np.ndarray | None = kept
-            pick: Callable[[np.ndarray], np.ndarray] = partial(np.take, indices=kept)
+            self._kept: np.ndarray | None = np.flatnonzero(day <= as_of.toordinal())
+            self.n = len(self._kept)
+            self.day = day[self._kept]
+            self.observed = columns.observed[self._kept]
         else:
             self._kept = None
-            pick = _same
-        self.n = n = len(day) if self._kept is None else len(self._kept)
-        self.day = pick(day)
-        self.observed = pick(columns.observed)
-        self.indicator = self._indicator_index(columns, tables.index, pick)
-        self._rank = self._ranks(columns, tables.rank_of_grades, pick)
-        self._apply_rule(n)
+            self.n = len(day)
+            self.day, self.observed = day, columns.observed
+        self.indicator = self._indicator_index(columns, tables.index, self._kept)
+        self._rank = self._ranks(columns, tables.rank_of_grades, self._kept)
+        self._apply_rule()
 
     @cached_property
     def kept(self) -> np.ndarray:
@@ -203,78 +214,172 @@ class CompiledEvidence:
         return np.arange(self.n) if self._kept is None else self._kept
 
     def _indicator_index(
-        self, columns: EvidenceColumns, index: Mapping[str, int], pick: Callable[[np.ndarray], np.ndarray]
+        self, columns: EvidenceColumns, index: Mapping[str, int], kept: np.ndarray | None
     ) -> np.ndarray:
+        """Each counted report's indicator, as its position in the question."""
         ids = columns.indicator_ids
         dtype = np.int16 if len(index) <= _INT16_MAX else np.int32
-        lookup = np.fromiter(map(index.get, ids, repeat(-1)), dtype, len(ids))
-        indicator = lookup[pick(columns.indicator)]
-        if indicator.size and indicator.min() < 0:
-            unknown = pick(columns.indicator)[int(np.argmax(indicator < 0))]
-            raise KeyError(columns.indicator_ids[unknown])
-        return indicator
+        codes = columns.indicator if kept is None else columns.indicator[kept]
+        try:
+            # One C loop over the log's distinct ids; an id the question lacks is looked for below.
+            lookup = np.array(_lookup(index, ids), dtype).reshape(len(ids))
+        except KeyError:
+            lookup = np.fromiter(map(index.get, ids, repeat(-1)), dtype, len(ids))
+            indicator = lookup[codes]
+            if indicator.size and indicator.min() < 0:
+                raise KeyError(ids[codes[int(np.argmax(indicator < 0))]]) from None
+            return indicator
+        return lookup[codes]
 
     @staticmethod
     def _ranks(
-        columns: EvidenceColumns,
-        rank_of_grades: Mapping[tuple[str, int], int],
-        pick: Callable[[np.ndarray], np.ndarray],
+        columns: EvidenceColumns, rank_of_grades: Mapping[tuple[str, int], int], kept: np.ndarray | None
     ) -> np.ndarray:
         """Each report's weight as its rank among the question's distinct weights."""
         n_cred = len(columns.credibilities)
-        by_codes = np.array(
-            [rank_of_grades.get((r, c), -1) for r in columns.reliabilities for c in columns.credibilities],
-            np.int16 if len(rank_of_grades) <= _INT16_MAX else np.int32,
-        )
-        grades = pick(columns.reliability) * n_cred
-        grades += pick(columns.credibility)
-        rank = by_codes[grades]
-        if rank.size and rank.min() < 0:
-            k = int(grades[int(np.argmax(rank < 0))])
-            reliability, credibility = columns.reliabilities[k // n_cred], columns.credibilities[k % n_cred]
-            known_reliability = any(r == reliability for r, _ in rank_of_grades)
-            raise KeyError(credibility if known_reliability else reliability)
-        return rank
+        dtype = np.int16 if len(rank_of_grades) <= _INT16_MAX else np.int32
+        reliability, credibility = columns.reliability, columns.credibility
+        if kept is not None:
+            reliability, credibility = reliability[kept], credibility[kept]
+        grades = reliability * n_cred
+        grades += credibility
+        pairs = tuple(product(columns.reliabilities, columns.credibilities))
+        try:
+            return np.array(_lookup(rank_of_grades, pairs), dtype).reshape(len(pairs))[grades]
+        except KeyError:
+            pass
+        # A grade the question does not weigh (or a pair no report has): the first report with one names it.
+        rank = np.array([rank_of_grades.get(pair, -1) for pair in pairs], dtype)[grades]
+        if not rank.size or rank.min() >= 0:
+            return rank
+        k = int(grades[int(np.argmax(rank < 0))])
+        reliability_of, credibility_of = columns.reliabilities[k // n_cred], columns.credibilities[k % n_cred]
+        known_reliability = any(r == reliability_of for r, _ in rank_of_grades)
+        raise KeyError(credibility_of if known_reliability else reliability_of)
 
     @cached_property
     def weight(self) -> np.ndarray:
         """Each counted report's weight ``R[reliability] * C[credibility]``, in file order."""
         return self._levels[self._rank]
 
-    def _apply_rule(self, n: int) -> None:
-        n_ind = len(self.question.indicators)
-        n_levels = len(self._levels)
-        # The rule's order within each indicator is (date, weight, row order): two stable sorts,
-        # by date and weight rank as one integer key, then by indicator.
-        order = self._in_rule_order()
-        ind_in_order = self.indicator[order]
-        within = _stable_argsort(ind_in_order, n_ind)
+    def _apply_rule(self) -> None:
+        """Group the counted reports by indicator; each indicator's final state is worked out when asked for."""
         #: the counted reports grouped by indicator (question order), each group in rule order
-        self.by_indicator = by_ind = order[within]
-        self.grouped_indicator = ind = ind_in_order[within]
-        del order, within, ind_in_order  # working memory: the global order is rebuilt when asked for
-        self.grouped_observed = obs = self.observed[by_ind]
-        self.runs = runs = _Runs(ind, obs, self._rank[by_ind], n_levels)
+        self.by_indicator = by_ind = self._grouped_order()
+        self.grouped_indicator = self.indicator[by_ind]
+        self.grouped_observed = self.observed[by_ind]
+        self._grouped_rank = self._rank[by_ind]
 
-        # Final state per indicator: its last report in rule order.
-        last, final_ind = runs.last, ind[runs.last]
-        self.status = np.full(n_ind, PENDING, np.int8)
-        self.status[final_ind] = obs[last]
-        self.status_weight = np.zeros(n_ind)
-        self.status_weight[final_ind] = self._levels[runs.top]
-        #: per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed
-        self.seen_by = np.full(n_ind, -1, np.int64)
-        day_counted = self.day[by_ind[runs.latest_marked(last)]] if n else np.zeros(0, np.int64)
-        absent = ~obs[last]
-        self.seen_by[final_ind[absent]] = day_counted[absent]
-        #: each indicator's own contribution L_i (zero while pending), before any group rule
-        self.contribution = np.zeros((n_ind, len(self.scenario_ids)))
-        self.contribution[final_ind] = self.status_weight[final_ind, None] * self.tables.log_likelihood(
-            final_ind, obs[last], day_counted
+    def _grouped_order(self) -> np.ndarray:
+        """The counted reports by indicator, each indicator's in the rule's order (date, weight, row order)."""
+        if self.n <= _SHORT_LOG:
+            # One stable sort on the three keys (the last is the primary): on a short log, cheaper
+            # than the radix passes, each a handful of numpy calls.
+            return np.lexsort((self._rank, self.day, self.indicator))
+        # Two stable radix sorts: by date and weight rank as one integer key, then by indicator.
+        order = self._in_rule_order()
+        return order[_stable_argsort(self.indicator[order], len(self.question.indicators))]
+
+    @cached_property
+    def runs(self) -> _Runs:
+        """The reports of ``by_indicator`` in runs, for the analyses that follow the rule report by report."""
+        return _Runs(self.grouped_indicator, self.grouped_observed, self._grouped_rank, len(self._levels))
+
+    @cached_property
+    def _final(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each indicator with a report, in question order: its number, the position (in
+        ``by_indicator``) of its last report, the date (ordinal) its weight counts from, and that weight.
+
+        The status is the last report's; the weight the top rank within the final run (the trailing
+        reports that say the same), and the date that of the latest report of that rank in the run.
+        """
+        n, ind, rank = self.n, self.grouped_indicator, self._grouped_rank
+        n_levels = len(self._levels)
+        bits = n.bit_length()  # every position is below 2**bits
+        if not n:
+            none = np.zeros(0, np.intp)
+            return none, none, np.zeros(0, np.int64), np.zeros(0)
+        if n > _SHORT_LOG or (n * n_levels) << bits >= 1 << 63:  # a long log, or the key would overflow
+            runs = self.runs
+            counts_from, top = runs.latest_marked(runs.last), runs.top
+            return ind[runs.last], runs.last, self.day[self.by_indicator[counts_from]], self._levels[top]
+        new_group = ind[1:] != ind[:-1]
+        is_last = np.empty(n, bool)
+        is_last[:-1] = new_group
+        is_last[-1] = True
+        last = is_last.nonzero()[0]
+        # Where each report's run begins: the running maximum of the positions where one does.
+        positions = np.arange(n, dtype=np.int64)
+        key = np.zeros(n, np.int64)
+        np.multiply(
+            new_group | (self.grouped_observed[1:] != self.grouped_observed[:-1]), positions[1:], out=key[1:]
         )
-        self.has_status = self.status != PENDING
-        self.latest_row = np.full(n_ind, -1, np.int64)
-        self.latest_row[final_ind] = by_ind[last]
+        np.maximum.accumulate(key, out=key)
+        # The running maximum of (run start, rank, position) as one integer, at a group's last report, is
+        # its final run's top rank and the latest report of that rank: runs begin later and later, so
+        # no run's maximum reaches into the next. One accumulate for every group, no pass per run.
+        key *= n_levels
+        key += rank
+        key <<= bits
+        key += positions
+        np.maximum.accumulate(key, out=key)
+        counts_from = key[last]
+        counts_from &= (1 << bits) - 1
+        return ind[last], last, self.day[self.by_indicator[counts_from]], self._levels[rank[counts_from]]
+
+    @cached_property
+    def status(self) -> np.ndarray:
+        """Each indicator's status: ``OBSERVED``, ``ABSENT``, or ``PENDING`` while it has no report."""
+        final_ind, last = self._final[:2]
+        status = np.full(len(self.question.indicators), PENDING, np.int8)
+        status[final_ind] = self.grouped_observed[last]
+        return status
+
+    @cached_property
+    def has_status(self) -> np.ndarray:
+        """Whether each indicator has a status (a report as of the date)."""
+        has_status = np.zeros(len(self.question.indicators), bool)
+        has_status[self._final[0]] = True
+        return has_status
+
+    @cached_property
+    def status_weight(self) -> np.ndarray:
+        """The weight each indicator's status counts with (zero while pending)."""
+        weight = np.zeros(len(self.question.indicators))
+        final_ind, _, _, final_weight = self._final
+        weight[final_ind] = final_weight
+        return weight
+
+    @cached_property
+    def seen_by(self) -> np.ndarray:
+        """Per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed."""
+        final_ind, last, counted_day, _ = self._final
+        seen_by = np.full(len(self.question.indicators), -1, np.int64)
+        absent = ~self.grouped_observed[last]
+        seen_by[final_ind[absent]] = counted_day[absent]
+        return seen_by
+
+    @cached_property
+    def latest_row(self) -> np.ndarray:
+        """Per indicator, its latest report (position among the counted reports; -1: pending)."""
+        final_ind, last = self._final[:2]
+        latest = np.full(len(self.question.indicators), -1, np.int64)
+        latest[final_ind] = self.by_indicator[last]
+        return latest
+
+    @cached_property
+    def contribution(self) -> np.ndarray:
+        """Each indicator's own contribution ``L_i`` (zero while pending), before any group rule."""
+        final_ind, last, counted_day, weight = self._final
+        rows = weight[:, None] * self.tables.log_likelihood(
+            final_ind, self.grouped_observed[last], counted_day
+        )
+        n_ind = len(self.question.indicators)
+        if len(final_ind) == n_ind:  # every indicator has a status: the rows are in question order already
+            return rows
+        contribution = np.zeros((n_ind, len(self.scenario_ids)))
+        contribution[final_ind] = rows
+        return contribution
 
     def _in_rule_order(self) -> np.ndarray:
         """The counted reports in the rule's order: date, then weight, then row order."""
@@ -350,7 +455,14 @@ class CompiledEvidence:
 
     @cached_property
     def _final_total(self) -> np.ndarray:
-        total = self.tables.combine(self.contribution, self.has_status)
+        tables = self.tables
+        # Without groups the total is the plain sum ``combine`` takes, and whether each indicator has a
+        # status is not needed.
+        total = (
+            tables.combine(self.contribution, self.has_status)
+            if tables.groups
+            else self.contribution.sum(axis=0)
+        )
         total.flags.writeable = False
         return total
 
