@@ -332,6 +332,53 @@ def test_a_kernel_that_dies_fails_its_question_with_one_line_and_the_others_stil
     assert not (out / "dies" / AS_OF).exists()
 
 
+def test_a_long_log_found_bad_after_the_worker_started_stops_it_and_its_kernel_and_publishes_nothing(
+    tmp_path, last_good
+):
+    """A log long enough to be checked while the worker starts: the bad row at its end stops the job."""
+    from forecast.errors import InvalidInputError
+    from forecast.inputs.evidence import read_evidence_rows
+    from forecast.inputs.questions import load_question
+    from forecast.inputs.validate import evidence_path, question_path
+
+    data, out, before, _ = last_good
+    log = evidence_path(data, EXAMPLE)
+    with log.open("a", encoding="utf-8", newline="") as handle:
+        for k in range(30_000):  # well over a mebibyte of good rows, then one bad date
+            handle.write(f"x{k:05d},2025-01-{1 + k % 28:02d},no-settlement-yet,yes,Wire,C,3,,Report {k}.\r\n")
+        handle.write("bad,2025-02-31,no-settlement-yet,yes,Wire,C,3,,A date that does not exist.\r\n")
+    assert log.stat().st_size > 1 << 20
+    with pytest.raises(InvalidInputError) as raised:  # the reason the check before the worker would give
+        read_evidence_rows(log, load_question(question_path(data, EXAMPLE)), None)
+    expected = str(raised.value).splitlines()[0]
+    stderr = tmp_path / "run.log"
+    with stderr.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "forecast", "run", "--data", str(data), "--out", str(out),
+             "--question", EXAMPLE, "--as-of", AS_OF],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=handle, start_new_session=True,
+        )  # fmt: skip
+    seen: set[psutil.Process] = set()
+    while process.poll() is None:  # every worker and kernel the run starts, while they live
+        seen |= descendants(process)
+        time.sleep(0.01)
+    assert process.returncode == 1
+    assert stderr.read_text(encoding="utf-8").splitlines() == [f"forecast: {EXAMPLE}: {expected}"]
+    assert seen, "the run started no worker: the log was checked before it"
+    assert_all_exit(seen, within=10)
+    manifests = sorted((out / "runs").glob("*.json"))
+    (record,) = read_json(manifests[-1])["questions"]
+    assert (record["status"], record["cause"], record["duration_s"]) == ("failed", "input", 0.0)
+    assert record["reason"] == expected
+    after = published(out)
+    assert {k: v for k, v in after.items() if k in before and k != "index.html"} == {
+        k: v for k, v in before.items() if k != "index.html"
+    }
+    assert not [k for k in after if k not in before and not k.startswith("runs/")]  # no report, no failed/
+    assert not (out / EXAMPLE / "failed").exists()
+    assert not list(work_dir(out).glob(f"{EXAMPLE}.*"))
+
+
 # --------------------------------------------------------------------------- unwritable and full disks
 
 

@@ -9,7 +9,6 @@ always shown inert.
 from __future__ import annotations
 
 import csv
-import heapq
 import io
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +16,8 @@ from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
@@ -501,16 +502,24 @@ class Report:
         on a scenario is largest (ties: the newer first), so that the page and the
         notebook stay small however long the log grows.
         """
-        entries = sorted(
-            self.assessment.audit,
-            key=lambda e: (e.row.date, -1 if e.order is None else e.order, e.row.line),
-            reverse=True,
+        audit = self.assessment.audit
+        # Newest first by (date, rule order, line): a stable sort of the negated keys, as sorted(reverse=True)
+        # keeps reports with equal keys in file order.
+        by = np.lexsort(
+            (
+                -np.fromiter((e.row.line for e in audit), np.int64, len(audit)),
+                -np.fromiter((-1 if e.order is None else e.order for e in audit), np.int64, len(audit)),
+                -np.fromiter((e.row.date.toordinal() for e in audit), np.int64, len(audit)),
+            )
         )
+        entries = [audit[k] for k in by.tolist()]
         if len(entries) <= self.log_newest + self.log_strongest:
             return entries
-        rest = range(self.log_newest, len(entries))
-        strongest = heapq.nsmallest(self.log_strongest, rest, key=lambda k: -_largest_effect(entries[k]))
-        return entries[: self.log_newest] + [entries[k] for k in sorted(strongest)]
+        rest = entries[self.log_newest :]
+        largest = np.fromiter(map(_largest_effect, rest), float, len(rest))
+        # The largest first, ties newer first: what a stable sort of the negated effects gives.
+        strongest = np.argsort(-largest, kind="stable")[: self.log_strongest]
+        return entries[: self.log_newest] + [rest[k] for k in sorted(strongest.tolist())]
 
     def evidence_log(self) -> Html:
         """The evidence log with each report's grade, weight, role and effect, newest first (see :meth:`shown_evidence`)."""
@@ -520,7 +529,7 @@ class Report:
             "evidence.html.j2",
             entries=entries,
             roles=ROLE_LABELS,
-            explained=_role_explanations(a),
+            explained=_role_explanations(a, {e.row.id for e in entries}),
             total=len(a.audit),
             newest=min(self.log_newest, len(entries)),
             csv_name=EVIDENCE_CSV,
@@ -659,14 +668,17 @@ class Report:
         )
 
 
-def _role_explanations(a: Assessment) -> dict[str, str]:
-    """Per report id, a few words that make its move read right next to its role.
+def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, str]:
+    """Per report id (of those in ``ids``, when given), a few words that make its move read right next to its role.
 
     Effects are moves at the time a report arrived (they add up to the move from
     the priors). A report later overtaken moved the forecast then, and the report
     that overtook it undid that. Of the reports of one event, the first moved the
     forecast; a stronger one later adds only what its higher grade adds, and the
     counted report is the strongest; repeats add nothing.
+
+    Every report's neighbours are looked at either way; ``ids`` (the reports the
+    page shows) only spares the words of the others, most of a long log.
     """
     by_indicator: dict[str, list[AuditEntry]] = {}
     for e in sorted((e for e in a.audit if e.order is not None), key=lambda e: e.order):
@@ -683,6 +695,8 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
             overtaken_by[k] = next_saying[not entries[k].row.observed]
             next_saying[bool(entries[k].row.observed)] = entries[k]
         for k, e in enumerate(entries):
+            if ids is not None and e.row.id not in ids:
+                continue
             moved = e.effect is not None and any(abs(v) >= 0.05 for v in e.effect.values())
             if e.role == ROLE_SUPERSEDED:
                 later = overtaken_by[k]
@@ -708,7 +722,7 @@ def _role_explanations(a: Assessment) -> dict[str, str]:
                         f"a stronger report of {first.row.id}'s event; {counted.row.id} now counts it"
                     )
     for e in a.audit:
-        if e.role == ROLE_AFTER_AS_OF:
+        if e.role == ROLE_AFTER_AS_OF and (ids is None or e.row.id in ids):
             words[e.row.id] = "not counted"
     return words
 
