@@ -12,10 +12,12 @@ as pandas DataFrames (:mod:`forecast.frames`; pandas is imported only then).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
 
 from . import analysis
 from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
@@ -88,7 +90,32 @@ class Assessment:
 
         Reports dated after the date are listed as ``"after as-of"``, with no effect.
         """
-        return self.compiled.audit_trail()
+        return self.audited.audit_trail(self.effects)
+
+    @property
+    def audited(self) -> CompiledEvidence:
+        """The compile whose weights, roles and order the audit shows: ``compiled`` (a team's: its first analyst's).
+
+        Its ``rows`` are the counted reports in file order, the rows of :attr:`effects`.
+        """
+        return self.compiled
+
+    @cached_property
+    def effects(self) -> np.ndarray:
+        """The audit's effects as one array: each counted report's change of each probability, in points.
+
+        One row per counted report in file order (``audited.rows``), one column per
+        scenario in question order; ``audit`` holds the same numbers report by report.
+        """
+        effects = self.compiled.effects()
+        effects.flags.writeable = False
+        return effects
+
+    def audit_entries(self, positions: Sequence[int]) -> list[AuditEntry]:
+        """``[audit[k] for k in positions]``, building only those entries (a long log's page shows a few)."""
+        if "audit" in self.__dict__:
+            return [self.audit[k] for k in positions]
+        return self.audited.audit_entries(positions, self.effects)
 
     @cached_property
     def trajectory(self) -> Trajectory:
@@ -222,7 +249,7 @@ class Assessment:
             "as_of": self.as_of.isoformat(),
             "probabilities": dict(self.probabilities),
             "leading": self.leading,
-            "evidence_ids": [e.row.id for e in self.audit if e.effect is not None],
+            "evidence_ids": [row.id for row in self.audited.rows],
             "indicator_status": {i: st.status_text for i, st in self.states.items()},
             "tripwires_fired": list(self.tripwires_fired),
         }

@@ -96,11 +96,10 @@ def effects_table(a: Assessment) -> Table:
     scenario's move from its prior, ``(probability - prior) * 100``. Reports dated
     after the as-of date are not counted and not listed.
     """
-    counted = [e for e in a.audit if e.effect is not None]
     return Table(
         "report",
-        [e.row.id for e in counted],
-        {s: [float(e.effect[s]) for e in counted] for s in a.question.scenario_ids},
+        [row.id for row in a.audited.rows],
+        {s: a.effects[:, j].tolist() for j, s in enumerate(a.question.scenario_ids)},
     )
 
 

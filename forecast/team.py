@@ -24,9 +24,9 @@ import numpy as np
 
 from . import analysis
 from .assessment import Assessment, assess
-from .engine.compiled import Evidence, compile_evidence
+from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
 from .engine.pool import log_pool, spread
-from .engine.results import AuditEntry, IndicatorState, Trajectory
+from .engine.results import IndicatorState, Trajectory
 from .engine.rule import softmax
 from .inputs.judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
 from .model import Question
@@ -257,11 +257,18 @@ class TeamAssessment(Assessment):
         base = self.team.analysts[0].assessment
         return {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
 
+    @property
+    def audited(self) -> CompiledEvidence:
+        # The first analyst's weights and roles (the order is every analyst's), with the pooled effects.
+        return self.team.analysts[0].assessment.compiled
+
     @cached_property
-    def audit(self) -> tuple[AuditEntry, ...]:
-        # The first analyst's weights and roles (the order is every analyst's), with the pooled
-        # effects put in directly rather than over an audit of that analyst's own effects.
-        return self.team.analysts[0].assessment.compiled.audit_trail(self.team._pooled_effects())
+    def effects(self) -> np.ndarray:
+        pooled = self.team._pooled_effects()  # in the rule's order: into file order, as the audit lists them
+        effects = np.empty_like(pooled)
+        effects[self.audited.order] = pooled
+        effects.flags.writeable = False
+        return effects
 
     @cached_property
     def trajectory(self) -> Trajectory:

@@ -764,19 +764,13 @@ class CompiledEvidence:
         Parameters
         ----------
         effects : numpy.ndarray, optional
-            Each counted report's effect in points, in the rule's order (one row per report, one
-            column per scenario): a team's pooled effects. Default: this compile's own
-            (:meth:`effects`, in file order).
+            Each counted report's effect in points, in file order (one row per report of
+            ``rows``, one column per scenario): a team's pooled effects. Default: this
+            compile's own (:meth:`effects`).
         """
         question = self.question
         if effects is None:
             effects = self.effects()
-        else:  # from the rule's order into file order, as effects() gives them
-            in_file_order = np.empty_like(effects)
-            in_file_order[self.order] = effects
-            effects = in_file_order
-        rank = np.empty(self.n, np.int64)
-        rank[self.order] = np.arange(self.n)
         scenario_ids = question.scenario_ids  # a property that builds a tuple: once, not once per report
         audit_of = {
             k: AuditEntry(
@@ -788,16 +782,55 @@ class CompiledEvidence:
                 self.weight.tolist(),
                 self.role.tolist(),
                 effects.tolist(),
-                rank.tolist(),
+                self.rank.tolist(),
             )
         }
-        return tuple(
-            audit_of.get(k)
-            or AuditEntry(
-                row, question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None
+        return tuple(audit_of.get(k) or self._after_as_of(row) for k, row in enumerate(self.source))
+
+    def audit_entries(self, positions: Sequence[int], effects: np.ndarray | None = None) -> list[AuditEntry]:
+        """The entries of :meth:`audit_trail` at ``positions`` of the evidence (file order), and only those.
+
+        A page that shows a few reports of a long log so builds a few objects, not one per report.
+        """
+        if effects is None:
+            effects = self.effects()
+        scenario_ids = self.question.scenario_ids
+        counted_at = self.counted_position[np.asarray(positions, np.int64)].tolist() if len(positions) else []
+        entries = []
+        for k, j in zip(positions, counted_at):
+            row = self.source[k]
+            if j < 0:
+                entries.append(self._after_as_of(row))
+                continue
+            entries.append(
+                AuditEntry(
+                    row=row,
+                    weight=float(self.weight[j]),
+                    role=str(ROLE_NAMES[self._roles[0][j]]),
+                    effect=dict(zip(scenario_ids, effects[j].tolist())),
+                    order=int(self.rank[j]),
+                )
             )
-            for k, row in enumerate(self.source)
+        return entries
+
+    @cached_property
+    def counted_position(self) -> np.ndarray:
+        """For each report of the evidence (file order), its position among the counted reports; -1 if after the date."""
+        where = np.full(len(self.source), -1, np.int64)
+        where[self.kept] = np.arange(self.n)
+        return where
+
+    def _after_as_of(self, row: EvidenceRow) -> AuditEntry:
+        return AuditEntry(
+            row, self.question.weight(row.reliability, row.credibility), ROLE_AFTER_AS_OF, None, None
         )
+
+    @cached_property
+    def rank(self) -> np.ndarray:
+        """Each counted report's place in the rule's order (0 first), in file order."""
+        rank = np.empty(self.n, np.int64)
+        rank[self.order] = np.arange(self.n)
+        return rank
 
 
 #: What the engine reads as evidence: a loaded log, any rows, or a compile of them.

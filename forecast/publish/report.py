@@ -21,8 +21,7 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
-from ..engine.results import AuditEntry
-from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SUPERSEDED
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
@@ -192,7 +191,7 @@ class Report:
             "scenario_labels": {s.id: s.label for s in q.scenarios},
             "scenario_order": list(q.scenario_ids),
             "evidence_counted": a.evidence_counted,
-            "evidence_ids": [e.row.id for e in a.audit if e.effect is not None],
+            "evidence_ids": [row.id for row in a.audited.rows],
             "indicator_status": {i: st.status_text for i, st in a.states.items()},
             "tripwires_fired": list(a.tripwires_fired),
         }
@@ -461,7 +460,7 @@ class Report:
         from .plots import trajectory_chart
 
         a = self.assessment
-        dates = [e.row.date for e in a.audit if e.effect is not None]
+        dates = [row.date for row in a.audited.rows]
         band = None
         # The team's band would need every analyst's draws day by day: the team view has lines instead.
         if self.intervals.ranged and not self.team_view:
@@ -502,24 +501,30 @@ class Report:
         on a scenario is largest (ties: the newer first), so that the page and the
         notebook stay small however long the log grows.
         """
-        audit = self.assessment.audit
+        a = self.assessment
+        audited = a.audited
+        source = audited.source
         # Newest first by (date, rule order, line): a stable sort of the negated keys, as sorted(reverse=True)
-        # keeps reports with equal keys in file order.
+        # keeps reports with equal keys in file order. Reports after the as-of date have no place (-1).
+        order = np.full(len(source), -1, np.int64)
+        order[audited.kept] = audited.rank
         by = np.lexsort(
             (
-                -np.fromiter((e.row.line for e in audit), np.int64, len(audit)),
-                -np.fromiter((-1 if e.order is None else e.order for e in audit), np.int64, len(audit)),
-                -np.fromiter((e.row.date.toordinal() for e in audit), np.int64, len(audit)),
+                -np.fromiter((row.line for row in source), np.int64, len(source)),
+                -order,
+                -np.fromiter((row.date.toordinal() for row in source), np.int64, len(source)),
             )
         )
-        entries = [audit[k] for k in by.tolist()]
-        if len(entries) <= self.log_newest + self.log_strongest:
-            return entries
-        rest = entries[self.log_newest :]
-        largest = np.fromiter(map(_largest_effect, rest), float, len(rest))
+        if len(source) <= self.log_newest + self.log_strongest:
+            return a.audit_entries(by.tolist())
+        # Each report's largest effect on a scenario (0 for one not counted).
+        largest = np.zeros(len(source))
+        if a.effects.size:
+            largest[audited.kept] = np.abs(a.effects).max(axis=1)
+        rest = by[self.log_newest :]
         # The largest first, ties newer first: what a stable sort of the negated effects gives.
-        strongest = np.argsort(-largest, kind="stable")[: self.log_strongest]
-        return entries[: self.log_newest] + [rest[k] for k in sorted(strongest.tolist())]
+        strongest = np.argsort(-largest[rest], kind="stable")[: self.log_strongest]
+        return a.audit_entries(by[: self.log_newest].tolist() + rest[np.sort(strongest)].tolist())
 
     def evidence_log(self) -> Html:
         """The evidence log with each report's grade, weight, role and effect, newest first (see :meth:`shown_evidence`)."""
@@ -530,7 +535,7 @@ class Report:
             entries=entries,
             roles=ROLE_LABELS,
             explained=_role_explanations(a, {e.row.id for e in entries}),
-            total=len(a.audit),
+            total=len(a.audited.source),
             newest=min(self.log_newest, len(entries)),
             csv_name=EVIDENCE_CSV,
             scenarios=self.question.scenarios,
@@ -560,14 +565,25 @@ class Report:
                 ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
                  *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
             )  # fmt: skip
-            safe = spreadsheet_safe
-            for e in self.assessment.audit:  # in file order
-                r = e.row
-                effects = [f"{e.effect[s]:.4f}" for s in scenario_ids] if e.effect is not None else no_effect
+            safe, a = spreadsheet_safe, self.assessment
+            audited = a.audited
+            # What the audit says of each report, read off the arrays it is built from: a long log's
+            # rows are written without building an entry per report.
+            weights, roles = audited.weight.tolist(), audited.role.tolist()
+            effect_text = [[f"{v:.4f}" for v in row] for row in a.effects.tolist()]
+            for r, j in zip(audited.source, audited.counted_position.tolist()):  # in file order
+                if j < 0:
+                    weight, role, effects = (
+                        audited.question.weight(r.reliability, r.credibility),
+                        ROLE_AFTER_AS_OF,
+                        no_effect,
+                    )
+                else:
+                    weight, role, effects = weights[j], roles[j], effect_text[j]
                 writer.writerow(
                     [safe(r.id), r.date.isoformat(), r.indicator, "yes" if r.observed else "no", safe(r.source),
                      r.reliability, r.credibility, safe(r.url), safe(r.summary), *(safe(r.extra.get(c, "")) for c in extra),
-                     f"{e.weight:.4f}", ROLE_LABELS.get(e.role, e.role), *effects]
+                     f"{weight:.4f}", ROLE_LABELS.get(role, role), *effects]
                 )  # fmt: skip
             handle.flush()
             handle.detach()  # atomic_writer closes the file
@@ -677,53 +693,53 @@ def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, 
     forecast; a stronger one later adds only what its higher grade adds, and the
     counted report is the strongest; repeats add nothing.
 
-    Every report's neighbours are looked at either way; ``ids`` (the reports the
-    page shows) only spares the words of the others, most of a long log.
+    The words are read off the compile's arrays (each indicator's reports in the rule's
+    order, in runs that say the same), so a long log costs a few passes in numpy and a
+    few words per report shown, not a Python object per report.
     """
-    by_indicator: dict[str, list[AuditEntry]] = {}
-    for e in sorted((e for e in a.audit if e.order is not None), key=lambda e: e.order):
-        by_indicator.setdefault(e.row.indicator, []).append(e)
-    words = {}
-    for entries in by_indicator.values():
-        # Once per indicator, not per report, so a long log costs a pass, not a square.
-        counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
-        run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
-        # For each report, the next one that says the opposite (the one that overtook it), found backwards.
-        overtaken_by: list[AuditEntry | None] = [None] * len(entries)
-        next_saying = {True: None, False: None}
-        for k in range(len(entries) - 1, -1, -1):
-            overtaken_by[k] = next_saying[not entries[k].row.observed]
-            next_saying[bool(entries[k].row.observed)] = entries[k]
-        for k, e in enumerate(entries):
-            if ids is not None and e.row.id not in ids:
-                continue
-            moved = e.effect is not None and any(abs(v) >= 0.05 for v in e.effect.values())
-            if e.role == ROLE_SUPERSEDED:
-                later = overtaken_by[k]
-                if later is not None:
-                    words[e.row.id] = (
-                        f"its move was undone by {later.row.id}"
-                        if moved
-                        else f"adds nothing; {later.row.id} overtook it"
-                    )
-            elif e.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS):
-                if counted is None or len(run) == 1:
-                    continue
-                first = run[0]
-                if e is first:
-                    if e is not counted:
-                        words[e.row.id] = f"first report of this event; {counted.row.id} now counts it"
-                elif not moved:
-                    words[e.row.id] = f"repeats {first.row.id}; adds nothing"
-                elif e is counted:
-                    words[e.row.id] = f"its move is what its higher grade adds to {first.row.id}'s"
-                else:
-                    words[e.row.id] = (
-                        f"a stronger report of {first.row.id}'s event; {counted.row.id} now counts it"
-                    )
-    for e in a.audit:
-        if e.role == ROLE_AFTER_AS_OF and (ids is None or e.row.id in ids):
-            words[e.row.id] = "not counted"
+    c = a.audited
+    source, rows = c.source, c.rows
+    wanted = [k for k, row in enumerate(source) if ids is None or row.id in ids]
+    counted_at = c.counted_position[np.asarray(wanted, np.int64)].tolist() if wanted else []
+    words: dict[str, str] = {}
+    if c.n:
+        by, runs = c.by_indicator, c.runs
+        place = np.empty(c.n, np.int64)  # where each counted report stands in ``by``
+        place[by] = np.arange(c.n)
+        segment = np.cumsum(runs.first) - 1  # its indicator's stretch of ``by``
+        run_starts = np.flatnonzero(runs.new_run)
+        moved = (np.abs(a.effects) >= 0.05).any(axis=1)
+        role, setter = c.role, c.counted_row
+    for k, j in zip(wanted, counted_at):
+        row_id = source[k].id
+        if j < 0:
+            words[row_id] = "not counted"
+            continue
+        p = int(place[j])
+        g = int(segment[p])
+        last, final = int(runs.last[g]), int(runs.final_start[g])
+        if role[j] == ROLE_SUPERSEDED:
+            # The report that overtook it: the first of the next run, which says the opposite.
+            q = int(run_starts[np.searchsorted(run_starts, p, side="right")])  # a superseded run has a next
+            later = rows[by[q]].id
+            words[row_id] = (
+                f"its move was undone by {later}" if moved[j] else f"adds nothing; {later} overtook it"
+            )
+            continue
+        # Corroborates or sets the status: a report of the final run, which its indicator's status counts.
+        counted = int(setter[c.grouped_indicator[p]])
+        if counted < 0 or last == final:
+            continue
+        first = int(by[final])
+        if j == first:
+            if j != counted:
+                words[row_id] = f"first report of this event; {rows[counted].id} now counts it"
+        elif not moved[j]:
+            words[row_id] = f"repeats {rows[first].id}; adds nothing"
+        elif j == counted:
+            words[row_id] = f"its move is what its higher grade adds to {rows[first].id}'s"
+        else:
+            words[row_id] = f"a stronger report of {rows[first].id}'s event; {rows[counted].id} now counts it"
     return words
 
 
@@ -735,10 +751,6 @@ def _as_analyst(previous: Summary | None, analyst: str) -> Summary | None:
     if mine is None:
         return None
     return replace(previous, probabilities=mine)
-
-
-def _largest_effect(entry) -> float:
-    return max(map(abs, entry.effect.values()), default=0.0) if entry.effect is not None else 0.0
 
 
 def _score_dict(score: analysis.Score) -> dict[str, Any]:
