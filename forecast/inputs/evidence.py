@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from ..errors import EvidenceFileError, display_path
@@ -215,26 +216,31 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
     opened, dates = question.opened, {}
     formula, row_of, append = _FORMULA_FIRST, EvidenceRow, rows.append
     n_fields = len(header)
+    # The cells the suite reads, by position; an optional column the log lacks reads as "" (the
+    # cell past the last, appended to each row's cells below).
+    column = {name: k for k, name in enumerate(header)}
+    cells_of = itemgetter(*(column.get(name, n_fields) for name in EVIDENCE_COLUMNS))
+    extra_at = tuple(column[name] for name in extra)
     for line, fields in records:
         if len(fields) != n_fields:
             where.error(line, f"expected {n_fields} fields as in the header, found {len(fields)}")
             continue
-        cells = dict(zip(header, map(str.strip, fields)))
-        row_id, source, reliability = cells["id"], cells["source"], cells["reliability"]
-        url, summary = cells.get("url", ""), cells.get("summary", "")
-        when = dates.get(cells["date"])
+        stripped = list(map(str.strip, fields))
+        stripped.append("")
+        row_id, day, indicator, seen, source, reliability, grade, url, summary = cells_of(stripped)
+        when = dates.get(day)
         if when is None:
             with contextlib.suppress(ValueError):  # evidence_row says why
-                when = dates[cells["date"]] = _log_date(cells["date"])
-        observed = _OBSERVED.get(cells["observed"])
-        credibility = _CREDIBILITY.get(cells["credibility"])
+                when = dates[day] = _log_date(day)
+        observed = _OBSERVED.get(seen)
+        credibility = _CREDIBILITY.get(grade)
         if (
             row_id
             and row_id[0] not in formula
             and row_id not in first_seen
             and when is not None
             and opened <= when <= today
-            and cells["indicator"] in indicators
+            and indicator in indicators
             and observed is not None
             and source
             and source[0] not in formula
@@ -242,16 +248,17 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
             and credibility is not None
             and (not url or _HTTP.match(url))  # so it does not start as a formula either
             and (not summary or summary[0] not in formula)
-            and (not extra or not any(cells[name][0] in formula for name in extra if cells[name]))
+            and (not extra or not any(stripped[k][:1] in formula for k in extra_at if stripped[k]))
         ):
             first_seen[row_id] = line
             append(
                 row_of(
-                    row_id, when, cells["indicator"], observed, source, reliability, credibility, url, summary,
-                    {name: cells[name] for name in extra}, line,
+                    row_id, when, indicator, observed, source, reliability, credibility, url, summary,
+                    {name: stripped[k] for name, k in zip(extra, extra_at)} if extra else {}, line,
                 )
             )  # fmt: skip
             continue
+        cells = dict(zip(header, stripped))
         row = evidence_row(cells, line, question, indicators, first_seen, where, today, extra)
         if row is not None:
             append(row)
