@@ -570,7 +570,9 @@ class Report:
             # What the audit says of each report, read off the arrays it is built from: a long log's
             # rows are written without building an entry per report.
             weights, roles = audited.weight.tolist(), audited.role.tolist()
-            effect_text = [[f"{v:.4f}" for v in row] for row in a.effects.tolist()]
+            # Formatted as one flat list, then regrouped by report: no Python loop per report.
+            flat = list(map("{:.4f}".format, a.effects.ravel().tolist()))
+            effect_text = list(zip(*(flat[j :: len(scenario_ids)] for j in range(len(scenario_ids)))))
             for r, j in zip(audited.source, audited.counted_position.tolist()):  # in file order
                 if j < 0:
                     weight, role, effects = (
