@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import repeat
 
 import numpy as np
 
@@ -190,26 +191,42 @@ def critical_evidence(
     critical = (np.argmax(without, axis=1) != np.argmax(now)) | at_least(change, threshold_points).any(axis=1)
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
-    # Built in bulk: the leaders and every number come out of numpy once, not once per item.
-    ids, now_leader = question.scenario_ids, int(np.argmax(now))
-    leaders = np.argmax(without[selected], axis=1).tolist() if selected.size else []
-    probabilities, changes = without[selected].tolist(), change[selected].tolist()
-    group_ids, indicators = list(question.groups), question.indicators
+    # Built in bulk: every column of the items comes out of numpy, or a pass per kind, once; only
+    # the Influence objects themselves are made one by one (by map, with no Python loop around them).
+    ids, n_selected = question.scenario_ids, len(selected)
+    leaders = np.argmax(without[selected], axis=1)
     n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
-    counted_list, kept, source = counted.tolist(), compiled.kept, compiled.source
-    result = []
-    for k, leader, p, moved in zip(selected.tolist(), leaders, probabilities, changes):
-        if k < n_indicators:
-            kind, row = "indicator", None
-            item = indicator = indicators[counted_list[k]].id
-        elif k < n_before_reports:
-            kind, row, indicator = "group", None, ""
-            item = group_ids[groups[k - n_indicators]]
-        else:
-            kind, row = "report", source[int(kept[k - n_before_reports])]
-            item, indicator = row.id, row.indicator
-        result.append(Influence(kind, item, indicator, ids, p, moved, ids[leader], leader != now_leader, row))
-    return result
+    is_indicator, is_report = selected < n_indicators, selected >= n_before_reports
+    is_group = ~(is_indicator | is_report)
+    indicator_ids = [i.id for i in question.indicators]
+    group_ids = list(question.groups)
+    source, kept = compiled.source, compiled.kept
+    kinds, items, indicator_of, rows = (np.empty(n_selected, object) for _ in range(4))
+    kinds[is_indicator], kinds[is_group], kinds[is_report] = "indicator", "group", "report"
+    of_indicators = [indicator_ids[i] for i in counted[selected[is_indicator]].tolist()]
+    items[is_indicator] = indicator_of[is_indicator] = of_indicators
+    items[is_group] = [
+        group_ids[g] for g in np.asarray(groups, np.intp)[selected[is_group] - n_indicators].tolist()
+    ]
+    indicator_of[is_group] = ""
+    of_reports = [source[k] for k in kept[selected[is_report] - n_before_reports].tolist()]
+    rows[is_report] = of_reports
+    items[is_report] = [row.id for row in of_reports]
+    indicator_of[is_report] = [row.indicator for row in of_reports]
+    return list(
+        map(
+            Influence,
+            kinds.tolist(),
+            items.tolist(),
+            indicator_of.tolist(),
+            repeat(ids, n_selected),
+            without[selected].tolist(),
+            change[selected].tolist(),
+            np.array(ids, object)[leaders].tolist(),
+            (leaders != int(np.argmax(now))).tolist(),
+            rows.tolist(),
+        )
+    )
 
 
 def most_influential(
