@@ -401,9 +401,7 @@ class CompiledEvidence:
     @cached_property
     def _within(self) -> np.ndarray:
         """Where each report of ``by_indicator`` stands in ``order``: ``by_indicator == order[_within]``."""
-        position = np.empty(self.n, np.intp)
-        position[self.order] = np.arange(self.n)
-        return position[self.by_indicator]
+        return self.rank[self.by_indicator]
 
     @cached_property
     def day_sorted(self) -> np.ndarray:
