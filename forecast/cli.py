@@ -174,6 +174,26 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
     )
 
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the temper (how far to trust the evidence) on the resolved questions"
+    )
+    calibrate.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
+    )
+    calibrate.add_argument("--write", action="store_true", help="write DATA/calibration.yaml")
+    calibrate.add_argument(
+        "--min-questions",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="refuse with fewer resolved questions than this (default: 8)",
+    )
+    calibrate.add_argument(
+        "--force",
+        action="store_true",
+        help="write the fit even where it scores worse out of sample than the uncalibrated rule",
+    )
+
     evidence = commands.add_parser("evidence", help="work with evidence logs")
     evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True, metavar="ACTION")
     add = evidence_commands.add_parser(
@@ -261,6 +281,58 @@ def _validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED if errors else EXIT_OK
+
+
+def _rounded(pair: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if pair is None else (round(pair[0], 6), round(pair[1], 6))
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .analysis.calibration import fit_folder, fit_table, resolved_cases
+    from .inputs.calibration import calibration_path, calibration_yaml
+    from .model import Calibration
+    from .store import atomic_write_text
+
+    cases = resolved_cases(args.data)
+    n, needed = len(cases), args.min_questions
+    if n < needed:
+        what = (
+            f"no resolved questions in {args.data} (a question resolves with resolution: in its file)"
+            if n == 0
+            else f"{n} resolved question{'s' * (n != 1)}"
+        )
+        print(f"forecast: {what}; calibration needs at least {needed}", file=sys.stderr)
+        return EXIT_FAILED
+    fit = fit_folder(cases, needed)
+    print(fit_table(fit))
+    if fit.worse_out_of_sample:
+        untempered, calibrated = fit.temper.log_loo
+        why = (
+            f"out of sample (leave-one-question-out) the fitted temper scores {calibrated:.4f}, "
+            f"worse than {untempered:.4f} at temper 1"
+        )
+        if args.write and not args.force:
+            print(f"forecast: not written: {why}; pass --force to write it anyway", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"warning: {why}", file=sys.stderr)
+    if args.write:
+        t, e = fit.temper, fit.extremize
+        calibration = Calibration(
+            temper=t.value,
+            extremize=None if e is None else e.value,
+            fitted=date.today(),
+            questions=t.questions,
+            log_in_sample=_rounded(t.log_in_sample),
+            log_loo=_rounded(t.log_loo),
+            brier_in_sample=_rounded(t.brier_in_sample),
+            brier_loo=_rounded(t.brier_loo),
+            version=__version__,
+        )
+        path = calibration_path(args.data)
+        atomic_write_text(path, calibration_yaml(calibration))
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def _extras(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -353,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--as-of {args.as_of} is after today ({date.today()}); pass --allow-future to forecast ahead"
         )
-    handler = {"run": _run, "validate": _validate, "evidence": _evidence_add}[args.command]
+    handler = {"run": _run, "validate": _validate, "evidence": _evidence_add, "calibrate": _calibrate}[
+        args.command
+    ]
     try:
         return handler(args)
     except ForecastError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "CalibrationFileError",
     "EvidenceFileError",
     "EvidenceWriteError",
     "ForecastError",
@@ -99,6 +100,10 @@ class JudgmentFileError(InvalidInputError):
 
 class OutsideForecastFileError(InvalidInputError):
     """An outside-forecast log (``forecasts/<id>.csv``) is not valid."""
+
+
+class CalibrationFileError(InvalidInputError):
+    """A data folder's ``calibration.yaml`` is not valid."""
 
 
 class RunError(ForecastError):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CREDIBILITY_WEIGHTS",
     "DEFAULT_RELIABILITY_WEIGHTS",
+    "Calibration",
     "EvidenceColumns",
     "EvidenceLog",
     "EvidenceRow",
@@ -105,6 +106,26 @@ class Resolution:
 
 
 @dataclass(frozen=True, slots=True)
+class Calibration:
+    """A data folder's ``calibration.yaml``: the temper (and pool exponent) fitted on its resolved questions.
+
+    ``log_loo`` and ``brier_loo`` are the leave-one-question-out mean daily scores
+    ``(untempered, calibrated)``; ``log_in_sample`` and ``brier_in_sample`` the same in sample.
+    """
+
+    temper: float
+    extremize: float | None = None
+    fitted: date | None = None
+    questions: tuple[str, ...] = ()
+    log_in_sample: tuple[float, float] | None = None
+    log_loo: tuple[float, float] | None = None
+    brier_in_sample: tuple[float, float] | None = None
+    brier_loo: tuple[float, float] | None = None
+    version: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     """A forecasting question: scenarios with priors and an indicator checklist."""
 
@@ -135,6 +156,15 @@ class Question:
     likelihood_spread: float | None = None
     #: evidence older than this many days at the as-of date is stale
     stale_after_days: int = 30
+    #: τ, the temper: every contribution is multiplied by it before it is added to the log-prior
+    temper: float = 1.0
+    #: the settings the question file gives itself (``"temper"``, ``"extremize"``), which a data
+    #: folder's ``calibration.yaml`` does not override
+    set_in_file: frozenset[str] = frozenset()
+    #: the calibration ``temper`` (and ``extremize``) came from, if they came from one
+    calibration: Calibration | None = None
+    #: ``ordered: true``: the scenarios run, in file order, from one end to the other
+    ordered: bool = False
 
     def window_of(self, indicator: Indicator) -> tuple[date, date]:
         """The window in which ``indicator`` would happen: its own, or the question's ``[opened, closes]``."""

@@ -187,6 +187,7 @@ def intervals(
     sample *= slope
     sample += offset
     np.log(sample, out=sample)
+    tables.tempered(sample)
     weight = compiled.status_weight[ind]
     grouped = tables.group_of[ind] >= 0
     # Scatter each ungrouped entry's weighted log onto its scenario with one matrix product.
@@ -347,6 +348,7 @@ def trajectory_intervals(
             one_hot = np.zeros((int(on.sum()), len(base)))
             one_hot[np.arange(len(one_hot)), k[on]] = 1.0
             shift[:, :, j] += move[:, on] @ one_hot
+    tables.tempered(shift)  # the moves of the likelihoods, tempered as the rule's contributions are
     if tables.groups:
         _shift_groups(compiled, shift, tracked, tracked_status, tracked_weight, tracked_day, entries, p)
     probabilities = softmax(base + shift)
@@ -396,5 +398,5 @@ def _shift_groups(
                     continue
                 pe = p[:, e]
                 value = np.log(pe) if st[m] == OBSERVED else np.log1p(-pe * f[m])
-                drawn[:, m, entries.scenario[e]] = w[m] * value
+                drawn[:, m, entries.scenario[e]] = tables.tempered(w[m] * value)
             shift[:, k] += group_contribution_draws(drawn, has, rho) - group_contribution(point, has, rho)

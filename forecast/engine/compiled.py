@@ -494,6 +494,7 @@ class CompiledEvidence:
         partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
         partial_logs *= -f
         np.log1p(partial_logs, out=partial_logs)
+        self.tables.tempered(partial_logs)
         return np.hstack([self._log_table_by_scenario, partial_logs]), code
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
@@ -663,7 +664,12 @@ class CompiledEvidence:
         return numbers, self.log_prior + np.array(rows).reshape(len(rows), len(self.scenario_ids))
 
     def trajectory(self, start: date, end: date) -> Trajectory:
-        """The probabilities at the end of each day from ``start`` to ``end``.
+        """The probabilities at the end of each day from ``start`` to ``end``: :meth:`daily_log_posterior`, normalised."""
+        logs = self.daily_log_posterior(start, end)
+        return Trajectory(_days(start.toordinal(), len(logs)), self.scenario_ids, softmax(logs))
+
+    def daily_log_posterior(self, start: date, end: date) -> np.ndarray:
+        """The log-posterior (unnormalised) at the end of each day from ``start`` to ``end``, ``(days, scenarios)``.
 
         Reports dated before ``start`` count from the first day. Each report, taken by
         indicator in rule order, changes its indicator's contribution from the one the
@@ -710,8 +716,7 @@ class CompiledEvidence:
             day = day_of(self.grouped_positions)
             for j, change in enumerate(self._group_changes):
                 per_day[j] += np.bincount(day, change, n_days + 1)
-        logs = self.log_prior + np.cumsum(per_day[:, :n_days].T, axis=0)
-        return Trajectory(_days(start.toordinal(), n_days), self.scenario_ids, softmax(logs))
+        return self.log_prior + np.cumsum(per_day[:, :n_days].T, axis=0)
 
     def effects(self) -> np.ndarray:
         """Change of each scenario's probability, in points, as each report is applied in order."""

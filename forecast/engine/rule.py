@@ -10,6 +10,10 @@ log-probability, where ``F(d)`` is the fraction of the indicator's window passed
 by ``d``, the latest date among the trailing reports of the indicator's weight.
 Indicators of a dependence group contribute ``L_leader + (1 - rho) * sum(L_other)``,
 the leader being the member with a status whose ``L`` spreads most across scenarios.
+Every contribution is multiplied by the question's temper τ before it is added to
+the log-prior (``posterior ∝ prior · exp(τ · Σ contributions)``): the tables below hold
+``τ · log p`` and ``τ · log(1 - p)``, so every analysis that reads them is tempered alike,
+and a group's leader is the same (τ > 0 scales every spread by the same factor).
 
 Here: the role names, the codes of a status, :class:`RuleTables` (a question's
 weights, log-likelihoods and windows as arrays, cached per question), and the
@@ -102,6 +106,8 @@ class RuleTables:
     #: the distinct report weights ``R[r] * C[c]``, ascending, and each grade pair's rank among them
     levels: np.ndarray
     rank_of_grades: Mapping[tuple[str, int], int]
+    #: τ: ``log_table`` and :meth:`log_likelihood` are multiplied by it (``log_p`` and ``log_not_p`` are not)
+    temper: float = 1.0
 
     @classmethod
     def of(cls, question: Question) -> RuleTables:
@@ -110,7 +116,10 @@ class RuleTables:
             len(question.indicators), len(scenario_ids)
         )
         log_p, log_not_p = np.log(lik), np.log1p(-lik)
+        temper = float(question.temper)
         log_table = np.concatenate([log_not_p, log_p])
+        if temper != 1.0:
+            log_table *= temper
         # w = R[reliability] * C[credibility], the product Question.weight takes, once per pair of grades.
         weights = {
             (r, c): r_weight * c_weight
@@ -150,6 +159,7 @@ class RuleTables:
             index={iid: k for k, iid in enumerate(question.indicator_ids)},
             levels=levels,
             rank_of_grades={grades: rank_of[w] for grades, w in weights.items()},
+            temper=temper,
         )
 
     def fraction(self, indicator: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -161,7 +171,7 @@ class RuleTables:
         return np.minimum(f, 1.0, out=f)
 
     def log_likelihood(self, indicator: np.ndarray, observed: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """``log p`` (observed) or ``log(1 - p F(d))`` (not seen by ``d``), one row per report."""
+        """``τ log p`` (observed) or ``τ log(1 - p F(d))`` (not seen by ``d``), one row per report."""
         n_ind = len(self.p)
         table = self.log_table[indicator + n_ind * observed]
         # F for every row, fewer numpy calls than picking the "not seen" rows first; only the rows
@@ -171,8 +181,14 @@ class RuleTables:
         if rows.size:
             minus_pf = self.minus_p[indicator[rows]]
             minus_pf *= f[rows, None]
-            table[rows] = np.log1p(minus_pf)
+            table[rows] = self.tempered(np.log1p(minus_pf))
         return table
+
+    def tempered(self, logs: np.ndarray) -> np.ndarray:
+        """``τ · logs``, in place (``logs`` itself where τ is 1)."""
+        if self.temper != 1.0:
+            logs *= self.temper
+        return logs
 
     def combine(self, contribution: np.ndarray, has_status: np.ndarray) -> np.ndarray:
         """The sum over indicators of their contributions, each group's by the group rule."""

@@ -173,7 +173,12 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
 def _build(data: dict, analyst: str, question: Question, where: Located) -> Judgment | None:
     line = where.line_of
     for key in data:
-        if key not in _KEYS:
+        if key == "temper":
+            where.error(
+                line((key,)),
+                "temper is the team's, not an analyst's: set it in the question file or in calibration.yaml",
+            )
+        elif key not in _KEYS:
             where.error(line((key,)), f"unknown key {key!r}; expected one of {', '.join(_KEYS)}")
     note = data.get("note", "")
     if note is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ __all__ = [
     "check_iso_date",
     "check_likelihood",
     "check_prior",
+    "check_temper",
     "load_question",
 ]
 
@@ -120,6 +121,18 @@ def _check_spread(value: Any) -> float:
         raise ValueError(f"expected a spread greater than 0 and less than 0.5, got {value!r}")
     if not 0 < value < 0.5:
         raise ValueError(f"expected a spread greater than 0 and less than 0.5, got {value!r}")
+    return float(value)
+
+
+def check_temper(value: Any) -> float:
+    """A temper τ: a number greater than 0 (not a boolean, not NaN or infinity)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or _is_nan(value)
+        or not 0 < value < math.inf
+    ):
+        raise ValueError(f"expected a temper: a number greater than 0, such as 0.5, got {value!r}")
     return float(value)
 
 
@@ -238,6 +251,8 @@ class _QuestionSpec:
     groups: dict[str, _GroupSpec]
     likelihood_spread: float | None
     stale_after_days: int
+    temper: float | None
+    ordered: bool
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -373,6 +388,8 @@ _QUESTION = _mapping_as(
             cs.nullable_schema(cs.no_info_after_validator_function(_check_spread, cs.any_schema())), None
         ),
         "stale_after_days": _optional(cs.no_info_after_validator_function(_check_days, cs.any_schema()), 30),
+        "temper": _optional(cs.no_info_after_validator_function(check_temper, cs.any_schema()), None),
+        "ordered": _optional(cs.bool_schema(strict=True), False),
     },
 )
 
@@ -617,6 +634,9 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         closes_line=line(("closes",)),
         likelihood_spread=spec.likelihood_spread,
         stale_after_days=spec.stale_after_days,
+        temper=1.0 if spec.temper is None else spec.temper,
+        set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
+        ordered=spec.ordered,
     )
 
 
@@ -726,4 +746,7 @@ def load_question(path: str | Path) -> Question:
     question = _build_question(spec, path.stem, where)
     if question is None:
         raise QuestionFileError(where.problems)
+    pool = data.get("pool")
+    if isinstance(pool, dict) and "extremize" in pool:  # the question's own exponent wins over a fitted one
+        question = replace(question, set_in_file=question.set_in_file | {"extremize"})
     return question

@@ -11,11 +11,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from ..errors import EvidenceFileError, Problem, QuestionFileError, display_path
+from ..errors import CalibrationFileError, EvidenceFileError, Problem, QuestionFileError, display_path
 from ..model import (
     EvidenceLog,
     Question,
 )
+from .calibration import apply_calibration, load_calibration
 from .evidence import load_evidence, read_evidence_rows
 from .questions import QUESTION_ID, check_iso_date, load_question
 
@@ -77,17 +78,22 @@ def load_by_id(data_dir: str | Path, question_id: str) -> tuple[Question, Eviden
     The id is checked first, so that no id (``../x``, an absolute path) can name
     a file outside ``data_dir``.
 
+    The folder's ``calibration.yaml``, if any, gives the question its ``temper``
+    (and ``extremize``) where the question file does not set its own.
+
     Raises
     ------
-    QuestionFileError, EvidenceFileError
-        As :func:`load_question` and :func:`load_evidence` do, or for an id that is
-        not a slug.
+    QuestionFileError, EvidenceFileError, CalibrationFileError
+        As :func:`load_question`, :func:`load_evidence` and :func:`load_calibration`
+        do, or for an id that is not a slug.
     """
     if not QUESTION_ID.match(str(question_id)):
         raise QuestionFileError(
             [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
         )
-    question = load_question(question_path(data_dir, question_id))
+    question = apply_calibration(
+        load_question(question_path(data_dir, question_id)), load_calibration(data_dir)
+    )
     return question, load_evidence(evidence_path(data_dir, question_id), question)
 
 
@@ -160,6 +166,10 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
     problems: list[Problem] = []
     if not (data_dir / "questions").is_dir():
         return [Problem(display_path(data_dir), 0, "no questions/ folder; expected DATA/questions/<id>.yaml")]
+    try:
+        load_calibration(data_dir)
+    except CalibrationFileError as exc:
+        problems.extend(exc.problems)
     for path in sorted((data_dir / "questions").iterdir()):
         if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_question
             if path.suffix in (".yml", ".json"):

@@ -1,0 +1,192 @@
+"""A data folder's ``calibration.yaml``: read, checked, written, and applied to its questions.
+
+``forecast calibrate --write`` writes it; every question of the folder that does not
+set its own ``temper:`` (or ``pool: {extremize: a}``) takes the fitted value from it.
+See docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..errors import CalibrationFileError, display_path
+from ..model import Calibration, Question
+from .questions import check_iso_date, check_temper
+from .safe_yaml import Located, read_yaml_mapping
+
+__all__ = [
+    "CALIBRATION_FILE",
+    "apply_calibration",
+    "calibration_path",
+    "calibration_yaml",
+    "load_calibration",
+]
+
+
+CALIBRATION_FILE = "calibration.yaml"
+
+
+_SCORE_KEYS = ("untempered", "calibrated")
+_SCORE_BLOCKS = ("in_sample", "leave_one_out")
+_KEYS = ("temper", "extremize", "fitted", "questions", "log_score", "brier_score", "version")
+
+
+def calibration_path(data_dir: str | Path) -> Path:
+    """``DATA/calibration.yaml``."""
+    return Path(data_dir) / CALIBRATION_FILE
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _scores(data: Any, key: str, where: Located) -> dict[str, tuple[float, float] | None]:
+    """``{in_sample: {untempered, calibrated}, leave_one_out: {...}}`` as pairs, or errors in ``where``."""
+    found: dict[str, tuple[float, float] | None] = dict.fromkeys(_SCORE_BLOCKS)
+    if data is None:
+        return found
+    if not isinstance(data, dict):
+        where.error(where.line_of((key,)), f"{key}: expected a mapping with {' and '.join(_SCORE_BLOCKS)}")
+        return found
+    for block, pair in data.items():
+        if block not in _SCORE_BLOCKS:
+            where.error(
+                where.line_of((key, block)),
+                f"unknown key '{key}.{block}'; expected one of {', '.join(_SCORE_BLOCKS)}",
+            )
+            continue
+        if not isinstance(pair, dict) or set(pair) != set(_SCORE_KEYS):
+            where.error(
+                where.line_of((key, block)),
+                f"{key}.{block}: expected a mapping with exactly {' and '.join(_SCORE_KEYS)}",
+            )
+            continue
+        try:
+            found[block] = (_number(pair["untempered"]), _number(pair["calibrated"]))
+        except ValueError as exc:
+            where.error(where.line_of((key, block)), f"{key}.{block}: {exc}")
+    return found
+
+
+def load_calibration(data_dir: str | Path) -> Calibration | None:
+    """The data folder's ``calibration.yaml``, checked; ``None`` where there is none.
+
+    Raises
+    ------
+    CalibrationFileError
+        With every problem, each as ``FILE:LINE: message``: a missing or unknown key, a
+        ``temper`` or ``extremize`` that is not a number greater than 0, a ``fitted`` that
+        is not a date, or a path that is a folder or a FIFO rather than a file.
+    """
+    path = calibration_path(data_dir)
+    if not path.exists() and not path.is_symlink():
+        return None
+    where = Located(display_path(path))
+    data = read_yaml_mapping(path, where, expected="a mapping with temper: (a number greater than 0)")
+    if data is None:
+        raise CalibrationFileError(where.problems)
+    line = where.line_of
+    for key in data:
+        if key not in _KEYS:
+            where.error(line((key,)), f"unknown key {key!r}; expected one of {', '.join(_KEYS)}")
+    temper = extremize = fitted = None
+    if "temper" not in data:
+        where.error(1, "temper: required field is missing; expected a number greater than 0")
+    else:
+        try:
+            temper = check_temper(data["temper"])
+        except ValueError as exc:
+            where.error(line(("temper",)), f"temper: {exc}")
+    if data.get("extremize") is not None:
+        try:
+            extremize = check_temper(data["extremize"])
+        except ValueError:
+            where.error(
+                line(("extremize",)),
+                f"extremize: expected a number greater than 0, got {data['extremize']!r}",
+            )
+    if data.get("fitted") is not None:
+        try:
+            fitted = check_iso_date(data["fitted"])
+        except ValueError as exc:
+            where.error(line(("fitted",)), f"fitted: {exc}")
+    questions = data.get("questions") or []
+    if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        where.error(line(("questions",)), "questions: expected a list of question ids")
+        questions = []
+    version = data.get("version", "")
+    if not isinstance(version, (str, int, float)) or isinstance(version, bool):
+        where.error(line(("version",)), f"version: expected text, got {version!r}")
+    log = _scores(data.get("log_score"), "log_score", where)
+    brier = _scores(data.get("brier_score"), "brier_score", where)
+    if where.has_errors or temper is None:
+        raise CalibrationFileError(where.problems)
+    return Calibration(
+        temper=temper,
+        extremize=extremize,
+        fitted=fitted,
+        questions=tuple(questions),
+        log_in_sample=log["in_sample"],
+        log_loo=log["leave_one_out"],
+        brier_in_sample=brier["in_sample"],
+        brier_loo=brier["leave_one_out"],
+        version=str(version),
+        path=where.path,
+    )
+
+
+def apply_calibration(question: Question, calibration: Calibration | None) -> Question:
+    """``question`` with the calibration's ``temper`` (and ``extremize``) where its file does not set its own.
+
+    Examples
+    --------
+    >>> from forecast.model import Calibration
+    >>> from forecast.inputs.questions import load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> apply_calibration(q, Calibration(temper=0.5)).temper
+    0.5
+    """
+    if calibration is None:
+        return question
+    changes: dict[str, Any] = {}
+    if "temper" not in question.set_in_file:
+        changes["temper"] = calibration.temper
+    if calibration.extremize is not None and "extremize" not in question.set_in_file:
+        changes["extremize"] = calibration.extremize
+    if not changes:
+        return question
+    return replace(question, calibration=calibration, **changes)
+
+
+def _pair(pair: tuple[float, float] | None) -> str:
+    if pair is None:
+        return "null"
+    return f"{{untempered: {pair[0]!r}, calibrated: {pair[1]!r}}}"
+
+
+def calibration_yaml(calibration: Calibration) -> str:
+    """The text of ``calibration.yaml`` for ``calibration``: what :func:`load_calibration` reads back."""
+    lines = [f"temper: {calibration.temper!r}"]
+    if calibration.extremize is not None:
+        lines.append(f"extremize: {calibration.extremize!r}")
+    if calibration.fitted is not None:
+        lines.append(f"fitted: {calibration.fitted.isoformat()}")
+    lines.append("questions:")
+    lines.extend(f'  - "{q}"' for q in calibration.questions)
+    for key, in_sample, loo in (
+        ("log_score", calibration.log_in_sample, calibration.log_loo),
+        ("brier_score", calibration.brier_in_sample, calibration.brier_loo),
+    ):
+        if in_sample is not None or loo is not None:
+            lines.append(f"{key}:")
+            if in_sample is not None:
+                lines.append(f"  in_sample: {_pair(in_sample)}")
+            if loo is not None:
+                lines.append(f"  leave_one_out: {_pair(loo)}")
+    lines.append(f'version: "{calibration.version}"')
+    return "\n".join(lines) + "\n"
