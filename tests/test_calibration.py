@@ -1,0 +1,316 @@
+"""The temper rule, ``forecast calibrate`` and ``calibration.yaml`` (docs/calibration.md).
+
+The tempered posterior is checked against the plain-Python rule of tests/test_rule.py,
+with its sum of contributions multiplied by τ; the fit against the scorecard's own
+scoring of the tempered engine; the command on real files in tmp folders.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import DATA, EXAMPLE, copy_data_without_team, forecast_cli, tree_digest
+from test_rule import combined, contributions
+
+from forecast import (
+    EvidenceRow,
+    Indicator,
+    Question,
+    Scenario,
+    assess,
+    load_evidence,
+    load_question,
+)
+from forecast.analysis.calibration import TEMPER_GRID, fit_temper
+from forecast.analysis.scoring import score
+from forecast.analysis.uncertainty import intervals
+from forecast.engine import posterior_as_of, trajectory
+from forecast.errors import CalibrationFileError, JudgmentFileError, QuestionFileError
+from forecast.inputs.calibration import load_calibration
+from forecast.inputs.judgments import load_judgments
+from forecast.inputs.validate import load_by_id, validate_data
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.calibration import write_world
+
+AS_OF = date(2025, 2, 20)
+
+
+def reference_tempered(question: Question, rows: list[EvidenceRow], as_of: date, temper: float) -> np.ndarray:
+    """``softmax(log prior + τ · Σ contributions)``, the contributions by the plain rule of test_rule."""
+    total = np.array(combined(question, contributions(question, rows, as_of)))
+    logs = np.log([s.prior for s in question.scenarios]) + temper * total
+    e = np.exp(logs - logs.max())
+    return e / e.sum()
+
+
+@pytest.fixture(scope="module")
+def example():
+    question = load_question(DATA / "questions" / f"{EXAMPLE}.yaml")
+    return question, load_evidence(DATA / "evidence" / f"{EXAMPLE}.csv", question)
+
+
+# ---------------------------------------------------------------- the rule
+
+
+def test_the_worked_example_of_the_docs():
+    """Priors 0.5/0.5; one indicator seen (0.8, 0.2), one not seen after its window (0.3, 0.6): 87.50% and 72.57%."""
+    day = date(2025, 1, 1)
+    q = Question(
+        id="deal",
+        title="Deal",
+        question="Deal?",
+        opened=day,
+        closes=day,
+        scenarios=(Scenario("deal", "Deal", 0.5), Scenario("none", "No deal", 0.5)),
+        indicators=(
+            Indicator("capped", "Capped presence described", "deal", {"deal": 0.8, "none": 0.2}),
+            Indicator("hardened", "Demands hardened", "none", {"deal": 0.3, "none": 0.6}),
+        ),
+    )
+    rows = [
+        EvidenceRow("e1", day, "capped", True, "s", "A", 1),
+        EvidenceRow("e2", day, "hardened", False, "s", "A", 1),
+    ]
+    assert posterior_as_of(q, rows, day)["deal"] == pytest.approx(0.875, abs=1e-12)
+    tempered = posterior_as_of(replace(q, temper=0.5), rows, day)["deal"]
+    assert tempered == pytest.approx(math.sqrt(0.56) / (math.sqrt(0.56) + math.sqrt(0.08)), abs=1e-12)
+    assert round(tempered, 4) == 0.7257
+
+
+@pytest.mark.parametrize("temper", [0.05, 0.42, 1.0, 1.7])
+@pytest.mark.parametrize("as_of", [date(2024, 12, 20), date(2025, 1, 15), AS_OF])
+def test_the_tempered_posterior_is_the_plain_rule_with_its_contributions_times_tau(example, temper, as_of):
+    question, log = example  # groups, windows and every grade: the full rule
+    tempered = replace(question, temper=temper)
+    ours = np.array(list(posterior_as_of(tempered, log, as_of).values()))
+    np.testing.assert_allclose(ours, reference_tempered(question, list(log.rows), as_of, temper), atol=1e-9)
+    # The last day of the trajectory is the same posterior.
+    path = trajectory(tempered, log, as_of)
+    np.testing.assert_allclose(path.probabilities[-1], ours, atol=1e-12)
+
+
+def test_every_day_of_the_trajectory_is_tempered(example):
+    question, log = example
+    path = trajectory(replace(question, temper=0.3), log, date(2025, 1, 10))
+    for k in (0, 10, len(path.dates) - 1):
+        expected = reference_tempered(question, list(log.rows), path.dates[k], 0.3)
+        np.testing.assert_allclose(path.probabilities[k], expected, atol=1e-9)
+
+
+def test_the_tempered_effects_add_up_to_the_move(example):
+    question, log = example
+    a = assess(replace(question, temper=0.42), log, AS_OF)
+    effects = np.array([list(e.effect.values()) for e in a.audit if e.effect is not None]).sum(axis=0)
+    prior = np.array([s.prior for s in question.scenarios])
+    move = (np.array(list(a.probabilities.values())) - prior) * 100
+    np.testing.assert_allclose(effects, move, atol=1e-9)
+
+
+def test_temper_one_gives_the_same_bytes_as_no_temper(example):
+    question, log = example
+    plain = trajectory(question, log, AS_OF).probabilities
+    assert trajectory(replace(question, temper=1.0), log, AS_OF).probabilities.tobytes() == plain.tobytes()
+
+
+def test_each_draw_of_the_ranges_is_the_same_draw_tempered(example):
+    """With the same seed, a draw at τ is softmax(log prior + τ · (log draw at 1 − log prior))."""
+    question, log = example
+    question = replace(question, likelihood_spread=0.05)
+    untempered = intervals(question, log, AS_OF, draws=200, seed=3).draws
+    tempered = intervals(replace(question, temper=0.4), log, AS_OF, draws=200, seed=3).draws
+    log_prior = np.log([s.prior for s in question.scenarios])
+    logs = log_prior + 0.4 * (np.log(untempered) - log_prior)
+    expected = np.exp(logs - logs.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(tempered, expected / expected.sum(axis=1, keepdims=True), atol=1e-9)
+
+
+# ---------------------------------------------------------------- where τ comes from
+
+
+def _with_temper(tmp_path: Path, line: str) -> Path:
+    data = copy_data_without_team(tmp_path / "data")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + line, encoding="utf-8")
+    return data
+
+
+def test_the_question_file_sets_temper(tmp_path):
+    data = _with_temper(tmp_path, "temper: 0.5\n")
+    question, _ = load_by_id(data, EXAMPLE)
+    assert question.temper == 0.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "true", "abc", ".nan", "[0.5]"])
+def test_a_bad_temper_is_a_located_error(tmp_path, value):
+    data = _with_temper(tmp_path, f"temper: {value}\n")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    line = len(path.read_text(encoding="utf-8").splitlines())
+    with pytest.raises(QuestionFileError) as caught:
+        load_question(path)
+    assert f"{EXAMPLE}.yaml:{line}: " in str(caught.value)
+    assert "temper" in str(caught.value)
+
+
+def test_calibration_yaml_sets_temper_unless_the_question_file_does(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text("temper: 0.42\nfitted: 2026-11-30\n", encoding="utf-8")
+    question, _ = load_by_id(data, EXAMPLE)
+    assert question.temper == 0.42
+    assert question.calibration.fitted == date(2026, 11, 30)
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "temper: 0.9\n", encoding="utf-8")
+    assert load_by_id(data, EXAMPLE)[0].temper == 0.9
+
+
+def test_a_judgment_file_may_not_set_temper(tmp_path):
+    data = shutil.copytree(DATA, tmp_path / "data")
+    folder = data / "judgments" / EXAMPLE
+    path = sorted(folder.glob("*.yaml"))[0]
+    text = path.read_text(encoding="utf-8") + "temper: 0.5\n"
+    path.write_text(text, encoding="utf-8")
+    question = load_question(data / "questions" / f"{EXAMPLE}.yaml")
+    with pytest.raises(JudgmentFileError, match=rf"{path.name}:{len(text.splitlines())}: temper"):
+        load_judgments(data, question)
+
+
+def test_temper_applies_to_every_analyst_before_pooling(tmp_path):
+    data = shutil.copytree(DATA, tmp_path / "data")
+    (data / "calibration.yaml").write_text("temper: 0.5\n", encoding="utf-8")
+    question, log = load_by_id(data, EXAMPLE)
+    for judgment in load_judgments(data, question):
+        from forecast.inputs.judgments import overlay
+
+        analyst = overlay(question, judgment)
+        assert analyst.temper == 0.5
+        untempered = replace(analyst, temper=1.0)
+        expected = reference_tempered(untempered, list(log.rows), AS_OF, 0.5)
+        np.testing.assert_allclose(list(posterior_as_of(analyst, log, AS_OF).values()), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("temper: 0\n", 1, "temper"),
+        ("temper: true\n", 1, "temper"),
+        ("temper: 0.5\nfitted: 2026-11-30\ntemperature: 2\n", 3, "unknown key 'temperature'"),
+        ("fitted: 2026-11-30\n", 1, "temper: required"),
+        ("temper: 0.5\nextremize: -2\n", 2, "extremize"),
+    ],
+)
+def test_a_bad_calibration_yaml_is_a_located_error(tmp_path, text, line, message):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(CalibrationFileError, match=rf"calibration\.yaml:{line}: .*{message}"):
+        load_calibration(data)
+    problems = [str(p) for p in validate_data(data) if p.is_error]
+    assert any(f"calibration.yaml:{line}:" in p for p in problems)
+    result = forecast_cli("validate", "--data", data)
+    assert result.returncode == 1
+    assert f"calibration.yaml:{line}:" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_calibration_yaml_that_is_not_a_file_is_refused(tmp_path, kind):
+    data = copy_data_without_team(tmp_path / "data")
+    path = data / "calibration.yaml"
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    with pytest.raises(CalibrationFileError, match="not a regular file"):
+        load_calibration(data)
+    result = forecast_cli("validate", "--data", data, timeout=60)
+    assert result.returncode == 1
+    assert "calibration.yaml" in result.stdout
+
+
+# ---------------------------------------------------------------- the fit
+
+
+def test_the_fitted_scores_are_the_scorecards_scores_of_the_tempered_engine(tmp_path):
+    world = write_world(tmp_path / "world", "clustered", 4, seed=7)
+    cases = []
+    for qid in world.question_ids:
+        q = load_question(world.data_dir / "questions" / f"{qid}.yaml")
+        cases.append((q, load_evidence(world.data_dir / "evidence" / f"{qid}.csv", q)))
+    fit = fit_temper(cases)
+    for temper in (0.3, 1.0, 1.6):
+        k = int(np.argmin(np.abs(TEMPER_GRID - temper)))
+        for row, (q, log) in enumerate(cases):
+            scored = score(replace(q, temper=temper), log)
+            assert fit.log[row, k] == pytest.approx(scored.log_daily, abs=1e-9)
+            assert fit.brier[row, k] == pytest.approx(scored.brier_daily, abs=1e-9)
+    # τ minimises the mean over questions; leave-one-out fits on the others.
+    assert fit.value == TEMPER_GRID[np.argmin(fit.log.mean(axis=0))]
+    others = fit.log[1:].mean(axis=0)
+    assert fit.loo_best[0] == np.argmin(others)
+
+
+def test_the_same_world_is_the_same_bytes(tmp_path):
+    a = write_world(tmp_path / "a", "clustered", 3, seed=5)
+    b = write_world(tmp_path / "b", "clustered", 3, seed=5)
+    assert tree_digest(a.data_dir) == tree_digest(b.data_dir)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_calibrate_refuses_the_two_bundled_resolved_questions_and_writes_nothing(tmp_path):
+    data = shutil.copytree(DATA, tmp_path / "data")
+    before = tree_digest(data)
+    result = forecast_cli("calibrate", "--data", data, "--write")
+    assert result.returncode == 1
+    assert "2 resolved questions; calibration needs at least 8" in result.stderr
+    assert tree_digest(data) == before
+
+
+def test_calibrate_with_no_resolved_question_says_so(tmp_path):
+    world = write_world(tmp_path / "world", "control", 2, seed=1)
+    for path in (world.data_dir / "questions").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[: text.index("resolution:")], encoding="utf-8")
+    result = forecast_cli("calibrate", "--data", world.data_dir, "--write")
+    assert result.returncode == 1
+    assert "no resolved questions" in result.stderr
+    assert not (world.data_dir / "calibration.yaml").exists()
+
+
+def test_calibrate_write_fits_a_temper_below_one_where_indicators_co_move(tmp_path):
+    world = write_world(tmp_path / "world", "clustered", 16, seed=1)
+    result = forecast_cli("calibrate", "--data", world.data_dir, "--write")
+    assert result.returncode == 0, result.stderr
+    assert "16 resolved questions; fitted temper" in result.stdout
+    written = load_calibration(world.data_dir)
+    assert written.temper <= 0.6
+    assert written.questions == world.question_ids
+    assert written.fitted == date.today()
+    assert written.log_loo[1] < written.log_loo[0]
+    # The folder's questions now take it.
+    question, _ = load_by_id(world.data_dir, world.question_ids[0])
+    assert question.temper == written.temper
+
+
+def test_calibrate_refuses_a_fit_that_is_worse_out_of_sample_unless_forced(tmp_path):
+    world = write_world(tmp_path / "world", "control", 12, seed=3)
+    before = tree_digest(world.data_dir)
+    refused = forecast_cli("calibrate", "--data", world.data_dir, "--write")
+    assert refused.returncode == 1
+    assert "not written" in refused.stderr and "--force" in refused.stderr
+    assert tree_digest(world.data_dir) == before
+    forced = forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert 0.65 <= load_calibration(world.data_dir).temper <= 1.35
+
+
+def test_min_questions_lowers_the_bar(tmp_path):
+    world = write_world(tmp_path / "world", "clustered", 3, seed=2)
+    assert forecast_cli("calibrate", "--data", world.data_dir).returncode == 1
+    result = forecast_cli("calibrate", "--data", world.data_dir, "--min-questions", "3")
+    assert result.returncode == 0, result.stderr
+    assert not (world.data_dir / "calibration.yaml").exists()  # no --write: nothing written
