@@ -24,6 +24,7 @@ from forecast import (
     EvidenceRow,
     Indicator,
     Question,
+    Resolution,
     Scenario,
     assess,
     load_evidence,
@@ -314,3 +315,46 @@ def test_min_questions_lowers_the_bar(tmp_path):
     result = forecast_cli("calibrate", "--data", world.data_dir, "--min-questions", "3")
     assert result.returncode == 0, result.stderr
     assert not (world.data_dir / "calibration.yaml").exists()  # no --write: nothing written
+
+
+# ---------------------------------------------------------------- ordered scenarios
+
+
+def plain_rps(forecast: list[float], happened: int) -> float:
+    """Epstein's RPS, unnormalised, by a plain loop over the thresholds."""
+    total, cumulative = 0.0, 0.0
+    for k in range(len(forecast) - 1):
+        cumulative += forecast[k]
+        total += (cumulative - (1.0 if happened <= k else 0.0)) ** 2
+    return total
+
+
+def test_rps_matches_a_plain_implementation():
+    rng = np.random.default_rng(0)
+    forecasts = rng.dirichlet(np.ones(4), size=50)
+    outcomes = rng.integers(0, 4, size=50)
+    from forecast.analysis.scoring import ranked_probability_score
+
+    ours = ranked_probability_score(forecasts, outcomes)
+    expected = [plain_rps(f.tolist(), int(o)) for f, o in zip(forecasts, outcomes)]
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+    assert float(ranked_probability_score([0.2, 0.5, 0.3], 0)) == pytest.approx(0.73)
+    assert float(ranked_probability_score([0.2, 0.5, 0.3], 1)) == pytest.approx(0.13)
+
+
+def test_an_ordered_question_is_scored_with_rps(tmp_path, example):
+    data = _with_temper(tmp_path, "ordered: true\n")
+    question, log = load_by_id(data, EXAMPLE)
+    assert question.ordered
+    question = replace(question, resolution=Resolution("partial", date(2025, 3, 1)))
+    scored = score(question, log)
+    daily = trajectory(question, log, date(2025, 3, 1)).probabilities
+    expected = np.mean([plain_rps(p.tolist(), 1) for p in daily])
+    assert scored.rps_daily == pytest.approx(expected, abs=1e-12)
+    assert score(replace(question, ordered=False), log).rps_daily is None
+
+
+def test_ordered_must_be_true_or_false(tmp_path):
+    data = _with_temper(tmp_path, "ordered: 3\n")
+    with pytest.raises(QuestionFileError, match="ordered"):
+        load_question(data / "questions" / f"{EXAMPLE}.yaml")

@@ -28,6 +28,7 @@ __all__ = [
     "calibration_bins",
     "calibration_points",
     "log_score",
+    "ranked_probability_score",
     "score",
     "score_forecasts",
 ]
@@ -59,6 +60,10 @@ class Score:
     log_prior: float
     skill_final: float
     skill_daily: float
+    #: for an ``ordered: true`` question, the ranked probability score as of the resolution date and
+    #: averaged over the days (:func:`ranked_probability_score`); ``None`` otherwise
+    rps_final: float | None = None
+    rps_daily: float | None = None
 
 
 #: How far a forecast's probabilities may sum from 1, as the loaders allow.
@@ -193,6 +198,43 @@ def log_score(probabilities: ArrayLike, outcome: ArrayLike) -> np.ndarray:
         return -np.log(np.take_along_axis(p, o[..., np.newaxis], axis=-1)[..., 0])[()]
 
 
+def ranked_probability_score(probabilities: ArrayLike, outcome: ArrayLike) -> np.ndarray:
+    """The ranked probability score of forecasts of ordered scenarios: ``Σ_k (F_k - O_k)²``.
+
+    ``F_k`` is the forecast's cumulative probability of the first ``k`` scenarios and
+    ``O_k`` is 1 once ``k`` reaches the scenario that happened, for ``k`` from 1 to
+    ``n - 1`` (unnormalised). 0 is perfect; a forecast close to what happened scores
+    better than one far from it.
+
+    Parameters
+    ----------
+    probabilities : array_like, shape (..., n_scenarios)
+        Forecasts with the scenarios in their order, from one end to the other.
+    outcome : int or array_like of int
+        The index of the scenario that happened.
+
+    Returns
+    -------
+    ndarray, shape probabilities.shape[:-1]
+
+    References
+    ----------
+    E. S. Epstein, "A scoring system for probability forecasts of ranked categories",
+    Journal of Applied Meteorology 8 (1969) 985-987.
+
+    Examples
+    --------
+    >>> round(float(ranked_probability_score([0.2, 0.5, 0.3], 0)), 4)
+    0.73
+    >>> round(float(ranked_probability_score([0.2, 0.5, 0.3], 1)), 4)
+    0.13
+    """
+    p, o = _checked(probabilities, outcome)
+    cumulative = np.cumsum(p, axis=-1)[..., :-1]
+    happened = (np.arange(p.shape[-1] - 1) >= o[..., np.newaxis]).astype(float)
+    return np.sum((cumulative - happened) ** 2, axis=-1)[()]
+
+
 def score(question: Question, evidence: Evidence) -> Score:
     """Brier and log scores of a resolved question's forecasts, against the priors.
 
@@ -292,6 +334,8 @@ def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, pr
         log_prior=float(log_score(prior, resolved)),
         skill_final=skill(brier_final),
         skill_daily=skill(brier_daily),
+        rps_final=float(ranked_probability_score(final, resolved)) if question.ordered else None,
+        rps_daily=float(ranked_probability_score(daily, resolved).mean()) if question.ordered else None,
     )
 
 
