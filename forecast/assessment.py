@@ -74,6 +74,21 @@ class Assessment:
         """Scenario id to probability as of the date (the values sum to 1)."""
         return self.compiled.probabilities()
 
+    @cached_property
+    def uncalibrated_probabilities(self) -> Mapping[str, float] | None:
+        """The probabilities under the rule as stated (temper 1), where the question is tempered; else ``None``.
+
+        See docs/calibration.md: a question takes its ``temper`` from its file or from the
+        data folder's ``calibration.yaml``.
+        """
+        from .inputs.calibration import uncalibrated
+
+        if self.question.temper == 1.0 and self.question.calibration is None:
+            return None
+        return compile_evidence(
+            uncalibrated(self.question), self.compiled.evidence, self.as_of
+        ).probabilities()
+
     @property
     def priors(self) -> Mapping[str, float]:
         """Scenario id to probability before any evidence: the question's priors."""

@@ -104,7 +104,8 @@ class Frames:
         """One row per scenario (index ``"scenario"``, question order): see :func:`forecast.tables.scenarios_table`.
 
         Columns: ``name``, ``short``, ``prior``, ``probability``, ``low``, ``high`` and ``words``;
-        ``low`` and ``high`` with this object's draws and seed.
+        ``low`` and ``high`` with this object's draws and seed; a tempered forecast adds
+        ``uncalibrated``, the probability at temper 1 (docs/calibration.md).
         """
         return _frame(scenarios_table(self.assessment, self.draws, self.seed), {})
 

@@ -57,7 +57,8 @@ def scenarios_table(a: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) 
     ``high`` (the 5th and 95th percentiles over the ranged likelihoods,
     :meth:`forecast.Assessment.intervals` with ``draws`` and ``seed``), and ``words``
     (the ICD-203 words of the probability). Where no likelihood of an indicator with
-    a status is given as a range, ``low`` and ``high`` equal ``probability``.
+    a status is given as a range, ``low`` and ``high`` equal ``probability``. A tempered
+    forecast (docs/calibration.md) adds ``uncalibrated``: the probability at temper 1.
     """
     bounds = a.intervals(draws, seed).bounds
     scenarios = a.question.scenarios
@@ -72,7 +73,13 @@ def scenarios_table(a: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) 
             "low": [float(bounds[s.id][0]) for s in scenarios],
             "high": [float(bounds[s.id][1]) for s in scenarios],
             "words": [probability_words(a.probabilities[s.id]) for s in scenarios],
-        },
+        }
+        # calibration: a tempered forecast carries the forecast at temper 1 beside it (docs/calibration.md)
+        | (
+            {}
+            if a.uncalibrated_probabilities is None
+            else {"uncalibrated": [float(a.uncalibrated_probabilities[s.id]) for s in scenarios]}
+        ),
     )
 
 

@@ -248,6 +248,17 @@ class TeamAssessment(Assessment):
     def probabilities(self) -> Mapping[str, float]:
         return self.team.probabilities
 
+    @cached_property
+    def uncalibrated_probabilities(self) -> Mapping[str, float] | None:
+        """The pool of the analysts' forecasts under the rule as stated (temper 1), where it is tempered."""
+        from .inputs.calibration import uncalibrated
+
+        team, question = self.team, self.team.question
+        if question.temper == 1.0 and question.calibration is None:
+            return None
+        judgments = [a.judgment for a in team.analysts]
+        return TeamForecast(uncalibrated(question), team.evidence, judgments, team.as_of).probabilities
+
     @property
     def priors(self) -> Mapping[str, float]:
         return self.team.priors

@@ -358,3 +358,94 @@ def test_ordered_must_be_true_or_false(tmp_path):
     data = _with_temper(tmp_path, "ordered: 3\n")
     with pytest.raises(QuestionFileError, match="ordered"):
         load_question(data / "questions" / f"{EXAMPLE}.yaml")
+
+
+# ---------------------------------------------------------------- reports say so
+
+FIT = (
+    "temper: 0.42\nfitted: 2026-11-30\nquestions: [a, b, c, d, e, f, g, h, i, j, k, l, m, n]\n"
+    "log_score:\n  leave_one_out: {untempered: 0.81, calibrated: 0.64}\n"
+)
+
+
+def test_a_calibrated_report_says_so_and_by_how_much(tmp_path, example):
+    from forecast.publish.report import Report
+
+    question, log = example
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text(FIT, encoding="utf-8")
+    report = Report.load(EXAMPLE, as_of=AS_OF.isoformat(), data_dir=data, draws=100)
+    plain = posterior_as_of(question, log, AS_OF)
+    leading = max(plain, key=plain.get)
+    said = (
+        "Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions "
+        "on 2026-11-30; cross-validated log score 0.81 → 0.64). Uncalibrated: "
+        f"{question.scenario(leading).label} {plain[leading] * 100:.0f}%."
+    )
+    assert said in str(report.bottom_line()).replace("&amp;", "&")
+    assert said in str(report.probability_table())
+    summary = report.summary()
+    assert summary["temper"] == 0.42
+    assert summary["uncalibrated_probabilities"] == pytest.approx(plain, abs=1e-12)
+    expected = reference_tempered(question, list(log.rows), AS_OF, 0.42)
+    np.testing.assert_allclose(list(summary["probabilities"].values()), expected, atol=1e-9)
+    from forecast.tables import scenarios_table
+
+    table = scenarios_table(report.assessment, 100)
+    assert table.columns["uncalibrated"] == pytest.approx(list(plain.values()), abs=1e-12)
+
+
+def test_an_uncalibrated_report_says_nothing_of_it(tmp_path):
+    from forecast.publish.report import Report
+
+    data = copy_data_without_team(tmp_path / "data")
+    report = Report.load(EXAMPLE, as_of=AS_OF.isoformat(), data_dir=data, draws=100)
+    assert report.calibration_note is None
+    assert "calibration-note" not in str(report.bottom_line())
+    assert report.summary()["temper"] == 1.0 and "uncalibrated_probabilities" not in report.summary()
+
+
+def test_the_team_pool_is_of_the_tempered_analysts(tmp_path):
+    from forecast.engine.pool import log_pool
+    from forecast.inputs.judgments import overlay
+    from forecast.publish.report import Report
+
+    data = shutil.copytree(DATA, tmp_path / "data")
+    (data / "calibration.yaml").write_text(FIT, encoding="utf-8")
+    report = Report.load(EXAMPLE, as_of=AS_OF.isoformat(), data_dir=data, draws=100)
+    question, log = load_by_id(data, EXAMPLE)
+    analysts = [
+        reference_tempered(replace(overlay(question, j), temper=1.0), list(log.rows), AS_OF, 0.42)
+        for j in load_judgments(data, question)
+    ]
+    expected = log_pool(np.array(analysts), question.extremize)
+    np.testing.assert_allclose(list(report.summary()["probabilities"].values()), expected, atol=1e-9)
+    assert report.calibration_note.startswith("Calibrated: the evidence counts at 0.42")
+
+
+def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path):
+    from forecast.publish.scorecard import Scorecard
+
+    world = write_world(tmp_path / "world", "clustered", 10, seed=4)
+    assert forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force").returncode == 0
+    temper = load_calibration(world.data_dir).temper
+    card = Scorecard.load(world.data_dir)
+    numbers = card.summary()["temper"]
+    assert numbers["temper"] == temper and numbers["questions_fitted_on"] == 10
+    cases = [load_by_id(world.data_dir, q) for q in world.question_ids]
+    for value in ("0.50", "1.00", f"{temper:.2f}"):
+        expected = np.mean([score(replace(q, temper=float(value)), log).log_daily for q, log in cases])
+        assert numbers["curve"][value] == pytest.approx(expected, abs=1e-9)
+    assert numbers["log_daily"]["calibrated"] < numbers["log_daily"]["untempered"]
+    html = str(card.temper_table())
+    assert f"{temper:.2f}</strong> of its stated strength" in html and "(in use)" in html
+    assert card.temper_chart().png[:4] == b"\x89PNG"
+
+
+def test_a_scorecard_without_calibration_yaml_is_as_it_was(tmp_path):
+    from forecast.publish.scorecard import Scorecard
+
+    world = write_world(tmp_path / "world", "control", 3, seed=4)
+    card = Scorecard.load(world.data_dir)
+    assert "temper" not in card.summary()
+    assert str(card.temper_table()) == "" and card.temper_chart() is None

@@ -23,6 +23,7 @@ __all__ = [
     "calibration_path",
     "calibration_yaml",
     "load_calibration",
+    "uncalibrated",
 ]
 
 
@@ -190,3 +191,24 @@ def calibration_yaml(calibration: Calibration) -> str:
                 lines.append(f"  leave_one_out: {_pair(loo)}")
     lines.append(f'version: "{calibration.version}"')
     return "\n".join(lines) + "\n"
+
+
+def uncalibrated(question: Question) -> Question:
+    """``question`` under the rule as stated: temper 1, and the pool's exponent the question's own (or 1).
+
+    Examples
+    --------
+    >>> from forecast.model import Calibration
+    >>> from forecast.inputs.questions import load_question
+    >>> q = apply_calibration(load_question("data/questions/russia-syria-bases.yaml"), Calibration(0.5, 2.0))
+    >>> (q.temper, q.extremize), (uncalibrated(q).temper, uncalibrated(q).extremize)
+    ((0.5, 2.0), (1.0, 1.0))
+    """
+    changes: dict[str, Any] = {"temper": 1.0, "calibration": None}
+    if (
+        question.calibration is not None
+        and question.calibration.extremize is not None
+        and "extremize" not in question.set_in_file
+    ):
+        changes["extremize"] = 1.0
+    return replace(question, **changes)

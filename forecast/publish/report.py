@@ -30,6 +30,7 @@ from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
+from .calibrated import calibration_note
 from .html import Html, render_template, safe_url
 from .summary import (
     ChangeRecord,
@@ -276,6 +277,21 @@ class Report:
             "brier_prior": self.score.brier_prior,
         }
 
+    # ------------------------------------------------------------------ calibration (docs/calibration.md)
+
+    @property
+    def uncalibrated_probabilities(self) -> dict[str, float] | None:
+        """The forecast under the rule as stated (temper 1), where this one is tempered; else ``None``."""
+        plain = self.assessment.uncalibrated_probabilities
+        return None if plain is None else dict(plain)
+
+    @cached_property
+    def calibration_note(self) -> str | None:
+        """What the bottom line and the probabilities say about the temper (``None`` at temper 1)."""
+        return calibration_note(self.question, self.uncalibrated_probabilities)
+
+    # ------------------------------------------------------------------ /calibration
+
     @property
     def previous_replaced(self) -> bool:
         """Whether the comparison is with the report of the same date, which this one replaces."""
@@ -344,6 +360,8 @@ class Report:
             resolution=None if self.resolution is None else ResolutionRecord(**self.resolution),
             # One level: no chain of every earlier report.
             previous=None if self.previous is None else replace(self.previous, previous=None),
+            temper=self.question.temper,
+            uncalibrated_probabilities=self.uncalibrated_probabilities,
             **self._team_numbers(),
         )
 
@@ -426,6 +444,7 @@ class Report:
             age=a.evidence_age_days,
             stale=a.stale,
             closed_unresolved=a.closed_unresolved,
+            calibration=self.calibration_note,
         )
 
     def _team_line(self) -> dict[str, Any] | None:
@@ -453,6 +472,7 @@ class Report:
             ranges_given=self.ranges_given,
             spread=self.question.likelihood_spread,
             draws=self.draws,
+            calibration=self.calibration_note,
         )
 
     def trajectory_chart(self):

@@ -27,6 +27,7 @@ from typing import Any
 from ..analysis.scoring import CalibrationBins, Score, calibration_bins
 from ..assessment import Assessment, assess
 from ..errors import ForecastError
+from ..inputs.calibration import load_calibration
 from ..inputs.evidence import load_evidence
 from ..inputs.judgments import Judgment, load_team_inputs
 from ..inputs.outside import OutsideForecasts
@@ -39,9 +40,10 @@ from ..leaderboard import (
     forecaster_scores,
     leaderboard,
 )
-from ..model import EvidenceLog, Question
+from ..model import Calibration, EvidenceLog, Question
 from ..store import atomic_write_text, json_number
 from ..team import TeamForecast
+from .calibrated import TemperSection
 from .html import Html, render_template
 from .summary import latest_report
 
@@ -176,7 +178,13 @@ class Scorecard:
                 latest, _ = latest_report(reports_dir, question_id)
                 if latest is not None:
                     links[question_id] = f"../{question_id}/{latest.as_of}/report.html"
-        return cls(inputs, unresolved=unresolved, skipped=skipped, links=links, bins=bins)
+        # calibration: the data folder's calibration.yaml, if any (docs/calibration.md)
+        fitted = None
+        try:
+            fitted = load_calibration(data_dir)
+        except ForecastError as exc:
+            skipped.append(SkippedQuestion("calibration.yaml", _one_line(exc, data_dir)))
+        return cls(inputs, unresolved=unresolved, skipped=skipped, links=links, bins=bins, fitted=fitted)
 
     def __init__(
         self,
@@ -186,8 +194,11 @@ class Scorecard:
         skipped: Sequence[SkippedQuestion] = (),
         links: Mapping[str, str] | None = None,
         bins: int = 10,
+        fitted: Calibration | None = None,
     ) -> None:
         self.bins = bins
+        #: the data folder's calibration.yaml, if any: the calibration section shows it
+        self.fitted = fitted
         self.links = dict(links or {})
         resolved, skipped = [], list(skipped)
         forecasters: list[ForecasterScore] = []
@@ -295,20 +306,26 @@ class Scorecard:
                 "p_resolved_final": json_number(r.p_resolved),
             }
             questions.append(entry)
-        return {
-            "bottom_line": self.headline(),
-            "resolved": len(self.resolved),
-            "questions": questions,
-            "overall": None if self.overall is None else {f: json_number(v) for f, v in self.overall.items()},
-            "calibration": {
-                "edges": [float(x) for x in table.edges],
-                "count": [int(x) for x in table.count],
-                "mean_predicted": [json_number(x) for x in table.mean_predicted],
-                "frequency": [json_number(x) for x in table.frequency],
-            },
-            "unresolved": list(self.unresolved),
-            "skipped": [asdict(s) for s in self.skipped],
-        } | self._forecaster_numbers()
+        return (
+            {
+                "bottom_line": self.headline(),
+                "resolved": len(self.resolved),
+                "questions": questions,
+                "overall": None
+                if self.overall is None
+                else {f: json_number(v) for f, v in self.overall.items()},
+                "calibration": {
+                    "edges": [float(x) for x in table.edges],
+                    "count": [int(x) for x in table.count],
+                    "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                    "frequency": [json_number(x) for x in table.frequency],
+                },
+                "unresolved": list(self.unresolved),
+                "skipped": [asdict(s) for s in self.skipped],
+            }
+            | self._forecaster_numbers()
+            | self._temper_numbers()
+        )
 
     def _forecaster_numbers(self) -> dict[str, Any]:
         # Only with analysts or outside forecasts, so that a scorecard without them stays as it was.
@@ -329,6 +346,29 @@ class Scorecard:
                 for name, (table, n) in self.calibration_by_forecaster.items()
             },
         }
+
+    # ------------------------------------------------------------------ calibration (docs/calibration.md)
+
+    @cached_property
+    def temper_section(self) -> TemperSection | None:
+        """The calibration section, where the data folder has a ``calibration.yaml`` and questions resolved."""
+        if self.fitted is None or not self.resolved:
+            return None
+        return TemperSection(self.fitted, [(r.question, r.evidence) for r in self.resolved])
+
+    def _temper_numbers(self) -> dict[str, Any]:
+        # Only with a calibration.yaml, so that a scorecard without one stays as it was.
+        return {} if self.temper_section is None else {"temper": self.temper_section.numbers()}
+
+    def temper_table(self) -> Html:
+        """The temper in use, the mean daily log scores at temper 1 and at it, and the fitted curve."""
+        return Html("") if self.temper_section is None else self.temper_section.table()
+
+    def temper_chart(self):
+        """The calibration chart of the raw final forecasts beside the calibrated ones (``None`` uncalibrated)."""
+        return None if self.temper_section is None else self.temper_section.chart(self.bins)
+
+    # ------------------------------------------------------------------ /calibration
 
     def write_summary(self, path: str | Path = "scorecard.json") -> Path:
         """Write :meth:`summary` as JSON (atomically) and return its path."""

@@ -51,12 +51,17 @@ __all__ = [
     "schema",
 ]
 
-#: The version of ``summary.json`` this package writes (its ``schema_version``).
-SCHEMA_VERSION = 1
+#: The version of ``summary.json`` this package writes (its ``schema_version``). Version 2 added
+#: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1.
+SCHEMA_VERSION = 2
+#: Older versions with a ``schema_version`` that read as they are, their missing keys at their defaults.
+_READABLE_VERSIONS = (1, SCHEMA_VERSION)
 #: The schema's file name inside ``forecast.publish``.
 SCHEMA_FILE = "summary.schema.json"
 #: Only with judgment files: a question without them keeps its summary as it was.
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
+#: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities"}
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -278,6 +283,8 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "resolution": _optional(ResolutionRecord.from_dict),
     "analysts": _optional(lambda m: {a: _floats(p) for a, p in m.items()}),
     "team_probabilities": _optional(_floats),
+    "temper": float,
+    "uncalibrated_probabilities": _optional(_floats),
 }
 
 
@@ -350,6 +357,9 @@ class Summary:
     analysts: dict[str, dict[str, float]] | None = None
     analyst: str | None = None
     team_probabilities: dict[str, float] | None = None
+    #: the temper τ the forecast used, and (where it is not 1) the forecast at temper 1
+    temper: float = 1.0
+    uncalibrated_probabilities: dict[str, float] | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
@@ -368,7 +378,7 @@ class Summary:
         return {
             f.name: _plain(getattr(self, f.name))
             for f in fields(self)
-            if f.name not in skip and not (f.name in _TEAM_KEYS and getattr(self, f.name) is None)
+            if f.name not in skip and not (f.name in _LEFT_OUT_WHEN_NONE and getattr(self, f.name) is None)
         }
 
     def to_json(self) -> str:
@@ -418,10 +428,10 @@ class Summary:
         version = data.get("schema_version", 0)
         if version == 0 and "schema_version" not in data:
             return cls._from_version_0(data, source, question)
-        if version != SCHEMA_VERSION:
+        if version not in _READABLE_VERSIONS or isinstance(version, bool):
             raise SummaryError(
                 f"{source}: schema_version: this version of forecast reads summaries of version "
-                f"{SCHEMA_VERSION} (and older ones without a version), got {version!r}"
+                f"{SCHEMA_VERSION} (and older ones), got {version!r}"
             )
         _check(data, source)
         return cls._build(data)
