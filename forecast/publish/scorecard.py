@@ -306,26 +306,20 @@ class Scorecard:
                 "p_resolved_final": json_number(r.p_resolved),
             }
             questions.append(entry)
-        return (
-            {
-                "bottom_line": self.headline(),
-                "resolved": len(self.resolved),
-                "questions": questions,
-                "overall": None
-                if self.overall is None
-                else {f: json_number(v) for f, v in self.overall.items()},
-                "calibration": {
-                    "edges": [float(x) for x in table.edges],
-                    "count": [int(x) for x in table.count],
-                    "mean_predicted": [json_number(x) for x in table.mean_predicted],
-                    "frequency": [json_number(x) for x in table.frequency],
-                },
-                "unresolved": list(self.unresolved),
-                "skipped": [asdict(s) for s in self.skipped],
-            }
-            | self._forecaster_numbers()
-            | self._temper_numbers()
-        )
+        return {
+            "bottom_line": self.headline(),
+            "resolved": len(self.resolved),
+            "questions": questions,
+            "overall": None if self.overall is None else {f: json_number(v) for f, v in self.overall.items()},
+            "calibration": {
+                "edges": [float(x) for x in table.edges],
+                "count": [int(x) for x in table.count],
+                "mean_predicted": [json_number(x) for x in table.mean_predicted],
+                "frequency": [json_number(x) for x in table.frequency],
+            },
+            "unresolved": list(self.unresolved),
+            "skipped": [asdict(s) for s in self.skipped],
+        } | {**self._forecaster_numbers(), **self._temper_numbers()}
 
     def _forecaster_numbers(self) -> dict[str, Any]:
         # Only with analysts or outside forecasts, so that a scorecard without them stays as it was.
