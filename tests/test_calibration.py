@@ -449,3 +449,51 @@ def test_a_scorecard_without_calibration_yaml_is_as_it_was(tmp_path):
     card = Scorecard.load(world.data_dir)
     assert "temper" not in card.summary()
     assert str(card.temper_table()) == "" and card.temper_chart() is None
+
+
+# ---------------------------------------------------------------- the pool
+
+
+def _with_analysts(world) -> None:
+    """Two analysts per question, with their own priors (everything else the question file's)."""
+    for qid in world.question_ids:
+        folder = world.data_dir / "judgments" / qid
+        folder.mkdir(parents=True)
+        (folder / "ana.yaml").write_text("priors: {low: 0.5, middle: 0.3, high: 0.2}\n", encoding="utf-8")
+        (folder / "ben.yaml").write_text("priors: {low: 0.2, middle: 0.3, high: 0.5}\n", encoding="utf-8")
+
+
+def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
+    from forecast.analysis.calibration import EXTREMIZE_GRID
+    from forecast.analysis.scoring import log_score
+    from forecast.engine.pool import log_pool
+    from forecast.inputs.judgments import overlay
+
+    world = write_world(tmp_path / "world", "clustered", 6, seed=11)
+    _with_analysts(world)
+    result = forecast_cli("calibrate", "--data", world.data_dir, "--min-questions", "6", "--write", "--force")
+    assert result.returncode == 0, result.stderr
+    assert "pool of 6 team questions: fitted extremize" in result.stdout
+    fitted = load_calibration(world.data_dir)
+    # Independently: each analyst's tempered trajectory by the engine, pooled by log_pool at every a.
+    daily = []
+    for qid in world.question_ids:
+        q = load_question(world.data_dir / "questions" / f"{qid}.yaml")
+        log = load_evidence(world.data_dir / "evidence" / f"{qid}.csv", q)
+        end = q.resolution.date
+        paths = [
+            trajectory(replace(overlay(q, j), temper=fitted.temper), log, end).probabilities
+            for j in load_judgments(world.data_dir, q)
+        ]
+        daily.append((np.stack(paths), q.scenario_ids.index(q.resolution.scenario)))
+    means = [
+        np.mean([log_score(log_pool(paths, a), resolved).mean() for paths, resolved in daily])
+        for a in EXTREMIZE_GRID
+    ]
+    assert fitted.extremize == pytest.approx(EXTREMIZE_GRID[int(np.argmin(means))])
+    # The folder's questions take it, unless their file sets their own.
+    question, _ = load_by_id(world.data_dir, world.question_ids[0])
+    assert question.extremize == fitted.extremize
+    path = world.data_dir / "questions" / f"{world.question_ids[0]}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "pool: {extremize: 1.5}\n", encoding="utf-8")
+    assert load_by_id(world.data_dir, world.question_ids[0])[0].extremize == 1.5
