@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .harness import Line, Options, Target, register
+from .harness import Line, Options, Target, assert_close, register
 
 __all__ = ["WORLDS", "World", "fit_world", "held_out_gain", "write_world"]
 
@@ -175,6 +175,36 @@ def held_out_gain(temper: float, held_out: str | Path) -> tuple[float, float]:
     return fit.mean_log_at(1.0), fit.mean_log_at(temper)
 
 
+def _against_engine_per_temper(data_dir: Path, n: int) -> Line:
+    """The fit's curves against the reference: the engine run afresh, and scored, at every τ of the grid."""
+    from dataclasses import replace
+
+    from forecast.analysis.calibration import TEMPER_GRID, fit_temper, resolved_cases
+    from forecast.analysis.scoring import score
+
+    cases = [(q, e) for q, e, _ in resolved_cases(data_dir)[:n]]
+    start = time.perf_counter()
+    fit = fit_temper(cases)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    reference = np.array(
+        [[score(replace(q, temper=float(t)), e).log_daily for t in TEMPER_GRID] for q, e in cases]
+    )
+    theirs = time.perf_counter() - start
+    assert_close("daily log scores on the τ grid", fit.log, reference)
+    return Line(
+        "calibration",
+        f"fit_temper on {n} questions vs the engine rerun at each of {len(TEMPER_GRID)} values of τ",
+        theirs / ours,
+        "×",
+        Target(">=", 10.0),
+        ours=ours,
+        theirs=theirs,
+        what="the same daily log scores (to 1e-9): one compile per question, every τ a softmax, against "
+        "score() of the question at each τ",
+    )
+
+
 @register("calibration", 21, "Calibration: τ fitted in synthetic worlds, held-out gain, and the fit's speed")
 def calibration(options: Options) -> list[Line]:
     import tempfile
@@ -200,6 +230,7 @@ def calibration(options: Options) -> list[Line]:
                 "held_out_log": [before, after],
             }
             if kind == "clustered":
+                lines.append(_against_engine_per_temper(train.data_dir, 6 if options.quick else 12))
                 lines += [
                     Line(
                         "calibration",
