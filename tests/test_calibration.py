@@ -7,6 +7,7 @@ scoring of the tempered engine; the command on real files in tmp folders.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -497,3 +498,34 @@ def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
     path = world.data_dir / "questions" / f"{world.question_ids[0]}.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "pool: {extremize: 1.5}\n", encoding="utf-8")
     assert load_by_id(world.data_dir, world.question_ids[0])[0].extremize == 1.5
+
+
+# ---------------------------------------------------------------- forecast run
+
+
+def test_forecast_run_publishes_a_calibrated_report(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text(FIT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--data", data, "--out", out, "--as-of", AS_OF.isoformat(), "--question", EXAMPLE
+    )
+    assert result.returncode == 0, result.stderr
+    folder = out / EXAMPLE / AS_OF.isoformat()
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["temper"] == 0.42 and summary["schema_version"] == 2
+    assert set(summary["uncalibrated_probabilities"]) == set(summary["probabilities"])
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count("Calibrated: the evidence counts at 0.42 of its stated strength") == 2
+
+
+def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text("temper: -1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--data", data, "--out", out, "--as-of", AS_OF.isoformat(), "--question", EXAMPLE
+    )
+    assert result.returncode == 1
+    assert "calibration.yaml:1: temper" in result.stdout + result.stderr
+    assert not (out / EXAMPLE / AS_OF.isoformat() / "summary.json").exists()

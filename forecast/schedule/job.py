@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..inputs.calibration import load_calibration
 from ..inputs.evidence import read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
@@ -172,11 +173,12 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
 
 
 def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str | None:
-    """Check a question's evidence log and team inputs: the reason they are invalid, or ``None``."""
+    """Check a question's evidence log, team inputs and the folder's calibration.yaml: why they are invalid, or ``None``."""
     try:
         # As load_by_id reads them, but without the log's columns: the kernel builds its own.
         read_evidence_rows(evidence_path(data_dir, question_id), question, None)
         load_team_inputs(data_dir, question)
+        load_calibration(data_dir)  # the temper every report of the folder takes (docs/calibration.md)
     except InvalidInputError as exc:
         return str(exc)
     return None
