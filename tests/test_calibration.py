@@ -529,3 +529,53 @@ def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path)
     assert result.returncode == 1
     assert "calibration.yaml:1: temper" in result.stdout + result.stderr
     assert not (out / EXAMPLE / AS_OF.isoformat() / "summary.json").exists()
+
+
+# ---------------------------------------------------------------- leave-one-out and what to watch, tempered
+
+
+def test_leave_one_out_is_tempered(example):
+    from forecast.analysis.influence import critical_evidence
+
+    question, log = example
+    rows = [r for r in log.rows if r.date <= AS_OF]
+    tempered = replace(question, temper=0.42)
+    items = critical_evidence(tempered, log, AS_OF, threshold_points=0.0)
+    checked = set()
+    for item in items:
+        if item.kind == "report":
+            kept = [r for r in rows if r.id != item.id]
+        elif item.kind == "indicator":
+            kept = [r for r in rows if r.indicator != item.id]
+        else:
+            members = {i.id for i in question.members(item.id)}
+            kept = [r for r in rows if r.indicator not in members]
+        np.testing.assert_allclose(item.without, reference_tempered(question, kept, AS_OF, 0.42), atol=1e-9)
+        checked.add(item.kind)
+    assert checked == {"report", "indicator", "group"}
+
+
+def test_what_to_watch_is_tempered(example):
+    from forecast.analysis.watch import watch_list
+
+    question, log = example
+    rows = [r for r in log.rows if r.date <= AS_OF]
+    items = watch_list(replace(question, temper=0.42), log, AS_OF)
+    pending = [w for w in items if not w.not_yet]
+    assert pending
+    for w in pending:
+        seen = EvidenceRow("w", AS_OF, w.indicator, True, "s", "A", 1)
+        expected = reference_tempered(question, [*rows, seen], AS_OF, 0.42)
+        np.testing.assert_allclose(list(w.if_observed.values()), expected, atol=1e-9)
+        end = question.window_of(question.indicator(w.indicator))[1]
+        absent = EvidenceRow("w", end, w.indicator, False, "s", "A", 1)
+        expected = reference_tempered(question, [*rows, absent], max(end, AS_OF), 0.42)
+        np.testing.assert_allclose(list(w.if_absent.values()), expected, atol=1e-9)
+
+
+def test_calibrate_write_gives_the_same_bytes_twice(tmp_path):
+    world = write_world(tmp_path / "world", "clustered", 8, seed=1)
+    assert forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force").returncode == 0
+    first = (world.data_dir / "calibration.yaml").read_bytes()
+    assert forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force").returncode == 0
+    assert (world.data_dir / "calibration.yaml").read_bytes() == first
