@@ -1,16 +1,18 @@
 """Calibration in a synthetic world whose truth is known, and the speed of the fit.
 
 :func:`write_world` writes real question files and evidence logs, with resolutions,
-into a data folder, from a seed. Each question has three scenarios; its true scenario
-is drawn from its priors; each indicator's event, if it happens, happens on a day drawn
-uniformly in the question's life, so a stated likelihood ``p(s)`` is exactly the true
-``P(seen by the end | s)`` and ``1 - p(s) F(d)`` the true chance of not having seen it by
-day ``d``: the engine's own model of a "not yet". Every report is graded A1. A report
-says "yes" on the day an indicator is seen, and "no" on each monitoring day
-(every 30 days, and the last day) while it has not been seen.
+into a data folder, from a seed. Each question has three scenarios and lasts 120 days;
+its true scenario is drawn from its priors. An indicator's event, if it happens, happens
+at a time uniform over the question's life, so a stated likelihood ``p(s)`` is exactly
+the true ``P(seen by the end | s)`` and ``1 - p(s) F(d)`` the true chance of not having
+seen it by day ``d``: the engine's own model of a "not yet". A monitoring sweep every
+10 days (and on the last day) reports every indicator not yet reported seen: "yes" once
+its event has happened, "no" otherwise, graded A1. Nothing is reported between sweeps,
+so a log tells no more than its reports say, and where the indicators are independent
+the engine's forecast is exactly the posterior given the log.
 
 - ``"clustered"``: the indicators come in clusters of four that fire together: a cluster
-  happens with probability ``q(s)`` on one day, and each member is then seen with its
+  happens with probability ``q(s)`` at one time, and each member is then seen with its
   own probability ``r`` (0.8 to 1). Each member's stated likelihood is its true marginal
   ``q(s) · r``, and no group is declared: the rule counts one development four times.
 - ``"control"``: the indicators really are independent given the scenario.
@@ -37,7 +39,8 @@ WORLDS = ("clustered", "control")
 
 _OPENED = date(2024, 1, 1)
 _DAYS = 120
-_MONITORING = (30, 60, 90, _DAYS - 1)
+#: The days of the monitoring sweeps: every 10 days, and the last day of the question.
+_SWEEPS = (*range(10, _DAYS - 1, 10), _DAYS - 1)
 _CLUSTER = 4
 _SCENARIOS = ("low", "middle", "high")
 
@@ -100,21 +103,20 @@ def _evidence_csv(
     rng: np.random.Generator, kind: str, cluster: np.ndarray, q: np.ndarray, r: np.ndarray, truth: int
 ) -> str:
     n = len(cluster)
-    # A cluster happens with q(truth) on a uniform day; each member is then seen with its r, in the
-    # clustered world within two days of the others.
+    # A cluster happens with q(truth), at a time uniform over the question's life (so that by day c it
+    # has happened with probability q · c / (days - 1): the rule's F); each member is then seen with its r.
     fired = rng.random(len(q)) < q[:, truth]
     seen = fired[cluster] & (rng.random(n) < r)
-    cluster_day = rng.integers(0, _DAYS, size=len(q))
-    jitter = rng.integers(0, 3, size=n) if kind == "clustered" else np.zeros(n, np.int64)
-    day = np.minimum(cluster_day[cluster] + jitter, _DAYS - 1)
+    when = rng.uniform(0.0, _DAYS - 1, size=len(q))[cluster]
+    # Each sweep reports every indicator not reported seen yet: "yes" once it has happened, else "no".
+    # Nothing is reported between sweeps, so a log says no more than its reports do.
     rows = []
     for k in range(n):
-        for check in _MONITORING:
-            if seen[k] and day[k] <= check:
+        for sweep in _SWEEPS:
+            if seen[k] and when[k] <= sweep:
+                rows.append((sweep, k, "yes"))
                 break
-            rows.append((check, k, "no"))
-        if seen[k]:
-            rows.append((int(day[k]), k, "yes"))
+            rows.append((sweep, k, "no"))
     rows.sort()
     out = ["id,date,indicator,observed,source,reliability,credibility"]
     for j, (d, k, said) in enumerate(rows):
@@ -209,16 +211,31 @@ def _against_engine_per_temper(data_dir: Path, n: int) -> Line:
 def calibration(options: Options) -> list[Line]:
     import tempfile
 
-    n, n_held_out = (20, 60) if options.quick else (60, 200)
+    # τ is fitted on 200 questions (60 pin it only roughly where the model is true: benchmarks/README.md)
+    # and scored on 200 others; the speed is that of 60 questions, the size the target names.
+    n, n_held_out, n_timed = (40, 60, 20) if options.quick else (200, 200, 60)
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
+        timed = write_world(Path(tmp) / "timed", "clustered", n_timed, seed=1)
+        start = time.perf_counter()
+        fit_world(timed.data_dir)
+        seconds = time.perf_counter() - start
+        lines.append(_against_engine_per_temper(timed.data_dir, 6 if options.quick else 12))
+        lines.append(
+            Line(
+                "calibration",
+                f"forecast calibrate's fit of {n_timed} questions × 12 indicators",
+                seconds,
+                "s",
+                Target("<=", 10.0, "s"),
+                ours=seconds,
+                what="loading the folder and fitting τ with leave-one-question-out, in process",
+            )
+        )
         for kind in WORLDS:
             train = write_world(Path(tmp) / f"{kind}-train", kind, n, seed=1)
             test = write_world(Path(tmp) / f"{kind}-test", kind, n_held_out, seed=101)
-            start = time.perf_counter()
-            fit = fit_world(train.data_dir)
-            seconds = time.perf_counter() - start
-            temper = fit.temper.value
+            temper = fit_world(train.data_dir).temper.value
             before, after = held_out_gain(temper, test.data_dir)
             gain = 100.0 * (1.0 - after / before)
             details = {
@@ -226,60 +243,36 @@ def calibration(options: Options) -> list[Line]:
                 "held_out_questions": n_held_out,
                 "indicators": 12,
                 "temper": temper,
-                "loo": fit.temper.log_loo,
                 "held_out_log": [before, after],
             }
+            held_out = Line(
+                "calibration",
+                f"{kind} world: held-out log score gain",
+                gain,
+                "%",
+                Target(">=", 10.0 if kind == "clustered" else -1.0, "%"),
+                what=f"1 − (mean daily log score at τ = {temper:.2f}) / (at τ = 1), on {n_held_out} held-out questions",
+                details=details,
+            )
             if kind == "clustered":
-                lines.append(_against_engine_per_temper(train.data_dir, 6 if options.quick else 12))
-                lines += [
-                    Line(
-                        "calibration",
-                        "clustered world: fitted τ",
-                        temper,
-                        "",
-                        Target("<=", 0.6, ""),
-                        what="τ fitted on the training world (clusters of 4 co-moving indicators, no groups)",
-                        details=details,
-                    ),
-                    Line(
-                        "calibration",
-                        "clustered world: held-out log score gain",
-                        gain,
-                        "%",
-                        Target(">=", 10.0, "%"),
-                        what="1 − (score at fitted τ) / (score at τ = 1), held-out world",
-                        details=details,
-                    ),
-                    Line(
-                        "calibration",
-                        f"fit of {n} questions × 12 indicators",
-                        seconds,
-                        "s",
-                        Target("<=", 10.0, "s"),
-                        ours=seconds,
-                        what="loading the folder and fitting τ with leave-one-question-out, in process",
-                        details=details,
-                    ),
-                ]
+                fitted = Line(
+                    "calibration",
+                    "clustered world: fitted τ",
+                    temper,
+                    "",
+                    Target("<=", 0.6, ""),
+                    what=f"τ fitted on {n} questions whose indicators fire in clusters of 4, no groups declared",
+                    details=details,
+                )
             else:
-                lines += [
-                    Line(
-                        "calibration",
-                        "control world: |τ − 1|",
-                        abs(temper - 1.0),
-                        "",
-                        Target("<=", 0.35, ""),
-                        what=f"τ = {temper:.2f}, fitted where the stated model is true",
-                        details=details,
-                    ),
-                    Line(
-                        "calibration",
-                        "control world: held-out log score gain",
-                        gain,
-                        "%",
-                        Target(">=", -1.0, "%"),
-                        what="1 − (score at fitted τ) / (score at τ = 1), held-out world",
-                        details=details,
-                    ),
-                ]
+                fitted = Line(
+                    "calibration",
+                    "control world: |τ − 1|",
+                    abs(temper - 1.0),
+                    "",
+                    Target("<=", 0.35, ""),
+                    what=f"τ = {temper:.2f}, fitted on {n} questions where the stated model is true",
+                    details=details,
+                )
+            lines += [fitted, held_out]
     return lines

@@ -307,6 +307,13 @@ def test_calibrate_refuses_a_fit_that_is_worse_out_of_sample_unless_forced(tmp_p
     assert tree_digest(world.data_dir) == before
     forced = forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force")
     assert forced.returncode == 0, forced.stderr
+    assert load_calibration(world.data_dir).questions == world.question_ids
+
+
+def test_calibrate_force_fits_a_temper_near_one_where_the_stated_model_is_true(tmp_path):
+    world = write_world(tmp_path / "world", "control", 100, seed=1)
+    result = forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force")
+    assert result.returncode == 0, result.stderr
     assert 0.65 <= load_calibration(world.data_dir).temper <= 1.35
 
 
