@@ -86,10 +86,12 @@ def _lines_of(document: dict) -> list[Line]:
         target = result["target"]
         if target:
             op = ">=" if target.startswith("≥") else "<="
-            bound, unit = target[1:].strip(), "×"
-            if bound.endswith("MB"):
-                bound, unit = bound[:-2].strip(), "MB"
-            target = Target(op, float(bound.rstrip("×")), unit)
+            bound = target[1:].strip()
+            if bound.endswith("×"):
+                number, unit = bound[:-1], "×"
+            else:  # "300 MB", "10 s", "10 %", or a bare number
+                number, _, unit = bound.partition(" ")
+            target = Target(op, float(number), unit.strip())
         lines.append(
             Line(
                 benchmark=result["benchmark"],

@@ -235,7 +235,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def _spaced(unit: str) -> str:
-    return unit if unit == "×" else f" {unit}"
+    return unit if unit in ("×", "") else f" {unit}"
 
 
 def _seconds(value: float | None) -> str:

@@ -586,3 +586,22 @@ def test_calibrate_write_gives_the_same_bytes_twice(tmp_path):
     first = (world.data_dir / "calibration.yaml").read_bytes()
     assert forecast_cli("calibrate", "--data", world.data_dir, "--write", "--force").returncode == 0
     assert (world.data_dir / "calibration.yaml").read_bytes() == first
+
+
+def test_the_calibration_benchmark_runs_and_checks_its_curves_against_the_engine(tmp_path):
+    import subprocess
+
+    out = tmp_path / "latest.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "calibration", "--out", str(out)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["errors"] == []  # the fit's scores matched the engine's to 1e-9
+    by_label = {r["label"]: r for r in document["results"]}
+    assert by_label["clustered world: fitted τ"]["value"] <= 0.6
+    assert by_label["clustered world: held-out log score gain"]["value"] >= 10.0
