@@ -448,6 +448,12 @@ def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path
     html = str(card.temper_table())
     assert f"{temper:.2f}</strong> of its stated strength" in html and "(in use)" in html
     assert card.temper_chart().png[:4] == b"\x89PNG"
+    # Each question is scored as its reports published it: tempered.
+    by_id = {q.id: (q, log) for q, log in cases}
+    for r in card.resolved:
+        q, log = by_id[r.question.id]
+        assert r.score.log_daily == pytest.approx(score(replace(q, temper=temper), log).log_daily, abs=1e-9)
+    assert len(card.resolved) == 10
 
 
 def test_a_scorecard_without_calibration_yaml_is_as_it_was(tmp_path):

@@ -27,7 +27,7 @@ from typing import Any
 from ..analysis.scoring import CalibrationBins, Score, calibration_bins
 from ..assessment import Assessment, assess
 from ..errors import ForecastError
-from ..inputs.calibration import load_calibration
+from ..inputs.calibration import apply_calibration, load_calibration
 from ..inputs.evidence import load_evidence
 from ..inputs.judgments import Judgment, load_team_inputs
 from ..inputs.outside import OutsideForecasts
@@ -162,9 +162,16 @@ class Scorecard:
         """
         data_dir = Path(data_dir)
         inputs, unresolved, skipped, links = [], [], [], {}
+        # calibration: the data folder's calibration.yaml, if any, tempers the forecasts scored, as it
+        # tempers the reports (docs/calibration.md)
+        fitted = None
+        try:
+            fitted = load_calibration(data_dir)
+        except ForecastError as exc:
+            skipped.append(SkippedQuestion("calibration.yaml", _one_line(exc, data_dir)))
         for question_id in question_ids(data_dir):
             try:
-                question = load_question(question_path(data_dir, question_id))
+                question = apply_calibration(load_question(question_path(data_dir, question_id)), fitted)
                 if question.resolution is None:
                     unresolved.append(question_id)
                     continue
@@ -178,12 +185,6 @@ class Scorecard:
                 latest, _ = latest_report(reports_dir, question_id)
                 if latest is not None:
                     links[question_id] = f"../{question_id}/{latest.as_of}/report.html"
-        # calibration: the data folder's calibration.yaml, if any (docs/calibration.md)
-        fitted = None
-        try:
-            fitted = load_calibration(data_dir)
-        except ForecastError as exc:
-            skipped.append(SkippedQuestion("calibration.yaml", _one_line(exc, data_dir)))
         return cls(inputs, unresolved=unresolved, skipped=skipped, links=links, bins=bins, fitted=fitted)
 
     def __init__(
