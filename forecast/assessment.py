@@ -21,6 +21,8 @@ import numpy as np
 
 from . import analysis
 from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from .engine.dates import as_of_date
+from .engine.frozen import read_only
 from .engine.results import AuditEntry, ChecklistItem, IndicatorState, Trajectory
 from .engine.rule import softmax
 from .model import Question
@@ -72,18 +74,18 @@ class Assessment:
 
     @cached_property
     def probabilities(self) -> Mapping[str, float]:
-        """Scenario id to probability as of the date (the values sum to 1)."""
-        return self.compiled.probabilities()
+        """Scenario id to probability as of the date (the values sum to 1); read-only."""
+        return read_only(self.compiled.probabilities())
 
     @property
     def priors(self) -> Mapping[str, float]:
-        """Scenario id to probability before any evidence: the question's priors."""
-        return {s.id: s.prior for s in self.question.scenarios}
+        """Scenario id to probability before any evidence: the question's priors; read-only."""
+        return read_only({s.id: s.prior for s in self.question.scenarios})
 
     @cached_property
     def states(self) -> Mapping[str, IndicatorState]:
-        """Each indicator's state as of the date, by id in question order."""
-        return self.compiled.indicator_states()
+        """Each indicator's state as of the date, by id in question order; read-only."""
+        return read_only(self.compiled.indicator_states())
 
     @cached_property
     def audit(self) -> tuple[AuditEntry, ...]:
@@ -322,7 +324,7 @@ class Assessment:
         return Frames(self)
 
 
-def assess(question: Question, evidence: Evidence, as_of: date | None = None) -> Assessment:
+def assess(question: Question, evidence: Evidence, as_of: date | str | None = None) -> Assessment:
     """Everything the suite says about a question as of a date.
 
     Parameters
@@ -330,9 +332,11 @@ def assess(question: Question, evidence: Evidence, as_of: date | None = None) ->
     question : Question
     evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
         A compile of this question as of this date is used as it is.
-    as_of : date, optional
-        Defaults to today. Reports dated later are listed in the audit trail as
-        ``"after as-of"`` and not counted.
+    as_of : date, str, datetime or pandas.Timestamp, optional
+        Defaults to today. An ISO string (``"2025-02-20"``) is read as a date; a
+        ``datetime`` or ``Timestamp`` is taken as its date (an aware one in its own
+        zone); anything else is a ``TypeError``. Reports dated later are listed in
+        the audit trail as ``"after as-of"`` and not counted.
 
     Returns
     -------
@@ -350,4 +354,4 @@ def assess(question: Question, evidence: Evidence, as_of: date | None = None) ->
     >>> a.leading, [w.indicator for w in a.watch(top=1)]
     ('partial', ['formal-withdrawal-or-termination'])
     """
-    return Assessment(compile_evidence(question, evidence, as_of))
+    return Assessment(compile_evidence(question, evidence, as_of_date(as_of)))

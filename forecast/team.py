@@ -25,6 +25,8 @@ import numpy as np
 from . import analysis
 from .assessment import Assessment, assess
 from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from .engine.dates import as_of_date
+from .engine.frozen import read_only
 from .engine.pool import log_pool, spread
 from .engine.results import ChecklistItem, IndicatorState, Trajectory
 from .engine.rule import softmax
@@ -90,6 +92,7 @@ class TeamForecast:
     ) -> None:
         if not judgments:
             raise ValueError("a team forecast needs at least one analyst's judgments")
+        as_of = as_of_date(as_of)
         self.question, self.evidence, self.as_of = question, evidence, as_of
         self.extremize = question.extremize
         self.analysts = tuple(
@@ -272,16 +275,16 @@ class TeamAssessment(Assessment):
 
     @cached_property
     def probabilities(self) -> Mapping[str, float]:
-        return self.team.probabilities
+        return read_only(self.team.probabilities)
 
     @property
     def priors(self) -> Mapping[str, float]:
-        return self.team.priors
+        return read_only(self.team.priors)
 
     @cached_property
     def states(self) -> Mapping[str, IndicatorState]:
         base = self.team.analysts[0].assessment
-        return {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
+        return read_only({i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators})
 
     def checklist(self, scenario_id: str) -> list[ChecklistItem]:
         """The indicators that signal ``scenario_id``, with the team's diagnosticity.

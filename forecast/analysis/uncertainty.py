@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 
 from ..engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from ..engine.frozen import frozen_array, read_only
 from ..engine.results import Trajectory
 from ..engine.rule import ABSENT, OBSERVED, PENDING, group_contribution, group_contribution_draws, softmax
 from ..model import Question
@@ -54,6 +55,11 @@ class Intervals:
     draws: np.ndarray
     ranged: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point", read_only(self.point))
+        object.__setattr__(self, "bounds", read_only(self.bounds))
+        object.__setattr__(self, "draws", frozen_array(self.draws))
+
 
 @dataclass(frozen=True, slots=True)
 class TrajectoryBand:
@@ -69,6 +75,10 @@ class TrajectoryBand:
     point: np.ndarray
     band: np.ndarray
     level: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point", frozen_array(self.point))
+        object.__setattr__(self, "band", frozen_array(self.band))
 
 
 def _check_monte_carlo(draws: int, level: tuple[float, float]) -> tuple[float, float]:
@@ -308,8 +318,8 @@ def trajectory_intervals(
     (84, 3, 2)
     """
     level = _check_monte_carlo(draws, level)
-    as_of = as_of or date.today()
     compiled = compile_evidence(question, evidence, as_of)
+    as_of = compiled.as_of
     start = min(question.opened, as_of)
     point = compiled.trajectory(start, as_of)
     report_days, probabilities = report_day_draws(question, compiled, draws, seed)

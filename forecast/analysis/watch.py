@@ -91,7 +91,7 @@ def watch_list(
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
     compiled = compile_evidence(question, evidence, as_of)
-    arrays = watch_arrays(question, compiled, as_of or date.today())
+    arrays = watch_arrays(question, compiled, compiled.as_of)
     post = softmax(compiled.final_log_posterior())
     return watch_items(question, arrays, post, arrays.q, arrays.if_observed, arrays.if_absent, top)
 
