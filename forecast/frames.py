@@ -192,10 +192,11 @@ class Frames:
         """Leave-one-out over every indicator with a status, every group and every counted report.
 
         Columns: ``kind`` (``"indicator"``, ``"group"`` or ``"report"``), ``id``,
-        ``indicator`` (empty for a group), one column per scenario with its probability
-        without that evidence, and ``change:<scenario>`` with the move in points if it
-        were left out (without minus with). Largest move first, as
-        :meth:`forecast.Assessment.critical` with a threshold of 0.
+        ``indicator`` (empty for a group), ``without:<scenario>`` with each scenario's
+        probability without that evidence, and ``added:<scenario>`` with the points that
+        evidence adds to it now (with minus without, as the report's "points it added";
+        ``summary.json``'s ``change`` is the opposite sign, the move if it were left out).
+        Largest move first, as :meth:`forecast.Assessment.critical` with a threshold of 0.
         """
         ids = self._ids
         items = self.assessment.critical(threshold_points=0)
@@ -207,10 +208,30 @@ class Frames:
             }
         )
         for j, s in enumerate(ids):
-            frame[s] = pd.Series([float(i.without[j]) for i in items], dtype="float64")
+            frame[f"without:{s}"] = pd.Series([float(i.without[j]) for i in items], dtype="float64")
         for j, s in enumerate(ids):
-            frame[f"change:{s}"] = pd.Series([float(i.moves[j]) for i in items], dtype="float64")
+            frame[f"added:{s}"] = pd.Series([-float(i.moves[j]) for i in items], dtype="float64")
         return frame
+
+    @cached_property
+    def drivers(self) -> pd.DataFrame:
+        """A team's judgments that drive the analysts' spread, all of them, largest first.
+
+        Columns: ``analyst``, ``judgment`` (its key, such as ``likelihood/ind/keep``),
+        ``description`` and ``shrink`` (how many points the spread, summed over
+        scenarios, would shrink if the analyst used the question's value). Empty for a
+        view that is not a team's. The report shows the first ten and says how many more.
+        """
+        team = getattr(self.assessment, "team", None)
+        drivers = team.drivers(limit=None) if team is not None else []
+        return pd.DataFrame(
+            {
+                "analyst": pd.Series([d.analyst for d in drivers], dtype=str),
+                "judgment": pd.Series(["/".join(d.key) for d in drivers], dtype=str),
+                "description": pd.Series([d.description for d in drivers], dtype=str),
+                "shrink": pd.Series([float(d.shrink) for d in drivers], dtype="float64"),
+            }
+        )
 
     @cached_property
     def watch(self) -> pd.DataFrame:

@@ -212,3 +212,16 @@ def test_the_analysts_range_is_the_lowest_and_highest_analyst():
     for s in q.scenario_ids:
         values = [a.assessment.probabilities[s] for a in team.analysts]
         assert team.analyst_range[s] == (min(values), max(values))
+
+
+@pytest.mark.parametrize(("seed", "extremize"), CASES[:3])
+def test_the_frames_keep_every_judgment_that_drives_the_spread(tmp_path, seed, extremize):
+    data, _question, _rows, _judgments = generated_team(seed, tmp_path, extremize)
+    q, log = load_by_id(data, "generated")
+    team = TeamForecast(q, log, load_judgments(data, q), date(2024, 4, 30))
+    frame = team.assessment.frames.drivers
+    every = team.drivers(limit=None)
+    assert len(frame) == len(every) and len(team.drivers()) == min(10, len(every))
+    assert frame["shrink"].tolist() == pytest.approx([d.shrink for d in every])
+    assert frame["analyst"].tolist() == [d.analyst for d in every]
+    assert len(assess(q, log, date(2024, 4, 30)).frames.drivers) == 0  # not a team: no drivers
