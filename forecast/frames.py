@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from .engine.rule import ROLE_LABELS
 from .store import atomic_write_text
 from .tables import (
     CSV_TABLES,
+    ForecastView,
     Table,
     checklist_table,
     effects_table,
@@ -28,9 +29,6 @@ from .tables import (
     table_csv,
     trajectory_table,
 )
-
-if TYPE_CHECKING:
-    from .assessment import Assessment
 
 __all__ = ["DATE_DTYPE", "Frames", "frame_csv"]
 
@@ -87,11 +85,12 @@ class Frames:
     Parameters
     ----------
     assessment : Assessment
+        Or anything else with its attributes (:class:`forecast.tables.ForecastView`).
     draws, seed : int
         The Monte Carlo draws and seed of the ``low``/``high`` columns of :attr:`scenarios`.
     """
 
-    def __init__(self, assessment: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:
+    def __init__(self, assessment: ForecastView, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:
         self.assessment = assessment
         self.draws, self.seed = draws, seed
 
