@@ -228,7 +228,7 @@ class Assessment:
     def _now(self) -> np.ndarray:
         return self.pool(np.stack([softmax(c.final_log_posterior()) for c in self.models]))
 
-    def critical(self, threshold_points: float = 10.0) -> list[analysis.Influence]:
+    def critical(self, threshold_points: float = 10.0) -> analysis.Influences:
         """The indicators, groups and reports whose removal changes the leader or moves a scenario
         by ``threshold_points`` or more; with ``0``, every one of them.
 
@@ -237,7 +237,7 @@ class Assessment:
         """
         return self._once(("critical", float(threshold_points)), lambda: self._critical(threshold_points))
 
-    def _critical(self, threshold_points: float) -> list[analysis.Influence]:
+    def _critical(self, threshold_points: float) -> analysis.Influences:
         left_out = [analysis.leave_one_out(c) for c in self.models]
         without = self.pool(np.stack([softmax(x.log_without) for x in left_out]))
         return analysis.critical_items(

@@ -199,17 +199,20 @@ class Frames:
         """
         ids = self._ids
         items = self.assessment.critical(threshold_points=0)
+        described = [(i.kind, i.id, i.indicator) for i in items]
         frame = pd.DataFrame(
             {
-                "kind": pd.Series([i.kind for i in items], dtype=str),
-                "id": pd.Series([i.id for i in items], dtype=str),
-                "indicator": pd.Series([i.indicator for i in items], dtype=str),
+                "kind": pd.Series([d[0] for d in described], dtype=str),
+                "id": pd.Series([d[1] for d in described], dtype=str),
+                "indicator": pd.Series([d[2] for d in described], dtype=str),
             }
         )
+        without = np.asarray([i.without for i in items], float).reshape(len(items), len(ids))
+        moves = np.asarray([i.moves for i in items], float).reshape(len(items), len(ids))
         for j, s in enumerate(ids):
-            frame[f"without:{s}"] = pd.Series([float(i.without[j]) for i in items], dtype="float64")
+            frame[f"without:{s}"] = pd.Series(without[:, j], dtype="float64")
         for j, s in enumerate(ids):
-            frame[f"added:{s}"] = pd.Series([-float(i.moves[j]) for i in items], dtype="float64")
+            frame[f"added:{s}"] = pd.Series(-moves[:, j], dtype="float64")
         return frame
 
     @cached_property

@@ -110,3 +110,18 @@ def test_every_array_an_assessment_hands_out_is_frozen(inputs):
     for mapping in (intervals.point, intervals.bounds, a.watch()[0].if_observed, a.watch()[0].if_absent):
         with pytest.raises(TypeError):
             mapping[next(iter(mapping))] = 0.5
+
+
+def test_leave_one_out_items_are_made_when_read_and_behave_as_a_list(inputs):
+    q, log = inputs
+    items = assess(q, log, DAY).critical(threshold_points=0)
+    as_list = list(items)
+    assert len(items) == len(as_list) > 3
+    assert items[0] == as_list[0] and items[-1] == as_list[-1] and items[1:3] == as_list[1:3]
+    assert items == as_list and as_list == list(items)
+    assert items.moves.shape == (len(items), len(q.scenario_ids)) and not items.moves.flags.writeable
+    for k, item in enumerate(as_list):
+        assert list(item.moves) == items.moves[k].tolist()
+        assert item.change == {s: m for s, m in zip(q.scenario_ids, item.moves)}
+    with pytest.raises(IndexError):
+        items[len(items)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .changes import Changes, compare_summaries
 from .influence import (
     Influence,
+    Influences,
     LeaveOneOut,
     critical_evidence,
     critical_items,
@@ -46,6 +47,7 @@ __all__ = [
     "CalibrationBins",
     "Changes",
     "Influence",
+    "Influences",
     "Intervals",
     "LeaveOneOut",
     "Score",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import repeat
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from .points import at_least
 
 __all__ = [
     "Influence",
+    "Influences",
     "LeaveOneOut",
     "critical_evidence",
     "critical_items",
@@ -137,7 +137,7 @@ def critical_evidence(
     as_of: date | None = None,
     *,
     threshold_points: float = 10.0,
-) -> list[Influence]:
+) -> Influences:
     """The indicators and reports the forecast hangs on.
 
     Leaves out, one at a time, (a) each indicator with a status (its whole
@@ -161,8 +161,8 @@ def critical_evidence(
 
     Returns
     -------
-    list of Influence
-        Largest move first; on a tie, indicators (question order), then groups
+    Influences
+        A sequence of :class:`Influence`, made as they are read. Largest move first; on a tie, indicators (question order), then groups
         (question order), then reports (file order).
 
     Notes
@@ -231,7 +231,7 @@ def critical_items(
     without: np.ndarray,
     now: np.ndarray,
     threshold_points: float,
-) -> list[Influence]:
+) -> Influences:
     """The items of ``items`` whose removal changes the leader or moves a scenario by ``threshold_points``.
 
     ``without[k]`` is the forecast without item ``k`` (one view's: a model's, or a
@@ -243,41 +243,93 @@ def critical_items(
     critical = (np.argmax(without, axis=1) != np.argmax(now)) | at_least(change, threshold_points).any(axis=1)
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
-    # Built in bulk: every column of the items comes out of numpy, or a pass per kind, once; only
-    # the Influence objects themselves are made one by one (by map, with no Python loop around them).
-    counted, groups = items.counted, items.groups
-    ids, n_selected = question.scenario_ids, len(selected)
-    leaders = np.argmax(without[selected], axis=1)
-    n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
-    is_indicator, is_report = selected < n_indicators, selected >= n_before_reports
-    is_group = ~(is_indicator | is_report)
-    indicator_ids = [i.id for i in question.indicators]
-    group_ids = list(question.groups)
-    source, kept = compiled.source, compiled.kept
-    kinds, names, indicator_of, rows = (np.empty(n_selected, object) for _ in range(4))
-    kinds[is_indicator], kinds[is_group], kinds[is_report] = "indicator", "group", "report"
-    of_indicators = [indicator_ids[i] for i in counted[selected[is_indicator]].tolist()]
-    names[is_indicator] = indicator_of[is_indicator] = of_indicators
-    names[is_group] = [group_ids[g] for g in groups[selected[is_group] - n_indicators].tolist()]
-    indicator_of[is_group] = ""
-    of_reports = [source[k] for k in kept[selected[is_report] - n_before_reports].tolist()]
-    rows[is_report] = of_reports
-    names[is_report] = [row.id for row in of_reports]
-    indicator_of[is_report] = [row.indicator for row in of_reports]
-    return list(
-        map(
-            Influence,
-            kinds.tolist(),
-            names.tolist(),
-            indicator_of.tolist(),
-            repeat(ids, n_selected),
-            without[selected].tolist(),
-            change[selected].tolist(),
-            np.array(ids, object)[leaders].tolist(),
-            (leaders != int(np.argmax(now))).tolist(),
-            rows.tolist(),
-        )
+    return Influences(
+        question, compiled, items, selected, without[selected], change[selected], np.argmax(now)
     )
+
+
+class Influences(Sequence[Influence]):
+    """Leave-one-out items as arrays: an :class:`Influence` is made only when one is read.
+
+    A list of thousands of items costs its arrays only; iterating, indexing or
+    slicing makes the items asked for (so a page that shows ten makes ten). It
+    compares equal to any sequence of the same items. ``without`` and ``moves``
+    hold every item's numbers as read-only arrays, one row per item, for tables.
+    """
+
+    __slots__ = ("_compiled", "_items", "_leader_now", "_question", "_selected", "moves", "without")
+
+    def __init__(
+        self,
+        question: Question,
+        compiled: CompiledEvidence,
+        items: LeaveOneOut,
+        selected: np.ndarray,
+        without: np.ndarray,
+        moves: np.ndarray,
+        leader_now: int,
+    ) -> None:
+        self._question, self._compiled, self._items = question, compiled, items
+        self._selected, self._leader_now = selected, int(leader_now)
+        without.flags.writeable = moves.flags.writeable = False
+        self.without, self.moves = without, moves
+
+    def __len__(self) -> int:
+        return len(self._selected)
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return [self._make(j) for j in range(*k.indices(len(self)))]
+        n = len(self)
+        if not -n <= k < n:
+            raise IndexError(k)
+        return self._make(k % n)
+
+    def __iter__(self):
+        return map(self._make, range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Influences: {len(self)} items>"
+
+    @property
+    def kinds(self) -> list[str]:
+        """Each item's kind, in order."""
+        return [self._describe(j)[0] for j in range(len(self))]
+
+    def _describe(self, j: int) -> tuple[str, str, str, EvidenceRow | None]:
+        """Item ``j``'s kind, id, indicator and report."""
+        position, items = int(self._selected[j]), self._items
+        if position < items.n_indicators:
+            iid = self._question.indicators[int(items.counted[position])].id
+            return "indicator", iid, iid, None
+        position -= items.n_indicators
+        if position < len(items.groups):
+            return "group", list(self._question.groups)[int(items.groups[position])], "", None
+        row = self._compiled.source[int(self._compiled.kept[position - len(items.groups)])]
+        return "report", row.id, row.indicator, row
+
+    def _make(self, j: int) -> Influence:
+        kind, item, indicator, row = self._describe(j)
+        ids = self._question.scenario_ids
+        leader = int(np.argmax(self.without[j]))
+        return Influence(
+            kind=kind,
+            id=item,
+            indicator=indicator,
+            scenario_ids=ids,
+            without=tuple(self.without[j].tolist()),
+            moves=tuple(self.moves[j].tolist()),
+            leading_without=ids[leader],
+            leader_changes=leader != self._leader_now,
+            row=row,
+        )
 
 
 def most_influential(
