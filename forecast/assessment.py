@@ -21,7 +21,10 @@ import numpy as np
 
 from . import analysis
 from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from .engine.dates import as_of_date
+from .engine.frozen import read_only
 from .engine.results import AuditEntry, ChecklistItem, IndicatorState, Trajectory
+from .engine.rule import softmax
 from .model import Question
 
 if TYPE_CHECKING:  # pandas is imported by forecast.frames only
@@ -71,8 +74,8 @@ class Assessment:
 
     @cached_property
     def probabilities(self) -> Mapping[str, float]:
-        """Scenario id to probability as of the date (the values sum to 1)."""
-        return self.compiled.probabilities()
+        """Scenario id to probability as of the date (the values sum to 1); read-only."""
+        return read_only(self.compiled.probabilities())
 
     @cached_property
     def uncalibrated_probabilities(self) -> Mapping[str, float] | None:
@@ -91,13 +94,13 @@ class Assessment:
 
     @property
     def priors(self) -> Mapping[str, float]:
-        """Scenario id to probability before any evidence: the question's priors."""
-        return {s.id: s.prior for s in self.question.scenarios}
+        """Scenario id to probability before any evidence: the question's priors; read-only."""
+        return read_only({s.id: s.prior for s in self.question.scenarios})
 
     @cached_property
     def states(self) -> Mapping[str, IndicatorState]:
-        """Each indicator's state as of the date, by id in question order."""
-        return self.compiled.indicator_states()
+        """Each indicator's state as of the date, by id in question order; read-only."""
+        return read_only(self.compiled.indicator_states())
 
     @cached_property
     def audit(self) -> tuple[AuditEntry, ...]:
@@ -217,33 +220,73 @@ class Assessment:
             ),
         )
 
-    def critical(self, threshold_points: float = 10.0) -> list[analysis.Influence]:
+    # The analyses below read the view's forecast through ``models`` and ``pool``: one model's
+    # numbers as they are, a team's pooled (forecast.team). Every number is that view's.
+
+    @property
+    def models(self) -> tuple[CompiledEvidence, ...]:
+        """The compiles whose forecasts make this view's forecast: here, ``compiled`` alone.
+
+        A team's are its analysts' (:class:`forecast.team.TeamAssessment`). They share the
+        evidence, so their reports, statuses, windows and groups are the same.
+        """
+        return (self.compiled,)
+
+    def pool(self, forecasts: np.ndarray) -> np.ndarray:
+        """This view's forecast from its models' ``(models, ..., scenarios)``: here, the one model's."""
+        return forecasts[0]
+
+    def pool_chances(self, chances: np.ndarray) -> np.ndarray:
+        """This view's chance of a report under each scenario from its models' ``(models, ..., scenarios)``."""
+        return chances[0]
+
+    def _now(self) -> np.ndarray:
+        return self.pool(np.stack([softmax(c.final_log_posterior()) for c in self.models]))
+
+    def critical(self, threshold_points: float = 10.0) -> analysis.Influences:
         """The indicators, groups and reports whose removal changes the leader or moves a scenario
         by ``threshold_points`` or more; with ``0``, every one of them.
 
-        See :func:`forecast.analysis.critical_evidence`; kept per threshold.
+        The forecast without each is this view's (a team's: the pool of the analysts'
+        forecasts without it). See :func:`forecast.analysis.critical_evidence`; kept per threshold.
         """
-        return self._once(
-            ("critical", float(threshold_points)),
-            lambda: analysis.critical_evidence(
-                self.question, self.compiled, self.as_of, threshold_points=threshold_points
-            ),
+        return self._once(("critical", float(threshold_points)), lambda: self._critical(threshold_points))
+
+    def _critical(self, threshold_points: float) -> analysis.Influences:
+        left_out = [analysis.leave_one_out(c) for c in self.models]
+        without = self.pool(np.stack([softmax(x.log_without) for x in left_out]))
+        return analysis.critical_items(
+            self.question, self.audited, left_out[0], without, self._now(), threshold_points
         )
 
     @cached_property
     def most_influential(self) -> dict[str, analysis.Influence | None]:
         """Per scenario, the indicator whose removal would lower it most (see :func:`forecast.analysis.most_influential`)."""
-        return analysis.most_influential(self.question, self.compiled, self.as_of)
+        counted, without = zip(*(analysis.indicators_left_out(c) for c in self.models))
+        pooled = self.pool(np.stack([softmax(w) for w in without]))
+        return analysis.influential_items(self.question, counted[0], pooled, self._now())
 
     def watch(self, top: int | None = None) -> list[analysis.WatchItem]:
         """The indicators still open, most informative first (see :func:`forecast.analysis.watch_list`).
 
-        The full list is computed once; ``top`` keeps its first ``top`` items.
+        *If seen*, *if absent* and the information gain are this view's forecasts. The
+        full list is computed once; ``top`` keeps its first ``top`` items.
         """
         if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
             raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
-        items = self._once(("watch",), lambda: analysis.watch_list(self.question, self.compiled, self.as_of))
+        items = self._once(("watch",), self._watch_list)
         return list(items if top is None else items[:top])
+
+    def _watch_list(self) -> list[analysis.WatchItem]:
+        arrays = [analysis.watch_arrays(c.question, c, self.as_of) for c in self.models]
+        return analysis.watch_items(
+            self.question,
+            arrays[0],
+            self._now(),
+            self.pool_chances(np.stack([a.q for a in arrays])),
+            self.pool(np.stack([a.if_observed for a in arrays])),
+            self.pool(np.stack([a.if_absent for a in arrays])),
+        )
 
     @cached_property
     def score(self) -> analysis.Score | None:
@@ -296,7 +339,7 @@ class Assessment:
         return Frames(self)
 
 
-def assess(question: Question, evidence: Evidence, as_of: date | None = None) -> Assessment:
+def assess(question: Question, evidence: Evidence, as_of: date | str | None = None) -> Assessment:
     """Everything the suite says about a question as of a date.
 
     Parameters
@@ -304,9 +347,11 @@ def assess(question: Question, evidence: Evidence, as_of: date | None = None) ->
     question : Question
     evidence : EvidenceLog, iterable of EvidenceRow, or CompiledEvidence
         A compile of this question as of this date is used as it is.
-    as_of : date, optional
-        Defaults to today. Reports dated later are listed in the audit trail as
-        ``"after as-of"`` and not counted.
+    as_of : date, str, datetime or pandas.Timestamp, optional
+        Defaults to today. An ISO string (``"2025-02-20"``) is read as a date; a
+        ``datetime`` or ``Timestamp`` is taken as its date (an aware one in its own
+        zone); anything else is a ``TypeError``. Reports dated later are listed in
+        the audit trail as ``"after as-of"`` and not counted.
 
     Returns
     -------
@@ -324,4 +369,4 @@ def assess(question: Question, evidence: Evidence, as_of: date | None = None) ->
     >>> a.leading, [w.indicator for w in a.watch(top=1)]
     ('partial', ['formal-withdrawal-or-termination'])
     """
-    return Assessment(compile_evidence(question, evidence, as_of))
+    return Assessment(compile_evidence(question, evidence, as_of_date(as_of)))

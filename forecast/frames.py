@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from .engine.rule import ROLE_LABELS
 from .store import atomic_write_text
 from .tables import (
     CSV_TABLES,
+    ForecastView,
     Table,
     checklist_table,
     effects_table,
@@ -28,9 +29,6 @@ from .tables import (
     table_csv,
     trajectory_table,
 )
-
-if TYPE_CHECKING:
-    from .assessment import Assessment
 
 __all__ = ["DATE_DTYPE", "Frames", "frame_csv"]
 
@@ -87,11 +85,12 @@ class Frames:
     Parameters
     ----------
     assessment : Assessment
+        Or anything else with its attributes (:class:`forecast.tables.ForecastView`).
     draws, seed : int
         The Monte Carlo draws and seed of the ``low``/``high`` columns of :attr:`scenarios`.
     """
 
-    def __init__(self, assessment: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:
+    def __init__(self, assessment: ForecastView, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:
         self.assessment = assessment
         self.draws, self.seed = draws, seed
 
@@ -193,25 +192,49 @@ class Frames:
         """Leave-one-out over every indicator with a status, every group and every counted report.
 
         Columns: ``kind`` (``"indicator"``, ``"group"`` or ``"report"``), ``id``,
-        ``indicator`` (empty for a group), one column per scenario with its probability
-        without that evidence, and ``change:<scenario>`` with the move in points if it
-        were left out (without minus with). Largest move first, as
-        :meth:`forecast.Assessment.critical` with a threshold of 0.
+        ``indicator`` (empty for a group), ``without:<scenario>`` with each scenario's
+        probability without that evidence, and ``added:<scenario>`` with the points that
+        evidence adds to it now (with minus without, as the report's "points it added";
+        ``summary.json``'s ``change`` is the opposite sign, the move if it were left out).
+        Largest move first, as :meth:`forecast.Assessment.critical` with a threshold of 0.
         """
         ids = self._ids
         items = self.assessment.critical(threshold_points=0)
+        described = [(i.kind, i.id, i.indicator) for i in items]
         frame = pd.DataFrame(
             {
-                "kind": pd.Series([i.kind for i in items], dtype=str),
-                "id": pd.Series([i.id for i in items], dtype=str),
-                "indicator": pd.Series([i.indicator for i in items], dtype=str),
+                "kind": pd.Series([d[0] for d in described], dtype=str),
+                "id": pd.Series([d[1] for d in described], dtype=str),
+                "indicator": pd.Series([d[2] for d in described], dtype=str),
             }
         )
+        without = np.asarray([i.without for i in items], float).reshape(len(items), len(ids))
+        moves = np.asarray([i.moves for i in items], float).reshape(len(items), len(ids))
         for j, s in enumerate(ids):
-            frame[s] = pd.Series([float(i.without[j]) for i in items], dtype="float64")
+            frame[f"without:{s}"] = pd.Series(without[:, j], dtype="float64")
         for j, s in enumerate(ids):
-            frame[f"change:{s}"] = pd.Series([float(i.moves[j]) for i in items], dtype="float64")
+            frame[f"added:{s}"] = pd.Series(-moves[:, j], dtype="float64")
         return frame
+
+    @cached_property
+    def drivers(self) -> pd.DataFrame:
+        """A team's judgments that drive the analysts' spread, all of them, largest first.
+
+        Columns: ``analyst``, ``judgment`` (its key, such as ``likelihood/ind/keep``),
+        ``description`` and ``shrink`` (how many points the spread, summed over
+        scenarios, would shrink if the analyst used the question's value). Empty for a
+        view that is not a team's. The report shows the first ten and says how many more.
+        """
+        team = getattr(self.assessment, "team", None)
+        drivers = team.drivers(limit=None) if team is not None else []
+        return pd.DataFrame(
+            {
+                "analyst": pd.Series([d.analyst for d in drivers], dtype=str),
+                "judgment": pd.Series(["/".join(d.key) for d in drivers], dtype=str),
+                "description": pd.Series([d.description for d in drivers], dtype=str),
+                "shrink": pd.Series([float(d.shrink) for d in drivers], dtype="float64"),
+            }
+        )
 
     @cached_property
     def watch(self) -> pd.DataFrame:

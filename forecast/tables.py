@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .analysis import DEFAULT_SEED
 from .inputs.append import spreadsheet_safe
@@ -26,10 +26,50 @@ from .store import CHECKLIST_CSV, EFFECTS_CSV, SCENARIOS_CSV, TRAJECTORY_CSV, at
 from .words import probability_words
 
 if TYPE_CHECKING:
-    from .assessment import Assessment
+    from collections.abc import Mapping
+
+    import numpy as np
+
+    from .analysis import Influence, Intervals, WatchItem
+    from .engine.compiled import CompiledEvidence
+    from .engine.results import AuditEntry, ChecklistItem, IndicatorState, Trajectory
+    from .model import Question
+
+
+class ForecastView(Protocol):
+    """What the tables and frames read of a forecast: the attributes of :class:`forecast.Assessment`.
+
+    A protocol, so that this module and :mod:`forecast.frames` need not import
+    :mod:`forecast.assessment` (which builds them): data flows one way, with no import circle.
+    A team's view and one analyst's both have all of it.
+    """
+
+    question: Question
+    as_of: date
+
+    @property
+    def probabilities(self) -> Mapping[str, float]: ...
+    @property
+    def priors(self) -> Mapping[str, float]: ...
+    @property
+    def states(self) -> Mapping[str, IndicatorState]: ...
+    @property
+    def trajectory(self) -> Trajectory: ...
+    @property
+    def effects(self) -> np.ndarray: ...
+    @property
+    def audited(self) -> CompiledEvidence: ...
+    @property
+    def audit(self) -> tuple[AuditEntry, ...]: ...
+    def intervals(self, draws: int = ..., seed: int = ...) -> Intervals: ...
+    def checklist(self, scenario_id: str) -> list[ChecklistItem]: ...
+    def critical(self, threshold_points: float = ...) -> Sequence[Influence]: ...
+    def watch(self, top: int | None = ...) -> list[WatchItem]: ...
+
 
 __all__ = [
     "CSV_TABLES",
+    "ForecastView",
     "Table",
     "cell_text",
     "checklist_table",
@@ -50,7 +90,7 @@ class Table:
     columns: dict[str, list[Any]]
 
 
-def scenarios_table(a: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) -> Table:
+def scenarios_table(a: ForecastView, draws: int = 2000, seed: int = DEFAULT_SEED) -> Table:
     """One row per scenario (index ``scenario``, question order).
 
     Columns: ``name``, ``short`` (its label), ``prior``, ``probability``, ``low`` and
@@ -83,7 +123,7 @@ def scenarios_table(a: Assessment, draws: int = 2000, seed: int = DEFAULT_SEED) 
     )
 
 
-def trajectory_table(a: Assessment) -> Table:
+def trajectory_table(a: ForecastView) -> Table:
     """The daily probabilities (index ``date``), one column per scenario.
 
     From the question's opening (or the as-of date, if earlier) to the as-of date;
@@ -95,7 +135,7 @@ def trajectory_table(a: Assessment) -> Table:
     )
 
 
-def effects_table(a: Assessment) -> Table:
+def effects_table(a: ForecastView) -> Table:
     """Each counted report's effect in points (index ``report``, file order), one column per scenario.
 
     A report's effect is the change in each probability when it was applied after
@@ -110,7 +150,7 @@ def effects_table(a: Assessment) -> Table:
     )
 
 
-def checklist_table(a: Assessment) -> Table:
+def checklist_table(a: ForecastView) -> Table:
     """One row per indicator (index ``indicator``, question order).
 
     Columns: ``signals`` (the scenario it points to), ``status`` (``"observed"``,
@@ -192,7 +232,7 @@ CSV_TABLES: dict[str, Callable[..., Table]] = {
 
 
 def write_tables(
-    a: Assessment, folder: str | Path, draws: int = 2000, seed: int = DEFAULT_SEED
+    a: ForecastView, folder: str | Path, draws: int = 2000, seed: int = DEFAULT_SEED
 ) -> list[Path]:
     """Write the :data:`CSV_TABLES` of ``a`` into ``folder``, each atomically; returns their paths.
 

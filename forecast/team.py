@@ -25,8 +25,10 @@ import numpy as np
 from . import analysis
 from .assessment import Assessment, assess
 from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from .engine.dates import as_of_date
+from .engine.frozen import read_only
 from .engine.pool import log_pool, spread
-from .engine.results import IndicatorState, Trajectory
+from .engine.results import ChecklistItem, IndicatorState, Trajectory
 from .engine.rule import softmax
 from .inputs.judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
 from .model import Question
@@ -90,6 +92,7 @@ class TeamForecast:
     ) -> None:
         if not judgments:
             raise ValueError("a team forecast needs at least one analyst's judgments")
+        as_of = as_of_date(as_of)
         self.question, self.evidence, self.as_of = question, evidence, as_of
         self.extremize = question.extremize
         self.analysts = tuple(
@@ -125,6 +128,15 @@ class TeamForecast:
         """Per scenario, the highest analyst's probability minus the lowest (a fraction, not points)."""
         values = spread(self._matrix([a.assessment.probabilities for a in self.analysts]))
         return dict(zip(self.question.scenario_ids, values.tolist()))
+
+    @cached_property
+    def analyst_range(self) -> dict[str, tuple[float, float]]:
+        """Per scenario, the lowest and the highest analyst's probability (fractions, not points)."""
+        matrix = self._matrix([a.assessment.probabilities for a in self.analysts])
+        return {
+            s: (float(lo), float(hi))
+            for s, lo, hi in zip(self.question.scenario_ids, matrix.min(axis=0), matrix.max(axis=0))
+        }
 
     @cached_property
     def trajectory(self) -> Trajectory:
@@ -225,14 +237,18 @@ class TeamForecast:
 class TeamAssessment(Assessment):
     """The team's forecast as an :class:`~forecast.Assessment` of the question file's question.
 
-    Probabilities, priors, trajectory, intervals and score are the pool of the
-    analysts' (:class:`TeamForecast`); each report's effect is the change in the
-    pooled forecast as it is applied (the same order for every analyst, as the
-    order depends only on dates, grades and rows), so the effects add up to the
-    pooled move from the pooled priors. Indicator states do not depend on
-    judgments, so they are the question's. The leave-one-out analyses and the
-    watch list (:meth:`critical`, :attr:`most_influential`, :meth:`watch`) are
-    those of the question file's own model, compiled once.
+    Every number is the team's: the pool of the analysts' forecasts
+    (:class:`TeamForecast`). Probabilities, priors, trajectory, intervals and score
+    are pooled; each report's effect is the change in the pooled forecast as it is
+    applied (the same order for every analyst, as the order depends only on dates,
+    grades and rows), so the effects add up to the pooled move from the pooled
+    priors. The leave-one-out analyses re-pool the analysts' forecasts without the
+    report, indicator or group; *if seen* and *if absent* pool the analysts'
+    forecasts after the hypothetical report, the chance of a report is the team's
+    forecast times the analysts' mean chance under each scenario, and the
+    information gain is the pooled forecast's. The trajectory band is the
+    percentiles of the pooled draws. Indicator states do not depend on judgments,
+    so they are the question's.
 
     Parameters
     ----------
@@ -244,9 +260,22 @@ class TeamAssessment(Assessment):
         super().__init__(compile_evidence(team.question, team.evidence, team.as_of))
         self.team = team
 
+    @property
+    def models(self) -> tuple[CompiledEvidence, ...]:
+        """Each analyst's compile, in the order of ``team.analysts``."""
+        return tuple(a.assessment.compiled for a in self.team.analysts)
+
+    def pool(self, forecasts: np.ndarray) -> np.ndarray:
+        """The logarithmic pool of the analysts' forecasts (with the question's ``extremize``)."""
+        return log_pool(forecasts, self.team.extremize)
+
+    def pool_chances(self, chances: np.ndarray) -> np.ndarray:
+        """The analysts' mean chance of a report under each scenario."""
+        return np.mean(chances, axis=0)
+
     @cached_property
     def probabilities(self) -> Mapping[str, float]:
-        return self.team.probabilities
+        return read_only(self.team.probabilities)
 
     @cached_property
     def uncalibrated_probabilities(self) -> Mapping[str, float] | None:
@@ -261,12 +290,33 @@ class TeamAssessment(Assessment):
 
     @property
     def priors(self) -> Mapping[str, float]:
-        return self.team.priors
+        return read_only(self.team.priors)
 
     @cached_property
     def states(self) -> Mapping[str, IndicatorState]:
         base = self.team.analysts[0].assessment
-        return {i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators}
+        return read_only({i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators})
+
+    def checklist(self, scenario_id: str) -> list[ChecklistItem]:
+        """The indicators that signal ``scenario_id``, with the team's diagnosticity.
+
+        ``P(observed | scenario)`` over the ``P(observed | any other scenario)`` weighted
+        by the team's priors, each likelihood the analysts' mean.
+        """
+        priors = self.priors
+        rest = [s for s in priors if s != scenario_id]
+        items = []
+        for ind in self.question.indicators:
+            if ind.signals != scenario_id:
+                continue
+            mean = {
+                s: sum(a.question.indicator(ind.id).likelihood[s] for a in self.team.analysts)
+                / len(self.team.analysts)
+                for s in priors
+            }
+            elsewhere = sum(priors[s] * mean[s] for s in rest) / sum(priors[s] for s in rest)
+            items.append(ChecklistItem(self.states[ind.id], mean[scenario_id] / elsewhere))
+        return items
 
     @property
     def audited(self) -> CompiledEvidence:
@@ -292,17 +342,20 @@ class TeamAssessment(Assessment):
     def trajectory_band(
         self, draws: int = 2000, seed: int = analysis.DEFAULT_SEED
     ) -> analysis.TrajectoryBand:
-        """Not given for a team: the pooled band would need every analyst's draws day by day.
+        """The pooled trajectory with the 5th-95th percentiles of the pooled draws, day by day.
 
-        Raises
-        ------
-        ValueError
-            Always; each analyst's own band is ``team.analyst(name).assessment.trajectory_band()``.
+        Each analyst's draws after each report day (the draws of :meth:`intervals`, same
+        seed) are pooled draw by draw, as the team's intervals are.
         """
-        raise ValueError(
-            "a team forecast has no trajectory band; ask an analyst's assessment for theirs "
-            "(team.analyst(name).assessment.trajectory_band())"
-        )
+        return self._once(("trajectory_band", draws, seed), lambda: self._band(draws, seed))
+
+    def _band(self, draws: int, seed: int) -> analysis.TrajectoryBand:
+        per_analyst = [
+            analysis.report_day_draws(c.question, c, draws, seed, always=True) for c in self.models
+        ]
+        report_days = per_analyst[0][0]
+        stacked = np.stack(np.broadcast_arrays(*(d for _, d in per_analyst)))
+        return analysis.band_by_day(self.trajectory, report_days, self.pool(stacked), (5.0, 95.0))
 
     @cached_property
     def score(self) -> analysis.Score | None:

@@ -99,3 +99,70 @@ def test_every_stage_is_a_module_or_package_that_exists():
                 "frames",
             }
         ), name
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each module's dotted name to the modules it imports from forecast: at module level, in functions
+    and under ``TYPE_CHECKING`` alike (a circle of type hints is still a circle for the reader)."""
+    names = {".".join(_dotted(p)) or "__init__" for p in _modules()}
+    graph: dict[str, set[str]] = {}
+    for path in _modules():
+        here = ".".join(_dotted(path)) or "__init__"
+        edges = set()
+        for _, target, imported in _imports(path):
+            for name in imported:
+                candidates = [".".join([*target, name]), ".".join(target)]
+                found = next((c for c in candidates if c in names), None)
+                if found and found != here:
+                    edges.add(found)
+        graph[here] = edges
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    # A package's __init__ gathers its modules' names; a module importing a sibling through it
+    # would be a circle with the __init__, so the package initialisers are left out of the graph.
+    graph = {m: {e for e in edges if e in _LEAVES} for m, edges in _module_graph().items() if m in _LEAVES}
+    assert _circles(graph) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+_LEAVES = {".".join(_dotted(p)) for p in _modules() if p.name != "__init__.py"}

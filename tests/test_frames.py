@@ -195,8 +195,9 @@ def test_influence_leaves_out_each_indicator_group_and_report(question, evidence
         e.row.id for e in a.audit if e.effect is not None
     )
     for s in question.scenario_ids:
-        assert np.allclose(frame[f"change:{s}"], (frame[s] - a.probabilities[s]) * 100, atol=1e-9)
-    assert np.allclose(frame[list(question.scenario_ids)].sum(axis=1), 1.0)
+        # Points it added: with minus without, the page's sign.
+        assert np.allclose(frame[f"added:{s}"], (a.probabilities[s] - frame[f"without:{s}"]) * 100, atol=1e-9)
+    assert np.allclose(frame[[f"without:{s}" for s in question.scenario_ids]].sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize(("question", "evidence", "as_of"), CASES)

@@ -10,6 +10,7 @@ import pytest
 from helpers import AS_OF, DATA, EXAMPLE
 
 from forecast import posterior_as_of
+from forecast.inputs.judgments import load_judgments, overlay
 from forecast.publish.html import points_added, sentence
 from forecast.publish.report import ROLE_LABELS, Report
 
@@ -101,10 +102,21 @@ def test_what_an_indicator_added_reads_the_way_a_reviewer_says_it():
     report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA)
     html = report.critical_evidence()
     assert "— without it" not in html
-    # Each "added" is the forecast with the indicator minus the forecast of a question without it.
+    # Each "added" is the team's forecast with the indicator minus the team's forecast of a question
+    # without it: each analyst's forecast recompiled without it, pooled by hand (geometric mean,
+    # extremized). Indicators outside any dependence group, where leaving one out is leaving its rows out.
     q, evidence = report.question, report.evidence
-    # (The rule's own forecast, not a team's; indicators outside any dependence group, where leaving one
-    # out is leaving its rows out.)
+    judgments = load_judgments(DATA, q)
+    assert judgments, "the bundled example is a team question"
+
+    def pooled(question, rows):
+        forecasts = [posterior_as_of(overlay(question, j), rows, report.as_of) for j in judgments]
+        weights = {
+            s: math.exp(q.extremize / len(forecasts) * sum(math.log(f[s]) for f in forecasts))
+            for s in forecasts[0]
+        }
+        return {s: w / sum(weights.values()) for s, w in weights.items()}
+
     checked = 0
     for sid, item in report.most_influential.items():
         if item is None or getattr(q.indicator(item.indicator), "group", None):
@@ -112,8 +124,7 @@ def test_what_an_indicator_added_reads_the_way_a_reviewer_says_it():
         checked += 1
         without = replace(q, indicators=tuple(i for i in q.indicators if i.id != item.indicator))
         rows = [r for r in evidence.rows if r.indicator != item.indicator]
-        with_it = posterior_as_of(q, evidence.rows, report.as_of)[sid]
-        added = (with_it - posterior_as_of(without, rows, report.as_of)[sid]) * 100
+        added = (pooled(q, evidence.rows)[sid] - pooled(without, rows)[sid]) * 100
         assert f"this indicator {points_added(added)} {q.scenario(sid).label}" in html
     assert checked
 

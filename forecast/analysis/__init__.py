@@ -10,7 +10,17 @@
 from __future__ import annotations
 
 from .changes import Changes, compare_summaries
-from .influence import Influence, critical_evidence, most_influential
+from .influence import (
+    Influence,
+    Influences,
+    LeaveOneOut,
+    critical_evidence,
+    critical_items,
+    indicators_left_out,
+    influential_items,
+    leave_one_out,
+    most_influential,
+)
 from .scoring import (
     CalibrationBins,
     Score,
@@ -21,28 +31,47 @@ from .scoring import (
     score,
     score_forecasts,
 )
-from .uncertainty import DEFAULT_SEED, Intervals, TrajectoryBand, intervals, trajectory_intervals
-from .watch import WatchItem, watch_list
+from .uncertainty import (
+    DEFAULT_SEED,
+    Intervals,
+    TrajectoryBand,
+    band_by_day,
+    intervals,
+    report_day_draws,
+    trajectory_intervals,
+)
+from .watch import WatchArrays, WatchItem, watch_arrays, watch_items, watch_list
 
 __all__ = [
     "DEFAULT_SEED",
     "CalibrationBins",
     "Changes",
     "Influence",
+    "Influences",
     "Intervals",
+    "LeaveOneOut",
     "Score",
     "TrajectoryBand",
+    "WatchArrays",
     "WatchItem",
+    "band_by_day",
     "brier_score",
     "calibration_bins",
     "calibration_points",
     "compare_summaries",
     "critical_evidence",
+    "critical_items",
+    "indicators_left_out",
+    "influential_items",
     "intervals",
+    "leave_one_out",
     "log_score",
     "most_influential",
+    "report_day_draws",
     "score",
     "score_forecasts",
     "trajectory_intervals",
+    "watch_arrays",
+    "watch_items",
     "watch_list",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import repeat
 
 import numpy as np
 
@@ -14,7 +13,17 @@ from ..engine.rule import softmax
 from ..model import EvidenceRow, Question
 from .points import at_least
 
-__all__ = ["Influence", "critical_evidence", "most_influential"]
+__all__ = [
+    "Influence",
+    "Influences",
+    "LeaveOneOut",
+    "critical_evidence",
+    "critical_items",
+    "indicators_left_out",
+    "influential_items",
+    "leave_one_out",
+    "most_influential",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +69,7 @@ class Influence:
         return max(abs(v) for v in self.moves)
 
 
-def _log_posterior_without_each_indicator(compiled: CompiledEvidence) -> tuple[np.ndarray, np.ndarray]:
+def indicators_left_out(compiled: CompiledEvidence) -> tuple[np.ndarray, np.ndarray]:
     """Indicators with a status (question order), and the log-posterior without each of them.
 
     A group member left out leaves its group to the others, by the group rule.
@@ -128,7 +137,7 @@ def critical_evidence(
     as_of: date | None = None,
     *,
     threshold_points: float = 10.0,
-) -> list[Influence]:
+) -> Influences:
     """The indicators and reports the forecast hangs on.
 
     Leaves out, one at a time, (a) each indicator with a status (its whole
@@ -152,8 +161,8 @@ def critical_evidence(
 
     Returns
     -------
-    list of Influence
-        Largest move first; on a tie, indicators (question order), then groups
+    Influences
+        A sequence of :class:`Influence`, made as they are read. Largest move first; on a tie, indicators (question order), then groups
         (question order), then reports (file order).
 
     Notes
@@ -172,61 +181,155 @@ def critical_evidence(
     >>> [(i.kind, i.id) for i in critical_evidence(q, log, date(2025, 3, 1), threshold_points=7)]
     [('indicator', 'limited-presence-deal-near'), ('report', 'e032'), ('indicator', 'syria-leaders-want-russia-to-stay'), ('report', 'e021')]
     """
+    _check_threshold(threshold_points)
+    compiled = compile_evidence(question, evidence, as_of)
+    items = leave_one_out(compiled)
+    now = softmax(compiled.final_log_posterior())
+    return critical_items(question, compiled, items, softmax(items.log_without), now, threshold_points)
+
+
+def _check_threshold(threshold_points: float) -> None:
     if not threshold_points >= 0:
         raise ValueError(
             f"threshold_points must be a number of points of at least 0, got {threshold_points!r}"
         )
-    compiled = compile_evidence(question, evidence, as_of)
-    now = softmax(compiled.final_log_posterior())
-    counted, without_indicator = _log_posterior_without_each_indicator(compiled)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveOneOut:
+    """Every piece of evidence that can be left out, and the log-posterior without each.
+
+    The rows of ``log_without`` are the indicators with a status (``counted``, by
+    position in the question), then the groups with a member that has one (``groups``,
+    by position in ``question.groups``), then every counted report (``compiled.rows``
+    order). Status, weights, windows and groups do not depend on an analyst's
+    judgments, so every analyst of a team has the same rows: their forecasts without
+    each item can be pooled row by row.
+    """
+
+    counted: np.ndarray
+    groups: np.ndarray
+    log_without: np.ndarray
+
+    @property
+    def n_indicators(self) -> int:
+        return len(self.counted)
+
+
+def leave_one_out(compiled: CompiledEvidence) -> LeaveOneOut:
+    """The log-posterior without each indicator, group and report (see :class:`LeaveOneOut`)."""
+    counted, without_indicator = indicators_left_out(compiled)
     groups, without_group = compiled.log_posterior_without_each_group()
-    without = np.vstack(
-        [
-            softmax(without_indicator),
-            softmax(without_group),
-            softmax(_log_posterior_without_each_report(compiled)),
-        ]
-    )
+    log_without = np.vstack([without_indicator, without_group, _log_posterior_without_each_report(compiled)])
+    return LeaveOneOut(counted, np.asarray(groups, np.intp), log_without)
+
+
+def critical_items(
+    question: Question,
+    compiled: CompiledEvidence,
+    items: LeaveOneOut,
+    without: np.ndarray,
+    now: np.ndarray,
+    threshold_points: float,
+) -> Influences:
+    """The items of ``items`` whose removal changes the leader or moves a scenario by ``threshold_points``.
+
+    ``without[k]`` is the forecast without item ``k`` (one view's: a model's, or a
+    team's pool) and ``now`` the forecast with everything; ``compiled`` names the
+    reports. Largest move first, as :func:`critical_evidence` orders them.
+    """
+    _check_threshold(threshold_points)
     change = (without - now) * 100.0
     critical = (np.argmax(without, axis=1) != np.argmax(now)) | at_least(change, threshold_points).any(axis=1)
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
-    # Built in bulk: every column of the items comes out of numpy, or a pass per kind, once; only
-    # the Influence objects themselves are made one by one (by map, with no Python loop around them).
-    ids, n_selected = question.scenario_ids, len(selected)
-    leaders = np.argmax(without[selected], axis=1)
-    n_indicators, n_before_reports = len(counted), len(counted) + len(groups)
-    is_indicator, is_report = selected < n_indicators, selected >= n_before_reports
-    is_group = ~(is_indicator | is_report)
-    indicator_ids = [i.id for i in question.indicators]
-    group_ids = list(question.groups)
-    source, kept = compiled.source, compiled.kept
-    kinds, items, indicator_of, rows = (np.empty(n_selected, object) for _ in range(4))
-    kinds[is_indicator], kinds[is_group], kinds[is_report] = "indicator", "group", "report"
-    of_indicators = [indicator_ids[i] for i in counted[selected[is_indicator]].tolist()]
-    items[is_indicator] = indicator_of[is_indicator] = of_indicators
-    items[is_group] = [
-        group_ids[g] for g in np.asarray(groups, np.intp)[selected[is_group] - n_indicators].tolist()
-    ]
-    indicator_of[is_group] = ""
-    of_reports = [source[k] for k in kept[selected[is_report] - n_before_reports].tolist()]
-    rows[is_report] = of_reports
-    items[is_report] = [row.id for row in of_reports]
-    indicator_of[is_report] = [row.indicator for row in of_reports]
-    return list(
-        map(
-            Influence,
-            kinds.tolist(),
-            items.tolist(),
-            indicator_of.tolist(),
-            repeat(ids, n_selected),
-            without[selected].tolist(),
-            change[selected].tolist(),
-            np.array(ids, object)[leaders].tolist(),
-            (leaders != int(np.argmax(now))).tolist(),
-            rows.tolist(),
-        )
+    return Influences(
+        question, compiled, items, selected, without[selected], change[selected], np.argmax(now)
     )
+
+
+class Influences(Sequence[Influence]):
+    """Leave-one-out items as arrays: an :class:`Influence` is made only when one is read.
+
+    A list of thousands of items costs its arrays only; iterating, indexing or
+    slicing makes the items asked for (so a page that shows ten makes ten). It
+    compares equal to any sequence of the same items. ``without`` and ``moves``
+    hold every item's numbers as read-only arrays, one row per item, for tables.
+    """
+
+    __slots__ = ("_compiled", "_items", "_leader_now", "_question", "_selected", "moves", "without")
+
+    def __init__(
+        self,
+        question: Question,
+        compiled: CompiledEvidence,
+        items: LeaveOneOut,
+        selected: np.ndarray,
+        without: np.ndarray,
+        moves: np.ndarray,
+        leader_now: int,
+    ) -> None:
+        self._question, self._compiled, self._items = question, compiled, items
+        self._selected, self._leader_now = selected, int(leader_now)
+        without.flags.writeable = moves.flags.writeable = False
+        self.without, self.moves = without, moves
+
+    def __len__(self) -> int:
+        return len(self._selected)
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return [self._make(j) for j in range(*k.indices(len(self)))]
+        n = len(self)
+        if not -n <= k < n:
+            raise IndexError(k)
+        return self._make(k % n)
+
+    def __iter__(self):
+        return map(self._make, range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Influences: {len(self)} items>"
+
+    @property
+    def kinds(self) -> list[str]:
+        """Each item's kind, in order."""
+        return [self._describe(j)[0] for j in range(len(self))]
+
+    def _describe(self, j: int) -> tuple[str, str, str, EvidenceRow | None]:
+        """Item ``j``'s kind, id, indicator and report."""
+        position, items = int(self._selected[j]), self._items
+        if position < items.n_indicators:
+            iid = self._question.indicators[int(items.counted[position])].id
+            return "indicator", iid, iid, None
+        position -= items.n_indicators
+        if position < len(items.groups):
+            return "group", list(self._question.groups)[int(items.groups[position])], "", None
+        row = self._compiled.source[int(self._compiled.kept[position - len(items.groups)])]
+        return "report", row.id, row.indicator, row
+
+    def _make(self, j: int) -> Influence:
+        kind, item, indicator, row = self._describe(j)
+        ids = self._question.scenario_ids
+        leader = int(np.argmax(self.without[j]))
+        return Influence(
+            kind=kind,
+            id=item,
+            indicator=indicator,
+            scenario_ids=ids,
+            without=tuple(self.without[j].tolist()),
+            moves=tuple(self.moves[j].tolist()),
+            leading_without=ids[leader],
+            leader_changes=leader != self._leader_now,
+            row=row,
+        )
 
 
 def most_influential(
@@ -267,15 +370,21 @@ def most_influential(
     {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'tartus-commercial-contract-cancelled'}
     """
     compiled = compile_evidence(question, evidence, as_of)
-    now = softmax(compiled.final_log_posterior())
-    counted, without = _log_posterior_without_each_indicator(compiled)
-    probabilities = softmax(without)
+    counted, without = indicators_left_out(compiled)
+    return influential_items(question, counted, softmax(without), softmax(compiled.final_log_posterior()))
+
+
+def influential_items(
+    question: Question, counted: np.ndarray, without: np.ndarray, now: np.ndarray
+) -> dict[str, Influence | None]:
+    """Per scenario, the indicator of ``counted`` whose removal lowers it most (``without[k]``: the
+    forecast without indicator ``counted[k]``, in one view), or ``None`` if none lowers it."""
     result: dict[str, Influence | None] = {}
     for j, scenario in enumerate(question.scenario_ids):
-        k = int(np.argmin(probabilities[:, j])) if counted.size else -1
-        if k < 0 or probabilities[k, j] >= now[j]:
+        k = int(np.argmin(without[:, j])) if counted.size else -1
+        if k < 0 or without[k, j] >= now[j]:
             result[scenario] = None
             continue
         iid = question.indicators[int(counted[k])].id
-        result[scenario] = _influence(question, "indicator", iid, iid, None, probabilities[k], now)
+        result[scenario] = _influence(question, "indicator", iid, iid, None, without[k], now)
     return result

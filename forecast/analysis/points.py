@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -16,8 +17,9 @@ __all__ = [
 POINTS_TOLERANCE = 1e-9
 
 
-def as_dict(keys: Sequence[str], values: np.ndarray) -> dict[str, float]:
-    return dict(zip(keys, values.tolist()))
+def as_dict(keys: Sequence[str], values: np.ndarray) -> Mapping[str, float]:
+    """A read-only mapping of ``keys`` to ``values`` (results hand out no mutable dict)."""
+    return MappingProxyType(dict(zip(keys, values.tolist())))
 
 
 def at_least(points: np.ndarray, threshold: float) -> np.ndarray:

@@ -13,11 +13,21 @@ from datetime import date
 import numpy as np
 
 from ..engine.compiled import CompiledEvidence, Evidence, compile_evidence
+from ..engine.frozen import frozen_array, read_only
+from ..engine.results import Trajectory
 from ..engine.rule import ABSENT, OBSERVED, PENDING, group_contribution, group_contribution_draws, softmax
 from ..model import Question
 from .points import as_dict
 
-__all__ = ["DEFAULT_SEED", "Intervals", "TrajectoryBand", "intervals", "trajectory_intervals"]
+__all__ = [
+    "DEFAULT_SEED",
+    "Intervals",
+    "TrajectoryBand",
+    "band_by_day",
+    "intervals",
+    "report_day_draws",
+    "trajectory_intervals",
+]
 
 
 #: The seed of the Monte Carlo draws unless told otherwise, so that reruns agree.
@@ -45,6 +55,11 @@ class Intervals:
     draws: np.ndarray
     ranged: int
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point", read_only(self.point))
+        object.__setattr__(self, "bounds", read_only(self.bounds))
+        object.__setattr__(self, "draws", frozen_array(self.draws))
+
 
 @dataclass(frozen=True, slots=True)
 class TrajectoryBand:
@@ -60,6 +75,10 @@ class TrajectoryBand:
     point: np.ndarray
     band: np.ndarray
     level: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point", frozen_array(self.point))
+        object.__setattr__(self, "band", frozen_array(self.band))
 
 
 def _check_monte_carlo(draws: int, level: tuple[float, float]) -> tuple[float, float]:
@@ -300,20 +319,49 @@ def trajectory_intervals(
     (84, 3, 2)
     """
     level = _check_monte_carlo(draws, level)
-    as_of = as_of or date.today()
     compiled = compile_evidence(question, evidence, as_of)
+    as_of = compiled.as_of
     start = min(question.opened, as_of)
     point = compiled.trajectory(start, as_of)
-    entries = _RangedEntries.of(question)
-    counted = compiled.status[entries.indicator] != PENDING
-    if not counted.any():
+    report_days, probabilities = report_day_draws(question, compiled, draws, seed)
+    if probabilities is None:
         band = np.repeat(point.probabilities[:, :, None], 2, axis=2)
         return TrajectoryBand(point.dates, point.scenario_ids, point.probabilities, band, level)
+    return band_by_day(point, report_days, probabilities, level)
 
+
+def band_by_day(
+    point: Trajectory, report_days: np.ndarray, probabilities: np.ndarray, level: tuple[float, float]
+) -> TrajectoryBand:
+    """The band of ``point``'s days from draws on report days: ``probabilities[d, k]`` is draw ``d``
+    after report day ``k - 1`` (``k = 0``: before any report), held until the next report day."""
+    bands = np.percentile(probabilities, level, axis=0)  # (2, K + 1, S)
+    days = np.array([d.toordinal() for d in point.dates], np.int64)
+    state_of_day = np.searchsorted(report_days, days, side="right")
+    band = np.moveaxis(bands[:, state_of_day, :], 0, -1)
+    return TrajectoryBand(point.dates, point.scenario_ids, point.probabilities, band, level)
+
+
+def report_day_draws(
+    question: Question, compiled: CompiledEvidence, draws: int, seed: int, *, always: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The report days of ``compiled`` (ordinals) and the forecast's draws after each.
+
+    Returns ``(report_days, probabilities)``: ``probabilities[d, k]`` is draw ``d`` of
+    the forecast before any report (``k = 0``) and after report day ``k - 1``; ``None``
+    when no ranged likelihood has a status (the forecast is not uncertain then), or with
+    ``always``, the point forecast as one draw, shape ``(1, K + 1, S)``.
+    """
+    entries = _RangedEntries.of(question)
+    day_sorted = compiled.day_sorted
+    last_of_day = np.flatnonzero(np.r_[day_sorted[1:] != day_sorted[:-1], True]) if len(day_sorted) else []
+    last_of_day = np.asarray(last_of_day, np.intp)
+    report_days = day_sorted[last_of_day]
+    counted = compiled.status[entries.indicator] != PENDING
     # The point log-posterior after each report day, with the prior before the first.
-    last_of_day = np.flatnonzero(np.r_[compiled.day_sorted[1:] != compiled.day_sorted[:-1], True])
-    report_days = compiled.day_sorted[last_of_day]
     base = np.vstack([compiled.log_prior, compiled.log_after[last_of_day]])
+    if not counted.any():
+        return report_days, softmax(base)[None] if always else None
     tables = compiled.tables
     grouped_indicators = np.flatnonzero(tables.group_of >= 0)
     tracked = np.union1d(entries.indicator, grouped_indicators)
@@ -351,13 +399,7 @@ def trajectory_intervals(
     tables.tempered(shift)  # the moves of the likelihoods, tempered as the rule's contributions are
     if tables.groups:
         _shift_groups(compiled, shift, tracked, tracked_status, tracked_weight, tracked_day, entries, p)
-    probabilities = softmax(base + shift)
-    bands = np.percentile(probabilities, level, axis=0)  # (2, K + 1, S)
-
-    days = np.arange(start.toordinal(), as_of.toordinal() + 1)
-    state_of_day = np.searchsorted(report_days, days, side="right")
-    band = np.moveaxis(bands[:, state_of_day, :], 0, -1)
-    return TrajectoryBand(point.dates, point.scenario_ids, point.probabilities, band, level)
+    return report_days, softmax(base + shift)
 
 
 def _shift_groups(

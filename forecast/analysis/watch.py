@@ -8,12 +8,12 @@ from datetime import date
 
 import numpy as np
 
-from ..engine.compiled import Evidence, compile_evidence
+from ..engine.compiled import CompiledEvidence, Evidence, compile_evidence
 from ..engine.rule import ABSENT, PENDING, softmax
 from ..model import Question
 from .points import as_dict
 
-__all__ = ["WatchItem", "watch_list"]
+__all__ = ["WatchArrays", "WatchItem", "watch_arrays", "watch_items", "watch_list"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +91,32 @@ def watch_list(
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
     compiled = compile_evidence(question, evidence, as_of)
-    as_of = as_of or date.today()
-    tables = compiled.tables
+    arrays = watch_arrays(question, compiled, compiled.as_of)
     post = softmax(compiled.final_log_posterior())
+    return watch_items(question, arrays, post, arrays.q, arrays.if_observed, arrays.if_absent, top)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchArrays:
+    """The watched indicators of one compile and, for each, one model's numbers.
+
+    ``watched`` are indicator positions (pending, or "not seen yet" with the window
+    still open: ``not_yet``); ``q[k, s]`` is the chance it is still seen under
+    scenario ``s``; ``if_observed[k]`` and ``if_absent[k]`` the forecasts after the
+    hypothetical A1 reports. Which indicators are watched depends on the evidence
+    and windows only, so every analyst of a team watches the same ones.
+    """
+
+    watched: np.ndarray
+    not_yet: np.ndarray
+    q: np.ndarray
+    if_observed: np.ndarray
+    if_absent: np.ndarray
+
+
+def watch_arrays(question: Question, compiled: CompiledEvidence, as_of: date) -> WatchArrays:
+    """Every watched indicator of ``compiled`` with ``q``, and the forecasts if seen or absent."""
+    tables = compiled.tables
     window_end = np.array([question.window_of(i)[1].toordinal() for i in question.indicators], np.int64)
     open_absent = (compiled.status == ABSENT) & (window_end > as_of.toordinal())
     watched = np.flatnonzero((compiled.status == PENDING) | open_absent)
@@ -102,7 +125,6 @@ def watch_list(
     seen_by = compiled.seen_by[watched].astype(float)
     f = np.where(not_yet, tables.fraction(watched, seen_by), 0.0)[:, None]
     q = p * (1.0 - f) / (1.0 - p * f)
-    p_reported = q @ post
     # Seen: an A1 report as of the date starts a new run. Confirmed absent: an A1 report at the
     # window's end joins the "not seen" run, and counts from its date if it is the strongest.
     weight = question.weight("A", 1)
@@ -115,6 +137,22 @@ def watch_list(
     absent_log = absent_weight[:, None] * tables.log_likelihood(watched, said_no, absent_day)
     if_observed = softmax(compiled.log_posterior_replacing(watched, seen_log, has_status))
     if_absent = softmax(compiled.log_posterior_replacing(watched, absent_log, has_status))
+    return WatchArrays(watched, not_yet, q, if_observed, if_absent)
+
+
+def watch_items(
+    question: Question,
+    arrays: WatchArrays,
+    post: np.ndarray,
+    q: np.ndarray,
+    if_observed: np.ndarray,
+    if_absent: np.ndarray,
+    top: int | None = None,
+) -> list[WatchItem]:
+    """The watch list of one view: ``post`` its forecast now, ``q``, ``if_observed`` and
+    ``if_absent`` its numbers for ``arrays.watched``; ranked by information gain."""
+    watched, not_yet = arrays.watched, arrays.not_yet
+    p_reported = q @ post
     gain = _entropy_bits(post) - (
         p_reported * _entropy_bits(if_observed) + (1.0 - p_reported) * _entropy_bits(if_absent)
     )

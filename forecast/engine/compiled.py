@@ -19,6 +19,7 @@ from operator import itemgetter
 import numpy as np
 
 from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
+from .dates import as_of_date
 from .results import AuditEntry, IndicatorState, Trajectory
 from .rule import PENDING, ROLE_AFTER_AS_OF, ROLE_NAMES, group_contribution, rule_tables, softmax
 
@@ -851,13 +852,14 @@ def compile_evidence(question: Question, evidence: Evidence, as_of: date | None)
         one) as of this date is returned as it is, so that analyses handed one
         compile do not compile again; one of another question or date is compiled
         afresh from the evidence it was compiled from.
-    as_of : date or None
+    as_of : date, ISO string, datetime, pandas.Timestamp or None
+        See :func:`forecast.engine.dates.as_of_date`.
 
     Returns
     -------
     CompiledEvidence
     """
-    as_of = as_of or date.today()
+    as_of = as_of_date(as_of)
     if (
         isinstance(evidence, CompiledEvidence)
         and evidence.as_of == as_of

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from ..model import EvidenceRow, Indicator
+from .frozen import frozen_array
 
 __all__ = ["AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory"]
 
@@ -84,6 +85,9 @@ class Trajectory:
     dates: tuple[date, ...]
     scenario_ids: tuple[str, ...]
     probabilities: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "probabilities", frozen_array(self.probabilities))
 
     def at(self, day: date) -> dict[str, float]:
         """The probabilities on ``day``."""
