@@ -99,6 +99,15 @@ def test_the_api_reference_carries_the_docstrings_numpy_sections(built_site: Pat
     assert "Parameters:" in text and "Returns:" in text
 
 
+def test_the_api_reference_shows_no_sphinx_role_as_text(built_site: Path):
+    roles = {
+        page.name: found
+        for page in (built_site / "api").rglob("*.html")
+        if (found := re.findall(r":(?:class|func|meth|attr|mod|data|exc):", page.read_text(encoding="utf-8")))
+    }
+    assert not roles, roles
+
+
 def test_the_stub_declares_exactly_the_public_names():
     """forecast/__init__.pyi is what the API reference reads: it must name every public name."""
     stub = ast.parse((REPO / "forecast" / "__init__.pyi").read_text(encoding="utf-8"))
