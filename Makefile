@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make run    set up, then run every bundled question and print the path of reports/index.html
 #   make test   set up (with test dependencies), then run the test suite
-#   make docs   regenerate the README's screenshots (docs/*.png) from the bundled data
+#   make docs   regenerate the screenshots (docs/*.png) from the bundled data
+#   make site   build the documentation site into site/ (mkdocs build --strict)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ OUT    ?= reports
 # through its `airflow` command. Only requirements-airflow.txt installs it.
 AIRFLOW_VENV := .venv-airflow
 
-.PHONY: run test lint format bench validate setup setup-dev setup-airflow clean docs
+.PHONY: run test lint format bench validate setup setup-dev setup-airflow clean docs site
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "forecast needs Python 3.11 or newer")'
@@ -24,7 +25,7 @@ $(VENV)/.runtime: requirements.txt constraints.txt pyproject.toml | $(BIN)/pytho
 	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-docs.txt
 	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
@@ -60,6 +61,10 @@ format: $(VENV)/.dev
 # The README's screenshots, from the bundled data, in headless Chromium (apt-get install chromium).
 docs: $(VENV)/.dev
 	$(BIN)/python docs/screenshots.py
+
+# The documentation site, from mkdocs.yml and docs/*.md, into site/; any warning is an error.
+site: $(VENV)/.dev
+	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks

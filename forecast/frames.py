@@ -88,6 +88,21 @@ class Frames:
         Or anything else with its attributes (:class:`forecast.tables.ForecastView`).
     draws, seed : int
         The Monte Carlo draws and seed of the ``low``/``high`` columns of :attr:`scenarios`.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from forecast import assess, load_evidence, load_question
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> a = assess(q, load_evidence("data/evidence/russia-syria-bases.csv", q), date(2025, 2, 20))
+    >>> a.frames.scenarios[["prior", "probability"]].round(3)
+              prior  probability
+    scenario
+    keep       0.25        0.065
+    partial    0.40        0.783
+    exit       0.35        0.152
+    >>> a.frames.effects.sum().round(1).to_dict()  # each scenario's move from its prior, in points
+    {'keep': -18.5, 'partial': 38.3, 'exit': -19.8}
     """
 
     def __init__(self, assessment: ForecastView, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:

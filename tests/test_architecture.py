@@ -1,6 +1,6 @@
 """The package's map: data flows one way through its stages, and no module reaches into another's privates.
 
-The stages, in the order data passes through them (README, "Layout"): each module may import from
+The stages, in the order data passes through them (docs/architecture.md): each module may import from
 its own stage and the stages above it, never from a stage below.
 """
 

@@ -1,6 +1,6 @@
 """Dependence groups and windows, as a specification, checked against an independent implementation.
 
-The rule (README, "How the evidence moves the forecast"): an indicator's contribution
+The rule (docs/rule/index.md and docs/rule/dependence-groups.md): an indicator's contribution
 is ``L(s) = w log p(s)`` if seen and ``w log(1 - p(s) F(d))`` if not seen yet, with
 ``F(d) = clamp((d - start) / (end - start), 0, 1)`` over its window and ``d`` the latest
 date among the trailing reports of the indicator's weight. A group contributes
@@ -8,7 +8,7 @@ date among the trailing reports of the indicator's weight. A group contributes
 contribution spreads most across scenarios (the first, on a tie).
 
 ``reference_posterior`` below is that rule written out in plain Python, from the
-README alone: it imports nothing from the engine.
+documentation alone: it imports nothing from the engine.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def fraction(question: Question, indicator: Indicator, d: date) -> float:
 
 
 def contributions(question: Question, rows: list[EvidenceRow], as_of: date) -> dict[str, list[float]]:
-    """Each indicator with a status, and its own contribution L_i, by the README's rule."""
+    """Each indicator with a status, and its own contribution L_i, by the documented rule."""
     counted = sorted(
         ((r.date, R[r.reliability] * C[r.credibility], k, r) for k, r in enumerate(rows) if r.date <= as_of),
         key=lambda t: t[:3],
@@ -196,7 +196,7 @@ def four_outlets(grouped: bool, rho: float = 1.0) -> tuple[Question, list[Eviden
     ],
 )
 def test_four_outlets_of_one_development_are_counted_once_when_grouped(grouped, rho, collapses):
-    # README: log odds = log(0.4/0.6) + k * 0.64 * log 2, with k = 4 ungrouped, 1 + 3(1 - rho) grouped.
+    # docs/rule/dependence-groups.md: log odds = log(0.4/0.6) + k * 0.64 * log 2, with k = 4 ungrouped, 1 + 3(1 - rho) grouped.
     question, rows = four_outlets(grouped, rho)
     k = 4 if not grouped else 1 + 3 * (1 - rho)
     odds = math.exp(math.log(0.4 / 0.6) + k * B2 * math.log(2))

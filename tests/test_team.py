@@ -3,7 +3,7 @@
 The team forecast is ``team(s) ∝ (Π_i p_i(s))^(a/N)``; each analyst's forecast is the
 engine on the shared log with the question overlaid by their judgments. The numbers
 are checked against an independent pure-Python re-implementation (overlay, the
-update rule from the README, the pool), on questions, logs and judgments generated
+update rule of docs/rule/index.md, the pool of docs/forecasters/teams.md), on questions, logs and judgments generated
 here, at several as-of dates, with extremizing.
 """
 
@@ -62,7 +62,7 @@ def test_extremize_must_be_positive():
 
 
 def independent_posterior(priors, likelihood, rows, as_of, groups=None):
-    """The README's rule, written out plainly: priors and likelihoods are dicts, rows dicts.
+    """The documented rule (docs/rule/index.md), written out plainly: priors and likelihoods are dicts, rows dicts.
 
     ``groups`` maps a group to ``(members in file order, rho)``: its members with a status
     contribute ``L_leader + (1 - rho) * sum(L_other)``, the leader having the widest spread

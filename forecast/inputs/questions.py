@@ -724,8 +724,8 @@ def load_question(path: str | Path) -> Question:
 
     Examples
     --------
-    >>> q = load_question("data/questions/russia-syria-bases.yaml")  # doctest: +SKIP
-    >>> q.scenario_ids  # doctest: +SKIP
+    >>> q = load_question("data/questions/russia-syria-bases.yaml")
+    >>> q.scenario_ids
     ('keep', 'partial', 'exit')
     """
     path = Path(path)
