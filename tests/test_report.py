@@ -243,3 +243,16 @@ def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_pat
     html = index_page(out)
     assert "the latest report counted (2025-02-17) is 43 days old at 2025-04-01" in html
     assert "closed on 2025-03-01 with no resolution" in html
+
+
+def test_each_section_is_data_first_and_renders_to_the_same_html(report):
+    content = report.content
+    table = content.probabilities
+    assert [row["probability"] for row in table.scenarios] == [
+        report.summary()["probabilities"][s] for s in report.question.scenario_ids
+    ]
+    assert content.bottom_line.render() == report.bottom_line()
+    assert content.evidence.render() == report.evidence_log()
+    assert content.disagreement is None and content.scoring is None  # no analysts, not resolved
+    with pytest.raises(AttributeError):
+        table.draws = 1  # frozen: what a test reads is what was rendered

@@ -30,7 +30,8 @@ from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
-from .html import Html, render_template, safe_url
+from . import sections
+from .html import Html, safe_url
 from .summary import (
     ChangeRecord,
     CriticalItem,
@@ -404,10 +405,13 @@ class Report:
 
     def bottom_line(self) -> Html:
         """Bottom line up front: leading scenario, its probability and words, the move since last time."""
+        return self.build_bottom_line().render()
+
+    def build_bottom_line(self) -> sections.BottomLine:
+        """The data of :meth:`bottom_line`."""
         a = self.assessment
         tripwires = [self.question.indicator(i) for i in a.tripwires_fired]
-        return render_template(
-            "bottom_line.html.j2",
+        return sections.BottomLine(
             question=self.question,
             as_of=a.as_of,
             leading=self.question.scenario(a.leading),
@@ -445,14 +449,33 @@ class Report:
 
     def probability_table(self) -> Html:
         """Each scenario's probability with its ICD-203 words, prior and move."""
-        return render_template(
-            "probabilities.html.j2",
+        return self.build_probability_table().render()
+
+    def build_probability_table(self) -> sections.ProbabilityTable:
+        """The data of :meth:`probability_table`."""
+        return sections.ProbabilityTable(
             scenarios=self._scenario_rows(),
             has_previous=self.previous is not None,
             ranged=self.intervals.ranged,
             ranges_given=self.ranges_given,
             spread=self.question.likelihood_spread,
             draws=self.draws,
+        )
+
+    @property
+    def content(self) -> sections.ReportContent:
+        """Every section of the report as data (:mod:`forecast.publish.sections`), in page order."""
+        return sections.ReportContent(
+            bottom_line=self.build_bottom_line(),
+            changes=self.build_changes(),
+            probabilities=self.build_probability_table(),
+            outside=self.build_outside_table(),
+            disagreement=self.build_disagreement(),
+            critical=self.build_critical_evidence(),
+            watch=self.build_watch_list(),
+            checklists=self.build_checklists(),
+            evidence=self.build_evidence_log(),
+            scoring=self.build_scoring(),
         )
 
     def trajectory_chart(self):
@@ -484,9 +507,12 @@ class Report:
 
     def checklists(self) -> Html:
         """The indicator checklist of each scenario, with status and diagnosticity."""
+        return self.build_checklists().render()
+
+    def build_checklists(self) -> sections.Checklists:
+        """The data of :meth:`checklists`."""
         a = self.assessment
-        return render_template(
-            "checklists.html.j2",
+        return sections.Checklists(
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
             groups=self.question.groups,
             default_window=(self.question.opened, self.question.closes),
@@ -528,10 +554,13 @@ class Report:
 
     def evidence_log(self) -> Html:
         """The evidence log with each report's grade, weight, role and effect, newest first (see :meth:`shown_evidence`)."""
+        return self.build_evidence_log().render()
+
+    def build_evidence_log(self) -> sections.EvidenceLog:
+        """The data of :meth:`evidence_log`."""
         a = self.assessment
         entries = self.shown_evidence()
-        return render_template(
-            "evidence.html.j2",
+        return sections.EvidenceLog(
             entries=entries,
             roles=ROLE_LABELS,
             explained=_role_explanations(a, {e.row.id for e in entries}),
@@ -593,8 +622,11 @@ class Report:
 
     def changes_since_previous(self) -> Html:
         """Moves, new evidence, status changes and newly fired tripwires since the previous report."""
-        return render_template(
-            "changes.html.j2",
+        return self.build_changes().render()
+
+    def build_changes(self) -> sections.Changes:
+        """The data of :meth:`changes_since_previous`."""
+        return sections.Changes(
             changes=self.changes,
             previous=self.previous,
             replaced=self.previous_replaced,
@@ -604,9 +636,12 @@ class Report:
 
     def critical_evidence(self) -> Html:
         """What the forecast rests on: leave-one-out over indicators and reports."""
+        return self.build_critical_evidence().render()
+
+    def build_critical_evidence(self) -> sections.CriticalEvidence:
+        """The data of :meth:`critical_evidence`."""
         names = {s.id: s.label for s in self.question.scenarios}
-        return render_template(
-            "critical.html.j2",
+        return sections.CriticalEvidence(
             critical=self.critical,
             most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
             names=names,
@@ -616,8 +651,11 @@ class Report:
 
     def watch_next(self) -> Html:
         """Pending indicators that would move the forecast most if reported, best first."""
-        return render_template(
-            "watch.html.j2",
+        return self.build_watch_list().render()
+
+    def build_watch_list(self) -> sections.WatchList:
+        """The data of :meth:`watch_next`."""
+        return sections.WatchList(
             items=self.watch_items[: self.watch],
             pending=len(self.watch_items),
             scenarios=self.question.scenarios,
@@ -629,6 +667,11 @@ class Report:
 
         ``None`` (nothing to display) for a question without judgment files.
         """
+        content = self.build_disagreement()
+        return None if content is None else content.render()
+
+    def build_disagreement(self) -> sections.Disagreement | None:
+        """The data of :meth:`disagreement` (``None`` without judgment files)."""
         if self.team is None:
             return None
         team, q = self.team, self.base_question
@@ -640,8 +683,7 @@ class Report:
             if isinstance(previous, dict) and all(isinstance(previous.get(s), (int, float)) for s in now):
                 moves = {s: (now[s] - float(previous[s])) * 100 for s in now}
             rows.append({"name": x.analyst, "probabilities": now, "moves": moves, "note": x.judgment.note})
-        return render_template(
-            "disagreement.html.j2",
+        return sections.Disagreement(
             scenarios=q.scenarios,
             analysts=rows,
             team=team.probabilities,
@@ -656,6 +698,11 @@ class Report:
 
         ``None`` (nothing to display) for a question without outside forecasts as of its date.
         """
+        content = self.build_outside_table()
+        return None if content is None else content.render()
+
+    def build_outside_table(self) -> sections.OutsideTable | None:
+        """The data of :meth:`outside_forecasts` (``None`` without outside forecasts as of the date)."""
         rows = self.outside.as_of(self.as_of)
         if not rows:
             return None
@@ -665,8 +712,7 @@ class Report:
             {"row": r, "model": trajectory.at(r.date) if r.date >= first else None}
             for r in sorted(rows, key=lambda r: (r.date, r.forecaster), reverse=True)
         ]
-        return render_template(
-            "outside.html.j2",
+        return sections.OutsideTable(
             scenarios=self.question.scenarios,
             rows=listed,
             model_name="team" if self.team_view else (self.analyst or "model"),
@@ -675,10 +721,14 @@ class Report:
 
     def scoring(self) -> Html:
         """Scores against the resolution, once the question has resolved (empty before)."""
+        content = self.build_scoring()
+        return Html("") if content is None else content.render()
+
+    def build_scoring(self) -> sections.Scoring | None:
+        """The data of :meth:`scoring` (``None`` before the question resolves)."""
         if self.score is None:
-            return Html("")
-        return render_template(
-            "scoring.html.j2",
+            return None
+        return sections.Scoring(
             score=self.score,
             resolution=self.question.resolution,
             names={s.id: s.name for s in self.question.scenarios},
