@@ -25,11 +25,14 @@ __all__ = [
     "CriticalEvidence",
     "Disagreement",
     "EvidenceLog",
+    "KeyJudgments",
+    "Mover",
     "OutsideTable",
     "ProbabilityTable",
     "ReportContent",
     "Scoring",
     "Section",
+    "Signpost",
     "WatchList",
 ]
 
@@ -45,6 +48,59 @@ class Section:
 
     def _repr_html_(self) -> str:  # a notebook displays a section as its HTML
         return str(self.render())
+
+
+@dataclass(frozen=True, slots=True)
+class Mover:
+    """A report that moved the forecast: what it said, and its move when it arrived on the scenario it moved most."""
+
+    id: str
+    date: date
+    source: str
+    grade: str
+    summary: str
+    indicator: str
+    scenario: str
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class Signpost:
+    """A pending indicator whose report would move the leading scenario, and where it would take it."""
+
+    indicator: str
+    text: str
+    seen: bool
+    by: date | None
+    scenario: str
+    probability: float
+    rises: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyJudgments:
+    """The brief that opens a report: bottom line, confidence, why it moved, what would change it.
+
+    Rendered as part of :class:`BottomLine`, after the title and any alert. A resolved
+    question's (``resolution`` set) holds the outcome, its score and the forecast on the
+    eve (``eve_probabilities``) instead of a confidence statement and signposts. See
+    docs/key-judgments.md.
+    """
+
+    as_of: date
+    opened: date
+    closes: date
+    days_left: int
+    leading: Any
+    scenarios: list[dict[str, Any]]
+    confidence: Any
+    movers: list[Mover]
+    movers_since: str | None
+    signposts: list[Signpost]
+    analysts: dict[str, tuple[float, float]] | None
+    outside_line: str | None
+    resolution: dict[str, Any] | None
+    eve_probabilities: dict[str, float] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +126,7 @@ class BottomLine(Section):
     age: int | None
     stale: bool
     closed_unresolved: bool
+    key_judgments: KeyJudgments
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +215,7 @@ class Disagreement(Section):
     team: Any
     spread: Any
     drivers: list[Any]
+    more: int
     extremize: float
     previous_as_of: str | None
 
@@ -171,6 +229,8 @@ class OutsideTable(Section):
     rows: list[dict[str, Any]]
     model_name: str
     path: str
+    total: int
+    csv_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,13 +248,14 @@ class Scoring(Section):
 class ReportContent:
     """Every section of one report as data, in page order; ``None`` for a section with nothing to show."""
 
+    key_judgments: KeyJudgments
     bottom_line: BottomLine
     changes: Changes
     probabilities: ProbabilityTable
     outside: OutsideTable | None
     disagreement: Disagreement | None
     critical: CriticalEvidence
-    watch: WatchList
+    watch: WatchList | None
     checklists: Checklists
     evidence: EvidenceLog
     scoring: Scoring | None
