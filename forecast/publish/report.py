@@ -452,13 +452,6 @@ class Report:
         a, q = self.assessment, self.question
         leading = q.scenario(a.leading)
         settled = self.resolution is not None
-        analysts = None
-        if self.team_view:
-            analysts = {
-                s: (min(p[s] for p in self.team.analyst_probabilities.values()),
-                    max(p[s] for p in self.team.analyst_probabilities.values()))
-                for s in q.scenario_ids
-            }  # fmt: skip
         movers, since = ([], None) if settled else self._movers()
         return sections.KeyJudgments(
             as_of=a.as_of,
@@ -471,7 +464,7 @@ class Report:
             movers=movers,
             movers_since=since,
             signposts=[] if settled else self._signposts(),
-            analysts=analysts,
+            analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_probabilities() if settled else None,
@@ -484,6 +477,17 @@ class Report:
         if trajectory.dates and trajectory.dates[0] <= eve:
             return dict(trajectory.at(eve))
         return dict(self.assessment.priors)
+
+    @property
+    def analysts_range(self) -> dict[str, tuple[float, float]] | None:
+        """In the team view, each scenario's lowest and highest analyst's probability (else ``None``)."""
+        if not self.team_view:
+            return None
+        forecasts = self.team.analyst_probabilities.values()
+        return {
+            s: (min(p[s] for p in forecasts), max(p[s] for p in forecasts))
+            for s in self.question.scenario_ids
+        }
 
     @cached_property
     def confidence(self) -> Confidence:
@@ -622,6 +626,7 @@ class Report:
             ranges_given=self.ranges_given,
             spread=self.question.likelihood_spread,
             draws=self.draws,
+            analysts=self.analysts_range,
         )
 
     @property

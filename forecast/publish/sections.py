@@ -152,6 +152,7 @@ class ProbabilityTable(Section):
     ranges_given: int
     spread: float | None
     draws: int
+    analysts: dict[str, tuple[float, float]] | None
 
 
 @dataclass(frozen=True, slots=True)
