@@ -220,7 +220,7 @@ def test_a_report_prints_without_the_navigation_and_with_every_table_in_full(bro
         assert overflow and set(overflow) == {"visible"}
         # The collapsed sections open on paper.
         for section in (
-            "#evidence-log table",
+            "#full-evidence-log table",
             "#checklists table",
             "#outside-forecasts table",
             "#drivers table",
