@@ -335,3 +335,33 @@ def test_the_report_opens_with_its_key_judgments_and_stays_short(browser, bundle
         assert violations == [], [v["id"] for v in violations]
     finally:
         context.close()
+
+
+def test_a_1_mb_outside_forecast_file_gives_a_page_under_2_mb_with_every_row_in_its_csv(browser, tmp_path):
+    import random
+    from datetime import date, timedelta
+
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    path = data / "forecasts" / f"{EXAMPLE}.csv"
+    rng = random.Random(11)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["date", "forecaster", "keep", "partial", "exit"])
+        for k in range(25_000):  # 135 forecasters, one forecast a day each, up to 2025-02-20
+            keep, partial = rng.randint(1, 40), rng.randint(1, 50)
+            day = date(2024, 8, 19) + timedelta(days=k // 135)
+            writer.writerow([day.isoformat(), f"Forecaster {k % 135:03d}", f"0.{keep:02d}", f"0.{partial:02d}",
+                             f"{1 - keep / 100 - partial / 100:.2f}"])  # fmt: skip
+    assert path.stat().st_size > 1_000_000
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    report = out / EXAMPLE / AS_OF / "report.html"
+    assert report.stat().st_size < 2_000_000
+    with (report.parent / "outside_forecasts.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 25_000
+    page = Page(browser, report)
+    page.open_sections()
+    assert page.page.locator("tr.outside-row").count() == 150
+    assert "the other 24,850 are left out of the page" in page.page.inner_text("#outside-forecasts")
+    assert_links_work(page)
+    assert page.errors == []
