@@ -33,7 +33,7 @@ from ..team import TeamForecast
 from ..words import probability_words
 from . import sections
 from .brief import Confidence, confidence
-from .html import OUTSIDE_CSV, Html, safe_url
+from .html import OUTSIDE_CSV, Html, safe_url, shown_text
 from .summary import (
     ChangeRecord,
     CriticalItem,
@@ -511,7 +511,7 @@ class Report:
             counted_weight=counted_weight,
             ab_weight=ab_weight,
             movement=sum(by_source.values()),
-            top_source=top,
+            top_source=None if top is None else shown_text(top),
             top_source_movement=by_source.get(top, 0.0),
             evidence_age_days=a.evidence_age_days,
             stale_after_days=q.stale_after_days,
@@ -526,16 +526,16 @@ class Report:
         if not rows or not a.effects.size:
             return [], None
         since = None
-        candidates = range(len(rows))
-        if self.previous is not None:
-            added = set(self.changes.evidence_added)
-            candidates = [k for k in candidates if rows[k].id in added]
-            since = self.changes.previous_as_of
         effects = a.effects
         largest = np.abs(effects).max(axis=1)
-        chosen = sorted(candidates, key=lambda k: (-largest[k], k))[:top]
+        # The largest first, ties in file order: a stable sort of the negated sizes.
+        order = np.argsort(-largest, kind="stable")
+        if self.previous is not None:
+            added = set(self.changes.evidence_added)
+            order = [k for k in order.tolist() if rows[k].id in added]
+            since = self.changes.previous_as_of
         movers = []
-        for k in chosen:
+        for k in list(order[:top]):
             if largest[k] < 0.05:  # rounds to no move
                 break
             j = int(np.abs(effects[k]).argmax())
