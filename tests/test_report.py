@@ -473,3 +473,11 @@ def test_a_summary_written_as_a_formula_shows_as_written_on_the_page_and_keeps_i
     with (tmp_path / "evidence.csv").open(encoding="utf-8") as handle:
         row = next(r for r in csv.DictReader(handle) if r["id"] == "x1")
     assert row["summary"] == "'" + formula and row["source"] == "'@Reuters"
+
+
+def test_the_two_quantities_of_one_report_are_labelled_apart(team_report):
+    # Leave-one-out is what a report adds to today's forecast; the evidence log gives its move when it arrived.
+    critical, log = str(team_report.critical_evidence()), str(team_report.evidence_log())
+    assert "What it adds now: the forecast with it minus without it (pts)" in critical
+    assert "move when it arrived" in critical and "Move when it arrived (pts)" in log
+    assert "What it adds now" not in log
