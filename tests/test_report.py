@@ -475,9 +475,11 @@ def test_a_summary_written_as_a_formula_shows_as_written_on_the_page_and_keeps_i
     assert row["summary"] == "'" + formula and row["source"] == "'@Reuters"
 
 
-def test_the_two_quantities_of_one_report_are_labelled_apart(team_report):
+def test_the_two_quantities_of_one_report_are_labelled_apart(tmp_path):
     # Leave-one-out is what a report adds to today's forecast; the evidence log gives its move when it arrived.
-    critical, log = str(team_report.critical_evidence()), str(team_report.evidence_log())
+    earlier = Report.load(EXAMPLE, as_of="2025-01-15", data_dir=copy_data_without_team(tmp_path / "data"))
+    assert earlier.critical  # two pieces of evidence the forecast rests on, as of that date
+    critical, log = str(earlier.critical_evidence()), str(earlier.evidence_log())
     assert "What it adds now: the forecast with it minus without it (pts)" in critical
     assert "move when it arrived" in critical and "Move when it arrived (pts)" in log
     assert "What it adds now" not in log
