@@ -58,6 +58,11 @@ class Page:
     def text(self) -> str:
         return self.page.inner_text("body")
 
+    def open_sections(self) -> None:
+        """Open every collapsed section as a reader does: by clicking its summary."""
+        for summary in self.page.locator("details > summary").all():
+            summary.click()
+
 
 def assert_links_work(page: Page) -> None:
     for href in page.links():
@@ -142,6 +147,8 @@ def test_hostile_evidence_text_is_shown_inert(browser, hostile_run, page_path):
     assert page.page.locator('a[href^="javascript:"]').count() == 0
     assert page.errors == []
     if page_path.endswith("report.html"):
+        page.open_sections()
+        assert page.page.evaluate("typeof window.__pwned") == "undefined"
         row = page.page.locator("#evidence-x1")
         assert HOSTILE["summary"] in row.inner_text()
         assert HOSTILE["source"] in row.inner_text()
@@ -211,7 +218,8 @@ def test_the_report_shows_outside_forecasts_beside_the_model_and_on_the_chart(br
     page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
     with (bundled_run.data / "forecasts" / f"{EXAMPLE}.csv").open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["date"] <= AS_OF]
-    section = page.page.locator("section#outside-forecasts")
+    page.open_sections()
+    section = page.page.locator("#outside-forecasts")
     assert section.is_visible()
     assert section.locator("tr.outside-row").count() == len(rows) > 0
     assert section.locator("tr.model-row").count() == len(rows)
@@ -258,7 +266,102 @@ def test_the_report_shows_evidence_age_groups_and_windows(browser, bundled_run):
     page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
     basis = page.page.inner_text(".bottom-line .basis")
     assert "the latest counted is dated 2025-02-17, 3 days before 2025-02-20" in basis
+    assert page.page.locator(".checklists table").first.is_hidden()  # collapsed until opened
+    page.open_sections()
     checklists = page.page.locator(".checklists")
     assert checklists.locator(".group", has_text="Russia draws down its forces").count() == 2
     assert checklists.locator(".window", has_text="Window: 2024-12-08 to 2025-01-08").is_visible()
+    assert page.errors == []
+
+
+# --------------------------------------------------------------------------- key judgments (docs/key-judgments.md)
+
+
+@pytest.fixture(scope="module")
+def solo_run(tmp_path_factory):
+    """The bundled question without its analysts and outside forecasts: the question file's own forecast."""
+    from helpers import copy_data_without_team
+
+    root = tmp_path_factory.mktemp("solo")
+    data, out = copy_data_without_team(root / "data"), root / "reports"
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+_LAYOUT = """() => {
+  const kj = document.querySelector('#key-judgments');
+  const order = [...document.querySelector('.bottom-line').children].map(e => e.id || e.className);
+  return {
+    kjBottom: kj.getBoundingClientRect().bottom + window.scrollY,
+    height: document.documentElement.scrollHeight,
+    sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+    order,
+    openDetails: document.querySelectorAll('details[open]').length,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("run", ["team", "solo"])
+def test_the_report_opens_with_its_key_judgments_and_stays_short(browser, bundled_run, solo_run, run, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    out = bundled_run.out if run == "team" else solo_run
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, bypass_csp=True
+    )  # for axe's script
+    try:
+        page = context.new_page()
+        page.goto((out / EXAMPLE / AS_OF / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        found = page.evaluate(_LAYOUT)
+        # Only the title, the question and any alert come before the key judgments.
+        assert found["order"][: found["order"].index("key-judgments")] == ["question-title", "question-text"]
+        assert found["openDetails"] == 0 and not found["sideways"]
+        if width == 1280:
+            assert found["kjBottom"] <= 1000, found
+        else:
+            assert found["height"] <= 12_000, found
+        text = page.inner_text("#key-judgments")
+        assert "closes 2027-06-30, 860 days left" in text
+        assert "Confidence: " in text and "of counted weight from A–B sources" in text
+        assert page.locator("#key-judgments .signpost").count() in (1, 2)
+        assert page.locator("#key-judgments .mover").count() in (2, 3)
+        if run == "team":
+            assert page.locator("#key-judgments .analysts-range").count() == 3
+            assert "latest outside forecasts give" in text
+        violations = Axe().run(page).response["violations"]
+        assert violations == [], [v["id"] for v in violations]
+    finally:
+        context.close()
+
+
+def test_a_1_mb_outside_forecast_file_gives_a_page_under_2_mb_with_every_row_in_its_csv(browser, tmp_path):
+    import random
+    from datetime import date, timedelta
+
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    path = data / "forecasts" / f"{EXAMPLE}.csv"
+    rng = random.Random(11)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["date", "forecaster", "keep", "partial", "exit"])
+        for k in range(25_000):  # 135 forecasters, one forecast a day each, up to 2025-02-20
+            keep, partial = rng.randint(1, 40), rng.randint(1, 50)
+            day = date(2024, 8, 19) + timedelta(days=k // 135)
+            writer.writerow([day.isoformat(), f"Forecaster {k % 135:03d}", f"0.{keep:02d}", f"0.{partial:02d}",
+                             f"{1 - keep / 100 - partial / 100:.2f}"])  # fmt: skip
+    assert path.stat().st_size > 1_000_000
+    result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    report = out / EXAMPLE / AS_OF / "report.html"
+    assert report.stat().st_size < 2_000_000
+    with (report.parent / "outside_forecasts.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 25_000
+    page = Page(browser, report)
+    page.open_sections()
+    assert page.page.locator("tr.outside-row").count() == 150
+    assert "the other 24,850 are left out of the page" in page.page.inner_text("#outside-forecasts")
+    assert_links_work(page)
     assert page.errors == []

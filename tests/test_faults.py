@@ -263,6 +263,7 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
         "checklist.csv",
         "effects.csv",
         "evidence.csv",
+        "outside_forecasts.csv",  # the bundled question has outside forecasts
         "report.html",
         "report.ipynb",
         "scenarios.csv",

@@ -144,16 +144,21 @@ def test_jobs_sharing_one_out_run_side_by_side_take_turns_on_one_question_and_al
     assert [w.returncode for w in workers] == [0, 0, 0], [err for _, err in results]
     assert [stdout.split()[0] for stdout, _ in results] == ["ok", "ok", "ok"], results
     for question in (EXAMPLE, other):
-        assert sorted(p.name for p in (out / question / AS_OF).iterdir()) == [
-            "checklist.csv",
-            "effects.csv",
-            "evidence.csv",
-            "report.html",
-            "report.ipynb",
-            "scenarios.csv",
-            "summary.json",
-            "trajectory.csv",
-        ]
+        # outside_forecasts.csv beside a report whose question has outside forecasts as of its date.
+        outside = ["outside_forecasts.csv"] if (data / "forecasts" / f"{question}.csv").is_file() else []
+        assert sorted(p.name for p in (out / question / AS_OF).iterdir()) == sorted(
+            [
+                "checklist.csv",
+                "effects.csv",
+                "evidence.csv",
+                *outside,
+                "report.html",
+                "report.ipynb",
+                "scenarios.csv",
+                "summary.json",
+                "trajectory.csv",
+            ]
+        )
         assert not (out / question / ".trash").exists()
     assert not any(work_dir(out).iterdir())  # no scratch left behind
     publishers = [

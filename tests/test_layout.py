@@ -80,6 +80,13 @@ def test_no_sideways_scroll_and_nothing_spills_out_of_a_cell(browser, two_day_ru
         assert found["spilling"] == [], "text spills out of these cells"
         assert found["outside"] == [], "these reach past the right edge"
         assert page.locator("table").count() > 0
+        # The collapsed sections, opened, fit too.
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        found = page.evaluate(_MEASURE)
+        assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], (
+            "an opened section scrolls sideways"
+        )
+        assert found["spilling"] == [] and found["outside"] == []
     finally:
         context.close()
 
@@ -91,6 +98,10 @@ def test_no_serious_or_critical_accessibility_violation(browser, two_day_run, na
 
     context, page = open_page(browser, two_day_run / PAGES[name], width)
     try:
+        results = Axe().run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], results.generate_report()
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         results = Axe().run(page)
         serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], results.generate_report()
@@ -139,7 +150,7 @@ def test_the_resolved_report_leads_with_its_resolution(browser, two_day_run):  #
 
     context, page = open_page(browser, two_day_run / PAGES["resolved report"], 1280)
     try:
-        first = page.locator(".bottom-line > p:not(.question-text)").first
+        first = page.locator("#key-judgments > p").first
         assert "resolution-lead" in first.get_attribute("class")
         lead = first.inner_text()
         # The forecast on the eve of the resolution, worked out independently of the report.
@@ -152,8 +163,14 @@ def test_the_resolved_report_leads_with_its_resolution(browser, two_day_run):  #
         )
         text = page.inner_text("main")
         assert ".." not in text.replace("...", "")
-        # The live wording follows the resolution.
-        assert text.index("Resolved: Cancelled") < text.index("The forecast as it stands")
+        # The forecast as it stood on the eve follows the outcome; nothing speaks as if the question were live.
+        assert text.index("Resolved: Cancelled") < text.index(
+            "The forecast as it stood on the eve, 2024-07-19"
+        )
+        assert (
+            "as it stands" not in text and "What to watch next" not in text and "Stale evidence" not in text
+        )
+        assert "Confidence:" not in text and page.locator(".alert").count() == 0
     finally:
         context.close()
     index_context, index = open_page(browser, two_day_run / "index.html", 1280)
@@ -201,6 +218,14 @@ def test_a_report_prints_without_the_navigation_and_with_every_table_in_full(bro
             ".table-scroll", "els => els.map(e => getComputedStyle(e).overflowX)"
         )
         assert overflow and set(overflow) == {"visible"}
+        # The collapsed sections open on paper.
+        for section in (
+            "#full-evidence-log table",
+            "#checklists table",
+            "#outside-forecasts table",
+            "#drivers table",
+        ):
+            assert page.locator(section).first.is_visible(), section
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     finally:
@@ -225,6 +250,7 @@ def long_names_run(tmp_path_factory):
 def test_the_analysts_and_outside_forecast_tables_scroll_in_their_own_box_on_a_phone(browser, long_names_run):  # noqa: F811
     context, page = open_page(browser, long_names_run, 390)
     try:
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         assert "Partial deal (~3,000 troops)" in page.inner_text("table.outside thead")
         for table in ("table.analysts", "table.drivers", "table.outside"):
             assert page.locator(f".table-scroll > {table}").count() == 1, table

@@ -673,6 +673,7 @@ def assert_reads_well_in_chromium(path: Path, rows_shown: int) -> None:
             page = browser_test.Page(browser, path)
             assert page.errors == []
             assert page.page.locator("table.evidence-log tbody tr").count() == rows_shown
+            page.open_sections()  # the evidence log is collapsed until a reader opens it
             assert "All evidence (CSV)" in page.text() and "The log holds 100,032 reports" in page.text()
             browser_test.assert_links_work(page)
         finally:

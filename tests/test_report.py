@@ -243,3 +243,243 @@ def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_pat
     html = index_page(out)
     assert "the latest report counted (2025-02-17) is 43 days old at 2025-04-01" in html
     assert "closed on 2025-03-01 with no resolution" in html
+
+
+def test_each_section_is_data_first_and_renders_to_the_same_html(report):
+    content = report.content
+    table = content.probabilities
+    assert [row["probability"] for row in table.scenarios] == [
+        report.summary()["probabilities"][s] for s in report.question.scenario_ids
+    ]
+    assert content.bottom_line.render() == report.bottom_line()
+    assert content.evidence.render() == report.evidence_log()
+    assert content.disagreement is None and content.scoring is None  # no analysts, not resolved
+    with pytest.raises(AttributeError):
+        table.draws = 1  # frozen: what a test reads is what was rendered
+
+
+# --------------------------------------------------------------------------- key judgments (docs/key-judgments.md)
+
+
+@pytest.fixture(scope="module")
+def team_report(tmp_path_factory):
+    """The bundled question with its analysts and outside forecasts, compared with the report of 2025-01-15."""
+    out = tmp_path_factory.mktemp("team") / "reports"
+    folder = out / EXAMPLE / "2025-01-15"
+    folder.mkdir(parents=True)
+    Report.load(EXAMPLE, as_of="2025-01-15", data_dir=DATA).write_summary(folder / "summary.json")
+    return Report.load(EXAMPLE, as_of=AS_OF, data_dir=DATA, reports_dir=out)
+
+
+def _text(html) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", str(html)))
+
+
+def test_the_bottom_line_opens_with_the_key_judgments_after_only_the_title(report):
+    html = str(report.bottom_line())
+    assert html.index("question-title") < html.index('id="key-judgments"')
+    text = _text(html)
+    # 2025-02-20 to 2027-06-30: 8 days left of February, March-December 2025 (306), 2026 (365), January-June 2027
+    # (31 + 28 + 31 + 30 + 31 + 30 = 181).
+    assert "closes 2027-06-30, 860 days left" in text and 8 + 306 + 365 + 181 == 860
+    assert f"Confidence: {report.confidence.level}." in text and report.confidence.reasons in _text(html)
+
+
+def test_each_probability_is_said_once_in_the_brief(report):
+    import re
+
+    html = str(report.bottom_line())
+    for s, p in report.summary()["probabilities"].items():
+        assert html.count(f'class="probability" data-scenario="{s}">{p * 100:.0f}%<') == 1
+    verdict = re.search(r'<p class="verdict">(.*?)</p>', html, re.S).group(1)
+    assert "%" not in verdict  # the verdict gives the words; the list below it gives each number
+    # Percentages in the brief: one per scenario, plus the outside line, movers and signposts (none here is a
+    # scenario's probability said again).
+    assert len(re.findall(r"\b\d+%", _text(html).split("Confidence:")[0])) == len(report.question.scenarios)
+
+
+def test_the_confidence_inputs_are_those_of_the_audit(report):
+    # Recomputed from the audit entries, report by report, rather than from the arrays the report reads.
+    counted = [e for e in report.assessment.audit if e.role == "sets status"]
+    total = sum(e.weight for e in counted)
+    ab = sum(e.weight for e in counted if e.row.reliability in "AB")
+    ab_input = next(i for i in report.confidence.inputs if i.name == "ab_share")
+    assert ab_input.text.startswith(f"{ab / total * 100:.0f}% of counted weight from A–B sources")
+    leading = report.assessment.leading
+    by_source = {}
+    for e in report.assessment.audit:
+        if e.effect is not None:
+            by_source[e.row.source] = by_source.get(e.row.source, 0.0) + abs(e.effect[leading])
+    top = max(by_source, key=by_source.get)
+    top_input = next(i for i in report.confidence.inputs if i.name == "top_source")
+    assert f"({top})" in top_input.text
+    assert top_input.text.endswith(f"{by_source[top] / sum(by_source.values()) * 100:.0f}%")
+    low, high = report.summary()["intervals"][leading]
+    range_input = next(i for i in report.confidence.inputs if i.name == "range")
+    assert range_input.text == f"5–95% range {(high - low) * 100:.0f} points wide"
+    assert "spread" not in {i.name for i in report.confidence.inputs}  # not a team
+
+
+def test_why_it_moved_names_the_reports_added_since_the_previous_one_that_moved_it_most(team_report):
+    kj = team_report.build_key_judgments()
+    added = set(team_report.summary()["changes"]["evidence_added"])
+    assert kj.movers_since == "2025-01-15" and 2 <= len(kj.movers) <= 3
+    assert {m.id for m in kj.movers} <= added
+    # The largest moves when they arrived, read from evidence.csv's effect columns.
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = team_report.write_evidence_csv(Path(tmp) / "evidence.csv")
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    largest = {
+        r["id"]: max(abs(float(r[f"effect:{s}"])) for s in team_report.question.scenario_ids)
+        for r in rows
+        if r["id"] in added
+    }
+    expected = sorted(largest, key=lambda i: -largest[i])[: len(kj.movers)]
+    assert [m.id for m in kj.movers] == expected
+    text = _text(team_report.bottom_line())
+    for m in kj.movers:
+        assert m.source in text.replace("&#39;", "'") and m.grade in text and f"{m.points:+.1f} pts" in text
+
+
+def test_what_would_change_it_is_the_watch_items_that_move_the_leader_most(team_report):
+    a = team_report.assessment
+    lead, p = a.leading, a.probabilities[a.leading]
+    moves = []
+    for w in team_report.watch_items:
+        moves += [(abs(w.if_observed[lead] - p), w.indicator, True, w.if_observed[lead])]
+        moves += [(abs(w.if_absent[lead] - p), w.indicator, False, w.if_absent[lead])]
+    best = {}
+    for m in sorted(moves, reverse=True):
+        best.setdefault(m[1], m)
+    expected = sorted(best.values(), reverse=True)[:2]
+    signposts = team_report.build_key_judgments().signposts
+    assert [(s.indicator, s.seen) for s in signposts] == [(m[1], m[2]) for m in expected]
+    text = _text(team_report.bottom_line())
+    for s in signposts:
+        verb = "rises" if s.rises else "falls"
+        assert f"{s.scenario} {verb} to {s.probability * 100:.0f}%." in text
+
+
+def test_a_team_brief_and_table_give_the_analysts_lowest_and_highest(team_report):
+    analysts = team_report.summary()["analysts"]
+    table = str(team_report.probability_table())
+    brief = str(team_report.bottom_line())
+    for s in team_report.question.scenario_ids:
+        values = [a[s] for a in analysts.values()]
+        expected = f"{min(values) * 100:.0f}%–{max(values) * 100:.0f}%"
+        assert f'analysts-range" data-scenario="{s}">{expected}<' in table
+        assert f'analysts-range" data-scenario="{s}">analysts {expected}<' in brief
+    assert "Two ranges, for two different things" in table
+    assert "latest outside forecasts give" in _text(brief)
+    confidence = team_report.confidence
+    spread = next(i for i in confidence.inputs if i.name == "spread")
+    values = [a[team_report.assessment.leading] for a in analysts.values()]
+    assert spread.text == f"analysts span {(max(values) - min(values)) * 100:.0f} points"
+
+
+def test_the_disagreement_section_no_longer_says_some_sections_use_the_question_files_judgments(team_report):
+    assert "question file's own judgments" not in str(team_report.disagreement())
+
+
+def test_the_judgments_that_drive_the_spread_say_how_many_more_there_are(team_report):
+    every = team_report.team.drivers(limit=None)
+    content = team_report.build_disagreement()
+    assert len(content.drivers) == min(10, len(every)) and content.more == len(every) - len(content.drivers)
+    assert len(every) == 11  # the bundled analysts change 11 judgments in play
+    assert "and 1 more, with smaller effects on the spread." in _text(team_report.disagreement())
+
+
+def test_a_report_before_the_question_opened_says_so(tmp_path):
+    early = Report.load(EXAMPLE, as_of="2024-12-01", data_dir=copy_data_without_team(tmp_path / "data"))
+    text = _text(early.bottom_line())
+    assert "The question opens on 2024-12-08: as of 2024-12-01 it had not opened yet" in text
+    assert "first report" not in text
+
+
+def test_a_resolved_report_is_settled(tmp_path):
+    report = Report.load("riverside-festival-return", as_of=AS_OF, data_dir=DATA)
+    summary = report.summary()
+    assert summary["stale"] is False and summary["watch"] == [] and summary["alerts"] == []
+    assert summary["alert"] is False
+    text = _text(report.bottom_line())
+    assert "Resolved: Cancelled on 2024-07-20" in text and "The question closed 2024-08-31." in text
+    assert "as it stands" not in text and "Confidence:" not in text and "Stale evidence" not in text
+    assert "as it stood on the eve, 2024-07-19" in text
+    assert str(report.watch_next()) == ""
+    assert report.chart_end == date(2024, 7, 20)
+
+
+def test_the_outside_forecasts_table_is_capped_and_every_row_is_in_its_csv(tmp_path):
+    import csv
+    import random
+
+    data = copy_data(tmp_path / "data")
+    rng = random.Random(7)
+    path = data / "forecasts" / f"{EXAMPLE}.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["date", "forecaster", "keep", "partial", "exit"])
+        day = date(2024, 8, 19)  # one forecast a day from each of 135 forecasters: 186 days, up to 2025-02-20
+        for k in range(25_000):
+            keep, partial = rng.randint(1, 40), rng.randint(1, 50)
+            when = date.fromordinal(day.toordinal() + k // 135)
+            writer.writerow([when.isoformat(), f"Forecaster {k % 135:03d}", f"0.{keep:02d}", f"0.{partial:02d}",
+                             f"{1 - keep / 100 - partial / 100:.2f}"])  # fmt: skip
+    assert 0.9e6 < path.stat().st_size < 1.1e6
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data)
+    html = str(report.outside_forecasts())
+    assert html.count('class="outside-row"') == 150
+    assert "Shown here are the 150 newest of 25,000; the other 24,850 are left out of the page." in _text(
+        html
+    )
+    assert '<a href="outside_forecasts.csv">' in html
+    report.write_summary(tmp_path / "summary.json")
+    with (tmp_path / "outside_forecasts.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 25_000
+    page = sum(
+        len(str(section.render()).encode()) for section in vars_of(report.content) if section is not None
+    )
+    assert page < 2_000_000
+
+
+def vars_of(content):
+    from dataclasses import fields
+
+    return [getattr(content, f.name) for f in fields(content) if f.name != "key_judgments"]
+
+
+def test_a_summary_written_as_a_formula_shows_as_written_on_the_page_and_keeps_its_quote_in_csv(tmp_path):
+    import csv
+
+    data = copy_data_without_team(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    formula = '=HYPERLINK("http://example.org","click")'
+    with log.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerow(
+            ["x1", "2025-02-19", "no-settlement-yet", "yes", "'@Reuters", "B", "2", "", "'" + formula]
+        )
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data)
+    html = str(report.evidence_log())
+    assert '<div class="summary">=HYPERLINK(&#34;http://example.org&#34;,&#34;click&#34;)</div>' in html
+    assert "'=HYPERLINK" not in html and "'@Reuters" not in html and "@Reuters" in html
+    report.write_evidence_csv(tmp_path / "evidence.csv")
+    with (tmp_path / "evidence.csv").open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["id"] == "x1")
+    assert row["summary"] == "'" + formula and row["source"] == "'@Reuters"
+
+
+def test_the_two_quantities_of_one_report_are_labelled_apart(tmp_path):
+    # Leave-one-out is what a report adds to today's forecast; the evidence log gives its move when it arrived.
+    earlier = Report.load(EXAMPLE, as_of="2025-01-15", data_dir=copy_data_without_team(tmp_path / "data"))
+    assert earlier.critical  # two pieces of evidence the forecast rests on, as of that date
+    critical, log = str(earlier.critical_evidence()), str(earlier.evidence_log())
+    assert "What it adds now: the forecast with it minus without it (pts)" in critical
+    assert "move when it arrived" in critical and "Move when it arrived (pts)" in log
+    assert "What it adds now" not in log

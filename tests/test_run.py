@@ -33,6 +33,7 @@ def test_a_run_writes_the_executed_notebook_report_and_summary(bundled_run):
         "checklist.csv",
         "effects.csv",
         "evidence.csv",
+        "outside_forecasts.csv",  # the bundled question has outside forecasts
         "report.html",
         "report.ipynb",
         "scenarios.csv",

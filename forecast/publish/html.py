@@ -15,7 +15,10 @@ from typing import Any
 
 from ..words import probability_words
 
-__all__ = ["Html", "points_added", "render_template", "safe_url", "sentence"]
+__all__ = ["OUTSIDE_CSV", "Html", "points_added", "render_template", "safe_url", "sentence", "shown_text"]
+
+#: Every outside forecast as of a report's date, written beside its page (the page shows the newest).
+OUTSIDE_CSV = "outside_forecasts.csv"
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _WEB_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
@@ -49,6 +52,25 @@ def sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
+def shown_text(text: str) -> str:
+    """Text as the analyst wrote it: without the quote (') that guards a formula in a spreadsheet.
+
+    ``evidence add`` writes ``=HYPERLINK(...)`` as ``'=HYPERLINK(...)`` so that a spreadsheet
+    shows it as text; a page shows it as written (escaped, so still inert), and CSV files keep
+    the quote.
+
+    Examples
+    --------
+    >>> shown_text("'=HYPERLINK(1)")
+    '=HYPERLINK(1)'
+    >>> shown_text("'tis so")
+    "'tis so"
+    """
+    from ..inputs.evidence import FORMULA_PREFIXES
+
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_PREFIXES and text[1:2] else text
+
+
 def _listed(items: list[str], limit: int = 20) -> str:
     """The first ``limit`` items, joined, and how many more there are: a list that stays short."""
     shown = ", ".join(items[:limit])
@@ -73,6 +95,7 @@ def _environment():
     env.filters["words"] = probability_words
     env.filters["safe_url"] = safe_url
     env.filters["listed"] = _listed
+    env.filters["shown_text"] = shown_text
     return env
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__
 from ..inputs.questions import QUESTION_ID
 from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir
-from .html import Html, render_template
+from .html import OUTSIDE_CSV, Html, render_template
 from .summary import latest_report
 
 __all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
@@ -83,6 +83,8 @@ def render_notebook(
     ]
     if Path(html_path).with_name(EVIDENCE_CSV).is_file():
         nav.append((EVIDENCE_CSV, "All evidence (CSV)"))
+    if Path(html_path).with_name(OUTSIDE_CSV).is_file():
+        nav.append((OUTSIDE_CSV, "All outside forecasts (CSV)"))
     atomic_write_text(html_path, _page(title, body, nav, footer))
 
 

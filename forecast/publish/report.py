@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
-from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SUPERSEDED
+from ..engine.results import Trajectory
+from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
@@ -30,8 +31,10 @@ from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
+from . import sections
+from .brief import Confidence, confidence
 from .calibrated import calibration_note
-from .html import Html, render_template, safe_url
+from .html import OUTSIDE_CSV, Html, render_template, safe_url, shown_text
 from .summary import (
     ChangeRecord,
     CriticalItem,
@@ -42,7 +45,11 @@ from .summary import (
     previous_summary,
 )
 
-__all__ = ["ROLE_LABELS", "Html", "Report", "safe_url"]
+__all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
+#: How many outside forecasts the page shows, newest first, as the evidence log shows 150 reports.
+SHOWN_OUTSIDE = 150
+#: How many of the judgments that drive the spread the page shows, largest first.
+SHOWN_DRIVERS = 10
 
 
 class Report:
@@ -210,8 +217,11 @@ class Report:
 
     @property
     def alerts(self) -> list[str]:
-        """Scenarios that moved by the alert threshold or more since the previous report."""
-        return list(self.changes.alerting)
+        """Scenarios that moved by the alert threshold or more since the previous report.
+
+        None once the question has resolved: a settled question raises no alert.
+        """
+        return [] if self.score is not None else list(self.changes.alerting)
 
     @property
     def team_view(self) -> bool:
@@ -302,6 +312,7 @@ class Report:
         c = self.changes
         a = self.assessment
         n = self._numbers()
+        settled = self.score is not None
         return Summary(
             question=n["question"],
             title=n["title"],
@@ -320,7 +331,7 @@ class Report:
             latest_report_date=None if a.latest_report is None else a.latest_report.isoformat(),
             evidence_age_days=a.evidence_age_days,
             stale_after_days=self.question.stale_after_days,
-            stale=a.stale,
+            stale=a.stale and not settled,  # a settled question's evidence cannot go stale
             closes=self.question.closes.isoformat(),
             closed_unresolved=a.closed_unresolved,
             ranges_given=self.ranges_given,
@@ -339,7 +350,7 @@ class Report:
                     dict(w.if_observed),
                     dict(w.if_absent),
                 )
-                for w in self.watch_items[: self.watch]
+                for w in ([] if settled else self.watch_items[: self.watch])
             ),
             moves=self.moves,
             changes=None
@@ -354,7 +365,7 @@ class Report:
                 previous_replaced=self.previous_replaced,
             ),
             alert_threshold=self.alert_threshold,
-            alert=c.alert,
+            alert=bool(self.alerts),
             alerts=tuple(self.alerts),
             score=None if self.score is None else ScoreRecord(**_score_dict(self.score)),
             resolution=None if self.resolution is None else ResolutionRecord(**self.resolution),
@@ -386,6 +397,8 @@ class Report:
         """
         path = Path(path)
         self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
+        if self.outside.as_of(self.as_of):
+            self.write_outside_csv(path.with_name(OUTSIDE_CSV))
         atomic_write_text(path, self.summary_record().to_json())
         return path
 
@@ -422,10 +435,13 @@ class Report:
 
     def bottom_line(self) -> Html:
         """Bottom line up front: leading scenario, its probability and words, the move since last time."""
+        return self.build_bottom_line().render()
+
+    def build_bottom_line(self) -> sections.BottomLine:
+        """The data of :meth:`bottom_line`."""
         a = self.assessment
         tripwires = [self.question.indicator(i) for i in a.tripwires_fired]
-        return render_template(
-            "bottom_line.html.j2",
+        return sections.BottomLine(
             question=self.question,
             as_of=a.as_of,
             leading=self.question.scenario(a.leading),
@@ -442,9 +458,157 @@ class Report:
             team=self._team_line(),
             latest=a.latest_report,
             age=a.evidence_age_days,
-            stale=a.stale,
+            stale=a.stale and self.score is None,
             closed_unresolved=a.closed_unresolved,
             calibration=self.calibration_note,
+            key_judgments=self.build_key_judgments(),
+        )
+
+    # ------------------------------------------------------------------ key judgments
+
+    def build_key_judgments(self) -> sections.KeyJudgments:
+        """The brief that opens the report (docs/key-judgments.md), rendered by :meth:`bottom_line`."""
+        a, q = self.assessment, self.question
+        leading = q.scenario(a.leading)
+        settled = self.resolution is not None
+        movers, since = ([], None) if settled else self._movers()
+        return sections.KeyJudgments(
+            as_of=a.as_of,
+            opened=q.opened,
+            closes=q.closes,
+            days_left=(q.closes - a.as_of).days,
+            leading=leading,
+            scenarios=self._scenario_rows(),
+            confidence=None if settled else self.confidence,
+            movers=movers,
+            movers_since=since,
+            signposts=[] if settled else self._signposts(),
+            analysts=self.analysts_range,
+            outside_line=None if settled else self._outside_line(),
+            resolution=self.resolution,
+            eve_probabilities=self._eve_probabilities() if settled else None,
+        )
+
+    def _eve_probabilities(self) -> dict[str, float]:
+        """The forecast as it stood on the eve of the resolution date (the priors, if it resolved the day it opened)."""
+        eve = self.question.resolution.date - timedelta(days=1)
+        trajectory = self.assessment.trajectory
+        if trajectory.dates and trajectory.dates[0] <= eve:
+            return dict(trajectory.at(eve))
+        return dict(self.assessment.priors)
+
+    @property
+    def analysts_range(self) -> dict[str, tuple[float, float]] | None:
+        """In the team view, each scenario's lowest and highest analyst's probability (else ``None``)."""
+        return self.team.analyst_range if self.team_view else None
+
+    @cached_property
+    def confidence(self) -> Confidence:
+        """How much the forecast can be relied on, by the rule of docs/key-judgments.md."""
+        a, q = self.assessment, self.question
+        audited = a.audited
+        rows = audited.rows
+        counted = [k for k, role in enumerate(audited.role.tolist()) if role == ROLE_SETS_STATUS]
+        weights = audited.weight.tolist()
+        counted_weight = sum(weights[k] for k in counted)
+        ab_weight = sum(weights[k] for k in counted if rows[k].reliability in "AB")
+        by_source: dict[str, float] = {}
+        if a.effects.size:
+            column = q.scenario_ids.index(a.leading)
+            for row, effect in zip(rows, np.abs(a.effects[:, column]).tolist()):
+                by_source[row.source] = by_source.get(row.source, 0.0) + effect
+        top = max(by_source, key=lambda k: (by_source[k], k), default=None)
+        low, high = self.intervals.bounds[a.leading]
+        spread = self.team.spread[a.leading] * 100 if self.team_view else None
+        return confidence(
+            counted_weight=counted_weight,
+            ab_weight=ab_weight,
+            movement=sum(by_source.values()),
+            top_source=None if top is None else shown_text(top),
+            top_source_movement=by_source.get(top, 0.0),
+            evidence_age_days=a.evidence_age_days,
+            stale_after_days=q.stale_after_days,
+            range_points=(high - low) * 100 if self.intervals.ranged else None,
+            analysts_spread_points=spread,
+        )
+
+    def _movers(self, top: int = 3) -> tuple[list[sections.Mover], str | None]:
+        """The reports that moved the forecast most since the previous report (from the priors, if none)."""
+        a, q = self.assessment, self.question
+        rows = a.audited.rows
+        if not rows or not a.effects.size:
+            return [], None
+        since = None
+        effects = a.effects
+        largest = np.abs(effects).max(axis=1)
+        # The largest first, ties in file order: a stable sort of the negated sizes.
+        order = np.argsort(-largest, kind="stable")
+        if self.previous is not None:
+            added = set(self.changes.evidence_added)
+            order = [k for k in order.tolist() if rows[k].id in added]
+            since = self.changes.previous_as_of
+        movers = []
+        for k in list(order[:top]):
+            if largest[k] < 0.05:  # rounds to no move
+                break
+            j = int(np.abs(effects[k]).argmax())
+            r = rows[k]
+            movers.append(
+                sections.Mover(
+                    r.id, r.date, r.source, r.grade, r.summary, q.indicator(r.indicator).text,
+                    q.scenarios[j].label, float(effects[k, j]),
+                )
+            )  # fmt: skip
+        return movers, since
+
+    def _signposts(self, top: int = 2) -> list[sections.Signpost]:
+        """The pending indicators whose report would move the leading scenario most, in its direction."""
+        a, q = self.assessment, self.question
+        lead, p = a.leading, a.probabilities[a.leading]
+        options = []
+        for w in self.watch_items:
+            by = w.window[1] if w.window else q.closes
+            for seen, after in ((True, w.if_observed[lead]), (False, w.if_absent[lead])):
+                options.append((abs(after - p), seen, by, after, w))
+        best: dict[str, tuple] = {}
+        for option in sorted(options, key=lambda o: (-o[0], o[4].indicator, not o[1])):
+            best.setdefault(option[4].indicator, option)  # each indicator once, its larger move
+        chosen = [o for o in best.values() if o[0] >= 0.005][:top]
+        return [
+            sections.Signpost(w.indicator, w.text, seen, None if seen else max(by, a.as_of), q.scenario(lead).label,
+                              after, after > p)
+            for _, seen, by, after, w in chosen
+        ]  # fmt: skip
+
+    def _outside_line(self) -> str | None:
+        """How far the latest outside forecasts stand from this report's forecast of the leading scenario."""
+        rows = self.outside.as_of(self.as_of)
+        if not rows:
+            return None
+        a = self.assessment
+        lead, p = a.leading, a.probabilities[a.leading]
+        latest = {}
+        for r in rows:  # sorted by date then forecaster: the last of each is its latest
+            latest[r.forecaster] = r
+        label = self.question.scenario(lead).label
+        whose = "the team's" if self.team_view else f"{self.analyst}'s" if self.analyst else "this forecast's"
+        gaps = sorted(((r.probabilities[lead] - p) * 100, f) for f, r in latest.items())
+
+        def gap(x: float) -> str:
+            return f"{abs(x):.0f} points {'above' if x >= 0 else 'below'}"
+
+        if len(latest) <= 3:
+            each = [
+                f"{latest[f].probabilities[lead] * 100:.0f}% ({f}, {latest[f].date}; {gap(x)})"
+                for x, f in gaps
+            ]
+            one = len(each) == 1
+            return (f"The latest outside forecast{'' if one else 's'} give{'s' if one else ''} {label} "
+                    f"{' and '.join(each)}, against {whose} {p * 100:.0f}%.")  # fmt: skip
+        newest = max(r.date for r in latest.values())
+        return (
+            f"The latest outside forecasts ({len(latest)} forecasters, the newest {newest}) give {label} from "
+            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {p * 100:.0f}%."
         )
 
     def _team_line(self) -> dict[str, Any] | None:
@@ -464,8 +628,11 @@ class Report:
 
     def probability_table(self) -> Html:
         """Each scenario's probability with its ICD-203 words, prior and move."""
-        return render_template(
-            "probabilities.html.j2",
+        return self.build_probability_table().render()
+
+    def build_probability_table(self) -> sections.ProbabilityTable:
+        """The data of :meth:`probability_table`."""
+        return sections.ProbabilityTable(
             scenarios=self._scenario_rows(),
             has_previous=self.previous is not None,
             ranged=self.intervals.ranged,
@@ -473,6 +640,24 @@ class Report:
             spread=self.question.likelihood_spread,
             draws=self.draws,
             calibration=self.calibration_note,
+            analysts=self.analysts_range,
+        )
+
+    @property
+    def content(self) -> sections.ReportContent:
+        """Every section of the report as data (:mod:`forecast.publish.sections`), in page order."""
+        return sections.ReportContent(
+            key_judgments=self.build_key_judgments(),
+            bottom_line=self.build_bottom_line(),
+            changes=self.build_changes(),
+            probabilities=self.build_probability_table(),
+            outside=self.build_outside_table(),
+            disagreement=self.build_disagreement(),
+            critical=self.build_critical_evidence(),
+            watch=self.build_watch_list(),
+            checklists=self.build_checklists(),
+            evidence=self.build_evidence_log(),
+            scoring=self.build_scoring(),
         )
 
     def trajectory_chart(self):
@@ -492,9 +677,14 @@ class Report:
             }
             if self.analyst is not None:
                 analysts["team"] = self.team.trajectory
-        outside = [r for r in self.outside.as_of(self.as_of) if r.date >= a.trajectory.dates[0]]
+        trajectory, end = a.trajectory, self.chart_end
+        outside = [r for r in self.outside.as_of(end) if r.date >= trajectory.dates[0]]
+        if end < self.as_of:  # a settled question's chart ends at its resolution date
+            trajectory, dates = _until(trajectory, end), [d for d in dates if d <= end]
+            analysts = {name: _until(t, end) for name, t in analysts.items()}
+            band = None if band is None else band[: len(trajectory.dates)]
         return trajectory_chart(
-            a.trajectory,
+            trajectory,
             [s.label for s in self.question.scenarios],
             dates,
             band,
@@ -502,11 +692,21 @@ class Report:
             outside=outside,
         )
 
+    @property
+    def chart_end(self) -> date:
+        """The last day the trajectory chart shows: the resolution date once the question has resolved, else the as-of date."""
+        if self.score is not None:
+            return min(self.as_of, self.question.resolution.date)
+        return self.as_of
+
     def checklists(self) -> Html:
         """The indicator checklist of each scenario, with status and diagnosticity."""
+        return self.build_checklists().render()
+
+    def build_checklists(self) -> sections.Checklists:
+        """The data of :meth:`checklists`."""
         a = self.assessment
-        return render_template(
-            "checklists.html.j2",
+        return sections.Checklists(
             sections=[(s, a.checklist(s.id)) for s in self.question.scenarios],
             groups=self.question.groups,
             default_window=(self.question.opened, self.question.closes),
@@ -548,10 +748,13 @@ class Report:
 
     def evidence_log(self) -> Html:
         """The evidence log with each report's grade, weight, role and effect, newest first (see :meth:`shown_evidence`)."""
+        return self.build_evidence_log().render()
+
+    def build_evidence_log(self) -> sections.EvidenceLog:
+        """The data of :meth:`evidence_log`."""
         a = self.assessment
         entries = self.shown_evidence()
-        return render_template(
-            "evidence.html.j2",
+        return sections.EvidenceLog(
             entries=entries,
             roles=ROLE_LABELS,
             explained=_role_explanations(a, {e.row.id for e in entries}),
@@ -611,10 +814,40 @@ class Report:
             handle.detach()  # atomic_writer closes the file
         return path
 
+    def write_outside_csv(self, path: str | Path = OUTSIDE_CSV) -> Path:
+        """Write every outside forecast dated on or before the report's date, oldest first (atomically).
+
+        Columns ``date``, ``forecaster``, one per scenario (its probability, as given), and
+        one ``model:<scenario id>`` per scenario: this report's forecast of the same date (empty
+        before the trajectory starts). Text a spreadsheet could run as a formula gets a quote (').
+        """
+        from ..inputs.append import spreadsheet_safe
+
+        ids = self.question.scenario_ids
+        trajectory = self.assessment.trajectory
+        first = trajectory.dates[0]
+        path = Path(path)
+        with atomic_writer(path) as raw:
+            handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["date", "forecaster", *ids, *(f"model:{s}" for s in ids)])
+            for r in self.outside.as_of(self.as_of):
+                model = trajectory.at(r.date) if r.date >= first else None
+                writer.writerow(
+                    [r.date.isoformat(), spreadsheet_safe(r.forecaster), *(repr(float(r.probabilities[s])) for s in ids),
+                     *("" if model is None else f"{model[s]:.6f}" for s in ids)]
+                )  # fmt: skip
+            handle.flush()
+            handle.detach()
+        return path
+
     def changes_since_previous(self) -> Html:
         """Moves, new evidence, status changes and newly fired tripwires since the previous report."""
-        return render_template(
-            "changes.html.j2",
+        return self.build_changes().render()
+
+    def build_changes(self) -> sections.Changes:
+        """The data of :meth:`changes_since_previous`."""
+        return sections.Changes(
             changes=self.changes,
             previous=self.previous,
             replaced=self.previous_replaced,
@@ -624,9 +857,12 @@ class Report:
 
     def critical_evidence(self) -> Html:
         """What the forecast rests on: leave-one-out over indicators and reports."""
+        return self.build_critical_evidence().render()
+
+    def build_critical_evidence(self) -> sections.CriticalEvidence:
+        """The data of :meth:`critical_evidence`."""
         names = {s.id: s.label for s in self.question.scenarios}
-        return render_template(
-            "critical.html.j2",
+        return sections.CriticalEvidence(
             critical=self.critical,
             most_influential=[(s, names[s], i) for s, i in self.most_influential.items()],
             names=names,
@@ -635,9 +871,18 @@ class Report:
         )
 
     def watch_next(self) -> Html:
-        """Pending indicators that would move the forecast most if reported, best first."""
-        return render_template(
-            "watch.html.j2",
+        """Pending indicators that would move the forecast most if reported, best first.
+
+        Empty once the question has resolved: there is nothing left to watch.
+        """
+        content = self.build_watch_list()
+        return Html("") if content is None else content.render()
+
+    def build_watch_list(self) -> sections.WatchList | None:
+        """The data of :meth:`watch_next` (``None`` once the question has resolved)."""
+        if self.score is not None:
+            return None
+        return sections.WatchList(
             items=self.watch_items[: self.watch],
             pending=len(self.watch_items),
             scenarios=self.question.scenarios,
@@ -649,6 +894,11 @@ class Report:
 
         ``None`` (nothing to display) for a question without judgment files.
         """
+        content = self.build_disagreement()
+        return None if content is None else content.render()
+
+    def build_disagreement(self) -> sections.Disagreement | None:
+        """The data of :meth:`disagreement` (``None`` without judgment files)."""
         if self.team is None:
             return None
         team, q = self.team, self.base_question
@@ -660,13 +910,14 @@ class Report:
             if isinstance(previous, dict) and all(isinstance(previous.get(s), (int, float)) for s in now):
                 moves = {s: (now[s] - float(previous[s])) * 100 for s in now}
             rows.append({"name": x.analyst, "probabilities": now, "moves": moves, "note": x.judgment.note})
-        return render_template(
-            "disagreement.html.j2",
+        drivers = team.drivers(limit=None)
+        return sections.Disagreement(
             scenarios=q.scenarios,
             analysts=rows,
             team=team.probabilities,
             spread=team.spread,
-            drivers=team.drivers(),
+            drivers=drivers[:SHOWN_DRIVERS],
+            more=max(0, len(drivers) - SHOWN_DRIVERS),
             extremize=team.extremize,
             previous_as_of=self._previous_report.as_of if self._previous_report else None,
         )
@@ -676,29 +927,37 @@ class Report:
 
         ``None`` (nothing to display) for a question without outside forecasts as of its date.
         """
+        content = self.build_outside_table()
+        return None if content is None else content.render()
+
+    def build_outside_table(self) -> sections.OutsideTable | None:
+        """The data of :meth:`outside_forecasts` (``None`` without outside forecasts as of the date)."""
         rows = self.outside.as_of(self.as_of)
         if not rows:
             return None
         trajectory = self.assessment.trajectory
         first = trajectory.dates[0]
-        listed = [
-            {"row": r, "model": trajectory.at(r.date) if r.date >= first else None}
-            for r in sorted(rows, key=lambda r: (r.date, r.forecaster), reverse=True)
-        ]
-        return render_template(
-            "outside.html.j2",
+        newest = sorted(rows, key=lambda r: (r.date, r.forecaster), reverse=True)[:SHOWN_OUTSIDE]
+        listed = [{"row": r, "model": trajectory.at(r.date) if r.date >= first else None} for r in newest]
+        return sections.OutsideTable(
             scenarios=self.question.scenarios,
             rows=listed,
             model_name="team" if self.team_view else (self.analyst or "model"),
             path=f"forecasts/{self.base_question.id}.csv",
+            total=len(rows),
+            csv_name=OUTSIDE_CSV,
         )
 
     def scoring(self) -> Html:
         """Scores against the resolution, once the question has resolved (empty before)."""
+        content = self.build_scoring()
+        return Html("") if content is None else content.render()
+
+    def build_scoring(self) -> sections.Scoring | None:
+        """The data of :meth:`scoring` (``None`` before the question resolves)."""
         if self.score is None:
-            return Html("")
-        return render_template(
-            "scoring.html.j2",
+            return None
+        return sections.Scoring(
             score=self.score,
             resolution=self.question.resolution,
             names={s.id: s.name for s in self.question.scenarios},
@@ -763,6 +1022,12 @@ def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, 
         else:
             words[row_id] = f"a stronger report of {rows[first].id}'s event; {rows[counted].id} now counts it"
     return words
+
+
+def _until(trajectory: Trajectory, end: date) -> Trajectory:
+    """``trajectory`` up to and including ``end``."""
+    keep = max(0, (end - trajectory.dates[0]).days + 1)
+    return Trajectory(trajectory.dates[:keep], trajectory.scenario_ids, trajectory.probabilities[:keep])
 
 
 def _as_analyst(previous: Summary | None, analyst: str) -> Summary | None:
