@@ -34,7 +34,7 @@ from ..words import probability_words
 from . import sections
 from .brief import Confidence, confidence
 from .calibrated import calibration_note
-from .html import OUTSIDE_CSV, Html, render_template, safe_url, shown_text
+from .html import OUTSIDE_CSV, Html, safe_url, shown_text
 from .summary import (
     ChangeRecord,
     CriticalItem,

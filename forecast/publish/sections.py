@@ -127,6 +127,8 @@ class BottomLine(Section):
     stale: bool
     closed_unresolved: bool
     key_judgments: KeyJudgments
+    #: What a calibrated report says of its temper (``None`` when the rule is not tempered).
+    calibration: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,8 @@ class ProbabilityTable(Section):
     spread: float | None
     draws: int
     analysts: dict[str, tuple[float, float]] | None
+    #: What a calibrated report says of its temper (``None`` when the rule is not tempered).
+    calibration: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
