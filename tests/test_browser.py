@@ -41,6 +41,15 @@ def browser():
         browser.close()
 
 
+#: The rendered width and height of each chart a reader can see (a chart is drawn for a laptop and for a
+#: phone, and the page shows the one that fits).
+VISIBLE_SIZES = """svgs => svgs.map(s => s.getBoundingClientRect()).filter(r => r.width > 0).map(r => [r.width, r.height])"""
+#: The smallest text, in CSS px as drawn, of each chart a reader can see.
+SMALLEST_CHART_TEXT = """svgs => svgs.filter(s => s.getBoundingClientRect().width > 0).map(s =>
+    Math.min(...Array.from(s.querySelectorAll('text')).map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b))))"""
+
+
 class Page:
     """A loaded page and every console error or page error it raised."""
 
@@ -95,10 +104,8 @@ def test_the_report_shows_bottom_line_probabilities_and_a_loaded_chart_without_c
     assert page.page.inner_text(".bottom-line .leading") == summary["leading_name"]
     for scenario, p in summary["probabilities"].items():
         assert page.page.inner_text(f'.bottom-line [data-scenario="{scenario}"]') == f"{p * 100:.0f}%"
-    charts = page.page.eval_on_selector_all(
-        "figure.chart img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
-    )
-    assert charts and all(done and w > 300 and h > 100 for done, w, h in charts)
+    charts = page.page.eval_on_selector_all("figure.chart svg", VISIBLE_SIZES)
+    assert charts and all(w > 300 and h > 100 for w, h in charts)
     assert page.page.locator(".jp-InputArea, .input_area, .jp-CodeCell .jp-Editor").count() == 0
     assert "report = Report.load(" not in text and "import" not in text
     assert page.page.locator("script").count() == 0
@@ -181,8 +188,8 @@ def test_the_scorecard_page_shows_scores_and_a_loaded_calibration_chart(browser,
     scorecard = read_json(bundled_run.out / "_scorecard" / "scorecard.json")
     text = page.text()
     assert "Scorecard of resolved questions" in text
-    charts = page.page.eval_on_selector_all("figure.chart img", "imgs => imgs.map(i => i.naturalWidth)")
-    assert charts and all(w > 100 for w in charts)
+    charts = page.page.eval_on_selector_all("figure.chart svg", VISIBLE_SIZES)
+    assert charts and all(w > 100 for w, _ in charts)
     assert "Calibration" in text
     assert scorecard and page.page.locator("script").count() == 0
     assert_links_work(page)
@@ -209,8 +216,12 @@ def test_the_report_shows_the_analysts_their_spread_and_notes(browser, bundled_r
     notes = section.locator("dl.analyst-notes").inner_text()
     assert "base rates" in notes and "non-diagnostic" in notes and "Bloomberg" in notes
     assert "pooled from 3 analysts" in page.page.inner_text(".bottom-line .team-line")
-    alt = page.page.get_attribute("figure.chart img >> nth=0", "alt")
-    assert "Faint lines: basil, mira, tomas" in alt
+    alt = page.page.get_attribute("figure.chart svg >> nth=0", "aria-label")
+    assert "Thin lines with markers: each of basil, mira, tomas, one marker shape each" in alt
+    # Each analyst has a key of their own in the chart's legend, in both drawings.
+    for drawing in page.page.locator("figure.chart >> nth=0").locator("svg").all():
+        legend = drawing.evaluate("s => s.textContent")
+        assert all(name in legend for name in ("basil", "mira", "tomas"))
     assert page.errors == []
 
 
@@ -227,7 +238,7 @@ def test_the_report_shows_outside_forecasts_beside_the_model_and_on_the_chart(br
     newest = max(rows, key=lambda r: r["date"])
     assert newest["forecaster"] in first.inner_text() and newest["date"] in first.inner_text()
     assert first.locator('[data-scenario="partial"]').inner_text() == f"{float(newest['partial']) * 100:.0f}%"
-    alt = page.page.get_attribute("figure.chart img >> nth=0", "alt")
+    alt = page.page.get_attribute("figure.chart svg >> nth=0", "aria-label")
     assert "Markers: outside forecasts by Illustrative: prediction market, Illustrative: analysts poll" in alt
     assert page.errors == []
 
@@ -255,7 +266,9 @@ def test_the_scorecard_shows_a_leaderboard_and_calibration_per_forecaster(browse
     names = [rows.nth(k).get_attribute("data-forecaster") for k in range(rows.count())]
     assert names == [r["forecaster"] for r in scorecard["leaderboard"]]
     assert {"team", "model: ines", "model: omar", "Illustrative: town forum poll"} <= set(names)
-    alts = page.page.eval_on_selector_all("figure.chart img", "imgs => imgs.map(i => i.alt)")
+    alts = page.page.eval_on_selector_all(
+        "figure.chart svg", "svgs => svgs.map(s => s.getAttribute('aria-label'))"
+    )
     by_forecaster = next(a for a in alts if a.startswith("Calibration per forecaster"))
     for name, numbers in scorecard["calibration_by_forecaster"].items():
         assert f"{name}, n={numbers['n']}" in by_forecaster
@@ -365,3 +378,18 @@ def test_a_1_mb_outside_forecast_file_gives_a_page_under_2_mb_with_every_row_in_
     assert "the other 24,850 are left out of the page" in page.page.inner_text("#outside-forecasts")
     assert_links_work(page)
     assert page.errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("page_path", [f"{EXAMPLE}/{AS_OF}/report.html", "_scorecard/report.html"])
+def test_chart_text_is_at_least_9_css_px_on_a_laptop_and_a_phone(browser, bundled_run, page_path, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto((bundled_run.out / page_path).as_uri())
+    page.wait_for_load_state("load")
+    smallest = page.eval_on_selector_all("figure.chart svg", SMALLEST_CHART_TEXT)
+    assert smallest and min(smallest) >= 9, smallest
+    # One drawing of each chart is shown, sized to the screen: no chart is wider than the page.
+    sizes = page.eval_on_selector_all("figure.chart svg", VISIBLE_SIZES)
+    assert sizes and all(w <= width for w, _ in sizes)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.close()

@@ -195,7 +195,7 @@ def test_scenarios_keep_one_order_and_their_short_labels_everywhere(browser, two
             "table.evidence-log th.effect", "ths => ths.map(t => t.textContent.trim())"
         )
         assert effects == labels
-        alt = page.get_attribute("figure.chart img", "alt")
+        alt = page.get_attribute("figure.chart svg >> nth=0", "aria-label")
         assert [alt.index(label) for label in labels] == sorted(alt.index(label) for label in labels)
     finally:
         context.close()

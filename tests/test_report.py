@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import date
 
@@ -122,12 +123,13 @@ def test_every_section_renders_evidence_text_escaped(tmp_path):
     assert 'href="javascript' not in html
 
 
-def test_the_chart_is_a_png_with_alt_text_naming_every_scenario_by_its_label(report):
+def test_the_chart_is_inline_svg_with_alt_text_naming_every_scenario_by_its_label(report):
     chart = report.trajectory_chart()
-    assert chart.png.startswith(b"\x89PNG")
+    assert chart.svg.startswith("<svg") and chart.svg_narrow.startswith("<svg")
     for s in report.question.scenarios:
         assert s.label in chart.alt
-    assert chart._repr_html_().startswith('<figure class="chart"><img src="data:image/png;base64,')
+    assert chart._repr_html_().startswith('<figure class="chart">')
+    assert f'aria-label="{html.escape(chart.alt)}"' in chart.svg
 
 
 @pytest.mark.parametrize("question_id", ["../x", "a b", "/etc/passwd", ""])

@@ -109,11 +109,12 @@ def test_calibration_bins_every_scenario_s_final_forecast(card):
     assert table.count("<tr>") - 1 == int((expected.count > 0).sum())
 
 
-def test_the_calibration_chart_is_a_png_with_its_bins_in_the_alt_text(card):
+def test_the_calibration_chart_is_inline_svg_with_its_bins_in_the_alt_text(card):
     chart = card.calibration_chart()
-    assert chart.png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert chart.svg.startswith("<svg")
     assert "2 forecasts" in chart.alt
-    assert 'src="data:image/png;base64,' in chart._repr_html_()
+    html = chart._repr_html_()
+    assert html.count("<svg") == 2 and 'role="img"' in html and "2 forecasts" in html
 
 
 def test_unresolved_and_invalid_questions_are_listed_not_scored(tmp_path):
@@ -149,7 +150,7 @@ def test_with_no_resolved_question_the_scorecard_says_so_and_still_draws(tmp_pat
     assert card.resolved == () and card.overall is None
     assert card.headline() == "No resolved questions yet: nothing to score."
     assert "No resolved questions yet" in card.score_table()
-    assert card.calibration_chart().png.startswith(b"\x89PNG")
+    assert card.calibration_chart().svg.startswith("<svg")
     json.dumps(card.summary(), allow_nan=False)
 
 
@@ -215,4 +216,4 @@ def test_the_scorecard_notebook_runs_under_papermill_and_writes_scorecard_json(t
         if "data" in output
     ]
     assert summary["bottom_line"] in html[0]
-    assert any('src="data:image/png;base64,' in h for h in html)
+    assert any("<svg" in h and 'role="img"' in h for h in html)

@@ -667,8 +667,7 @@ class Report:
         a = self.assessment
         dates = [row.date for row in a.audited.rows]
         band = None
-        # The team's band would need every analyst's draws day by day: the team view has lines instead.
-        if self.intervals.ranged and not self.team_view:
+        if self.intervals.ranged:  # a team's: the percentiles of the pooled draws
             band = self.assessment.trajectory_band(self.draws, self.seed).band
         analysts = {}
         if self.team is not None:
@@ -690,6 +689,7 @@ class Report:
             band,
             analysts=analysts,
             outside=outside,
+            resolution_date=end if end < self.as_of or self.score is not None else None,
         )
 
     @property
