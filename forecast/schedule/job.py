@@ -31,7 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import ForecastError, InvalidInputError
 from ..inputs.evidence import read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
@@ -145,7 +145,7 @@ class _Job:
     check: Callable[[], str | None] | None = None
 
 
-class _InvalidInput(Exception):
+class _InvalidInput(ForecastError):
     """The inputs failed the check made while the worker started; the message is the reason."""
 
 
