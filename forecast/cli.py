@@ -311,6 +311,9 @@ def _evidence_add(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .schedule.worker import start_server
+
+    start_server()  # first: the server that forks the workers starts while the rest is imported
     from .schedule.run import RunOptions, run
 
     options = RunOptions(

@@ -32,8 +32,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ..publish.render import render_notebook
-from ..publish.summary import import_jsonschema
+from ..errors import RunError
 
 __all__ = ["REPORT_MODULES", "START_METHOD", "Worker", "main", "preload", "run", "serve", "start_server"]
 
@@ -98,11 +97,11 @@ def _send_kernel_output_to(log: Path) -> None:
 
 
 class Worker:
-    """A worker process: forked by the fork server, which has papermill and nbconvert imported.
+    """A worker process, forked by the fork server (:func:`start_server`).
 
-    Forking saves each question a fresh interpreter and the import of papermill,
-    nbconvert and Jinja (most of a second), which is what a scheduled run costs
-    beyond its kernels. The worker starts a session of its own, so that it and its
+    Forking saves each question a fresh interpreter and, once the server has
+    preloaded them, the import of papermill, nbconvert and Jinja (most of a second),
+    which is what a scheduled run costs beyond its kernels. The worker starts a session of its own, so that it and its
     kernel can be stopped as a process group; it gets this process's environment,
     working folder, stdout and stderr, as a child forked here would.
     With ``START_METHOD == "spawn"`` it is ``python -m forecast.schedule.worker SPEC``.
@@ -139,18 +138,21 @@ class _ServedWorker:
         self._channel = channel
         self._received = b""
         self.returncode: int | None = None
-        self.pid = int(self._line(None))
+        pid = self._line(None)
+        if not pid:
+            raise RunError("the fork server that starts forecast's workers stopped before starting one")
+        self.pid = int(pid)
 
     def _line(self, timeout: float | None) -> str | None:
-        """The next line the fork server sends about this worker, or ``None`` after ``timeout`` s."""
+        """The next line the fork server sends about this worker ("" if it died), or ``None`` after ``timeout`` s."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._received:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([self._channel], [], [], left)[0]:
                 return None
             chunk = self._channel.recv(64)
-            if not chunk:  # the fork server died; the worker, orphaned, stops itself
-                self._received += b"255\n"
+            if not chunk:
+                return ""
             self._received += chunk
         line, self._received = self._received.split(b"\n", 1)
         return line.decode()
@@ -160,7 +162,8 @@ class _ServedWorker:
             line = self._line(timeout)
             if line is None:
                 return None
-            self.returncode = int(line)
+            # If the fork server was killed, the worker cannot say how it ended; orphaned, it stops itself.
+            self.returncode = int(line) if line else 255
             self._channel.close()
         return self.returncode
 
@@ -212,10 +215,9 @@ class _ForkServer:
     def fork(self, request: dict) -> _ServedWorker:
         """Fork a worker that runs ``request`` (a spec, with quiet, cwd and environ)."""
         ours, theirs = socket.socketpair()
-        with theirs:
-            ours.sendall(json.dumps(request).encode() + b"\n")  # read by the worker, once forked
-            with self._lock:
-                socket.send_fds(self._control, [b"w"], [theirs.fileno(), 1, 2])
+        with theirs, self._lock:
+            socket.send_fds(self._control, [b"w"], [theirs.fileno(), 1, 2])
+        ours.sendall(json.dumps(request).encode() + b"\n")  # read by the worker, once forked
         return _ServedWorker(ours)
 
 
@@ -258,12 +260,19 @@ def serve(control: int) -> None:
     and sends back its pid and then its exit status. ``p`` preloads (:func:`preload`);
     ``w``, with a socket and the requester's stdout and stderr, forks a worker.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the run, which stops the workers
+    # Ctrl-C or a SIGTERM to the run's process group reaches the run, which stops its workers and
+    # needs the server to tell it when they have stopped; the server ends when the run closes its socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     requests = socket.socket(fileno=control)
+    # What every worker needs first, to start its kernel; the rest it imports while the kernel starts.
+    with contextlib.suppress(Exception):
+        import jupyter_client.manager  # noqa: F401
+        import jupyter_core.utils  # noqa: F401
     children: dict[int, socket.socket] = {}
     with selectors.DefaultSelector() as selector:
         selector.register(requests, selectors.EVENT_READ)
@@ -277,7 +286,8 @@ def serve(control: int) -> None:
                 if not message:
                     return  # the run closed its end, or died: workers still running stop themselves
                 if message == b"p":
-                    preload()
+                    with contextlib.suppress(Exception):  # a worker that needs them reports the error
+                        preload()
                     continue
                 channel, stdout, stderr = (socket.socket(fileno=fds[0]), *fds[1:])
                 pid = os.fork()
@@ -309,6 +319,7 @@ def _child(channel: socket.socket, stdout: int, stderr: int) -> None:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setsid()
         with channel.makefile("rb") as reader:
             request = json.loads(reader.readline())
@@ -344,6 +355,9 @@ def preload() -> None:
     jsonschema, which nbformat imports, is imported first without its slow IRI checker
     (:func:`forecast.publish.summary.import_jsonschema`).
     """
+    from ..publish.render import render_notebook  # noqa: F401  # Jinja, and the report's templates
+    from ..publish.summary import import_jsonschema
+
     import_jsonschema()
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
@@ -436,6 +450,8 @@ def run(spec: dict) -> int:
             km=kernel.manager,
         )
         kernel.request_shutdown()
+        from ..publish.render import render_notebook
+
         render_notebook(
             executed,
             scratch / "report.html",
