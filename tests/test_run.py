@@ -331,3 +331,48 @@ def test_no_process_of_a_run_forks_while_other_threads_run(tmp_path):
     assert len(forks) >= 2  # at least one per worker: the probe sees the forks that start them
     assert [f for f in forks if f[0] == run.pid] == []  # the run itself forks nothing
     assert [f for f in forks if f[1] > 1] == []  # and no process of the run forks with a second thread
+
+
+def test_where_no_fork_server_can_run_each_worker_is_a_fresh_interpreter_with_the_same_guarantees(
+    tmp_path, monkeypatch
+):
+    """``START_METHOD = "spawn"`` (no ``fork``, or no passing of descriptors): the same job, its timeout
+    and the kill of the worker with its kernel included."""
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    from forecast.schedule import worker
+    from forecast.schedule.job import run_question
+
+    monkeypatch.setattr(worker, "START_METHOD", "spawn")
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    clone_question(data, "hangs")
+    notebook = notebook_with_extra_cell(
+        tmp_path / "nb.ipynb", 'if question == "hangs":\n    import time\n    time.sleep(3600)'
+    )
+    day = date.fromisoformat(AS_OF)
+    done = run_question(EXAMPLE, data, out, day, notebook=notebook)
+    hung = run_question("hangs", data, out, day, notebook=notebook, timeout=20)
+    assert (done.status, Path(done.report).is_file()) == ("ok", True)
+    assert (hung.status, hung.cause, hung.reason) == (
+        "failed",
+        "timeout",
+        "timed out after 20 s and was stopped",
+    )
+
+    def left() -> list[psutil.Process]:  # the workers and kernels that ran in OUT
+        found = []
+        for process in psutil.Process().children(recursive=True):
+            try:
+                if process.cwd().startswith(str(out)):
+                    found.append(process)
+            except psutil.Error:
+                continue
+        return found
+
+    deadline = time.monotonic() + 20
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []
