@@ -101,9 +101,10 @@ class Worker:
 
     Forking saves each question a fresh interpreter and, once the server has
     preloaded them, the import of papermill, nbconvert and Jinja (most of a second),
-    which is what a scheduled run costs beyond its kernels. The worker starts a session of its own, so that it and its
-    kernel can be stopped as a process group; it gets this process's environment,
-    working folder, stdout and stderr, as a child forked here would.
+    which is what a scheduled run costs beyond its kernels. The worker starts a
+    session of its own, so that it and its kernel can be stopped as a process group;
+    it gets this process's environment, working folder, stdout and stderr, as a
+    child forked here would.
     With ``START_METHOD == "spawn"`` it is ``python -m forecast.schedule.worker SPEC``.
     """
 
@@ -144,7 +145,7 @@ class _ServedWorker:
         self.pid = int(pid)
 
     def _line(self, timeout: float | None) -> str | None:
-        """The next line the fork server sends about this worker ("" if it died), or ``None`` after ``timeout`` s."""
+        """The fork server's next line about this worker ("" if it died), or ``None`` after ``timeout`` s."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self._received:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
