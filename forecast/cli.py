@@ -13,6 +13,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from .errors import ForecastError
+
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ALERT = 0, 1, 2, 3
@@ -344,7 +346,7 @@ def _extras(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return extra
 
 
-class _UsageError(Exception):
+class _UsageError(ForecastError):
     """A usage error found after parsing (exit status 2)."""
 
 
@@ -381,6 +383,9 @@ def _evidence_add(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .schedule.worker import start_server
+
+    start_server()  # first: the server that forks the workers starts while the rest is imported
     from .schedule.run import RunOptions, run
 
     options = RunOptions(
@@ -412,8 +417,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``forecast`` command line; returns the exit status."""
-    from .errors import ForecastError
-
     parser = _parser()
     args = parser.parse_args(argv)
     if (
@@ -430,12 +433,12 @@ def main(argv: list[str] | None = None) -> int:
     ]
     try:
         return handler(args)
+    except _UsageError as exc:  # before ForecastError, which it is
+        print(f"forecast: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ForecastError as exc:
         print(f"forecast: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except _UsageError as exc:
-        print(f"forecast: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("forecast: interrupted; the last good reports are untouched", file=sys.stderr)
         return 130

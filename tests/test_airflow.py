@@ -3,8 +3,8 @@
 Airflow runs from an environment of its own (`make setup-airflow` builds
 ``.venv-airflow`` from requirements-airflow.txt), with SQLite metadata in a
 temporary ``AIRFLOW_HOME``. Without that environment these tests are skipped with
-a reason, unless ``FORECAST_REQUIRE_AIRFLOW=1`` (which CI sets, after building it
-in ``.ci/run``): then they fail.
+a reason, unless ``FORECAST_REQUIRE_AIRFLOW=1`` (which ``make test`` sets, after
+building it): then they fail.
 """
 
 from __future__ import annotations

@@ -166,3 +166,29 @@ def test_the_circle_check_finds_a_circle():
 
 
 _LEAVES = {".".join(_dotted(p)) for p in _modules() if p.name != "__init__.py"}
+
+
+def test_every_error_the_package_raises_derives_from_forecast_error_and_the_public_ones_are_exported():
+    import importlib
+    import inspect
+
+    import forecast
+    from forecast.errors import ForecastError
+
+    errors = []
+    for path in _modules():
+        if path.name == "__main__.py":  # running it is the command line
+            continue
+        module = importlib.import_module(".".join(["forecast", *_dotted(path)]))
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module.__name__
+                and issubclass(value, Exception)
+            ):
+                assert issubclass(value, ForecastError), f"{module.__name__}.{name} is not a ForecastError"
+                errors.append((name, value))
+    public = {name: value for name, value in errors if not name.startswith("_")}
+    assert {"OutsideForecastFileError", "SummaryError", "RunError"} <= set(public)  # the walk found them
+    assert sorted(set(public) - set(forecast.__all__)) == []
+    assert all(getattr(forecast, name) is value for name, value in public.items())

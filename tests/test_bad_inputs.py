@@ -327,6 +327,8 @@ def test_markup_in_reasons_titles_and_urls_is_written_inert(ran):
 def test_pages_with_hostile_text_run_nothing_in_a_browser(ran):
     browser_test = pytest.importorskip("test_browser")
     if browser_test.CHROMIUM is None:
+        if browser_test._REQUIRED:
+            pytest.fail("FORECAST_REQUIRE_BROWSER=1 but no chromium is installed (apt-get install chromium)")
         pytest.skip("no system Chromium installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -291,3 +291,89 @@ def test_a_data_folder_without_questions_is_an_error_not_an_empty_report(tmp_pat
     assert result.returncode == 1
     assert "no question files in" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+#: Put on PYTHONPATH, it records every fork of every Python process of a run: its pid, the threads
+#: alive in the forking process, and each process's pid and command line as it starts.
+_FORK_PROBE = """
+import os, sys, threading
+
+def _record(line):
+    with open(os.environ["FORK_PROBE_LOG"], "a", encoding="utf-8") as log:
+        log.write(line + "\\n")
+
+_record(f"start {os.getpid()} {sys.argv!r}")
+os.register_at_fork(before=lambda: _record(f"fork {os.getpid()} {threading.active_count()}"))
+"""
+
+
+def test_no_process_of_a_run_forks_while_other_threads_run(tmp_path):
+    """`--jobs 2` runs a thread per job; the workers are forked by a process with one thread."""
+    import subprocess
+    import sys
+
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    clone_question(data, "second")
+    probe, log = tmp_path / "probe", tmp_path / "forks.log"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(_FORK_PROBE, encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(probe), "FORK_PROBE_LOG": str(log)}
+    command = [sys.executable, "-m", "forecast", "run", "--data", data, "--out", out, "--as-of", AS_OF]
+    run = subprocess.Popen(
+        [*command, "--question", EXAMPLE, "--question", "second", "--jobs", "2"],
+        env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, stderr = run.communicate(timeout=300)
+    assert run.returncode == 0, stderr
+    assert (out / "second" / AS_OF / "report.html").is_file()
+    records = [line.split(" ", 2) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert ["start", str(run.pid)] in [r[:2] for r in records]  # the probe ran in the run itself
+    forks = [(int(pid), int(threads)) for kind, pid, threads in records if kind == "fork"]
+    assert len(forks) >= 2  # at least one per worker: the probe sees the forks that start them
+    assert [f for f in forks if f[0] == run.pid] == []  # the run itself forks nothing
+    assert [f for f in forks if f[1] > 1] == []  # and no process of the run forks with a second thread
+
+
+def test_where_no_fork_server_can_run_each_worker_is_a_fresh_interpreter_with_the_same_guarantees(
+    tmp_path, monkeypatch
+):
+    """``START_METHOD = "spawn"`` (no ``fork``, or no passing of descriptors): the same job, its timeout
+    and the kill of the worker with its kernel included."""
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    from forecast.schedule import worker
+    from forecast.schedule.job import run_question
+
+    monkeypatch.setattr(worker, "START_METHOD", "spawn")
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    clone_question(data, "hangs")
+    notebook = notebook_with_extra_cell(
+        tmp_path / "nb.ipynb", 'if question == "hangs":\n    import time\n    time.sleep(3600)'
+    )
+    day = date.fromisoformat(AS_OF)
+    done = run_question(EXAMPLE, data, out, day, notebook=notebook)
+    hung = run_question("hangs", data, out, day, notebook=notebook, timeout=20)
+    assert (done.status, Path(done.report).is_file()) == ("ok", True)
+    assert (hung.status, hung.cause, hung.reason) == (
+        "failed",
+        "timeout",
+        "timed out after 20 s and was stopped",
+    )
+
+    def left() -> list[psutil.Process]:  # the workers and kernels that ran in OUT
+        found = []
+        for process in psutil.Process().children(recursive=True):
+            try:
+                if process.cwd().startswith(str(out)):
+                    found.append(process)
+            except psutil.Error:
+                continue
+        return found
+
+    deadline = time.monotonic() + 20
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left() == []

@@ -21,7 +21,17 @@ import numpy as np
 from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
 from .dates import as_of_date
 from .results import AuditEntry, IndicatorState, Trajectory
-from .rule import PENDING, ROLE_AFTER_AS_OF, ROLE_NAMES, group_contribution, rule_tables, softmax
+from .rule import (
+    PENDING,
+    ROLE_AFTER_AS_OF,
+    ROLE_NAMES,
+    group_contribution,
+    group_leader,
+    group_rule,
+    group_total,
+    rule_tables,
+    softmax,
+)
 
 __all__ = [
     "CompiledEvidence",
@@ -191,7 +201,7 @@ class CompiledEvidence:
         self.evidence = evidence.evidence if isinstance(evidence, CompiledEvidence) else evidence
         self.scenario_ids = tables.scenario_ids
         self.log_prior, self.log_p, self.log_not_p = tables.log_prior, tables.log_p, tables.log_not_p
-        self._log_table, self._log_table_by_scenario = tables.log_table, tables.log_table_by_scenario
+        self._log_table_by_scenario = tables.log_table_by_scenario
         self._levels = tables.levels
         #: the evidence rows as given, every one, in file order
         self.source, columns = _columns_of(evidence)
@@ -524,9 +534,10 @@ class CompiledEvidence:
         The reports are taken in the rule's order, each replacing its indicator's contribution
         within its group, and the group's contribution recomputed by the group rule. That is
         done for all of a group's reports at once: after each report, every member's
-        contribution is that of its latest report so far (forward-filled), and the rule is
-        applied to those, report by report, with the same arithmetic in the same order as
-        :func:`~.rule.group_contribution`, so the numbers are the same to the bit.
+        contribution is that of its latest report so far (forward-filled), and the rule's own
+        pieces (:func:`~.rule.group_total`, :func:`~.rule.group_leader`, :func:`~.rule.group_rule`,
+        which :func:`~.rule.group_contribution` is made of) are applied to those, report by
+        report, so the numbers are the same to the bit.
         """
         positions = self.grouped_positions
         n_scen = len(self.scenario_ids)
@@ -549,20 +560,8 @@ class CompiledEvidence:
                 np.maximum.accumulate(np.where(indicator[reports] == member, steps, -1), out=latest[:, s])
             has_status = latest >= 0
             contribution = applied[reports[np.maximum(latest, 0)]]  # (steps, members, scenarios)
-            # The sum over the members with a status, in member order, starting from the first of them.
-            total = np.zeros((len(reports), n_scen))
-            started = np.zeros(len(reports), bool)
-            for s in range(len(members)):
-                has, member = has_status[:, s], contribution[:, s]
-                total = np.where(
-                    (has & started)[:, None], total + member, np.where(has[:, None], member, total)
-                )
-                started |= has
-            # The leader: the member with a status whose contribution spreads most; the first on a tie.
-            spread = contribution.max(axis=2) - contribution.min(axis=2)
-            spread[~has_status] = -np.inf
-            leader = contribution[steps, np.argmax(spread, axis=1)]
-            now = (1.0 - rho) * total + rho * leader
+            leader = contribution[steps, group_leader(contribution, has_status)]
+            now = group_rule(group_total(contribution, has_status), leader, rho)
             before = np.zeros_like(now)
             before[1:] = now[:-1]
             changes[reports] = now - before

@@ -17,7 +17,9 @@ and a group's leader is the same (τ > 0 scales every spread by the same factor)
 
 Here: the role names, the codes of a status, :class:`RuleTables` (a question's
 weights, log-likelihoods and windows as arrays, cached per question), and the
-group rule itself (:func:`group_contribution`).
+group rule itself (:func:`group_contribution`), made of three pieces that work on
+arrays of any leading shape (:func:`group_total`, :func:`group_leader`,
+:func:`group_rule`), so that every path that applies it applies the same arithmetic.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ __all__ = [
     "ROLE_SUPERSEDED",
     "group_contribution",
     "group_contribution_draws",
+    "group_leader",
+    "group_rule",
+    "group_total",
     "rule_tables",
     "softmax",
 ]
@@ -200,13 +205,41 @@ class RuleTables:
         return total
 
 
+def group_total(contribution: np.ndarray, has_status: np.ndarray | None = None) -> np.ndarray:
+    """The sum of the members' contributions, in member order, over the members axis (``-2``).
+
+    ``contribution`` is ``(..., members, scenarios)``; with ``has_status`` (``(..., members)``)
+    only the members with a status count (the others add an exact zero).
+    """
+    if has_status is not None:
+        contribution = np.where(has_status[..., None], contribution, 0.0)
+    return contribution.sum(axis=-2)
+
+
+def group_leader(contribution: np.ndarray, has_status: np.ndarray | None = None) -> np.ndarray:
+    """The leader's position on the members axis (``-2``) of ``contribution`` ``(..., members, scenarios)``.
+
+    The leader is the member (with a status, given ``has_status``) whose contribution
+    spreads most, ``max(L) - min(L)`` across scenarios; the first, on a tie.
+    """
+    spread = contribution.max(axis=-1) - contribution.min(axis=-1)
+    if has_status is not None:
+        spread[~has_status] = -np.inf
+    return np.argmax(spread, axis=-1)
+
+
+def group_rule(total: np.ndarray, leader: np.ndarray, rho: float) -> np.ndarray:
+    """``L_leader + (1 - rho) * sum(L_other)``, from the members' total and the leader's contribution."""
+    return (1.0 - rho) * total + rho * leader
+
+
 def group_contribution_draws(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
     """:func:`group_contribution` for many draws at once: ``contribution`` is ``(draws, members, scenarios)``."""
     members = contribution[:, has_status]
     if not members.shape[1]:
         return np.zeros((contribution.shape[0], contribution.shape[2]))
-    leader = np.argmax(members.max(axis=2) - members.min(axis=2), axis=1)
-    return (1.0 - rho) * members.sum(axis=1) + rho * members[np.arange(len(members)), leader]
+    leader = members[np.arange(len(members)), group_leader(members)]
+    return group_rule(group_total(members), leader, rho)
 
 
 def group_contribution(contribution: np.ndarray, has_status: np.ndarray, rho: float) -> np.ndarray:
@@ -217,8 +250,7 @@ def group_contribution(contribution: np.ndarray, has_status: np.ndarray, rho: fl
     members = contribution[has_status]
     if not len(members):
         return np.zeros(contribution.shape[1])
-    leader = int(np.argmax(members.max(axis=1) - members.min(axis=1)))
-    return (1.0 - rho) * members.sum(axis=0) + rho * members[leader]
+    return group_rule(group_total(members), members[int(group_leader(members))], rho)
 
 
 #: The tables of the questions compiled last, by ``id``, each kept with its question so that the

@@ -31,7 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import ForecastError, InvalidInputError
 from ..inputs.calibration import load_calibration
 from ..inputs.evidence import read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
@@ -57,7 +57,7 @@ from ..store import (
     replace_dir,
     report_dir,
 )
-from .worker import FORK_LOCK, REPORT_MODULES, Worker
+from .worker import REPORT_MODULES, Worker
 
 __all__ = [
     "Published",
@@ -146,7 +146,7 @@ class _Job:
     check: Callable[[], str | None] | None = None
 
 
-class _InvalidInput(Exception):
+class _InvalidInput(ForecastError):
     """The inputs failed the check made while the worker started; the message is the reason."""
 
 
@@ -218,13 +218,15 @@ def _kernel_environment() -> None:
 
 def _kill(process: Worker) -> None:
     """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows."""
+    if process.poll() is not None:  # exited: its pid, and so its group's id, may be another's now
+        return
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             if process.poll() is not None:
                 return
-            # Forked but not yet in a session of its own: it has started no kernel to take down.
+            # Started but not yet in a session of its own: it has started no kernel to take down.
             try:
                 os.kill(process.pid, sig)
             except ProcessLookupError:
@@ -254,8 +256,7 @@ def _execute(
         "warm": list(job.warm),
     }
     started = time.monotonic()
-    with FORK_LOCK:
-        worker = Worker(spec, quiet=not progress)
+    worker = Worker(spec, quiet=not progress)
     try:
         if job.check is not None:  # while the worker's kernel starts and it imports papermill
             problem = job.check()
@@ -387,7 +388,7 @@ def run_question(
 ) -> QuestionOutcome:
     """Validate, execute, render and publish the report of one question as of one date.
 
-    The notebook runs in a forked worker process with a kernel of its own, inside a
+    The notebook runs in a worker process with a kernel of its own, inside a
     scratch folder in OUT; only a finished report is renamed into
     ``OUT/<question>/<as_of>/``, and a failed run's executed notebook into
     ``OUT/<question>/failed/<as_of>/``. The question's lock in OUT is held from

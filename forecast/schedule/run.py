@@ -24,7 +24,7 @@ from ..errors import LockTimeoutError, RunError
 from ..inputs.validate import question_ids
 from ..store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
 from .job import QuestionOutcome, default_notebook, is_resolved, publish_run, run_question, run_scorecard
-from .worker import FORK_LOCK, preload
+from .worker import start_server
 
 __all__ = ["QuestionOutcome", "RunOptions", "RunResult", "default_notebook", "run"]
 
@@ -68,10 +68,11 @@ class RunResult:
 class _Progress:
     def __init__(self, enabled: bool, total: int, stream: TextIO) -> None:
         self.enabled, self.total, self.stream, self.done = enabled, total, stream, 0
+        self._lock = threading.Lock()
 
     def say(self, text: str) -> None:
         if self.enabled:
-            with FORK_LOCK:  # never while a worker is being forked from another thread
+            with self._lock:  # one line at a time from the job threads
                 print(text, file=self.stream, flush=True)
 
     def finished(self, outcome: QuestionOutcome) -> None:
@@ -119,6 +120,11 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
         raise RunError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
     if not os.access(out_dir, os.W_OK):
         raise RunError(f"the output folder {out_dir} is not writable")
+    # Workers are forked by a fork server, never by this process, whose job threads would be copied
+    # mid-step; it starts now, while this process takes the lock and looks at OUT. With several
+    # questions it imports papermill and nbconvert once for every worker; a single question's worker
+    # imports them itself, while its kernel starts.
+    start_server(preload_modules=len(set(options.questions or question_ids(options.data_dir))) > 1)
     lock = FileLock(str(out_dir / LOCK_NAME))
     try:
         lock.acquire(timeout=0)
@@ -158,10 +164,6 @@ def _run_all(
             stop=stop, say=progress.say,
         )  # fmt: skip
 
-    if len(selected) > 1:
-        # Once, here, for every worker to share, and so that no thread imports while another forks.
-        # A single question's worker imports them itself, while its kernel starts.
-        preload()
     todo = queue.SimpleQueue()
     for qid in selected:
         todo.put(qid)
