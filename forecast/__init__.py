@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "Assessment",
     "AuditEntry",
+    "CalibrationFileError",
     "ChecklistItem",
     "EvidenceFileError",
     "EvidenceLog",
@@ -69,7 +70,7 @@ _MODULE_OF = {
         "engine": ("AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "posterior_as_of",
                    "trajectory"),
         "assessment": ("Assessment", "assess"),
-        "errors": ("EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
+        "errors": ("CalibrationFileError", "EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
                    "JudgmentFileError", "LockTimeoutError", "OutsideForecastFileError", "Problem",
                    "QuestionFileError", "RunError"),
         "publish.summary": ("SummaryError",),

@@ -18,12 +18,14 @@ from .engine import Trajectory as Trajectory
 from .engine import posterior_as_of as posterior_as_of
 from .engine import trajectory as trajectory
 from .engine.pool import log_pool as log_pool
+from .errors import CalibrationFileError as CalibrationFileError
 from .errors import EvidenceFileError as EvidenceFileError
 from .errors import EvidenceWriteError as EvidenceWriteError
 from .errors import ForecastError as ForecastError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import JudgmentFileError as JudgmentFileError
 from .errors import LockTimeoutError as LockTimeoutError
+from .errors import OutsideForecastFileError as OutsideForecastFileError
 from .errors import Problem as Problem
 from .errors import QuestionFileError as QuestionFileError
 from .errors import RunError as RunError
@@ -50,3 +52,4 @@ from .words import probability_words as probability_words
 
 __version__: str
 __all__: list[str]
+from .publish.summary import SummaryError as SummaryError
