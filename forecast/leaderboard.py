@@ -13,7 +13,7 @@ the mean over the questions they forecast.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -65,7 +65,12 @@ class ForecasterScore:
 
 @dataclass(frozen=True, slots=True)
 class LeaderboardRow:
-    """A forecaster's mean daily Brier and log scores over the questions they forecast."""
+    """A forecaster's mean daily Brier and log scores over the questions they forecast.
+
+    ``rank`` is their place among the forecasters scored on the same questions as the
+    team (1 is best); ``None`` for one scored on other questions, whose means are not
+    comparable and who is listed after the ranked, unranked.
+    """
 
     forecaster: str
     kind: str
@@ -73,6 +78,7 @@ class LeaderboardRow:
     days: int
     brier_daily: float
     log_daily: float
+    rank: int | None = None
 
 
 def carried_forward(
@@ -172,10 +178,29 @@ def _until(daily: np.ndarray, question: Question, end: date) -> np.ndarray:
 
 
 def leaderboard(scores: Iterable[ForecasterScore]) -> list[LeaderboardRow]:
-    """Each forecaster's mean daily Brier and log scores over their questions, best (lowest Brier) first."""
+    """Each forecaster's mean daily Brier and log scores over their questions: the ranked first, best first.
+
+    Means over different questions are not comparable, so only the forecasters scored
+    on the same questions as the team (or, without a team, as the forecaster with the
+    most questions) are ranked, best (lowest mean daily Brier) first; the others follow,
+    unranked, most questions first.
+
+    Examples
+    --------
+    >>> a = ForecasterScore("team", "team", "q1", "x", 10, 0.2, 0.5, {})
+    >>> b = ForecasterScore("team", "team", "q2", "x", 10, 0.4, 0.7, {})
+    >>> c = ForecasterScore("poll", "outside", "q1", "x", 5, 0.1, 0.3, {})
+    >>> [(r.forecaster, r.questions, r.rank) for r in leaderboard([a, b, c])]
+    [('team', 2, 1), ('poll', 1, None)]
+    """
     by_forecaster: dict[str, list[ForecasterScore]] = {}
     for s in scores:
         by_forecaster.setdefault(s.forecaster, []).append(s)
+    sets = {name: frozenset(s.question for s in items) for name, items in by_forecaster.items()}
+    if TEAM in sets:
+        reference = sets[TEAM]
+    else:
+        reference = max(sets.values(), key=lambda q: (len(q), sorted(q)), default=frozenset())
     rows = [
         LeaderboardRow(
             forecaster=name,
@@ -187,7 +212,14 @@ def leaderboard(scores: Iterable[ForecasterScore]) -> list[LeaderboardRow]:
         )
         for name, items in by_forecaster.items()
     ]
-    return sorted(rows, key=lambda r: (r.brier_daily, r.forecaster))
+    ranked = sorted(
+        (r for r in rows if sets[r.forecaster] == reference), key=lambda r: (r.brier_daily, r.forecaster)
+    )
+    others = sorted(
+        (r for r in rows if sets[r.forecaster] != reference),
+        key=lambda r: (-r.questions, r.brier_daily, r.forecaster),
+    )
+    return [replace(r, rank=k) for k, r in enumerate(ranked, 1)] + others
 
 
 def calibration_by_forecaster(

@@ -71,7 +71,7 @@ def test_the_bundled_examples_are_marked_illustrative_and_show_one_good_and_one_
     assert skill["riverside-festival-return"] < 0  # confident evidence pointed the wrong way
 
 
-def test_the_bottom_line_compares_the_mean_daily_brier_with_the_priors(card):
+def test_two_resolved_questions_are_too_few_to_judge_skill_and_no_verdict_is_given(card):
     daily = [r.score.brier_daily for r in card.resolved]
     prior = [r.score.brier_prior for r in card.resolved]
     mean_daily, mean_prior = sum(daily) / 2, sum(prior) / 2
@@ -79,10 +79,43 @@ def test_the_bottom_line_compares_the_mean_daily_brier_with_the_priors(card):
     assert card.overall["skill_daily"] == pytest.approx(1 - mean_daily / mean_prior)
     assert card.headline() == (
         f"2 resolved questions; mean daily Brier {mean_daily:.2f} against {mean_prior:.2f} "
-        "for the priors: better than the priors."
+        "for the priors: too few resolved questions (2) to judge skill (it takes 10)."
     )
+    assert "better than" not in card.headline() and "worse than" not in card.headline()
     assert card.headline() in card.bottom_line()
     assert card.summary()["bottom_line"] == card.headline()
+
+
+def test_with_enough_resolved_questions_the_bottom_line_gives_its_verdict(card, monkeypatch):
+    from forecast.publish import scorecard
+
+    monkeypatch.setattr(scorecard, "MIN_QUESTIONS_TO_JUDGE", 2)
+    assert card.headline().endswith("for the priors: better than the priors.")
+
+
+def test_the_mean_row_says_it_gives_the_skill_of_the_mean_scores(card):
+    table = card.score_table()
+    assert "each score column averaged; the skills are those of the mean scores" in table
+    # The skill of the mean scores, which is not the mean of the skill column.
+    skills = [r.score.skill_daily for r in card.resolved]
+    assert card.overall["skill_daily"] != pytest.approx(sum(skills) / len(skills))
+
+
+def test_the_leaderboard_ranks_only_forecasters_scored_on_the_teams_questions(card):
+    rows = card.leaderboard
+    team_questions = {s.question for s in card.forecaster_scores if s.forecaster == "team"}
+    ranked = [r for r in rows if r.rank is not None]
+    unranked = [r for r in rows if r.rank is None]
+    assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
+    assert rows == ranked + unranked  # the ranked first, then the others
+    assert [r.brier_daily for r in ranked] == sorted(r.brier_daily for r in ranked)
+    for r in rows:
+        mine = {s.question for s in card.forecaster_scores if s.forecaster == r.forecaster}
+        assert r.questions == len(mine)
+        assert (r.rank is not None) == (mine == team_questions)
+    assert unranked, "the bundled outside forecasters forecast one question each"
+    html = card.leaderboard_table()
+    assert "unranked" in html and "are not comparable" in html
 
 
 def test_the_bottom_line_says_which_questions_are_not_yet_resolved(card):

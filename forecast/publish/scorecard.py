@@ -47,7 +47,10 @@ from .calibrated import TemperSection
 from .html import Html, render_template
 from .summary import latest_report
 
-__all__ = ["QuestionInputs", "ResolvedQuestion", "Scorecard", "SkippedQuestion"]
+__all__ = ["MIN_QUESTIONS_TO_JUDGE", "QuestionInputs", "ResolvedQuestion", "Scorecard", "SkippedQuestion"]
+
+#: With fewer resolved questions than this, the scorecard gives the scores without a verdict on skill.
+MIN_QUESTIONS_TO_JUDGE = 10
 
 _SCORE_FIELDS = (
     "brier_final",
@@ -282,6 +285,11 @@ class Scorecard:
         if not n:
             return "No resolved questions yet: nothing to score."
         daily, prior = self.overall["brier_daily"], self.overall["brier_prior"]
+        if n < MIN_QUESTIONS_TO_JUDGE:
+            return (
+                f"{n} resolved question{'' if n == 1 else 's'}; mean daily Brier {daily:.2f} against {prior:.2f} "
+                f"for the priors: too few resolved questions ({n}) to judge skill (it takes {MIN_QUESTIONS_TO_JUDGE})."
+            )
         if round(daily, 2) == round(prior, 2):
             verdict = "no better than the priors"
         else:
