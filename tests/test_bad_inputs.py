@@ -344,6 +344,7 @@ def test_pages_with_hostile_text_run_nothing_in_a_browser(ran):
                 assert page.page.locator("script, img[onerror], a[href^='data:']").count() == 0
                 assert page.errors == []
                 assert HOSTILE_TITLE in page.text()
+            page.open_sections()  # the evidence log is collapsed until opened
             row = page.page.locator("#evidence-x1")
             assert HOSTILE_URL in row.inner_text() and row.locator("a").count() == 0
         finally:
