@@ -183,8 +183,8 @@ def forecast_dag(
             )  # fmt: skip
             if outcome.ok:
                 _log.info("%s: published %s (%.1f s)", question_id, outcome.report, outcome.duration_s)
-                for scenario in outcome.alerts:
-                    _log.warning("%s: alert: %s moved past the threshold", question_id, scenario)
+                if outcome.alerts:
+                    _log.warning("alert: %s", outcome.alert_line)
                 return asdict(outcome)
             if outcome.cause == "input":  # the same input fails the same way: no retry
                 raise AirflowFailException(f"{question_id}: {outcome.reason}")
@@ -221,7 +221,9 @@ def forecast_dag(
                 "manifest": str(published.manifest),
                 "failed": failed,
                 "alerts": [
-                    {"question": o.question, "scenarios": o.alerts} for o in published.outcomes if o.alerts
+                    {"question": o.question, "scenarios": o.alerts, "line": o.alert_line}
+                    for o in published.outcomes
+                    if o.alerts
                 ],
             }
 
@@ -239,7 +241,7 @@ def forecast_dag(
             if not summary["alerts"]:
                 raise AirflowSkipException("no scenario moved past its alert threshold")
             text = "; ".join(
-                f"{a['question']} moved on {', '.join(a['scenarios'])}" for a in summary["alerts"]
+                a.get("line") or f"{a['question']}: {', '.join(a['scenarios'])}" for a in summary["alerts"]
             )
             if context["params"].get("fail_on_alert"):
                 raise AirflowFailException(f"alert: {text}")

@@ -329,7 +329,8 @@ def _run(args: argparse.Namespace) -> int:
     for outcome in result.failed:
         print(f"forecast: {outcome.question}: {outcome.reason}", file=sys.stderr)
     for outcome in result.alerts:
-        print(f"forecast: alert: {outcome.question} moved on {', '.join(outcome.alerts)}", file=sys.stderr)
+        line = outcome.alert_line or f"{outcome.question}: {', '.join(outcome.alerts)}"
+        print(f"forecast: alert: {line}", file=sys.stderr)
     print(result.index)
     if result.failed:
         return EXIT_FAILED

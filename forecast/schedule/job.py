@@ -39,7 +39,7 @@ from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
-from ..publish.summary import SCHEMA_VERSION, SummaryError, check_summary, read_summary
+from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
     SCORECARD_DIR,
     SUMMARY,
@@ -61,6 +61,7 @@ from .worker import FORK_LOCK, REPORT_MODULES, Worker
 __all__ = [
     "Published",
     "QuestionOutcome",
+    "alert_line",
     "default_notebook",
     "is_resolved",
     "publish_run",
@@ -113,6 +114,8 @@ class QuestionOutcome:
     reason: str | None = None
     alerts: list[str] = field(default_factory=list)
     cause: str | None = None
+    #: The alert said in full, how far and since when (see :func:`alert_line`); ``None`` without an alert.
+    alert_line: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -290,6 +293,30 @@ def _execute(
     return None
 
 
+def alert_line(summary: Summary) -> str:
+    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when.
+
+    Examples
+    --------
+    ``india-pak-ceasefire: Yes −50.7 pts since 2025-10-01 (threshold 10)``; several
+    scenarios are listed in the report's order, separated by commas.
+    """
+    moves = summary.moves or {}
+    said = ", ".join(
+        f"{summary.scenario_names.get(s, s)} {_signed(moves.get(s, 0.0))} pts"
+        for s in summary.scenario_order
+        if s in summary.alerts
+    )
+    since = summary.changes.previous_as_of if summary.changes is not None else None
+    when = f" since {since}" if since else ""
+    return f"{summary.question}: {said}{when} (threshold {summary.alert_threshold:g})"
+
+
+def _signed(points: float) -> str:
+    # A true minus sign, as the report writes it.
+    return f"{points:+.1f}".replace("-", "\u2212")
+
+
 def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
     """Move a finished report into place, or keep a failed run's executed notebook."""
     if reason is None:
@@ -297,11 +324,13 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             (scratch / scratch_file).unlink(missing_ok=True)
         replace_dir(scratch, job.final)
         alerts: list[str] = []
+        line = None
         if job.summary_name == SUMMARY:  # the scorecard's job has no alerts
             summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
             alerts = list(summary.alerts) if summary is not None else []
+            line = alert_line(summary) if summary is not None and alerts else None
         return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts
+            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line
         )  # fmt: skip
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
