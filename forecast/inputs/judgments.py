@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ForecastError, JudgmentFileError, Problem, display_path
+from ..errors import ForecastError, JudgmentFileError, Problem, display_path, not_a_name
 from ..model import Question
 from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from .questions import PRIOR_TOLERANCE, check_likelihood, check_prior
@@ -159,7 +159,7 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
     path = Path(path)
     where = Located(display_path(path))
     if not ANALYST_NAME.match(path.stem):
-        where.error(0, f"file name {path.stem!r} is not an analyst name (letters, digits, '_' and '-')")
+        where.error(0, not_a_name(path.stem, "an analyst name (letters, digits, '_' and '-')"))
         raise JudgmentFileError(where.problems)
     data = read_yaml_mapping(path, where, "a mapping with priors, likelihood, dependence or note")
     if data is None:

@@ -11,7 +11,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from ..errors import EvidenceFileError, Problem, QuestionFileError, display_path
+from ..errors import EvidenceFileError, Problem, QuestionFileError, display_path, not_a_name
 from ..model import (
     EvidenceLog,
     Question,
@@ -166,9 +166,7 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
                 problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
             continue
         if not QUESTION_ID.match(path.stem):
-            problems.append(
-                Problem(display_path(path), 0, f"file name {path.stem!r} is not a question id (a slug)")
-            )
+            problems.append(Problem(display_path(path), 0, not_a_name(path.stem, "a question id (a slug)")))
             continue
         try:
             question = load_question(path)

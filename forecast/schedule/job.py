@@ -31,7 +31,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, display_path, not_a_name, printable_name
 from ..inputs.evidence import read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
@@ -163,6 +163,9 @@ CHECK_WHILE_STARTING = 1 << 20
 
 def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question | None]:
     """Check a question's id and question file; return (reason it cannot run, or the question)."""
+    if printable_name(question_id) != question_id:  # a file name that is not UTF-8
+        path = display_path(question_path(data_dir, question_id))
+        return f"{path}: {not_a_name(question_id, 'a question id (lower-case letters, digits and -)')}", None
     if not QUESTION_ID.match(question_id):
         return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
     path = question_path(data_dir, question_id)
@@ -471,6 +474,7 @@ def run_question(
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     _claim(out_dir)
     reason, loaded = _preflight(data_dir, question)
+    question = printable_name(question)  # as the outcome, the index and the manifest name it
     late = loaded is not None and _long_log(data_dir, question)
     if loaded is not None and not late:
         reason = _check_inputs(data_dir, loaded, question)
@@ -629,7 +633,7 @@ def publish_run(
     _claim(out_dir)
     notebook = Path(notebook or default_notebook())
     started = started or datetime.now(UTC)
-    selected = list(dict.fromkeys(questions))
+    selected = list(dict.fromkeys(printable_name(q) for q in questions))
     keys = [*selected, SCORECARD_DIR] if scorecard else selected
     lock = index_lock(out_dir)
     with lock:
@@ -649,7 +653,7 @@ def publish_run(
                 team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
                 for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
                     if path.exists():
-                        inputs[str(path)] = _sha256(path)
+                        inputs[printable_name(str(path))] = _sha256(path)
         inputs[str(notebook)] = _sha256(notebook)
         record = {
             "started": started.isoformat(),
