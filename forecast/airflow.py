@@ -107,6 +107,11 @@ def forecast_dag(
     -------
     airflow.sdk.DAG
 
+    Raises
+    ------
+    ImportError
+        Airflow is not installed; the message says how to install it.
+
     Examples
     --------
     In a file of the ``dags/`` folder:
@@ -114,8 +119,18 @@ def forecast_dag(
     >>> from forecast.airflow import forecast_dag  # doctest: +SKIP
     >>> dag = forecast_dag("/srv/forecast/data", "/shared/forecast/reports", schedule="15 6 * * *")  # doctest: +SKIP
     """
-    from airflow.sdk import DAG, Param, get_current_context, task
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    try:
+        from airflow.sdk import DAG, Param, get_current_context, task
+        from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "airflow":
+            raise
+        raise ImportError(
+            "forecast_dag needs Apache Airflow 3, which is not installed in this Python; install it with "
+            "'pip install -r requirements-airflow.txt' (constraints in constraints-airflow.txt), "
+            "or 'make setup-airflow' in a checkout of forecast",
+            name="airflow",
+        ) from exc
 
     from .inputs.validate import question_ids, validate_data
     from .schedule.job import default_notebook, is_resolved, publish_run, run_question, run_scorecard
