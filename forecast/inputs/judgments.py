@@ -355,14 +355,25 @@ def load_team_inputs(
     return judgments, load_outside_forecasts(forecasts_path(data_dir, question.id), question)
 
 
+def _not_read(path: Path) -> str:
+    """Why an entry of a question's judgment folder is not read (only ``<analyst>.yaml`` files are)."""
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        return f"not read: judgment files end in .yaml, in lower case; rename it {path.stem}.yaml"
+    return "not read: only <analyst>.yaml judgment files are read in this folder"
+
+
 def check_judgments(data_dir: str | Path, question: Question) -> list[Problem]:
-    """Every problem in the question's judgment files (for ``forecast validate``); none when clean."""
+    """Every problem in the question's judgment files (for ``forecast validate``); none when clean.
+
+    Only ``<analyst>.yaml`` files are read; every other entry of the folder (``x.YAML``,
+    ``x.yml``, notes) is named in a warning, so that no judgment is left out unseen.
+    """
     problems: list[Problem] = []
     folder = judgments_dir(data_dir, question.id)
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix in (".yml", ".json"):
-                problems.append(Problem(display_path(path), 0, "judgment files end in .yaml", "warning"))
+            if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_judgment
+                problems.append(Problem(display_path(path), 0, _not_read(path), "warning"))
     try:
         load_judgments(data_dir, question)
     except JudgmentFileError as exc:
