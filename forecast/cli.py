@@ -42,8 +42,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
     return value
 
 
@@ -225,6 +225,11 @@ def _parser() -> argparse.ArgumentParser:
         "be in the log's header, and a new log gets it as a column)",
     )
     add.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="accept a --date after today (without it such a date is refused, as a mistyped year)",
+    )
+    add.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
     )
     return parser
@@ -293,6 +298,7 @@ def _evidence_add(args: argparse.Namespace) -> int:
             url=args.url,
             summary=args.summary,
             extra=_extras(args.extra),
+            allow_future=args.allow_future,
         )
     except InvalidInputError as exc:
         for problem in exc.problems:

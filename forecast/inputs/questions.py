@@ -413,6 +413,8 @@ def _pydantic_message(err: dict) -> str:
             "int_type": "a whole number",
             "list_type": "a list",
         }[kind]
+        if kind == "string_type" and got is None:  # YAML 1.2 reads null, Null, NULL, ~ and nothing as null
+            return f"expected {expected}, got None (YAML reads null, Null, NULL and ~ as no value); to mean the word, put it in quotes: 'Null'"
         return f"expected {expected}, got {shown}"
     return f"{msg[0].lower()}{msg[1:]} (got {shown})"
 

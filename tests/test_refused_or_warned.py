@@ -1,0 +1,95 @@
+"""What the commands refuse, and what they warn about, each said once and by name.
+
+Every case runs the real command on real files in a temporary data folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from helpers import DATA, EXAMPLE, copy_data, forecast_cli
+
+INDICATOR = "no-settlement-yet"  # an indicator of the bundled question
+
+
+def add(data: Path, when: str, *extra: str):
+    """``forecast evidence add`` of one plain report to the bundled question."""
+    return forecast_cli(
+        "evidence", "add", EXAMPLE, "--data", data, "--date", when, "--indicator", INDICATOR,
+        "--observed", "yes", "--source", "Wire", "--reliability", "B", "--credibility", "2", *extra,
+    )  # fmt: skip
+
+
+def test_every_file_in_a_judgment_folder_that_is_not_read_is_named_in_a_warning(tmp_path: Path) -> None:
+    data = copy_data(tmp_path / "data")
+    folder = data / "judgments" / EXAMPLE
+    analyst = sorted(folder.glob("*.yaml"))[0]
+    shutil.copy(analyst, folder / "zoe.YAML")
+    shutil.copy(analyst, folder / "yann.yml")
+    (folder / "notes.txt").write_text("why basil differs\n", encoding="utf-8")
+    result = forecast_cli("validate", "--data", data, cwd=tmp_path)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    lines = [line for line in said.splitlines() if "not read" in line]
+    assert len(lines) == 3, said
+    assert any("zoe.YAML" in line and "rename it zoe.yaml" in line for line in lines)
+    assert any("yann.yml" in line and "rename it yann.yaml" in line for line in lines)
+    assert any("notes.txt" in line for line in lines)
+
+
+def test_evidence_add_refuses_a_date_after_today_unless_allow_future(tmp_path: Path) -> None:
+    data = copy_data(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    before = log.read_bytes()
+    ahead = (date.today() + timedelta(days=400)).isoformat()
+    refused = add(data, ahead)
+    assert refused.returncode == 1, refused.stderr
+    assert f"--date {ahead} is after today" in refused.stderr and "--allow-future" in refused.stderr
+    assert "the log is unchanged" in refused.stderr
+    assert log.read_bytes() == before
+    allowed = add(data, ahead, "--allow-future")
+    assert allowed.returncode == 0, allowed.stderr
+    assert f"dated {ahead}, after today" in allowed.stderr  # accepted, still with its warning
+    assert log.read_bytes().startswith(before) and log.read_bytes() != before
+
+
+def test_a_column_the_suite_does_not_use_is_warned_of_once_when_it_is_created_and_in_validate(
+    tmp_path: Path,
+) -> None:
+    data = copy_data(tmp_path / "data")
+    (data / "evidence" / f"{EXAMPLE}.csv").unlink()
+    said = [add(data, day, "--extra", "analyst=jo") for day in ("2025-02-01", "2025-02-02", "2025-02-03")]
+    assert [r.returncode for r in said] == [0, 0, 0], [r.stderr for r in said]
+    warning = "column 'analyst' is not one the suite uses"
+    assert [warning in r.stderr for r in said] == [True, False, False]
+    validated = forecast_cli("validate", "--data", data)
+    assert validated.stdout.count(warning) == 1
+
+
+def test_text_null_is_refused_with_advice_to_put_the_word_in_quotes(tmp_path: Path) -> None:
+    data = copy_data(tmp_path / "data")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = text.index("    text: ")
+    end = text.index("\n", first)
+    path.write_text(text[:first] + "    text: Null" + text[end:], encoding="utf-8")
+    line = text[:first].count("\n") + 1
+    result = forecast_cli("validate", "--data", data, cwd=tmp_path)
+    assert result.returncode == 1
+    [said] = [s for s in result.stdout.splitlines() if f"{EXAMPLE}.yaml:{line}:" in s]
+    assert "expected text, got None" in said and "put it in quotes: 'Null'" in said
+    quoted = text[:first] + "    text: 'Null'" + text[end:]
+    path.write_text(quoted, encoding="utf-8")
+    assert f"{EXAMPLE}.yaml:{line}:" not in forecast_cli("validate", "--data", data, cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--wait"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "Infinity"])
+def test_timeout_and_wait_refuse_numbers_that_are_not_finite(tmp_path: Path, option: str, value: str) -> None:
+    result = forecast_cli("run", "--data", DATA, "--out", tmp_path / "out", f"{option}={value}", timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{option}: expected a " in result.stderr and repr(value) in result.stderr
+    assert not (tmp_path / "out").exists()
