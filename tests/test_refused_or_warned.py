@@ -93,3 +93,53 @@ def test_timeout_and_wait_refuse_numbers_that_are_not_finite(tmp_path: Path, opt
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"{option}: expected a " in result.stderr and repr(value) in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- dates outside their span
+
+
+def test_windows_reports_and_outside_forecasts_outside_their_span_are_warned_of_where_they_are(
+    tmp_path: Path,
+) -> None:
+    data = copy_data(tmp_path / "data")
+    question = data / "questions" / f"{EXAMPLE}.yaml"
+    text = question.read_text(encoding="utf-8")
+    # bases-evacuated-or-seized's window, a month from opening, moved to years before the question opened.
+    text = text.replace("window: [2024-12-08, 2025-01-08]", "window: [2019-01-01, 2019-02-01]")
+    question.write_text(text, encoding="utf-8")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    rows = log.read_text(encoding="utf-8").splitlines()
+    # A sighting of no-settlement-yet (window [2024-12-08, 2025-12-08]) dated after its window ended.
+    rows.append("e900,2026-03-01,no-settlement-yet,yes,Wire,B,2,,")
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    forecasts = data / "forecasts" / f"{EXAMPLE}.csv"
+    lines = forecasts.read_text(encoding="utf-8").splitlines()
+    lines += ["1900-01-01,Typo,0.2,0.4,0.4", "9999-12-31,Typo,0.2,0.4,0.4"]
+    forecasts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = forecast_cli("validate", "--data", data, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr  # warnings, not errors
+    said = result.stdout.splitlines()
+    window_line = text[: text.index("  bases-evacuated-or-seized:")].count("\n") + 1
+    assert any(
+        s.startswith(f"data/questions/{EXAMPLE}.yaml:{window_line}: warning: indicator 'bases-evacuated-or-seized' "
+                     "has window [2019-01-01, 2019-02-01], which lies entirely outside")
+        for s in said
+    ), said  # fmt: skip
+    assert any(
+        s.startswith(f"data/evidence/{EXAMPLE}.csv:{len(rows)}: warning: a sighting dated 2026-03-01, after its "
+                     "indicator's window [2024-12-08, 2025-12-08] ended")
+        for s in said
+    ), said  # fmt: skip
+    # Every report of bases-evacuated-or-seized now lies after its window, and each is named.
+    evacuated = [k + 1 for k, row in enumerate(rows) if ",bases-evacuated-or-seized," in row]
+    assert evacuated
+    for line in evacuated:
+        assert any(
+            s.startswith(f"data/evidence/{EXAMPLE}.csv:{line}: warning: ") and "window" in s for s in said
+        )
+    for line, day in ((len(lines) - 1, "1900-01-01"), (len(lines), "9999-12-31")):
+        assert (
+            f"data/forecasts/{EXAMPLE}.csv:{line}: warning: dated {day}, more than a year outside"
+            in result.stdout
+        )

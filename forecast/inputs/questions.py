@@ -564,6 +564,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
             )
         )
         _lint_indicator(indicators[-1], where)
+        _lint_window(indicators[-1], spec.opened, spec.closes, where)
 
     groups = {}
     for gid, group in spec.groups.items():
@@ -619,6 +620,24 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         closes_line=line(("closes",)),
         likelihood_spread=spec.likelihood_spread,
         stale_after_days=spec.stale_after_days,
+    )
+
+
+def _lint_window(ind: Indicator, opened: date, closes: date, where: Located) -> None:
+    """Warn where an indicator's window reaches outside the question's life, ``[opened, closes]``."""
+    if ind.window is None:
+        return
+    start, end = ind.window
+    if end < opened or start > closes:
+        said = "lies entirely outside"
+    elif start < opened or end > closes:
+        said = "reaches outside"
+    else:
+        return
+    where.warn(
+        ind.line,
+        f"indicator '{ind.id}' has window [{start}, {end}], which {said} the question's life "
+        f"[{opened}, {closes}]; check its dates",
     )
 
 
