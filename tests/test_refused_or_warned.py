@@ -143,3 +143,66 @@ def test_windows_reports_and_outside_forecasts_outside_their_span_are_warned_of_
             f"data/forecasts/{EXAMPLE}.csv:{line}: warning: dated {day}, more than a year outside"
             in result.stdout
         )
+
+
+# --------------------------------------------------------------------------- validate in one pass
+
+
+def test_validate_reports_every_error_it_can_find_in_one_pass(tmp_path: Path) -> None:
+    data = copy_data(tmp_path / "data")
+    question = data / "questions" / f"{EXAMPLE}.yaml"
+    text = question.read_text(encoding="utf-8")
+    text = text.replace("    prior: 0.25\n", "    prior: 0.30\n", 1)  # priors now sum to 1.05
+    text = text.replace("    likelihood: {keep: [0.6, 0.8], partial: 0.5, exit: 0.25}\n", "", 1)
+    at = text.index("    signals:", text.index("  syria-leaders-want-russia-to-stay:"))
+    text = text[:at] + "    group: nosuch\n" + text[at:]
+    question.write_text(text, encoding="utf-8")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    rows = log.read_text(encoding="utf-8").splitlines() + [
+        "e900,2025-13-01,no-settlement-yet,maybe,Wire,Z,2,,"
+    ]
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    forecasts = data / "forecasts" / f"{EXAMPLE}.csv"
+    lines = forecasts.read_text(encoding="utf-8").splitlines() + ["2025-01-01,X,0.5,0.5,0.5"]
+    forecasts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    judgment = sorted((data / "judgments" / EXAMPLE).glob("*.yaml"))[0]
+    judgment.write_text(judgment.read_text(encoding="utf-8") + "priors: [unclosed\n", encoding="utf-8")
+
+    result = forecast_cli("validate", "--data", data, cwd=tmp_path)
+    assert result.returncode == 1
+    said = result.stdout
+    q, e, f = (
+        f"data/questions/{EXAMPLE}.yaml",
+        f"data/evidence/{EXAMPLE}.csv",
+        f"data/forecasts/{EXAMPLE}.csv",
+    )
+    # The question file's three errors, at once.
+    assert f"{q}:" in said and "priors sum to 1.05" in said
+    assert "both-bases-deal-reported.likelihood: required field is missing" in said
+    assert "group 'nosuch' is not declared" in said
+    # Each other file's own syntax and types, though the question is broken.
+    assert f"{e}:{len(rows)}: date: '2025-13-01'" in said
+    assert f"{e}:{len(rows)}: observed 'maybe'" in said and f"{e}:{len(rows)}: reliability 'Z'" in said
+    assert f"{f}:{len(lines)}: probabilities sum to 1.5" in said
+    assert f"data/judgments/{EXAMPLE}/{judgment.name}:" in said and "YAML syntax error" in said
+    # What needs the question is said to be skipped, and why.
+    for path in (e, f, f"data/judgments/{EXAMPLE}/{judgment.name}"):
+        assert f"{path}: warning: skipped: the checks against the question need a valid {q}" in said
+
+
+def test_an_invalid_evidence_log_does_not_hide_the_errors_of_the_judgments_and_outside_forecasts(
+    tmp_path: Path,
+) -> None:
+    data = copy_data(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    log.write_text(
+        log.read_text(encoding="utf-8") + "e900,2025-02-01,no-such-indicator,yes,W,B,2,,\n", encoding="utf-8"
+    )
+    forecasts = data / "forecasts" / f"{EXAMPLE}.csv"
+    forecasts.write_text(
+        forecasts.read_text(encoding="utf-8") + "2025-01-01,X,0.5,0.5,0.5\n", encoding="utf-8"
+    )
+    result = forecast_cli("validate", "--data", data, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "'no-such-indicator' is not in the question's checklist" in result.stdout
+    assert "probabilities sum to 1.5" in result.stdout

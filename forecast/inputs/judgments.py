@@ -362,18 +362,25 @@ def _not_read(path: Path) -> str:
     return "not read: only <analyst>.yaml judgment files are read in this folder"
 
 
+def unread_judgment_files(data_dir: str | Path, question_id: str) -> list[Problem]:
+    """A warning naming each entry of the question's judgment folder that is not read (not ``*.yaml``)."""
+    folder = judgments_dir(data_dir, question_id)
+    if not folder.is_dir():
+        return []
+    return [
+        Problem(display_path(path), 0, _not_read(path), "warning")
+        for path in sorted(folder.iterdir())
+        if path.suffix != ".yaml"  # a .yaml that is not a regular file is refused by load_judgment
+    ]
+
+
 def check_judgments(data_dir: str | Path, question: Question) -> list[Problem]:
     """Every problem in the question's judgment files (for ``forecast validate``); none when clean.
 
     Only ``<analyst>.yaml`` files are read; every other entry of the folder (``x.YAML``,
     ``x.yml``, notes) is named in a warning, so that no judgment is left out unseen.
     """
-    problems: list[Problem] = []
-    folder = judgments_dir(data_dir, question.id)
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.suffix != ".yaml":  # a .yaml that is not a regular file is refused by load_judgment
-                problems.append(Problem(display_path(path), 0, _not_read(path), "warning"))
+    problems = unread_judgment_files(data_dir, question.id)
     try:
         load_judgments(data_dir, question)
     except JudgmentFileError as exc:
