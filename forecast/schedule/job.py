@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -32,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError, display_path, not_a_name, printable_name
-from ..inputs.evidence import read_evidence_rows
+from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
+from ..inputs.safe_yaml import MAX_FILE_BYTES
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
@@ -116,6 +118,9 @@ class QuestionOutcome:
     cause: str | None = None
     #: The alert said in full, how far and since when (see :func:`alert_line`); ``None`` without an alert.
     alert_line: str | None = None
+    #: The SHA-256 of each input the job read, by its path in the data folder: the bytes of the
+    #: snapshot its checks and its notebook read (see :class:`_Snapshot`); ``None`` if none was taken.
+    inputs: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -146,10 +151,93 @@ class _Job:
     warm: tuple[str, ...] = REPORT_MODULES
     #: A check of the inputs to make while the worker starts: the reason they are invalid, or ``None``.
     check: Callable[[], str | None] | None = None
+    #: The question's inputs, copied into the scratch folder before the notebook runs (question jobs).
+    snapshot: _Snapshot | None = None
 
 
 class _InvalidInput(Exception):
     """The inputs failed the check made while the worker started; the message is the reason."""
+
+
+#: The folder of a job's scratch space that holds the snapshot of its inputs; the notebook's ``data_dir``.
+SNAPSHOT = "inputs"
+
+
+class _Snapshot:
+    """A question's inputs, read once: copied into the job's scratch folder, hashed, checked there.
+
+    The parent copies the question file, the evidence log, the judgment files, the
+    outside forecasts and ``calibration.yaml`` (if present) into ``SCRATCH/inputs/``
+    and hashes the copies; the checks and the notebook read the copies, so the
+    manifest's hashes name exactly the bytes the report was made from, however the
+    files change meanwhile. A successful job's copies are dropped before it is
+    published; a failed job keeps them beside its executed notebook.
+    """
+
+    def __init__(self, data_dir: Path, question_id: str) -> None:
+        self.data_dir, self.question_id = data_dir, question_id
+        self.folder: Path | None = None
+        self.question: Question | None = None
+        #: SHA-256 of each copied file, by its original path (as the manifest records it).
+        self.inputs: dict[str, str] = {}
+
+    def _files(self) -> list[tuple[Path, int]]:
+        qid, data = self.question_id, self.data_dir
+        team = [(p, MAX_FILE_BYTES) for p in judgment_paths(data, qid)]
+        return [
+            (question_path(data, qid), MAX_FILE_BYTES),
+            (evidence_path(data, qid), MAX_EVIDENCE_BYTES),
+            *team,
+            (forecasts_path(data, qid), MAX_FILE_BYTES),
+            (data / "calibration.yaml", MAX_FILE_BYTES),
+        ]
+
+    def take(self, folder: Path) -> str | None:
+        """Copy and hash the inputs into ``folder``, load the question from the copy: the reason it cannot run."""
+        self.folder = folder
+        for path, limit in self._files():
+            if not path.exists():
+                continue
+            if not path.is_file():  # a FIFO, a folder: the readers refuse it, by its own name
+                return _check_inputs(
+                    self.data_dir,
+                    load_question(question_path(self.data_dir, self.question_id)),
+                    self.question_id,
+                )
+            with open(path, "rb") as handle:
+                raw = handle.read(
+                    limit + 1
+                )  # one byte past the limit: the readers refuse the file as too large
+            copy = folder / path.relative_to(self.data_dir)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(raw)
+            self.inputs[printable_name(str(path))] = hashlib.sha256(raw).hexdigest()
+        try:
+            self.question = load_question(question_path(folder, self.question_id))
+        except InvalidInputError as exc:
+            return self.said(str(exc))
+        return None
+
+    def check(self) -> str | None:
+        """Check the copied evidence log and team inputs: the reason they are invalid, or ``None``."""
+        assert self.folder is not None and self.question is not None
+        reason = _check_inputs(self.folder, self.question, self.question_id)
+        return None if reason is None else self.said(reason)
+
+    def long_log(self) -> bool:
+        """Is the copied log long enough to be checked while the worker starts?"""
+        assert self.folder is not None
+        copy = evidence_path(self.folder, self.question_id)
+        return copy.is_file() and copy.stat().st_size >= CHECK_WHILE_STARTING
+
+    def said(self, reason: str) -> str:
+        """``reason`` naming the user's files, not their copies."""
+        assert self.folder is not None
+        shown = display_path(self.data_dir) + os.sep
+        for copy in (display_path(self.folder), str(self.folder)):
+            reason = reason.replace(copy + os.sep, shown)
+        # As the kernel names them: relative to its folder, the scratch space.
+        return re.sub(rf"(?<![\w./-]){SNAPSHOT}{re.escape(os.sep)}", lambda _: shown, reason)
 
 
 # --------------------------------------------------------------------------- one job
@@ -186,14 +274,6 @@ def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str |
     except InvalidInputError as exc:
         return str(exc)
     return None
-
-
-def _long_log(data_dir: Path, question_id: str) -> bool:
-    """Is the question's evidence log long enough to be checked while the worker starts?"""
-    try:
-        return evidence_path(data_dir, question_id).stat().st_size >= CHECK_WHILE_STARTING
-    except OSError:  # missing or unreadable: the check before the worker says so
-        return False
 
 
 def is_resolved(data_dir: str | Path, question_id: str) -> bool:
@@ -246,6 +326,15 @@ def _execute(
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
     scratch.mkdir(parents=True)
+    if job.snapshot is not None:  # the notebook reads this copy: a relative data_dir, the kernel's cwd
+        problem = job.snapshot.take(scratch / SNAPSHOT)
+        if problem is None and not job.snapshot.long_log():
+            problem = job.snapshot.check()  # first: a bad short log costs no kernel
+        elif problem is None:
+            job.check = job.snapshot.check  # a long log is checked while the worker starts
+        if problem is not None:
+            raise _InvalidInput(problem)
+        job.title = f"{job.snapshot.question.title}{job.title}"
     depth = len(job.final.relative_to(out_dir).parts)
     spec = {
         "notebook": str(job.notebook),
@@ -283,7 +372,8 @@ def _execute(
         raise
     if status != 0:
         error = read_json(scratch / "error.json")
-        return (error or {}).get("reason") or f"worker exited with status {status}"
+        reason = (error or {}).get("reason") or f"worker exited with status {status}"
+        return job.snapshot.said(reason) if job.snapshot is not None else reason
     if not (scratch / "report.html").is_file() or read_json(scratch / job.summary_name) is None:
         return f"the notebook did not write report.html and {job.summary_name}"
     if job.summary_name == SUMMARY:
@@ -322,9 +412,11 @@ def _signed(points: float) -> str:
 
 def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
     """Move a finished report into place, or keep a failed run's executed notebook."""
+    inputs = job.snapshot.inputs if job.snapshot is not None else None
     if reason is None:
         for scratch_file in ("error.json", "kernel.log"):
             (scratch / scratch_file).unlink(missing_ok=True)
+        shutil.rmtree(scratch / SNAPSHOT, ignore_errors=True)  # the manifest keeps their hashes
         replace_dir(scratch, job.final)
         alerts: list[str] = []
         line = None
@@ -333,7 +425,8 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             alerts = list(summary.alerts) if summary is not None else []
             line = alert_line(summary) if summary is not None and alerts else None
         return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line
+            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
+            inputs=inputs,
         )  # fmt: skip
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
@@ -341,7 +434,9 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             (scratch / name).unlink(missing_ok=True)
         replace_dir(scratch, job.failed)
     cause = "timeout" if reason.startswith("timed out") else "notebook"
-    return QuestionOutcome(job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause)
+    return QuestionOutcome(
+        job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause, inputs=inputs
+    )
 
 
 def _run_job(
@@ -372,7 +467,8 @@ def _run_job(
             try:
                 reason = _execute(job, scratch, out_dir, timeout, progress, stop)
             except _InvalidInput as exc:  # as if found before the worker started: nothing ran
-                return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input")
+                inputs = job.snapshot.inputs if job.snapshot is not None else None
+                return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input", inputs=inputs)
             if reason == _INTERRUPTED:
                 return QuestionOutcome(job.key, "failed", 0.0, None, reason, [], "interrupted")
             return _publish(job, scratch, reason, time.monotonic() - started)
@@ -473,23 +569,21 @@ def run_question(
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     _claim(out_dir)
+    # A question file that cannot be read stops here, before any lock or scratch space is taken;
+    # what the job then reads is its snapshot of the inputs (see _Snapshot).
     reason, loaded = _preflight(data_dir, question)
     question = printable_name(question)  # as the outcome, the index and the manifest name it
-    late = loaded is not None and _long_log(data_dir, question)
-    if loaded is not None and not late:
-        reason = _check_inputs(data_dir, loaded, question)
-        loaded = None if reason is not None else loaded
     if loaded is None:
         outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
     else:
         job = _Job(
             key=question,
-            title=f"{loaded.title} — as of {as_of.isoformat()}",
+            title=f" — as of {as_of.isoformat()}",  # after the title of the question file the job reads
             notebook=Path(notebook or default_notebook()),
             parameters={
                 "question": question,
                 "as_of": as_of.isoformat(),
-                "data_dir": str(data_dir.resolve()),
+                "data_dir": SNAPSHOT,  # relative to the kernel's folder, the job's scratch space
                 "reports_dir": str(out_dir.resolve()),
                 "summary_path": SUMMARY,
                 "alert_threshold": alert_threshold,
@@ -497,7 +591,7 @@ def run_question(
             },
             final=report_dir(out_dir, question, as_of),
             failed=failed_dir(out_dir, question, as_of),
-            check=(lambda: _check_inputs(data_dir, loaded, question)) if late else None,
+            snapshot=_Snapshot(data_dir, question),
         )
         if say is not None:
             say(f"running {question} as of {as_of} ...")
@@ -648,8 +742,11 @@ def publish_run(
         ]
         index = write_index(out_dir, failures)  # no clock time: the run manifest keeps that
         inputs = {}
+        recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:
-            if QUESTION_ID.match(qid):
+            if recorded.get(qid) is not None:  # the bytes the job read, hashed as it read them
+                inputs.update(recorded[qid])
+            elif QUESTION_ID.match(qid):  # a job that stopped before it read them: the files as they are
                 team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
                 for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
                     if path.exists():
