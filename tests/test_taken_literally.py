@@ -8,9 +8,14 @@ Every case runs the real ``forecast`` command on real files.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +95,82 @@ def test_a_file_name_that_is_not_utf8_is_an_input_error_of_its_own_and_the_run_g
     assert validated.returncode == 1
     assert "caf\\xe9.yaml" in validated.stdout + validated.stderr
     assert "\\xff\\xfe.yaml" in validated.stdout + validated.stderr
+
+
+# --------------------------------------------------------------------------- the manifest names what the report used
+
+
+class Rewriter:
+    """A thread that keeps replacing a file, atomically (as ``evidence add`` and editors do), while a run reads it."""
+
+    def __init__(self, path: Path, versions) -> None:
+        self.path, self.versions, self.stop = path, versions, threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        k = 0
+        while not self.stop.is_set():
+            temporary = self.path.with_name(f".{self.path.name}.{k}.tmp")
+            temporary.write_bytes(self.versions(k))
+            os.replace(temporary, self.path)
+            k += 1
+            time.sleep(0.005)
+
+    def __enter__(self) -> Rewriter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _manifest(out: Path) -> dict:
+    return read_json(sorted((out / "runs").glob("*.json"))[-1])
+
+
+def test_the_manifest_hashes_the_question_file_the_report_read_while_it_is_rewritten(tmp_path: Path) -> None:
+    data = copy_data_without_team(tmp_path / "data")
+    path = data / "questions" / f"{EXAMPLE}.yaml"
+    text = path.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    versions = [text.replace(title, f"title: Version {v}").encode("utf-8") for v in ("Alpha", "Beta")]
+    digests = {hashlib.sha256(v).hexdigest(): name for v, name in zip(versions, ("Alpha", "Beta"))}
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        with Rewriter(path, lambda i: versions[i % 2]):
+            result = forecast_cli(
+                "run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE
+            )
+        assert result.returncode == 0, result.stderr
+        used = digests[_manifest(out)["inputs"][str(path)]]
+        page = (out / EXAMPLE / AS_OF / "report.html").read_text(encoding="utf-8")
+        assert f"Version {used}" in page
+        assert f"Version {({'Alpha', 'Beta'} - {used}).pop()}" not in page
+
+
+def test_the_manifest_hashes_the_log_rows_the_report_counted_while_rows_are_appended(tmp_path: Path) -> None:
+    data = copy_data_without_team(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    start = log.read_bytes()
+    row = "e{:05d},2025-02-01,no-settlement-yet,yes,Wire,C,3,,\n"
+    rows = [
+        row.format(90000 + j).encode() for j in range(3000)
+    ]  # one more every few ms, as long as a run takes
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        with Rewriter(log, lambda i: start + b"".join(rows[:i])):
+            result = forecast_cli(
+                "run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE
+            )
+        assert result.returncode == 0, result.stderr
+        digest = _manifest(out)["inputs"][str(log)]
+        hashing, added = hashlib.sha256(start), 0  # the log as hashed: the start and how many rows after it
+        while hashing.hexdigest() != digest:
+            hashing.update(rows[added])
+            added += 1
+        rows_hashed = len(list(csv.reader(io.StringIO(start.decode("utf-8"))))) - 1 + added
+        with open(out / EXAMPLE / AS_OF / "evidence.csv", encoding="utf-8", newline="") as handle:
+            rows_counted = len(list(csv.reader(handle))) - 1
+        assert rows_counted == rows_hashed
+        log.write_bytes(start)
