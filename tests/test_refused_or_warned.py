@@ -206,3 +206,40 @@ def test_an_invalid_evidence_log_does_not_hide_the_errors_of_the_judgments_and_o
     assert result.returncode == 1
     assert "'no-such-indicator' is not in the question's checklist" in result.stdout
     assert "probabilities sum to 1.5" in result.stdout
+
+
+def _posterior(data: Path, rows: list[str], as_of: date) -> dict[str, float]:
+    from forecast import assess, load_evidence, load_question
+
+    question = load_question(data / "questions" / f"{EXAMPLE}.yaml")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    log.write_text("id,date,indicator,observed,source,reliability,credibility,url,summary\n" + "".join(rows))
+    return dict(assess(question, load_evidence(log, question), as_of).probabilities)
+
+
+def test_a_sighting_outside_its_window_counts_in_full_and_a_not_seen_before_it_counts_for_nothing(
+    tmp_path: Path,
+) -> None:
+    """The rule of docs/nothing-lost.md, pinned by hand: w log p(s) for a sighting whatever its date,
+    w log(1 - p(s) F(d)) with F = 0 before the window for a "not seen"."""
+    import math
+
+    data = copy_data(tmp_path / "data")
+    # no-settlement-yet: window [2024-12-08, 2025-12-08]; the question opened on 2024-12-08.
+    after = _posterior(data, ["e1,2026-03-01,no-settlement-yet,yes,Wire,B,2,,\n"], date(2026, 3, 2))
+    from forecast import load_question
+
+    question = load_question(data / "questions" / f"{EXAMPLE}.yaml")
+    p = question.indicator("no-settlement-yet").likelihood
+    w = 0.8 * 0.8  # B2
+    logs = {s.id: math.log(s.prior) + w * math.log(p[s.id]) for s in question.scenarios}
+    total = sum(math.exp(v) for v in logs.values())
+    assert after == pytest.approx({s: math.exp(v) / total for s, v in logs.items()}, abs=1e-12)
+    # bases-evacuated-or-seized: window [2024-12-08, 2025-01-08]. Its window moved a year on, a "not
+    # seen" dated before it counts for nothing: the priors.
+    text = (data / "questions" / f"{EXAMPLE}.yaml").read_text(encoding="utf-8")
+    (data / "questions" / f"{EXAMPLE}.yaml").write_text(
+        text.replace("window: [2024-12-08, 2025-01-08]", "window: [2025-12-08, 2026-01-08]"), encoding="utf-8"
+    )
+    before = _posterior(data, ["e1,2025-01-01,bases-evacuated-or-seized,no,Wire,B,2,,\n"], date(2025, 1, 2))
+    assert before == pytest.approx({s.id: s.prior for s in question.scenarios}, abs=1e-12)
