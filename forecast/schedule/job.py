@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -196,18 +197,11 @@ class _Snapshot:
         """Copy and hash the inputs into ``folder``, load the question from the copy: the reason it cannot run."""
         self.folder = folder
         for path, limit in self._files():
-            if not path.exists():
+            raw = _read_regular(path, limit)
+            if raw is None:
+                if path.exists() or path.is_symlink():  # a FIFO, a folder: the readers say so, by name
+                    return self._refused_as_it_is(path)
                 continue
-            if not path.is_file():  # a FIFO, a folder: the readers refuse it, by its own name
-                return _check_inputs(
-                    self.data_dir,
-                    load_question(question_path(self.data_dir, self.question_id)),
-                    self.question_id,
-                )
-            with open(path, "rb") as handle:
-                raw = handle.read(
-                    limit + 1
-                )  # one byte past the limit: the readers refuse the file as too large
             copy = folder / path.relative_to(self.data_dir)
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(raw)
@@ -217,6 +211,15 @@ class _Snapshot:
         except InvalidInputError as exc:
             return self.said(str(exc))
         return None
+
+    def _refused_as_it_is(self, path: Path) -> str:
+        """Why the job cannot run on an input that is not a regular file, as the readers word it."""
+        try:
+            question = load_question(question_path(self.data_dir, self.question_id))
+            reason = _check_inputs(self.data_dir, question, self.question_id)
+        except InvalidInputError as exc:
+            reason = str(exc)
+        return reason or f"{display_path(path)}: not a regular file; expected a file"
 
     def check(self) -> str | None:
         """Check the copied evidence log and team inputs: the reason they are invalid, or ``None``."""
@@ -238,6 +241,26 @@ class _Snapshot:
             reason = reason.replace(copy + os.sep, shown)
         # As the kernel names them: relative to its folder, the scratch space.
         return re.sub(rf"(?<![\w./-]){SNAPSHOT}{re.escape(os.sep)}", lambda _: shown, reason)
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit + 1`` bytes of ``path``, from one opening (one past the limit: the readers refuse the
+    file as too large); ``None`` if it is missing or not a regular file (opened without blocking, so
+    that a FIFO cannot hang the run)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- one job
