@@ -543,6 +543,10 @@ def run_question(
     the clean-up of what an earlier, killed job left to the publish, so that jobs
     of one question on different processes or machines take turns, and jobs of
     different questions run side by side. Failures are returned, not raised.
+    The job first copies the question's inputs into its scratch folder, hashing the
+    bytes it read (the outcome's ``inputs``, which the manifest records); its checks
+    and its notebook read that copy, so the report is made from exactly the bytes
+    hashed, however the files change meanwhile.
     A long evidence log is checked while the worker starts, on another core; if it
     is invalid the worker and its kernel are stopped, and the outcome is the one a
     check before the worker gives (``cause="input"``, nothing kept or published).
