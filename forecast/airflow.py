@@ -107,6 +107,11 @@ def forecast_dag(
     -------
     airflow.sdk.DAG
 
+    Raises
+    ------
+    ImportError
+        Airflow is not installed; the message says how to install it.
+
     Examples
     --------
     In a file of the ``dags/`` folder:
@@ -114,8 +119,18 @@ def forecast_dag(
     >>> from forecast.airflow import forecast_dag  # doctest: +SKIP
     >>> dag = forecast_dag("/srv/forecast/data", "/shared/forecast/reports", schedule="15 6 * * *")  # doctest: +SKIP
     """
-    from airflow.sdk import DAG, Param, get_current_context, task
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    try:
+        from airflow.sdk import DAG, Param, get_current_context, task
+        from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "airflow":
+            raise
+        raise ImportError(
+            "forecast_dag needs Apache Airflow 3, which is not installed in this Python; install it with "
+            "'pip install -r requirements-airflow.txt' (constraints in constraints-airflow.txt), "
+            "or 'make setup-airflow' in a checkout of forecast",
+            name="airflow",
+        ) from exc
 
     from .inputs.validate import question_ids, validate_data
     from .schedule.job import default_notebook, is_resolved, publish_run, run_question, run_scorecard
@@ -183,8 +198,8 @@ def forecast_dag(
             )  # fmt: skip
             if outcome.ok:
                 _log.info("%s: published %s (%.1f s)", question_id, outcome.report, outcome.duration_s)
-                for scenario in outcome.alerts:
-                    _log.warning("%s: alert: %s moved past the threshold", question_id, scenario)
+                if outcome.alerts:
+                    _log.warning("alert: %s", outcome.alert_line)
                 return asdict(outcome)
             if outcome.cause == "input":  # the same input fails the same way: no retry
                 raise AirflowFailException(f"{question_id}: {outcome.reason}")
@@ -221,7 +236,9 @@ def forecast_dag(
                 "manifest": str(published.manifest),
                 "failed": failed,
                 "alerts": [
-                    {"question": o.question, "scenarios": o.alerts} for o in published.outcomes if o.alerts
+                    {"question": o.question, "scenarios": o.alerts, "line": o.alert_line}
+                    for o in published.outcomes
+                    if o.alerts
                 ],
             }
 
@@ -239,7 +256,7 @@ def forecast_dag(
             if not summary["alerts"]:
                 raise AirflowSkipException("no scenario moved past its alert threshold")
             text = "; ".join(
-                f"{a['question']} moved on {', '.join(a['scenarios'])}" for a in summary["alerts"]
+                a.get("line") or f"{a['question']}: {', '.join(a['scenarios'])}" for a in summary["alerts"]
             )
             if context["params"].get("fail_on_alert"):
                 raise AirflowFailException(f"alert: {text}")

@@ -44,8 +44,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
     return value
 
 
@@ -247,6 +247,11 @@ def _parser() -> argparse.ArgumentParser:
         "be in the log's header, and a new log gets it as a column)",
     )
     add.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="accept a --date after today (without it such a date is refused, as a mistyped year)",
+    )
+    add.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
     )
     return parser
@@ -367,6 +372,7 @@ def _evidence_add(args: argparse.Namespace) -> int:
             url=args.url,
             summary=args.summary,
             extra=_extras(args.extra),
+            allow_future=args.allow_future,
         )
     except InvalidInputError as exc:
         for problem in exc.problems:
@@ -406,7 +412,8 @@ def _run(args: argparse.Namespace) -> int:
     for outcome in result.failed:
         print(f"forecast: {outcome.question}: {outcome.reason}", file=sys.stderr)
     for outcome in result.alerts:
-        print(f"forecast: alert: {outcome.question} moved on {', '.join(outcome.alerts)}", file=sys.stderr)
+        line = outcome.alert_line or f"{outcome.question}: {', '.join(outcome.alerts)}"
+        print(f"forecast: alert: {line}", file=sys.stderr)
     print(result.index)
     if result.failed:
         return EXIT_FAILED

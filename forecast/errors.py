@@ -23,6 +23,8 @@ __all__ = [
     "QuestionFileError",
     "RunError",
     "display_path",
+    "not_a_name",
+    "printable_name",
 ]
 
 
@@ -118,6 +120,32 @@ def display_path(path: str | Path) -> str:
     """The path as a user would recognise it: relative to the working directory when inside it."""
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return printable_name(str(p.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
-        return str(p)
+        return printable_name(str(p))
+
+
+def printable_name(name: str) -> str:
+    """``name`` with each byte that is not UTF-8 shown escaped, as ``\\xe9``.
+
+    Python reads such a byte of a file name as a lone surrogate, which no page,
+    JSON file or terminal can write; the escaped form names the file exactly.
+
+    Examples
+    --------
+    >>> printable_name("caf\\udce9.yaml")
+    'caf\\\\xe9.yaml'
+    """
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no byte decodes to
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def not_a_name(stem: str, what: str) -> str:
+    """What is wrong with a file name ``stem`` that is not ``what``: not UTF-8 is said apart, bytes escaped."""
+    if printable_name(stem) != stem:
+        return (
+            f"file name '{printable_name(stem)}' is not UTF-8 (its bytes shown escaped); rename it to {what}"
+        )
+    return f"file name {stem!r} is not {what}"

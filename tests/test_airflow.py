@@ -213,6 +213,26 @@ def test_import_forecast_does_not_import_airflow():
     assert done.stdout.strip() == "False"
 
 
+def test_forecast_dag_without_airflow_says_what_to_install():
+    """Without Airflow, building the DAG raises an ImportError naming the way to install it, not a bare module error."""
+    code = (
+        "import importlib.util, sys\n"
+        "if importlib.util.find_spec('airflow') is not None: sys.exit(99)\n"
+        "from forecast.airflow import forecast_dag\n"
+        "try:\n"
+        "    forecast_dag('data', 'reports')\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode == 99:
+        pytest.skip("Airflow is installed in this environment")
+    assert done.returncode == 0, done.stderr
+    said = done.stdout.strip()
+    assert said.startswith("ImportError ") and "ModuleNotFoundError" not in said
+    assert "pip install -r requirements-airflow.txt" in said and "make setup-airflow" in said
+
+
 @pytest.mark.slow
 def test_the_alert_threshold_and_fail_on_alert_are_run_parameters_and_an_alert_is_the_alert_tasks_outcome(
     airflow, tmp_path

@@ -394,6 +394,6 @@ def test_a_folder_name_cannot_inject_code_into_the_executed_notebook(tmp_path):
     statements = ast.parse("".join(cell["source"])).body
     assert all(isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) for s in statements)
     values = {s.targets[0].id: s.value.value for s in statements}
-    assert values["data_dir"] == str(data.resolve())
+    assert values["data_dir"] == "inputs"  # the job's snapshot of the data folder, beside the notebook
     assert values["reports_dir"] == str(out.resolve())
     assert values["question"] == EXAMPLE

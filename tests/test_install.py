@@ -42,10 +42,11 @@ def _run(*args: str | Path, cwd: Path, timeout: float = 600) -> subprocess.Compl
 def wheel(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("wheel")
     built = _run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+        sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "--no-build-isolation", "--no-index",
         "-w", folder, REPO, cwd=folder,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-3000:]
+    (folder / "build.log").write_text(built.stdout + built.stderr, encoding="utf-8")
     [found] = folder.glob("forecast-*.whl")
     return found
 
@@ -78,6 +79,13 @@ def test_the_wheel_holds_every_template(wheel):
         f"forecast/publish/templates/{p.name}" for p in (REPO / "forecast/publish/templates").iterdir()
     }
     assert templates and templates <= _names(wheel)
+
+
+def test_the_build_declares_every_package_it_installs(wheel):
+    """No "Package would be ignored" warnings: the templates folder is declared as the data it is."""
+    log = (wheel.parent / "build.log").read_text(encoding="utf-8")
+    assert "running bdist_wheel" in log  # the build's own output is in the log
+    assert "would be ignored" not in log
 
 
 def test_the_wheel_holds_every_notebook_inside_the_package(wheel):

@@ -224,9 +224,19 @@ def test_fail_on_alert_exits_3_when_a_scenario_moves_past_the_threshold(tmp_path
     assert forecast_cli("run", "--data", data, "--out", out, "--as-of", "2024-12-09", *one).returncode == 0
     result = forecast_cli("run", "--data", data, "--out", out, "--as-of", AS_OF, "--fail-on-alert", *one)
     assert result.returncode == 3, result.stderr
-    assert f"alert: {EXAMPLE}" in result.stderr
     summary = read_json(out / EXAMPLE / AS_OF / "summary.json")
     assert summary["alerts"]
+    # The line says how far and since when, from the two reports' own probabilities.
+    before = read_json(out / EXAMPLE / "2024-12-09" / "summary.json")["probabilities"]
+    moved = [
+        f"{summary['scenario_names'][s]} {100 * (summary['probabilities'][s] - before[s]):+.1f} pts".replace(
+            "-", "\u2212"
+        )
+        for s in summary["scenario_order"]
+        if s in summary["alerts"]
+    ]
+    line = f"forecast: alert: {EXAMPLE}: {', '.join(moved)} since 2024-12-09 (threshold 10)"
+    assert line in result.stderr.splitlines()
     manifest = sorted((out / "runs").glob("*.json"))[-1]
     assert read_json(manifest)["alerts"][0]["question"] == EXAMPLE
     assert "Alert:" in (out / "index.html").read_text(encoding="utf-8")

@@ -109,6 +109,7 @@ def append_evidence(
     extra: dict[str, str] | None = None,
     today: datetime.date | None = None,
     lock_timeout: float = 60.0,
+    allow_future: bool = False,
 ) -> tuple[EvidenceRow, tuple[Problem, ...]]:
     """Validate one report and append it to the question's evidence log with a fresh id.
 
@@ -124,9 +125,12 @@ def append_evidence(
         Values of the log's other columns (``analyst``, ...). Each must be a column
         of the log's header; a new log gets them as columns after the standard ones.
     today : date, optional
-        For the warning about rows dated in the future.
+        For the refusal of a row dated in the future (default: today).
     lock_timeout : float
         How long to wait for another writer of the same log, in seconds.
+    allow_future : bool
+        Accept a row dated after ``today`` (with a warning), such as a scheduled
+        event; without it such a date (2027 typed for 2025) is refused.
 
     Returns
     -------
@@ -190,6 +194,17 @@ def append_evidence(
         ) from None
     try:
         candidate, row, warnings = _appended(path, shown, question, fields, today, extra)
+        if row.date > today and not allow_future:
+            raise EvidenceFileError(
+                [
+                    Problem(
+                        shown,
+                        0,
+                        f"--date {row.date} is after today ({today}); check the year, or pass --allow-future "
+                        "to add a report dated ahead",
+                    )
+                ]
+            )
         try:
             atomic_write_bytes(os.path.realpath(path), candidate)
         except OSError as exc:
@@ -282,6 +297,8 @@ def _appended(
     log = parse_evidence(candidate.decode("utf-8-sig"), question, Located(shown), today)
     row = log.rows[-1]
     warnings = [p for p in log.warnings if p.line == row.line]
+    if not text.strip():  # a new log: what is said of its header (a column the suite does not use), once, now
+        warnings = [p for p in log.warnings if p.line == 1] + warnings
     warnings += [
         Problem(shown, 1, f"column {name!r} added to the log; earlier rows leave it empty", "warning")
         for name in added

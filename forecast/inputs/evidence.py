@@ -214,6 +214,7 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
     # both read a row the same way; this way a long log costs a few microseconds a row.
     grades = {g for g in question.reliability_weights if isinstance(g, str) and g == g.upper()}
     opened, dates = question.opened, {}
+    window = {i.id: question.window_of(i) for i in question.indicators}
     formula, row_of, append = _FORMULA_FIRST, EvidenceRow, rows.append
     n_fields = len(header)
     # The cells the suite reads, by position; an optional column the log lacks reads as "" (the
@@ -241,6 +242,7 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
             and when is not None
             and opened <= when <= today
             and indicator in indicators
+            and window[indicator][0] <= when <= window[indicator][1]
             and observed is not None
             and source
             and source[0] not in formula
@@ -270,6 +272,32 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
         extra_columns=extra,
         warnings=tuple(where.problems),
     )
+
+
+def _outside_window(when: date, observed: bool, window: tuple[date, date]) -> str | None:
+    """What to say of a report dated outside its indicator's window; ``None`` inside it.
+
+    The rule is not changed by the date (see docs/nothing-lost.md): a sighting counts
+    in full, ``w log p(s)``, though ``p(s)`` is the chance of seeing it within the
+    window; a "not seen" counts ``w log(1 - p(s) F(d))``, with ``F`` 0 before the
+    window and 1 after it.
+    """
+    start, end = window
+    if start <= when <= end:
+        return None
+    where = (
+        f"before its indicator's window [{start}, {end}]"
+        if when < start
+        else f"after its indicator's window [{start}, {end}] ended"
+    )
+    if observed:
+        return (
+            f"a sighting dated {when}, {where}; it counts in full, as if seen within the window "
+            "(p(s) is the chance of seeing it within the window): check the date, or the window"
+        )
+    if when < start:
+        return f"'not seen' dated {when}, {where}; it counts for nothing, as none of the window has passed"
+    return f"'not seen' dated {when}, {where}; it counts as not seen in the whole window"
 
 
 def evidence_row(
@@ -333,6 +361,9 @@ def evidence_row(
         where.warn(line, f"dated {when}, before the question opened on {question.opened}")
     elif when > today:
         where.warn(line, f"dated {when}, after today ({today})")
+    outside = _outside_window(when, observed, question.window_of(question.indicator(cells["indicator"])))
+    if outside is not None and when >= question.opened:
+        where.warn(line, outside)
     return EvidenceRow(
         id=row_id,
         date=when,

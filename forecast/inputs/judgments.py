@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ForecastError, JudgmentFileError, Problem, display_path
+from ..errors import ForecastError, JudgmentFileError, Problem, display_path, not_a_name
 from ..model import Question
 from .outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from .questions import PRIOR_TOLERANCE, check_likelihood, check_prior
@@ -159,7 +159,7 @@ def load_judgment(path: str | Path, question: Question) -> Judgment:
     path = Path(path)
     where = Located(display_path(path))
     if not ANALYST_NAME.match(path.stem):
-        where.error(0, f"file name {path.stem!r} is not an analyst name (letters, digits, '_' and '-')")
+        where.error(0, not_a_name(path.stem, "an analyst name (letters, digits, '_' and '-')"))
         raise JudgmentFileError(where.problems)
     data = read_yaml_mapping(path, where, "a mapping with priors, likelihood, dependence or note")
     if data is None:
@@ -360,14 +360,32 @@ def load_team_inputs(
     return judgments, load_outside_forecasts(forecasts_path(data_dir, question.id), question)
 
 
+def _not_read(path: Path) -> str:
+    """Why an entry of a question's judgment folder is not read (only ``<analyst>.yaml`` files are)."""
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        return f"not read: judgment files end in .yaml, in lower case; rename it {path.stem}.yaml"
+    return "not read: only <analyst>.yaml judgment files are read in this folder"
+
+
+def unread_judgment_files(data_dir: str | Path, question_id: str) -> list[Problem]:
+    """A warning naming each entry of the question's judgment folder that is not read (not ``*.yaml``)."""
+    folder = judgments_dir(data_dir, question_id)
+    if not folder.is_dir():
+        return []
+    return [
+        Problem(display_path(path), 0, _not_read(path), "warning")
+        for path in sorted(folder.iterdir())
+        if path.suffix != ".yaml"  # a .yaml that is not a regular file is refused by load_judgment
+    ]
+
+
 def check_judgments(data_dir: str | Path, question: Question) -> list[Problem]:
-    """Every problem in the question's judgment files (for ``forecast validate``); none when clean."""
-    problems: list[Problem] = []
-    folder = judgments_dir(data_dir, question.id)
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.suffix in (".yml", ".json"):
-                problems.append(Problem(display_path(path), 0, "judgment files end in .yaml", "warning"))
+    """Every problem in the question's judgment files (for ``forecast validate``); none when clean.
+
+    Only ``<analyst>.yaml`` files are read; every other entry of the folder (``x.YAML``,
+    ``x.yml``, notes) is named in a warning, so that no judgment is left out unseen.
+    """
+    problems = unread_judgment_files(data_dir, question.id)
     try:
         load_judgments(data_dir, question)
     except JudgmentFileError as exc:

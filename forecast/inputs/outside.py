@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from ..errors import OutsideForecastFileError, Problem, display_path
@@ -34,6 +34,9 @@ __all__ = [
 #: How far a row's probabilities may sum from 1.
 ROW_TOLERANCE = 1e-6
 
+#: A forecast dated further than this before the question opened or after it closes is warned of (1900, 9999).
+_FAR = timedelta(days=365)
+
 
 @dataclass(frozen=True, slots=True)
 class OutsideForecast:
@@ -51,6 +54,8 @@ class OutsideForecasts:
 
     rows: tuple[OutsideForecast, ...] = ()
     path: str = ""
+    #: Warnings about the log (a forecast dated more than a year outside the question's life).
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def forecasters(self) -> tuple[str, ...]:
@@ -110,7 +115,17 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
     rows = _parse(text, question, where)
     if where.has_errors:
         raise OutsideForecastFileError(where.problems)
-    return OutsideForecasts(tuple(sorted(rows, key=lambda r: (r.date, r.forecaster))), shown)
+    early, late = question.opened - _FAR, question.closes + _FAR
+    for row in rows:
+        if not early <= row.date <= late:
+            where.warn(
+                row.line,
+                f"dated {row.date}, more than a year outside the question's life "
+                f"[{question.opened}, {question.closes}]; check the date",
+            )
+    return OutsideForecasts(
+        tuple(sorted(rows, key=lambda r: (r.date, r.forecaster))), shown, tuple(where.problems)
+    )
 
 
 def _parse(text: str, question: Question, where: Located) -> list[OutsideForecast]:
@@ -192,7 +207,7 @@ def _row(
 def check_outside_forecasts(data_dir: str | Path, question: Question) -> list[Problem]:
     """Every problem in the question's outside-forecast log (for ``forecast validate``)."""
     try:
-        load_outside_forecasts(forecasts_path(data_dir, question.id), question)
+        log = load_outside_forecasts(forecasts_path(data_dir, question.id), question)
     except OutsideForecastFileError as exc:
         return list(exc.problems)
-    return []
+    return list(log.warnings)

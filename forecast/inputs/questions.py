@@ -18,7 +18,7 @@ from typing import Any
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
 
-from ..errors import QuestionFileError, display_path
+from ..errors import Problem, QuestionFileError, display_path
 from ..model import (
     DEFAULT_CREDIBILITY_WEIGHTS,
     DEFAULT_RELIABILITY_WEIGHTS,
@@ -430,6 +430,8 @@ def _pydantic_message(err: dict) -> str:
             "int_type": "a whole number",
             "list_type": "a list",
         }[kind]
+        if kind == "string_type" and got is None:  # YAML 1.2 reads null, Null, NULL, ~ and nothing as null
+            return f"expected {expected}, got None (YAML reads null, Null, NULL and ~ as no value); to mean the word, put it in quotes: 'Null'"
         return f"expected {expected}, got {shown}"
     return f"{msg[0].lower()}{msg[1:]} (got {shown})"
 
@@ -579,6 +581,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
             )
         )
         _lint_indicator(indicators[-1], where)
+        _lint_window(indicators[-1], spec.opened, spec.closes, where)
 
     groups = {}
     for gid, group in spec.groups.items():
@@ -637,6 +640,24 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         temper=1.0 if spec.temper is None else spec.temper,
         set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
         ordered=spec.ordered,
+    )
+
+
+def _lint_window(ind: Indicator, opened: date, closes: date, where: Located) -> None:
+    """Warn where an indicator's window reaches outside the question's life, ``[opened, closes]``."""
+    if ind.window is None:
+        return
+    start, end = ind.window
+    if end < opened or start > closes:
+        said = "lies entirely outside"
+    elif start < opened or end > closes:
+        said = "reaches outside"
+    else:
+        return
+    where.warn(
+        ind.line,
+        f"indicator '{ind.id}' has window [{start}, {end}], which {said} the question's life "
+        f"[{opened}, {closes}]; check its dates",
     )
 
 
@@ -703,6 +724,39 @@ def _lint_look_alikes(indicators: list[Indicator], where: Located) -> None:
         )
 
 
+def _check_the_rest(data: dict, errors: list, stem: str, where: Located) -> None:
+    """The checks across a file (priors summing to 1, declared groups, ...) on what passed the schema.
+
+    An indicator or group whose own fields failed is left out, so that one run
+    reports every error it can; a scenario or a top-level field that failed is what
+    every other check needs, and then nothing more is checked.
+    """
+    dropped: dict[str, set] = {"indicators": set(), "groups": set()}
+    for err in errors:
+        loc = err["loc"]
+        if len(loc) < 2 or loc[0] not in dropped or not isinstance(data.get(loc[0]), dict):
+            return
+        dropped[loc[0]].add(loc[1])
+    rest = dict(data)
+    for section, ids in dropped.items():
+        if ids:
+            rest[section] = {k: v for k, v in data[section].items() if k not in ids}
+    try:
+        spec = _QUESTION_VALIDATOR.validate_python(rest)
+    except ValidationError:
+        return
+    seen = len(where.problems)
+    _build_question(spec, stem, where)
+
+    def follows_from_the_left_out(problem: Problem) -> bool:
+        # A group's members may be among the indicators left out; a group left out is declared.
+        if dropped["indicators"] and "member" in problem.message:
+            return True
+        return any(problem.message.startswith(f"group {g!r} is not declared") for g in dropped["groups"])
+
+    where.problems[seen:] = [p for p in where.problems[seen:] if not follows_from_the_left_out(p)]
+
+
 def load_question(path: str | Path) -> Question:
     """Load and validate one question file.
 
@@ -738,10 +792,12 @@ def load_question(path: str | Path) -> Question:
     try:
         spec = _QUESTION_VALIDATOR.validate_python(data)
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for err in errors:
             where.error(
                 where.line_of(err["loc"]), f"{_dotted(err['loc']) or 'file'}: {_pydantic_message(err)}"
             )
+        _check_the_rest(data, errors, path.stem, where)
         raise QuestionFileError(where.problems) from None
     question = _build_question(spec, path.stem, where)
     if question is None:

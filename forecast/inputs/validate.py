@@ -6,18 +6,29 @@ and ``DATA/forecasts/<id>.csv``; :func:`validate_data` is ``forecast validate``.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 from datetime import date
 from pathlib import Path
 
-from ..errors import CalibrationFileError, EvidenceFileError, Problem, QuestionFileError, display_path
+from ..errors import (
+    CalibrationFileError,
+    EvidenceFileError,
+    Problem,
+    QuestionFileError,
+    display_path,
+    not_a_name,
+)
 from ..model import (
     EvidenceLog,
+    Indicator,
     Question,
+    Scenario,
 )
 from .calibration import apply_calibration, load_calibration
-from .evidence import load_evidence, read_evidence_rows
+from .evidence import load_evidence, parse_evidence, read_evidence_file, read_evidence_rows
 from .questions import QUESTION_ID, check_iso_date, load_question
 
 __all__ = [
@@ -114,6 +125,83 @@ def question_ids(data_dir: str | Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
+def _stand_in(question_id: str, scenario_ids: list[str], indicator_ids: list[str]) -> Question:
+    """A question that accepts every scenario and indicator a file names, over any date.
+
+    With it the readers check a file's own syntax and types (dates, grades, ids,
+    probabilities) when the real question file is invalid.
+    """
+    ids = scenario_ids or ["a", "b"]
+    scenarios = tuple(Scenario(sid, sid, 1 / len(ids)) for sid in ids)
+    indicators = tuple(Indicator(iid, "", ids[0], dict.fromkeys(ids, 0.5)) for iid in indicator_ids)
+    # Not date.min and date.max: a reader may look a year beyond them.
+    return Question(question_id, "", "", date(2, 1, 1), date(9998, 12, 31), scenarios, indicators)
+
+
+def _column(text: str, name: str) -> list[str]:
+    """The values of one column of a CSV text (none if it has no such column), for :func:`_stand_in`."""
+    records = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(records, [])]
+    if name not in header:
+        return []
+    at = header.index(name)
+    return list(dict.fromkeys(r[at].strip() for r in records if len(r) > at))
+
+
+def _without_question(
+    data_dir: Path, question_id: str, question_file: str, today: date | None
+) -> list[Problem]:
+    """The problems of a question's other files found without its question, which is invalid.
+
+    Each file's own syntax and types are checked; the checks that need the
+    question (indicators, scenarios, dates against its life) are reported as skipped.
+    """
+    from .judgments import ANALYST_NAME, judgment_paths, unread_judgment_files
+    from .outside import OutsideForecastFileError, forecasts_path, load_outside_forecasts
+    from .safe_yaml import Located, read_yaml_mapping
+
+    skipped = f"skipped: the checks against the question need a valid {question_file}"
+    problems: list[Problem] = []
+    log = evidence_path(data_dir, question_id)
+    if log.exists():
+        try:
+            _, text = read_evidence_file(log)
+            stand_in = _stand_in(question_id, [], _column(text, "indicator"))
+            problems.extend(
+                parse_evidence(text, stand_in, Located(display_path(log)), today or date.today()).warnings
+            )
+        except EvidenceFileError as exc:
+            problems.extend(exc.problems)
+        problems.append(
+            Problem(display_path(log), 0, f"{skipped} (indicators, dates in its life)", "warning")
+        )
+    problems.extend(unread_judgment_files(data_dir, question_id))
+    for path in judgment_paths(data_dir, question_id):
+        where = Located(display_path(path))
+        if not ANALYST_NAME.match(path.stem):
+            where.error(0, not_a_name(path.stem, "an analyst name (letters, digits, '_' and '-')"))
+        read_yaml_mapping(path, where, "a mapping with priors, likelihood, ...")
+        problems.extend(where.problems)
+        problems.append(Problem(where.path, 0, f"{skipped} (scenarios, indicators, groups)", "warning"))
+    forecasts = forecasts_path(data_dir, question_id)
+    if forecasts.exists():
+        try:
+            head = b""
+            if forecasts.is_file():  # the header, for the scenario ids; the reader checks the whole file
+                with open(forecasts, "rb") as handle:
+                    head = handle.read(1 << 16)
+            text = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
+            header = next(csv.reader(text), [])
+            ids = [h.strip() for h in header if h.strip() not in ("date", "forecaster")]
+            problems.extend(load_outside_forecasts(forecasts, _stand_in(question_id, ids, [])).warnings)
+        except OutsideForecastFileError as exc:
+            problems.extend(exc.problems)
+        problems.append(
+            Problem(display_path(forecasts), 0, f"{skipped} (scenarios, dates in its life)", "warning")
+        )
+    return problems
+
+
 def _team_problems(data_dir: Path, question: Question) -> list[Problem]:
     """The problems in a question's judgment files and outside-forecast log."""
     # Imported here: those readers build on this module.
@@ -176,14 +264,13 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
                 problems.append(Problem(display_path(path), 0, "question files end in .yaml", "warning"))
             continue
         if not QUESTION_ID.match(path.stem):
-            problems.append(
-                Problem(display_path(path), 0, f"file name {path.stem!r} is not a question id (a slug)")
-            )
+            problems.append(Problem(display_path(path), 0, not_a_name(path.stem, "a question id (a slug)")))
             continue
         try:
             question = load_question(path)
         except QuestionFileError as exc:
             problems.extend(exc.problems)
+            problems.extend(_without_question(data_dir, path.stem, display_path(path), today))
             continue
         problems.extend(question.warnings)
         closed = _closed_unresolved(question, today or date.today())
@@ -191,10 +278,9 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
             problems.append(closed)
         try:
             log = read_evidence_rows(evidence_path(data_dir, question.id), question, today)
-        except EvidenceFileError as exc:
+            problems.extend(log.warnings)
+        except EvidenceFileError as exc:  # the judgments and outside forecasts are checked all the same
             problems.extend(exc.problems)
-            continue
-        problems.extend(log.warnings)
         problems.extend(_team_problems(data_dir, question))
     known = set(question_ids(data_dir))
     problems.extend(_orphans(data_dir, known))

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -31,16 +33,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..errors import ForecastError, InvalidInputError
-from ..inputs.calibration import load_calibration
-from ..inputs.evidence import read_evidence_rows
+from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
+from ..inputs.calibration import calibration_path, load_calibration
+from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
+from ..inputs.safe_yaml import MAX_FILE_BYTES
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question
 from ..publish.render import Failure, write_index
-from ..publish.summary import SCHEMA_VERSION, SummaryError, check_summary, read_summary
+from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
     SCORECARD_DIR,
     SUMMARY,
@@ -62,6 +65,7 @@ from .worker import REPORT_MODULES, Worker
 __all__ = [
     "Published",
     "QuestionOutcome",
+    "alert_line",
     "default_notebook",
     "is_resolved",
     "publish_run",
@@ -114,6 +118,11 @@ class QuestionOutcome:
     reason: str | None = None
     alerts: list[str] = field(default_factory=list)
     cause: str | None = None
+    #: The alert said in full, how far and since when (see :func:`alert_line`); ``None`` without an alert.
+    alert_line: str | None = None
+    #: The SHA-256 of each input the job read, by its path in the data folder: the bytes of the
+    #: snapshot its checks and its notebook read (see :class:`_Snapshot`); ``None`` if none was taken.
+    inputs: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -144,10 +153,115 @@ class _Job:
     warm: tuple[str, ...] = REPORT_MODULES
     #: A check of the inputs to make while the worker starts: the reason they are invalid, or ``None``.
     check: Callable[[], str | None] | None = None
+    #: The question's inputs, copied into the scratch folder before the notebook runs (question jobs).
+    snapshot: _Snapshot | None = None
 
 
 class _InvalidInput(ForecastError):
     """The inputs failed the check made while the worker started; the message is the reason."""
+
+
+#: The folder of a job's scratch space that holds the snapshot of its inputs; the notebook's ``data_dir``.
+SNAPSHOT = "inputs"
+
+
+class _Snapshot:
+    """A question's inputs, read once: copied into the job's scratch folder, hashed, checked there.
+
+    The parent copies the question file, the evidence log, the judgment files, the
+    outside forecasts and ``calibration.yaml`` (if present) into ``SCRATCH/inputs/``
+    and hashes the copies; the checks and the notebook read the copies, so the
+    manifest's hashes name exactly the bytes the report was made from, however the
+    files change meanwhile. A successful job's copies are dropped before it is
+    published; a failed job keeps them beside its executed notebook.
+    """
+
+    def __init__(self, data_dir: Path, question_id: str) -> None:
+        self.data_dir, self.question_id = data_dir, question_id
+        self.folder: Path | None = None
+        self.question: Question | None = None
+        #: SHA-256 of each copied file, by its original path (as the manifest records it).
+        self.inputs: dict[str, str] = {}
+
+    def _files(self) -> list[tuple[Path, int]]:
+        qid, data = self.question_id, self.data_dir
+        team = [(p, MAX_FILE_BYTES) for p in judgment_paths(data, qid)]
+        return [
+            (question_path(data, qid), MAX_FILE_BYTES),
+            (evidence_path(data, qid), MAX_EVIDENCE_BYTES),
+            *team,
+            (forecasts_path(data, qid), MAX_FILE_BYTES),
+            (calibration_path(data), MAX_FILE_BYTES),
+        ]
+
+    def take(self, folder: Path) -> str | None:
+        """Copy and hash the inputs into ``folder``, load the question from the copy: the reason it cannot run."""
+        self.folder = folder
+        for path, limit in self._files():
+            raw = _read_regular(path, limit)
+            if raw is None:
+                if path.exists() or path.is_symlink():  # a FIFO, a folder: the readers say so, by name
+                    return self._refused_as_it_is(path)
+                continue
+            copy = folder / path.relative_to(self.data_dir)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(raw)
+            self.inputs[printable_name(str(path))] = hashlib.sha256(raw).hexdigest()
+        try:
+            self.question = load_question(question_path(folder, self.question_id))
+        except InvalidInputError as exc:
+            return self.said(str(exc))
+        return None
+
+    def _refused_as_it_is(self, path: Path) -> str:
+        """Why the job cannot run on an input that is not a regular file, as the readers word it."""
+        try:
+            question = load_question(question_path(self.data_dir, self.question_id))
+            reason = _check_inputs(self.data_dir, question, self.question_id)
+        except InvalidInputError as exc:
+            reason = str(exc)
+        return reason or f"{display_path(path)}: not a regular file; expected a file"
+
+    def check(self) -> str | None:
+        """Check the copied evidence log and team inputs: the reason they are invalid, or ``None``."""
+        assert self.folder is not None and self.question is not None
+        reason = _check_inputs(self.folder, self.question, self.question_id)
+        return None if reason is None else self.said(reason)
+
+    def long_log(self) -> bool:
+        """Is the copied log long enough to be checked while the worker starts?"""
+        assert self.folder is not None
+        copy = evidence_path(self.folder, self.question_id)
+        return copy.is_file() and copy.stat().st_size >= CHECK_WHILE_STARTING
+
+    def said(self, reason: str) -> str:
+        """``reason`` naming the user's files, not their copies."""
+        assert self.folder is not None
+        shown = display_path(self.data_dir) + os.sep
+        for copy in (display_path(self.folder), str(self.folder)):
+            reason = reason.replace(copy + os.sep, shown)
+        # As the kernel names them: relative to its folder, the scratch space.
+        return re.sub(rf"(?<![\w./-]){SNAPSHOT}{re.escape(os.sep)}", lambda _: shown, reason)
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit + 1`` bytes of ``path``, from one opening (one past the limit: the readers refuse the
+    file as too large); ``None`` if it is missing or not a regular file (opened without blocking, so
+    that a FIFO cannot hang the run)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit + 1
+        while left > 0 and (chunk := os.read(fd, left)):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------- one job
@@ -161,6 +275,9 @@ CHECK_WHILE_STARTING = 1 << 20
 
 def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question | None]:
     """Check a question's id and question file; return (reason it cannot run, or the question)."""
+    if printable_name(question_id) != question_id:  # a file name that is not UTF-8
+        path = display_path(question_path(data_dir, question_id))
+        return f"{path}: {not_a_name(question_id, 'a question id (lower-case letters, digits and -)')}", None
     if not QUESTION_ID.match(question_id):
         return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
     path = question_path(data_dir, question_id)
@@ -182,14 +299,6 @@ def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str |
     except InvalidInputError as exc:
         return str(exc)
     return None
-
-
-def _long_log(data_dir: Path, question_id: str) -> bool:
-    """Is the question's evidence log long enough to be checked while the worker starts?"""
-    try:
-        return evidence_path(data_dir, question_id).stat().st_size >= CHECK_WHILE_STARTING
-    except OSError:  # missing or unreadable: the check before the worker says so
-        return False
 
 
 def is_resolved(data_dir: str | Path, question_id: str) -> bool:
@@ -244,6 +353,15 @@ def _execute(
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
     scratch.mkdir(parents=True)
+    if job.snapshot is not None:  # the notebook reads this copy: a relative data_dir, the kernel's cwd
+        problem = job.snapshot.take(scratch / SNAPSHOT)
+        if problem is None and not job.snapshot.long_log():
+            problem = job.snapshot.check()  # first: a bad short log costs no kernel
+        elif problem is None:
+            job.check = job.snapshot.check  # a long log is checked while the worker starts
+        if problem is not None:
+            raise _InvalidInput(problem)
+        job.title = f"{job.snapshot.question.title}{job.title}"
     depth = len(job.final.relative_to(out_dir).parts)
     spec = {
         "notebook": str(job.notebook),
@@ -280,7 +398,8 @@ def _execute(
         raise
     if status != 0:
         error = read_json(scratch / "error.json")
-        return (error or {}).get("reason") or f"worker exited with status {status}"
+        reason = (error or {}).get("reason") or f"worker exited with status {status}"
+        return job.snapshot.said(reason) if job.snapshot is not None else reason
     if not (scratch / "report.html").is_file() or read_json(scratch / job.summary_name) is None:
         return f"the notebook did not write report.html and {job.summary_name}"
     if job.summary_name == SUMMARY:
@@ -293,18 +412,47 @@ def _execute(
     return None
 
 
+def alert_line(summary: Summary) -> str:
+    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when.
+
+    Examples
+    --------
+    ``india-pak-ceasefire: Yes −50.7 pts since 2025-10-01 (threshold 10)``; several
+    scenarios are listed in the report's order, separated by commas.
+    """
+    moves = summary.moves or {}
+    said = ", ".join(
+        f"{summary.scenario_names.get(s, s)} {_signed(moves.get(s, 0.0))} pts"
+        for s in summary.scenario_order
+        if s in summary.alerts
+    )
+    since = summary.changes.previous_as_of if summary.changes is not None else None
+    when = f" since {since}" if since else ""
+    return f"{summary.question}: {said}{when} (threshold {summary.alert_threshold:g})"
+
+
+def _signed(points: float) -> str:
+    # A true minus sign, as the report writes it.
+    return f"{points:+.1f}".replace("-", "\u2212")
+
+
 def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
     """Move a finished report into place, or keep a failed run's executed notebook."""
+    inputs = job.snapshot.inputs if job.snapshot is not None else None
     if reason is None:
         for scratch_file in ("error.json", "kernel.log"):
             (scratch / scratch_file).unlink(missing_ok=True)
+        shutil.rmtree(scratch / SNAPSHOT, ignore_errors=True)  # the manifest keeps their hashes
         replace_dir(scratch, job.final)
         alerts: list[str] = []
+        line = None
         if job.summary_name == SUMMARY:  # the scorecard's job has no alerts
             summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
             alerts = list(summary.alerts) if summary is not None else []
+            line = alert_line(summary) if summary is not None and alerts else None
         return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts
+            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
+            inputs=inputs,
         )  # fmt: skip
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
@@ -312,7 +460,9 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             (scratch / name).unlink(missing_ok=True)
         replace_dir(scratch, job.failed)
     cause = "timeout" if reason.startswith("timed out") else "notebook"
-    return QuestionOutcome(job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause)
+    return QuestionOutcome(
+        job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause, inputs=inputs
+    )
 
 
 def _run_job(
@@ -343,7 +493,8 @@ def _run_job(
             try:
                 reason = _execute(job, scratch, out_dir, timeout, progress, stop)
             except _InvalidInput as exc:  # as if found before the worker started: nothing ran
-                return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input")
+                inputs = job.snapshot.inputs if job.snapshot is not None else None
+                return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input", inputs=inputs)
             if reason == _INTERRUPTED:
                 return QuestionOutcome(job.key, "failed", 0.0, None, reason, [], "interrupted")
             return _publish(job, scratch, reason, time.monotonic() - started)
@@ -395,6 +546,10 @@ def run_question(
     the clean-up of what an earlier, killed job left to the publish, so that jobs
     of one question on different processes or machines take turns, and jobs of
     different questions run side by side. Failures are returned, not raised.
+    The job first copies the question's inputs into its scratch folder, hashing the
+    bytes it read (the outcome's ``inputs``, which the manifest records); its checks
+    and its notebook read that copy, so the report is made from exactly the bytes
+    hashed, however the files change meanwhile.
     A long evidence log is checked while the worker starts, on another core; if it
     is invalid the worker and its kernel are stopped, and the outcome is the one a
     check before the worker gives (``cause="input"``, nothing kept or published).
@@ -444,22 +599,21 @@ def run_question(
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     _claim(out_dir)
+    # A question file that cannot be read stops here, before any lock or scratch space is taken;
+    # what the job then reads is its snapshot of the inputs (see _Snapshot).
     reason, loaded = _preflight(data_dir, question)
-    late = loaded is not None and _long_log(data_dir, question)
-    if loaded is not None and not late:
-        reason = _check_inputs(data_dir, loaded, question)
-        loaded = None if reason is not None else loaded
+    question = printable_name(question)  # as the outcome, the index and the manifest name it
     if loaded is None:
         outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
     else:
         job = _Job(
             key=question,
-            title=f"{loaded.title} — as of {as_of.isoformat()}",
+            title=f" — as of {as_of.isoformat()}",  # after the title of the question file the job reads
             notebook=Path(notebook or default_notebook()),
             parameters={
                 "question": question,
                 "as_of": as_of.isoformat(),
-                "data_dir": str(data_dir.resolve()),
+                "data_dir": SNAPSHOT,  # relative to the kernel's folder, the job's scratch space
                 "reports_dir": str(out_dir.resolve()),
                 "summary_path": SUMMARY,
                 "alert_threshold": alert_threshold,
@@ -467,7 +621,7 @@ def run_question(
             },
             final=report_dir(out_dir, question, as_of),
             failed=failed_dir(out_dir, question, as_of),
-            check=(lambda: _check_inputs(data_dir, loaded, question)) if late else None,
+            snapshot=_Snapshot(data_dir, question),
         )
         if say is not None:
             say(f"running {question} as of {as_of} ...")
@@ -603,7 +757,7 @@ def publish_run(
     _claim(out_dir)
     notebook = Path(notebook or default_notebook())
     started = started or datetime.now(UTC)
-    selected = list(dict.fromkeys(questions))
+    selected = list(dict.fromkeys(printable_name(q) for q in questions))
     keys = [*selected, SCORECARD_DIR] if scorecard else selected
     lock = index_lock(out_dir)
     with lock:
@@ -618,12 +772,15 @@ def publish_run(
         ]
         index = write_index(out_dir, failures)  # no clock time: the run manifest keeps that
         inputs = {}
+        recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:
-            if QUESTION_ID.match(qid):
+            if recorded.get(qid) is not None:  # the bytes the job read, hashed as it read them
+                inputs.update(recorded[qid])
+            elif QUESTION_ID.match(qid):  # a job that stopped before it read them: the files as they are
                 team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
                 for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
                     if path.exists():
-                        inputs[str(path)] = _sha256(path)
+                        inputs[printable_name(str(path))] = _sha256(path)
         inputs[str(notebook)] = _sha256(notebook)
         record = {
             "started": started.isoformat(),

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import LockTimeoutError, RunError
+from ..errors import LockTimeoutError, RunError, printable_name
 from ..inputs.validate import question_ids
 from ..store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
 from .job import QuestionOutcome, default_notebook, is_resolved, publish_run, run_question, run_scorecard
@@ -240,7 +240,7 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
         parameters={
             "data_dir": str(options.data_dir),
             "out_dir": str(options.out_dir),
-            "questions": selected,
+            "questions": [printable_name(q) for q in selected],
             "as_of": options.as_of.isoformat(),
             "jobs": options.jobs,
             "timeout_s": options.timeout,

@@ -416,6 +416,15 @@ def _warm_code(modules: list[str]) -> str:
     )
 
 
+def _literal(path: str) -> str:
+    """``path`` escaped for papermill, which fills ``{name}`` in the paths it is given from the parameters.
+
+    Every path is taken literally: ``nb/{question}.ipynb`` is that file, and a folder
+    named ``reports {x}`` is a folder like any other.
+    """
+    return path.replace("{", "{{").replace("}", "}}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one question as described by the JSON spec in ``argv[0]``; 0 on success."""
     return run(json.loads((argv if argv is not None else sys.argv[1:])[0]))
@@ -439,8 +448,8 @@ def run(spec: dict) -> int:
         import papermill
 
         papermill.execute_notebook(
-            spec["notebook"],
-            str(executed),
+            _literal(spec["notebook"]),
+            _literal(str(executed)),
             parameters=spec["parameters"],
             cwd=str(scratch),
             kernel_name="python3",
