@@ -22,7 +22,9 @@ $(BIN)/python:
 
 $(VENV)/.runtime: requirements.txt constraints.txt pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -r requirements.txt -c constraints.txt
-	$(PIP) install --quiet --no-deps -e .
+	@# setuptools cautions, in ten lines, about folders named like the package beside an editable
+	@# install (the notebooks are mapped into it); nothing here is one, so the caution is silenced.
+	PYTHONWARNINGS=ignore::UserWarning $(PIP) install --quiet --no-deps -e .
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-docs.txt
