@@ -86,11 +86,11 @@ class Assessment:
         """
         from .inputs.calibration import uncalibrated
 
-        if self.question.temper == 1.0 and self.question.calibration is None:
+        if not self.question.tempered:
             return None
-        return compile_evidence(
-            uncalibrated(self.question), self.compiled.evidence, self.as_of
-        ).probabilities()
+        return read_only(
+            compile_evidence(uncalibrated(self.question), self.compiled.evidence, self.as_of).probabilities()
+        )
 
     @property
     def priors(self) -> Mapping[str, float]:
@@ -182,17 +182,22 @@ class Assessment:
         """The indicators that signal ``scenario_id``, in question order.
 
         Each with its diagnosticity, ``P(observed | scenario)`` over the prior-weighted
-        ``P(observed | any other scenario)``.
+        ``P(observed | any other scenario)``, with this view's priors and likelihoods.
         """
-        priors = {s.id: s.prior for s in self.question.scenarios}
+        priors = self.priors
         rest = [s for s in priors if s != scenario_id]
         items = []
         for ind in self.question.indicators:
             if ind.signals != scenario_id:
                 continue
-            elsewhere = sum(priors[s] * ind.likelihood[s] for s in rest) / sum(priors[s] for s in rest)
-            items.append(ChecklistItem(self.states[ind.id], ind.likelihood[scenario_id] / elsewhere))
+            likelihood = self.likelihood(ind.id)
+            elsewhere = sum(priors[s] * likelihood[s] for s in rest) / sum(priors[s] for s in rest)
+            items.append(ChecklistItem(self.states[ind.id], likelihood[scenario_id] / elsewhere))
         return items
+
+    def likelihood(self, indicator: str) -> Mapping[str, float]:
+        """``P(observed | scenario)`` of an indicator in this view: the question's (a team's: the analysts' mean)."""
+        return self.question.indicator(indicator).likelihood
 
     # ------------------------------------------------------------------ the analyses
 

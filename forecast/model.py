@@ -166,6 +166,12 @@ class Question:
     #: ``ordered: true``: the scenarios run, in file order, from one end to the other
     ordered: bool = False
 
+    @property
+    def tempered(self) -> bool:
+        """Whether the rule is tempered (``temper`` is not 1): the one test of whether a report says it is
+        calibrated and carries its uncalibrated probabilities (docs/calibration.md)."""
+        return self.temper != 1.0
+
     def window_of(self, indicator: Indicator) -> tuple[date, date]:
         """The window in which ``indicator`` would happen: its own, or the question's ``[opened, closes]``."""
         return indicator.window or (self.opened, self.closes)

@@ -28,7 +28,7 @@ from .engine.compiled import CompiledEvidence, Evidence, compile_evidence
 from .engine.dates import as_of_date
 from .engine.frozen import read_only
 from .engine.pool import log_pool, spread
-from .engine.results import ChecklistItem, IndicatorState, Trajectory
+from .engine.results import IndicatorState, Trajectory
 from .engine.rule import softmax
 from .inputs.judgments import Judgment, JudgmentKey, changed_keys, describe_judgment, overlay
 from .model import Question
@@ -130,13 +130,15 @@ class TeamForecast:
         return dict(zip(self.question.scenario_ids, values.tolist()))
 
     @cached_property
-    def analyst_range(self) -> dict[str, tuple[float, float]]:
+    def analyst_range(self) -> Mapping[str, tuple[float, float]]:
         """Per scenario, the lowest and the highest analyst's probability (fractions, not points)."""
         matrix = self._matrix([a.assessment.probabilities for a in self.analysts])
-        return {
-            s: (float(lo), float(hi))
-            for s, lo, hi in zip(self.question.scenario_ids, matrix.min(axis=0), matrix.max(axis=0))
-        }
+        return read_only(
+            {
+                s: (float(lo), float(hi))
+                for s, lo, hi in zip(self.question.scenario_ids, matrix.min(axis=0), matrix.max(axis=0))
+            }
+        )
 
     @cached_property
     def trajectory(self) -> Trajectory:
@@ -283,10 +285,12 @@ class TeamAssessment(Assessment):
         from .inputs.calibration import uncalibrated
 
         team, question = self.team, self.team.question
-        if question.temper == 1.0 and question.calibration is None:
+        if not question.tempered:
             return None
         judgments = [a.judgment for a in team.analysts]
-        return TeamForecast(uncalibrated(question), team.evidence, judgments, team.as_of).probabilities
+        return read_only(
+            TeamForecast(uncalibrated(question), team.evidence, judgments, team.as_of).probabilities
+        )
 
     @property
     def priors(self) -> Mapping[str, float]:
@@ -297,26 +301,13 @@ class TeamAssessment(Assessment):
         base = self.team.analysts[0].assessment
         return read_only({i.id: replace(base.states[i.id], indicator=i) for i in self.question.indicators})
 
-    def checklist(self, scenario_id: str) -> list[ChecklistItem]:
-        """The indicators that signal ``scenario_id``, with the team's diagnosticity.
-
-        ``P(observed | scenario)`` over the ``P(observed | any other scenario)`` weighted
-        by the team's priors, each likelihood the analysts' mean.
-        """
-        priors = self.priors
-        rest = [s for s in priors if s != scenario_id]
-        items = []
-        for ind in self.question.indicators:
-            if ind.signals != scenario_id:
-                continue
-            mean = {
-                s: sum(a.question.indicator(ind.id).likelihood[s] for a in self.team.analysts)
-                / len(self.team.analysts)
-                for s in priors
-            }
-            elsewhere = sum(priors[s] * mean[s] for s in rest) / sum(priors[s] for s in rest)
-            items.append(ChecklistItem(self.states[ind.id], mean[scenario_id] / elsewhere))
-        return items
+    def likelihood(self, indicator: str) -> Mapping[str, float]:
+        """The analysts' mean ``P(observed | scenario)`` of an indicator (the checklists' diagnosticity uses it)."""
+        analysts = self.team.analysts
+        return {
+            s: sum(a.question.indicator(indicator).likelihood[s] for a in analysts) / len(analysts)
+            for s in self.question.scenario_ids
+        }
 
     @property
     def audited(self) -> CompiledEvidence:

@@ -38,7 +38,7 @@ class Influence:
     percentage points scenario ``s`` would move if it were left out (without minus
     with): negative where this evidence is holding the scenario up.
 
-    The numbers are kept as ``without`` and ``moves``, in the order of
+    The numbers are kept as ``without`` and ``moves`` (tuples), in the order of
     ``scenario_ids``; the mappings are built when read, so that a long list of
     items costs little to make.
     """
@@ -123,8 +123,8 @@ def _influence(
         id=item,
         indicator=indicator,
         scenario_ids=scenario_ids,
-        without=probabilities.tolist(),
-        moves=((probabilities - now) * 100.0).tolist(),
+        without=tuple(probabilities.tolist()),
+        moves=tuple(((probabilities - now) * 100.0).tolist()),
         leading_without=scenario_ids[leader],
         leader_changes=leader != int(np.argmax(now)),
         row=row,
@@ -243,9 +243,7 @@ def critical_items(
     critical = (np.argmax(without, axis=1) != np.argmax(now)) | at_least(change, threshold_points).any(axis=1)
     selected = np.flatnonzero(critical)
     selected = selected[np.argsort(-np.abs(change[selected]).max(axis=1), kind="stable")]
-    return Influences(
-        question, compiled, items, selected, without[selected], change[selected], np.argmax(now)
-    )
+    return Influences(question, compiled, items, selected, without[selected], change[selected], now)
 
 
 class Influences(Sequence[Influence]):
@@ -257,7 +255,7 @@ class Influences(Sequence[Influence]):
     hold every item's numbers as read-only arrays, one row per item, for tables.
     """
 
-    __slots__ = ("_compiled", "_items", "_leader_now", "_question", "_selected", "moves", "without")
+    __slots__ = ("_compiled", "_items", "_now", "_question", "_selected", "moves", "without")
 
     def __init__(
         self,
@@ -267,10 +265,10 @@ class Influences(Sequence[Influence]):
         selected: np.ndarray,
         without: np.ndarray,
         moves: np.ndarray,
-        leader_now: int,
+        now: np.ndarray,
     ) -> None:
         self._question, self._compiled, self._items = question, compiled, items
-        self._selected, self._leader_now = selected, int(leader_now)
+        self._selected, self._now = selected, now
         without.flags.writeable = moves.flags.writeable = False
         self.without, self.moves = without, moves
 
@@ -298,11 +296,6 @@ class Influences(Sequence[Influence]):
     def __repr__(self) -> str:
         return f"<Influences: {len(self)} items>"
 
-    @property
-    def kinds(self) -> list[str]:
-        """Each item's kind, in order."""
-        return [self._describe(j)[0] for j in range(len(self))]
-
     def _describe(self, j: int) -> tuple[str, str, str, EvidenceRow | None]:
         """Item ``j``'s kind, id, indicator and report."""
         position, items = int(self._selected[j]), self._items
@@ -317,19 +310,7 @@ class Influences(Sequence[Influence]):
 
     def _make(self, j: int) -> Influence:
         kind, item, indicator, row = self._describe(j)
-        ids = self._question.scenario_ids
-        leader = int(np.argmax(self.without[j]))
-        return Influence(
-            kind=kind,
-            id=item,
-            indicator=indicator,
-            scenario_ids=ids,
-            without=tuple(self.without[j].tolist()),
-            moves=tuple(self.moves[j].tolist()),
-            leading_without=ids[leader],
-            leader_changes=leader != self._leader_now,
-            row=row,
-        )
+        return _influence(self._question, kind, item, indicator, row, self.without[j], self._now)
 
 
 def most_influential(

@@ -352,6 +352,7 @@ def report_day_draws(
     when no ranged likelihood has a status (the forecast is not uncertain then), or with
     ``always``, the point forecast as one draw, shape ``(1, K + 1, S)``.
     """
+    _check_monte_carlo(draws, (5.0, 95.0))
     entries = _RangedEntries.of(question)
     day_sorted = compiled.day_sorted
     last_of_day = np.flatnonzero(np.r_[day_sorted[1:] != day_sorted[:-1], True]) if len(day_sorted) else []

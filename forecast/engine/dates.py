@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 __all__ = ["as_of_date"]
+
+#: A day as the files and the command line write it (``date.fromisoformat`` alone also takes
+#: ``20250220`` and ``2025-W08-4``).
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def as_of_date(value: Any, name: str = "as_of") -> date:
@@ -49,6 +54,8 @@ def as_of_date(value: Any, name: str = "as_of") -> date:
         return value
     if isinstance(value, str):
         try:
+            if not _ISO_DAY.fullmatch(value.strip()):
+                raise ValueError
             return date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"{name} {value!r} is not a date: expected YYYY-MM-DD") from None

@@ -21,14 +21,16 @@ V = TypeVar("V")
 
 
 def read_only(mapping: Mapping[K, V]) -> Mapping[K, V]:
-    """A read-only view of ``mapping`` (a copy of it is kept, so later changes to it do not show)."""
+    """A read-only view of ``mapping``: a copy of it, so later changes to it do not show (a view
+    already read-only is returned as it is)."""
     if isinstance(mapping, MappingProxyType):
         return mapping
     return MappingProxyType(dict(mapping))
 
 
 def frozen_array(array: np.ndarray) -> np.ndarray:
-    """``array``, marked read-only (in place; an array that does not own its data is copied first)."""
+    """``array``, marked read-only in place, so the caller's own array is frozen too (an array that does
+    not own its data is copied first, leaving the array it views writeable)."""
     if array.flags.writeable:
         if not array.flags.owndata:
             array = array.copy()

@@ -7,6 +7,7 @@ See docs/calibration.md.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -189,7 +190,7 @@ def calibration_yaml(calibration: Calibration) -> str:
                 lines.append(f"  in_sample: {_pair(in_sample)}")
             if loo is not None:
                 lines.append(f"  leave_one_out: {_pair(loo)}")
-    lines.append(f'version: "{calibration.version}"')
+    lines.append(f"version: {json.dumps(calibration.version)}")  # a JSON string is a YAML one, quotes escaped
     return "\n".join(lines) + "\n"
 
 

@@ -108,7 +108,9 @@ def confidence(
             "low", (ConfidenceInput("evidence", "no evidence counted: the forecast is the priors", 1),)
         )
     inputs = []
-    ab_share = ab_weight / counted_weight
+    # Each input is judged on the whole percent or point it is shown with, so that a reader can
+    # check the level from the page: 49.6% shows as 50% and is not a concern.
+    ab_share = round(ab_weight / counted_weight * 100) / 100
     inputs.append(
         ConfidenceInput(
             "ab_share",
@@ -116,7 +118,7 @@ def confidence(
             int(ab_share < AB_SHARE_AT_LEAST),
         )
     )
-    top_share = top_source_movement / movement if movement > 0 else 0.0
+    top_share = round(top_source_movement / movement * 100) / 100 if movement > 0 else 0.0
     if top_source is None or movement <= 0:
         inputs.append(ConfidenceInput("top_source", "no report moved the leading scenario", 0))
     else:
@@ -146,7 +148,9 @@ def confidence(
     else:
         inputs.append(
             ConfidenceInput(
-                "range", f"5–95% range {range_points:.0f} points wide", int(range_points > RANGE_WIDER_THAN)
+                "range",
+                f"5–95% range {range_points:.0f} points wide",
+                int(round(range_points) > RANGE_WIDER_THAN),
             )
         )
     if analysts_spread_points is not None:
@@ -154,7 +158,7 @@ def confidence(
             ConfidenceInput(
                 "spread",
                 f"analysts span {analysts_spread_points:.0f} points",
-                int(analysts_spread_points > SPREAD_WIDER_THAN),
+                int(round(analysts_spread_points) > SPREAD_WIDER_THAN),
             )
         )
     concerns = sum(i.concerns for i in inputs)

@@ -40,7 +40,7 @@ def calibration_note(question: Question, uncalibrated: Mapping[str, float] | Non
     >>> calibration_note(replace(q, temper=0.42, calibration=fit), {"keep": 0.0, "partial": 0.97, "exit": 0.03})
     'Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions on 2026-11-30; cross-validated log score 0.81 → 0.64). Uncalibrated: Partial deal 97%.'
     """
-    if question.temper == 1.0:
+    if not question.tempered:
         return None
     strength = f"the evidence counts at {question.temper:.2f} of its stated strength"
     fit = question.calibration

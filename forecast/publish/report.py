@@ -51,6 +51,10 @@ SHOWN_OUTSIDE = 150
 #: How many of the judgments that drive the spread the page shows, largest first.
 SHOWN_DRIVERS = 10
 
+#: A pending indicator is named under "what would change it" if a report of it would move the leading
+#: scenario by at least this much (one point); the brief says so when none would.
+SIGNPOST_AT_LEAST = 0.01
+
 
 class Report:
     """Everything shown about one question as of one date.
@@ -573,7 +577,7 @@ class Report:
         best: dict[str, tuple] = {}
         for option in sorted(options, key=lambda o: (-o[0], o[4].indicator, not o[1])):
             best.setdefault(option[4].indicator, option)  # each indicator once, its larger move
-        chosen = [o for o in best.values() if o[0] >= 0.005][:top]
+        chosen = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST][:top]
         return [
             sections.Signpost(w.indicator, w.text, seen, None if seen else max(by, a.as_of), q.scenario(lead).label,
                               after, after > p)

@@ -290,6 +290,10 @@ def serve(control: int) -> None:
                     with contextlib.suppress(Exception):  # a worker that needs them reports the error
                         preload()
                     continue
+                if len(fds) != 3:  # a request cut short (out of descriptors): refuse it, keep serving
+                    for fd in fds:
+                        os.close(fd)
+                    continue
                 channel, stdout, stderr = (socket.socket(fileno=fds[0]), *fds[1:])
                 pid = os.fork()
                 if pid == 0:
