@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..analysis.changes import compare_summaries
 from ..inputs.questions import QUESTION_ID
 from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir
 from .html import Html, render_template
@@ -120,6 +121,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
     if len(order) != len(probabilities):
         order = sorted(probabilities, key=lambda k: -probabilities[k])
     analysts = s.analysts or {}
+    move = _move_by_date(latest, others)
     return {
         "id": question_id,
         "title": s.title or question_id,
@@ -131,14 +133,16 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "leading_name": s.leading_name or names.get(leading, leading),
         "leading_words": s.leading_words,
         "names": labels,
-        "moves": s.moves,
-        "alerts": list(s.alerts),
+        "moves": move["moves"],
+        "alerts": move["alerts"],
         "threshold": s.alert_threshold,
         "tripwires": list(s.tripwires_fired),
         "resolved": s.score is not None,
         "resolution": s.resolution,
-        "compared_with": s.changes.previous_as_of if s.changes else None,
-        "replaced": bool(s.changes and s.changes.previous_replaced),
+        "score": s.score,
+        "compared_with": move["compared_with"],
+        "replaced": move["replaced"],
+        "outdated": move["outdated"],
         "analysts": sorted(analysts),
         "spread": _spread(analysts, probabilities),
         "stale": s.stale,
@@ -150,6 +154,46 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
             {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
             for r in others
         ],
+    }
+
+
+def _move_by_date(latest: Any, others: list[Any]) -> dict[str, Any]:
+    """The card's move: the latest report against the report just before it by date, worked out now.
+
+    A report's own ``moves`` were computed when it was made, against whatever report
+    came before it then; a report of an earlier date added afterwards (a backfill)
+    is not in them. So the card compares the two summaries itself, and raises the
+    alert on the same threshold. Only when no report is dated before the latest does
+    the card keep the report's own comparison (with the report of the same date it
+    replaced). ``outdated`` is the date the report's own comparison should have been
+    made with, when it was made with another (or none): the report page then says
+    something the card does not, until the report is run again.
+    """
+    s = latest.summary
+    own_previous = s.changes.previous_as_of if s.changes else None
+    earlier = [e for e in others if e.as_of < latest.as_of]
+    resolved = s.score is not None
+    if not earlier:
+        return {
+            "moves": s.moves,
+            "alerts": [] if resolved else list(s.alerts),
+            "compared_with": own_previous,
+            "replaced": bool(s.changes and s.changes.previous_replaced),
+            "outdated": None,
+        }
+    before = max(earlier, key=lambda e: e.as_of)
+    changes = compare_summaries(
+        {"probabilities": s.probabilities},
+        {"probabilities": before.summary.probabilities},
+        threshold_points=s.alert_threshold,
+    )
+    return {
+        "moves": dict(changes.moves),
+        # A settled question raises no alert: its forecast no longer moves on evidence.
+        "alerts": [] if resolved else list(changes.alerting),
+        "compared_with": before.as_of.isoformat(),
+        "replaced": False,
+        "outdated": None if own_previous == before.as_of.isoformat() else before.as_of.isoformat(),
     }
 
 
