@@ -47,6 +47,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -90,6 +91,7 @@ __all__ = [
     "previous_summary",
     "question_lock",
     "read_json",
+    "read_regular_text",
     "recover",
     "recover_job",
     "replace_dir",
@@ -409,22 +411,73 @@ def recover(out_dir: str | Path) -> None:
 
 def _recorded_final(record: Path, out_dir: Path) -> Path | None:
     """Where a set-aside folder came from, if its record says so and that is inside OUT."""
+    data = read_json(record)
     try:
-        final = Path(json.loads(record.read_text(encoding="utf-8"))["final"])
-    except (OSError, ValueError, KeyError, TypeError):
+        final = Path(data["final"])
+    except (KeyError, TypeError):
         return None
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
+
+
+#: The most forecast reads of one file in OUT: a summary of the longest log is a few megabytes.
+READ_LIMIT = 256 * 1024 * 1024
+
+
+def read_regular_text(path: str | Path, limit: int = READ_LIMIT) -> str | None:
+    """The UTF-8 text of the regular file at ``path``, or ``None`` for anything else.
+
+    Every file forecast reads back from OUT is read through this. OUT is a folder
+    anyone may write into, so what sits at a file's name may be a named pipe
+    (FIFO), a device, a folder, a file over ``limit`` bytes or one that is not
+    UTF-8: each is ``None``, as a missing file is. The file is opened without
+    blocking and checked with ``fstat`` before it is read, so a FIFO with no writer
+    can never hang the run, and a device is never read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> os.mkfifo(os.path.join(folder, "summary.json"))
+    >>> read_regular_text(os.path.join(folder, "summary.json")) is None
+    True
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):  # ValueError: a path with a NUL byte
+        return None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while it was read
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def read_json(path: str | Path) -> dict[str, Any] | None:
     """The JSON object in the file at ``path``, or ``None`` if it is missing, unreadable or not an object.
 
-    What the object must hold is the reader's business: a report's summary is read
-    through :func:`forecast.publish.summary.read_summary`, which checks it against its schema.
+    Unreadable includes not a regular file (see :func:`read_regular_text`) and JSON
+    nested too deeply for the parser (a ``RecursionError``), so that no file in OUT
+    can stop a run. What the object must hold is the reader's business: a report's
+    summary is read through :func:`forecast.publish.summary.read_summary`, which
+    checks it against its schema.
     """
+    text = read_regular_text(path)
+    if text is None:
+        return None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 
 import pytest
@@ -95,3 +96,63 @@ def test_resolved_questions_sit_apart_with_outcome_eve_and_score_and_no_live_wor
     # No live wording: no "likely (62%)", no "as it stands", no probability table.
     assert not re.search(r"\w+ \(\d+%\)", card)
     assert "as it stands" not in card and "As of" not in card
+
+
+# --------------------------------------------------------------------------- what cannot be read in OUT
+
+
+def _plant(out, question: str, as_of: str, kind: str) -> None:
+    folder = out / question / as_of
+    folder.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(folder / "summary.json")
+    else:  # nested past any parser's depth: json.loads raises RecursionError
+        (folder / "summary.json").write_text("[" * 200_000, encoding="utf-8")
+
+
+@pytest.mark.unreadable_summaries
+@pytest.mark.parametrize("kind", ["fifo", "deep"])
+def test_a_summary_that_cannot_be_read_is_absent_and_the_run_still_writes_index_and_manifest(tmp_path, kind):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    first = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-01-15", "--question", EXAMPLE)
+    assert first.returncode == 0, first.stderr
+    # One before the next report (its previous report), one after it (the index's latest), one alone.
+    _plant(out, EXAMPLE, "2025-02-01", kind)
+    _plant(out, EXAMPLE, "2025-03-01", kind)
+    _plant(out, "harbour-bridge-reopening", "2025-01-10", kind)
+    (out / "index.html").unlink()
+    done = forecast_cli(
+        "run", "--data", data, "--out", out, "--as-of", "2025-02-20", "--question", EXAMPLE, timeout=240
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{EXAMPLE}/2025-02-20/report.html"' in index
+    assert 'id="q-harbour-bridge-reopening"' not in index  # its only summary is unreadable: absent
+    assert len(list((out / "runs").glob("*.json"))) == 2
+    summary = read_json(out / EXAMPLE / "2025-02-20" / "summary.json")
+    assert summary["changes"]["previous_as_of"] == "2025-01-15"  # the unreadable 2025-02-01 skipped
+
+
+@pytest.mark.unreadable_summaries
+def test_a_fifo_where_a_manifest_or_summary_is_expected_reads_as_absent_without_waiting(tmp_path):
+    from forecast.publish.summary import SummaryError, check_summary, read_summary
+    from forecast.store import read_json as read_out_json
+
+    os.mkfifo(tmp_path / "summary.json")
+    assert read_summary(tmp_path / "summary.json") is None
+    assert read_out_json(tmp_path / "summary.json") is None
+    with pytest.raises(SummaryError, match="not a regular file"):
+        check_summary(tmp_path / "summary.json")
+
+
+@pytest.mark.unreadable_summaries
+def test_a_deeply_nested_summary_is_a_summary_error_not_a_recursion_error(tmp_path):
+    from forecast.publish.summary import SummaryError, check_summary, read_summary
+
+    path = tmp_path / "q" / "2025-01-01" / "summary.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("[" * 200_000, encoding="utf-8")
+    assert read_summary(path) is None
+    with pytest.raises(SummaryError, match="nested too deeply"):
+        check_summary(path)

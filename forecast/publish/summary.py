@@ -408,6 +408,8 @@ class Summary:
             data = json.loads(text)
         except ValueError as exc:
             raise SummaryError(f"{source}: not JSON: {exc}") from None
+        except RecursionError:
+            raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
         return cls.from_mapping(data, source=source, question=question)
 
     @classmethod
@@ -519,13 +521,15 @@ def read_summary(path: str | Path) -> Summary | None:
     ``OUT/<question>/<as_of>/summary.json``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
+    text = store.read_regular_text(path)  # a FIFO or a device is absent, never waited on
+    if text is None:
         return None
     try:
         return _from_text(text, str(path), path.parent.parent.name)
     except SummaryError:
+        return None
+    except Exception:  # JSON nested past the parser's depth (RecursionError), and any other
+        # way a file someone put in OUT can fail to read: absent, as the README promises, never a crash.
         return None
 
 
@@ -538,11 +542,13 @@ def check_summary(path: str | Path) -> Summary:
         For a missing file or one that does not match the schema.
     """
     path = Path(path)
+    text = store.read_regular_text(path)
+    if text is None:
+        raise SummaryError(f"{path}: cannot be read: missing, not a regular file, or not UTF-8")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        raise SummaryError(f"{path}: cannot be read: {exc}") from None
-    return _from_text(text, str(path), path.parent.parent.name)
+        return _from_text(text, str(path), path.parent.parent.name)
+    except RecursionError:
+        raise SummaryError(f"{path}: (top level): nested too deeply to be a summary") from None
 
 
 @lru_cache(maxsize=16)
