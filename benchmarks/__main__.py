@@ -23,6 +23,7 @@ MODULES = (
     "benchmarks.long_log",
     "benchmarks.startup",
     "benchmarks.memory",
+    "benchmarks.history",
 )
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 

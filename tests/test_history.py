@@ -156,3 +156,150 @@ def test_a_deeply_nested_summary_is_a_summary_error_not_a_recursion_error(tmp_pa
     assert read_summary(path) is None
     with pytest.raises(SummaryError, match="nested too deeply"):
         check_summary(path)
+
+
+# --------------------------------------------------------------------------- forecast.history()
+
+
+@pytest.fixture(scope="module")
+def two_dates(tmp_path_factory):
+    """Every bundled question as of 2025-01-15 and 2025-02-20, and the russia-syria-bases one of 2025-02-01."""
+    tmp = tmp_path_factory.mktemp("record")
+    data, out = copy_data(tmp / "data"), tmp / "out"
+    for as_of in ("2025-01-15", "2025-02-20"):
+        done = forecast_cli("run", "--data", data, "--out", out, "--as-of", as_of)
+        assert done.returncode == 0, done.stderr
+    done = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-01", "--question", EXAMPLE)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _summaries(out):
+    """Every summary under OUT, read as plain JSON: the record the frame must hold."""
+    return {
+        (p.parent.parent.name, p.parent.name): read_json(p)
+        for p in sorted(out.glob("*/????-??-??/summary.json"))
+    }
+
+
+def test_history_has_one_row_per_question_date_and_scenario_with_the_published_probability(two_dates):
+    import forecast
+
+    frame = forecast.history(two_dates)
+    assert list(frame.columns[:4]) == ["question", "as_of", "scenario", "probability"]
+    assert str(frame["as_of"].dtype) == "datetime64[ns]"
+    summaries = _summaries(two_dates)
+    assert len(frame) == sum(len(s["probabilities"]) for s in summaries.values())
+    for (question, as_of), s in summaries.items():
+        rows = frame[(frame.question == question) & (frame.as_of == as_of)]
+        assert list(rows.scenario) == s["scenario_order"]
+        assert dict(zip(rows.scenario, rows.probability, strict=True)) == s["probabilities"]
+        assert set(rows.leading) == {s["leading"]}
+        assert set(rows.alert) == {s["alert"]}
+    # Sorted by question, then date.
+    keys = list(zip(frame.question, frame.as_of, strict=True))
+    assert keys == sorted(keys, key=lambda k: (k[0], k[1]))
+
+
+def test_history_gives_every_row_of_a_resolved_question_its_outcome_and_date(two_dates):
+    import pandas as pd
+
+    import forecast
+
+    frame = forecast.history(two_dates)
+    rows = frame[frame.question == RESOLVED]
+    assert set(rows.resolved) == {"cancelled"}
+    assert set(rows.resolution_date) == {pd.Timestamp("2024-07-20")}
+    assert frame[frame.question == EXAMPLE].resolved.isna().all()
+    assert frame[frame.question == EXAMPLE].resolution_date.isna().all()
+
+
+def test_history_moves_are_the_reports_own_moves_in_points(two_dates):
+    import forecast
+
+    frame = forecast.history(two_dates, questions=[EXAMPLE])
+    later = read_json(two_dates / EXAMPLE / "2025-02-20" / "summary.json")
+    rows = frame[frame.as_of == "2025-02-20"]
+    # Made before 2025-02-01 was run, the 2025-02-20 report compared itself with 2025-01-15: its own move.
+    assert later["changes"]["previous_as_of"] == "2025-01-15"
+    earlier = read_json(two_dates / EXAMPLE / "2025-01-15" / "summary.json")
+    for scenario, move in zip(rows.scenario, rows.move, strict=True):
+        hand = (later["probabilities"][scenario] - earlier["probabilities"][scenario]) * 100
+        assert move == pytest.approx(hand)
+    assert frame[frame.as_of == "2025-01-15"].move.isna().all()  # the first report compared with nothing
+
+
+def test_history_filters_by_question_and_by_date(two_dates):
+    import forecast
+
+    only = forecast.history(two_dates, questions=[EXAMPLE], since="2025-02-01")
+    assert set(only.question) == {EXAMPLE}
+    assert sorted({str(d.date()) for d in only.as_of}) == ["2025-02-01", "2025-02-20"]
+    assert forecast.history(two_dates, questions=[]).empty
+    with pytest.raises(ValueError, match="since"):
+        forecast.history(two_dates, since="last week")
+
+
+@pytest.mark.unreadable_summaries
+def test_history_leaves_out_a_report_whose_summary_cannot_be_read(tmp_path, two_dates):
+    import shutil
+
+    import forecast
+
+    out = tmp_path / "out"
+    shutil.copytree(two_dates, out)
+    _plant(out, EXAMPLE, "2025-02-10", "fifo")
+    _plant(out, EXAMPLE, "2025-02-11", "deep")
+    frame = forecast.history(out, questions=[EXAMPLE])
+    assert sorted({str(d.date()) for d in frame.as_of}) == ["2025-01-15", "2025-02-01", "2025-02-20"]
+
+
+def test_history_of_a_folder_without_reports_is_empty_with_its_columns(tmp_path):
+    import forecast
+
+    frame = forecast.history(tmp_path / "nothing-here")
+    assert frame.empty and list(frame.columns[:4]) == ["question", "as_of", "scenario", "probability"]
+
+
+def test_the_history_notebook_shows_every_questions_trajectory_beside_its_resolution(tmp_path, two_dates):
+    import nbformat
+    import papermill
+    from helpers import REPO
+
+    executed = tmp_path / "history.ipynb"
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "history.ipynb"),
+        str(executed),
+        parameters={"reports_dir": str(two_dates)},
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    outputs = [
+        o for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code" for o in c.outputs
+    ]
+    charts = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(charts) == 3  # one per question
+    text = "".join(o.get("text", "") for o in outputs) + "".join(
+        str(o.get("data", {}).get("text/html", "")) for o in outputs
+    )
+    assert "3 questions, 7 reports" in text
+    assert "cancelled" in text and "2024-07-20" in text
+
+
+def test_the_record_module_loads_pandas_only_when_history_is_called():
+    import subprocess
+    import sys
+
+    code = "import sys, forecast.record; print('pandas' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_docstring_examples_of_history_and_the_out_reader_run():
+    import doctest
+
+    from forecast import record, store
+
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (record, store)]
+    assert sum(r.attempted for r in results) >= 3 and sum(r.failed for r in results) == 0
