@@ -10,7 +10,6 @@ so that a scheduled run never loads it for this.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .inputs.questions import QUESTION_ID
-from .store import SUMMARY, read_regular_text
+from .store import SUMMARY, peek_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,27 +70,6 @@ def _report_dates(folder: Path, since: date | None) -> list[str]:
             if (since is None or day >= since) and entry.is_dir():
                 names.append(entry.name)
     return sorted(names)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    """The keys of one summary that the record uses, or ``None`` if the file cannot be read as a summary."""
-    text = read_regular_text(path)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
-        return None
-    probabilities = {s: _number(p) for s, p in data["probabilities"].items()}
-    if not probabilities or any(p is None or not 0 <= p <= 1 for p in probabilities.values()):
-        return None
-    return data | {"probabilities": probabilities}
 
 
 def history(
@@ -163,7 +141,7 @@ def history(
         first_row = len(columns["question"])
         resolved, resolution_date = None, None
         for day in _report_dates(folder, start):
-            data = _read(folder / day / SUMMARY)
+            data = peek_summary(folder / day / SUMMARY)
             if data is None:
                 continue
             probabilities = data["probabilities"]
@@ -183,7 +161,8 @@ def history(
                 bool(data.get("alert")) if isinstance(data.get("alert"), bool) else bool(data.get("alerts"))
             )
             for scenario in order:
-                move = _number(moves.get(scenario))
+                move = moves.get(scenario)
+                move = float(move) if isinstance(move, (int, float)) and not isinstance(move, bool) else None
                 columns["question"].append(question)
                 columns["as_of"].append(day)
                 columns["scenario"].append(scenario)

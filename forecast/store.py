@@ -86,8 +86,10 @@ __all__ = [
     "job_scratch",
     "json_number",
     "latest_report",
+    "latest_two",
     "list_reports",
     "outcome_dir",
+    "peek_summary",
     "previous_summary",
     "question_lock",
     "read_json",
@@ -95,6 +97,7 @@ __all__ = [
     "recover",
     "recover_job",
     "replace_dir",
+    "report_dates",
     "report_dir",
     "work_dir",
 ]
@@ -482,6 +485,34 @@ def read_json(path: str | Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def peek_summary(path: str | Path) -> dict[str, Any] | None:
+    """A report's ``summary.json`` as plain JSON, checked only for what a listing needs, or ``None``.
+
+    The checks are those that make a report worth listing: a regular file (see
+    :func:`read_regular_text`) holding a JSON object whose ``probabilities`` map
+    each scenario to a number from 0 to 1 (given back as floats). The whole schema
+    is not checked (:func:`forecast.publish.summary.read_summary` does that), which
+    makes this quick enough to read a year of reports.
+    """
+    text = read_regular_text(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
+        return None
+    probabilities = {s: _number(p) for s, p in data["probabilities"].items()}
+    if not probabilities or any(p is None or not 0 <= p <= 1 for p in probabilities.values()):
+        return None
+    return data | {"probabilities": probabilities}
+
+
 @dataclass(frozen=True, slots=True)
 class ReportEntry:
     """One finished report of a question."""
@@ -516,6 +547,64 @@ def list_reports(out_dir: str | Path, question_id: str, read: SummaryReader = re
     return sorted(entries, key=lambda e: e.as_of)
 
 
+def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
+    """The dates of a question's report folders in OUT, oldest first, from its listing alone.
+
+    No summary is read: a folder named for a date is listed whatever it holds, so a
+    caller reads only the few it needs (see :func:`latest_two`).
+    """
+    folder = Path(out_dir) / question_id
+    dates = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if len(entry.name) != 10:
+                    continue
+                try:
+                    as_of = date.fromisoformat(entry.name)
+                except ValueError:
+                    continue
+                if entry.is_dir():
+                    dates.append(as_of)
+    except OSError:  # no such folder, or not a folder
+        return []
+    return sorted(dates)
+
+
+def _first_readable(
+    out_dir: Path, question_id: str, dates: Iterator[date], read: SummaryReader
+) -> ReportEntry | None:
+    for as_of in dates:
+        folder = report_dir(out_dir, question_id, as_of)
+        summary = read(folder / SUMMARY)
+        if summary is not None:
+            return ReportEntry(as_of, folder, summary)
+    return None
+
+
+def latest_two(
+    out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
+) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
+    """A question's current report, the report just before it by date, and every report folder's date.
+
+    The current report is chosen as :func:`latest_report` chooses it; the one before
+    is the newest readable report dated before it. Only the summaries needed are
+    read (newest first, skipping any that cannot be read), so the cost does not grow
+    with the question's history: the index of a year of daily reports reads two
+    summaries per question, not 365.
+    """
+    out_dir = Path(out_dir)
+    dates = report_dates(out_dir, question_id)
+    today = today or date.today()
+    current = [d for d in dates if d <= today]
+    ahead = [d for d in dates if d > today]
+    latest = _first_readable(out_dir, question_id, iter([*reversed(current), *ahead]), read)
+    if latest is None:
+        return None, None, dates
+    before = _first_readable(out_dir, question_id, (d for d in reversed(dates) if d < latest.as_of), read)
+    return latest, before, dates
+
+
 def latest_report(
     out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
@@ -548,9 +637,10 @@ def previous_summary(
     """
     if not out_dir:
         return None
-    reports = list_reports(out_dir, question_id, read)
-    earlier = [e for e in reports if e.as_of < as_of]
-    if earlier:
-        return earlier[-1].summary
-    same_day = [e for e in reports if e.as_of == as_of]
-    return same_day[-1].summary if same_day else None
+    # Newest first, reading only until one can be read: the cost does not grow with the history.
+    dates = report_dates(out_dir, question_id)
+    earlier = _first_readable(Path(out_dir), question_id, (d for d in reversed(dates) if d < as_of), read)
+    if earlier is not None:
+        return earlier.summary
+    same_day = _first_readable(Path(out_dir), question_id, (d for d in dates if d == as_of), read)
+    return same_day.summary if same_day else None

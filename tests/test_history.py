@@ -303,3 +303,61 @@ def test_the_docstring_examples_of_history_and_the_out_reader_run():
 
     results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in (record, store)]
     assert sum(r.attempted for r in results) >= 3 and sum(r.failed for r in results) == 0
+
+
+# --------------------------------------------------------------------------- an earlier version's year of history
+
+
+@pytest.fixture(scope="module")
+def earlier_out(tmp_path_factory):
+    """A small-scale copy of the benchmark's OUT: 3 questions and the timed one, 15 daily summaries each."""
+    import sys
+    from datetime import date
+
+    from helpers import REPO
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks.history import fill_earlier_out
+
+    tmp = tmp_path_factory.mktemp("earlier")
+    data = copy_data(tmp / "data")
+    first = forecast_cli(
+        "run", "--data", data, "--out", tmp / "template", "--as-of", "2025-02-20", "--question", EXAMPLE
+    )
+    assert first.returncode == 0, first.stderr
+    template = read_json(tmp / "template" / EXAMPLE / "2025-02-20" / "summary.json")
+    out = tmp / "out"
+    ids = fill_earlier_out(out, template, questions=3, days=15, end=date(2025, 2, 20), timed=EXAMPLE)
+    return data, out, ids
+
+
+def test_a_run_into_an_earlier_versions_history_compares_with_the_day_before(earlier_out):
+    data, out, ids = earlier_out
+    done = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-20", "--question", EXAMPLE)
+    assert done.returncode == 0, done.stderr
+    summary = read_json(out / EXAMPLE / "2025-02-20" / "summary.json")
+    before = read_json(out / EXAMPLE / "2025-02-19" / "summary.json")
+    assert summary["changes"]["previous_as_of"] == "2025-02-19"
+    for s, p in summary["probabilities"].items():
+        assert summary["moves"][s] == pytest.approx((p - before["probabilities"][s]) * 100)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for question in ids:
+        assert f'id="q-{question}"' in index
+    # Each card links to the newest ten other reports and counts the rest.
+    card = _card(index, EXAMPLE)
+    assert card.count("2025-02-") + card.count("2025-01-") >= 10
+    assert "and 5 earlier in the folder" in card
+    assert 'href="russia-syria-bases/2025-02-05/report.html"' not in index
+
+
+def test_history_reads_every_report_of_an_earlier_versions_out(earlier_out):
+    import forecast
+
+    _, out, ids = earlier_out
+    frame = forecast.history(out)
+    reports = {(q, d) for q, d in zip(frame.question, frame.as_of, strict=True)}
+    assert len(reports) >= len(ids) * 15
+    assert len(frame) == sum(
+        len(read_json(p)["probabilities"]) for p in out.glob("*/????-??-??/summary.json")
+    )

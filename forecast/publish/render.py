@@ -16,9 +16,17 @@ from typing import Any
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..inputs.questions import QUESTION_ID
-from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir
+from ..store import (
+    EVIDENCE_CSV,
+    SCORECARD_DIR,
+    SUMMARY,
+    atomic_write_text,
+    failed_dir,
+    peek_summary,
+    report_dir,
+)
 from .html import Html, render_template
-from .summary import latest_report
+from .summary import latest_two
 
 __all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 
@@ -108,7 +116,7 @@ class Failure:
 
 
 def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
-    latest, others = latest_report(out_dir, question_id)
+    latest, before, dates = latest_two(out_dir, question_id)
     if latest is None:
         return None
     s = latest.summary  # a Summary: the schema holds, and a summary of version 0 has its gaps filled
@@ -121,7 +129,16 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
     if len(order) != len(probabilities):
         order = sorted(probabilities, key=lambda k: -probabilities[k])
     analysts = s.analysts or {}
-    move = _move_by_date(latest, others)
+    move = _move_by_date(latest, before)
+    others = [d for d in reversed(dates) if d != latest.as_of]
+    # The newest few with a summary that reads, checked lightly: the front page's cost and size stay
+    # bounded whatever the history, and a report whose summary cannot be read is not linked.
+    linked = []
+    for d in others:
+        if len(linked) == HISTORY_LINKS:
+            break
+        if peek_summary(report_dir(out_dir, question_id, d) / SUMMARY) is not None:
+            linked.append(d)
     return {
         "id": question_id,
         "title": s.title or question_id,
@@ -151,13 +168,17 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "closed_unresolved": s.closed_unresolved,
         "closes": s.closes,
         "history": [
-            {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
-            for r in others
+            {"as_of": d.isoformat(), "href": f"{question_id}/{d.isoformat()}/report.html"} for d in linked
         ],
+        "more_reports": max(0, len(others) - HISTORY_LINKS) if len(linked) == HISTORY_LINKS else 0,
     }
 
 
-def _move_by_date(latest: Any, others: list[Any]) -> dict[str, Any]:
+#: How many of a question's other reports its index card links to, newest first.
+HISTORY_LINKS = 10
+
+
+def _move_by_date(latest: Any, before: Any) -> dict[str, Any]:
     """The card's move: the latest report against the report just before it by date, worked out now.
 
     A report's own ``moves`` were computed when it was made, against whatever report
@@ -171,9 +192,8 @@ def _move_by_date(latest: Any, others: list[Any]) -> dict[str, Any]:
     """
     s = latest.summary
     own_previous = s.changes.previous_as_of if s.changes else None
-    earlier = [e for e in others if e.as_of < latest.as_of]
     resolved = s.score is not None
-    if not earlier:
+    if before is None:
         return {
             "moves": s.moves,
             "alerts": [] if resolved else list(s.alerts),
@@ -181,7 +201,6 @@ def _move_by_date(latest: Any, others: list[Any]) -> dict[str, Any]:
             "replaced": bool(s.changes and s.changes.previous_replaced),
             "outdated": None,
         }
-    before = max(earlier, key=lambda e: e.as_of)
     changes = compare_summaries(
         {"probabilities": s.probabilities},
         {"probabilities": before.summary.probabilities},

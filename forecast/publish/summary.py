@@ -45,6 +45,7 @@ __all__ = [
     "check_summary",
     "import_jsonschema",
     "latest_report",
+    "latest_two",
     "list_reports",
     "previous_summary",
     "read_summary",
@@ -571,6 +572,14 @@ def latest_report(
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
     """A question's current report and its others, newest first (see :func:`forecast.store.latest_report`)."""
     return store.latest_report(out_dir, question_id, today, read=read_summary)
+
+
+def latest_two(
+    out_dir: str | Path, question_id: str, today: date | None = None
+) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
+    """A question's current report, the one before it by date, and all report dates (see
+    :func:`forecast.store.latest_two`); each ``entry.summary`` is a :class:`Summary`."""
+    return store.latest_two(out_dir, question_id, today, read=read_summary)
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
