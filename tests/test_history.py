@@ -8,6 +8,7 @@ import re
 
 import pytest
 from helpers import EXAMPLE, copy_data, forecast_cli, read_json
+from test_browser import browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -361,3 +362,25 @@ def test_history_reads_every_report_of_an_earlier_versions_out(earlier_out):
     assert len(frame) == sum(
         len(read_json(p)["probabilities"]) for p in out.glob("*/????-??-??/summary.json")
     )
+
+
+# --------------------------------------------------------------------------- the backfilled index in a browser
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_backfilled_index_neither_scrolls_sideways_nor_fails_axe(browser, backfilled, width):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+    from test_layout import _MEASURE, open_page
+
+    _, out = backfilled
+    context, page = open_page(browser, out / "index.html", width)
+    try:
+        assert "out of date" in page.inner_text("main")
+        found = page.evaluate(_MEASURE)
+        assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], "the page scrolls sideways"
+        assert found["outside"] == [] and found["spilling"] == []
+        results = Axe().run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], results.generate_report()
+    finally:
+        context.close()
