@@ -384,3 +384,36 @@ def test_the_backfilled_index_neither_scrolls_sideways_nor_fails_axe(browser, ba
         assert serious == [], results.generate_report()
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- the page of every report
+
+
+def test_a_run_writes_the_question_page_of_every_report_newest_first_with_moves_by_date(backfilled):
+    _, out = backfilled
+    page = (out / EXAMPLE / "history.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<th scope="row"><a href="([0-9-]+)/report.html">', page)
+    assert rows == ["2025-02-20", "2025-01-15"]
+    later = read_json(out / EXAMPLE / "2025-02-20" / "summary.json")
+    earlier = read_json(out / EXAMPLE / "2025-01-15" / "summary.json")
+    move = (later["probabilities"]["partial"] - earlier["probabilities"]["partial"]) * 100
+    assert f"({move:+.1f})" in page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{EXAMPLE}/history.html"' in index
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_page_of_every_report_neither_scrolls_sideways_nor_fails_axe(browser, backfilled, width):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+    from test_layout import _MEASURE, open_page
+
+    _, out = backfilled
+    context, page = open_page(browser, out / EXAMPLE / "history.html", width)
+    try:
+        found = page.evaluate(_MEASURE)
+        assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], "the page scrolls sideways"
+        results = Axe().run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], results.generate_report()
+    finally:
+        context.close()

@@ -171,6 +171,9 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
             {"as_of": d.isoformat(), "href": f"{question_id}/{d.isoformat()}/report.html"} for d in linked
         ],
         "more_reports": max(0, len(others) - HISTORY_LINKS) if len(linked) == HISTORY_LINKS else 0,
+        "history_href": f"{question_id}/{HISTORY_PAGE}"
+        if (out_dir / question_id / HISTORY_PAGE).is_file()
+        else None,
     }
 
 
@@ -270,8 +273,82 @@ def index_page(
     return _page("Forecasts", body, [("index.html", "All questions")], footer)
 
 
-def write_index(out_dir: str | Path, failures: list[Failure] = (), generated: datetime | None = None) -> Path:
-    """Write ``OUT/index.html`` atomically and return its path."""
+#: A question's page of every report, beside its report folders.
+HISTORY_PAGE = "history.html"
+
+
+def history_page(out_dir: str | Path, question_id: str) -> str | None:
+    """The HTML of ``OUT/<question>/history.html``: every report of the question, newest first.
+
+    Each report's summary is read lightly (:func:`forecast.store.peek_summary`), and
+    each move is worked out against the report just before it by date, as the index
+    card does. ``None`` when the question has no readable report.
+    """
+    from ..store import report_dates
+
+    dates = report_dates(out_dir, question_id)
+    read = [(d, peek_summary(report_dir(out_dir, question_id, d) / SUMMARY)) for d in dates]
+    reports = [(d, s) for d, s in read if s is not None]
+    if not reports:
+        return None
+    latest = reports[-1][1]
+    names = latest.get("scenario_names") if isinstance(latest.get("scenario_names"), dict) else {}
+    labels = latest.get("scenario_labels") if isinstance(latest.get("scenario_labels"), dict) else {}
+    order = [s for s in (latest.get("scenario_order") or []) if s in latest["probabilities"]]
+    order += sorted(set().union(*(s["probabilities"] for _, s in reports)) - set(order))
+    rows = []
+    for k, (d, s) in enumerate(reports):
+        before = reports[k - 1][1] if k else None
+        changes = None if before is None else compare_summaries(s, before, threshold_points=_threshold(s))
+        leading = (
+            s.get("leading")
+            if s.get("leading") in s["probabilities"]
+            else max(s["probabilities"], key=s["probabilities"].get)
+        )
+        rows.append(
+            {
+                "as_of": d.isoformat(),
+                "probabilities": s["probabilities"],
+                "leading": leading,
+                "moves": None if changes is None else dict(changes.moves),
+                "alert": bool(changes and changes.alerting),
+            }
+        )
+    title = latest.get("title") if isinstance(latest.get("title"), str) else question_id
+    body = render_template(
+        "history.html.j2",
+        title=title,
+        rows=list(reversed(rows)),
+        order=order,
+        names={**{str(k): str(v) for k, v in names.items()}, **{str(k): str(v) for k, v in labels.items()}},
+        skipped=len(read) - len(reports),
+    )
+    footer = (
+        f"forecast {__version__}. Each date links to its report; its numbers are in summary.json beside it."
+    )
+    return _page(f"{title}: every report", body, [("../index.html", "All questions")], footer)
+
+
+def _threshold(summary: dict[str, Any]) -> float:
+    value = summary.get("alert_threshold")
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else 10.0
+
+
+def write_index(
+    out_dir: str | Path,
+    failures: list[Failure] = (),
+    generated: datetime | None = None,
+    histories: list[str] = (),
+) -> Path:
+    """Write ``OUT/index.html`` atomically and return its path.
+
+    ``histories`` names the questions whose page of every report
+    (``OUT/<question>/history.html``) is rewritten first: those a run has just published.
+    """
+    for question_id in histories:
+        page = history_page(out_dir, question_id)
+        if page is not None:
+            atomic_write_text(Path(out_dir) / question_id / HISTORY_PAGE, page)
     path = Path(out_dir) / "index.html"
     atomic_write_text(path, index_page(out_dir, list(failures), generated))
     return path
