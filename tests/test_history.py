@@ -348,7 +348,7 @@ def test_a_run_into_an_earlier_versions_history_compares_with_the_day_before(ear
     # Each card links to the newest ten other reports and counts the rest.
     card = _card(index, EXAMPLE)
     assert card.count("2025-02-") + card.count("2025-01-") >= 10
-    assert "and 5 earlier in the folder" in card
+    assert "and 5 earlier." in card
     assert 'href="russia-syria-bases/2025-02-05/report.html"' not in index
 
 
