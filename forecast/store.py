@@ -583,7 +583,11 @@ def _first_readable(
 
 
 def latest_two(
-    out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
+    out_dir: str | Path,
+    question_id: str,
+    today: date | None = None,
+    read: SummaryReader = read_json,
+    read_before: SummaryReader | None = None,
 ) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
     """A question's current report, the report just before it by date, and every report folder's date.
 
@@ -591,7 +595,8 @@ def latest_two(
     is the newest readable report dated before it. Only the summaries needed are
     read (newest first, skipping any that cannot be read), so the cost does not grow
     with the question's history: the index of a year of daily reports reads two
-    summaries per question, not 365.
+    summaries per question, not 365. ``read_before`` (default ``read``) reads the one
+    before, where a caller needs less of it (its probabilities, through :func:`peek_summary`).
     """
     out_dir = Path(out_dir)
     dates = report_dates(out_dir, question_id)
@@ -601,7 +606,8 @@ def latest_two(
     latest = _first_readable(out_dir, question_id, iter([*reversed(current), *ahead]), read)
     if latest is None:
         return None, None, dates
-    before = _first_readable(out_dir, question_id, (d for d in reversed(dates) if d < latest.as_of), read)
+    earlier = (d for d in reversed(dates) if d < latest.as_of)
+    before = _first_readable(out_dir, question_id, earlier, read_before or read)
     return latest, before, dates
 
 

@@ -206,7 +206,7 @@ def _move_by_date(latest: Any, before: Any) -> dict[str, Any]:
         }
     changes = compare_summaries(
         {"probabilities": s.probabilities},
-        {"probabilities": before.summary.probabilities},
+        {"probabilities": before.summary["probabilities"]},
         threshold_points=s.alert_threshold,
     )
     return {

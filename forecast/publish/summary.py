@@ -578,8 +578,10 @@ def latest_two(
     out_dir: str | Path, question_id: str, today: date | None = None
 ) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
     """A question's current report, the one before it by date, and all report dates (see
-    :func:`forecast.store.latest_two`); each ``entry.summary`` is a :class:`Summary`."""
-    return store.latest_two(out_dir, question_id, today, read=read_summary)
+    :func:`forecast.store.latest_two`). The current one's ``summary`` is a :class:`Summary`; the
+    one before is read lightly (:func:`forecast.store.peek_summary`, a dict whose ``probabilities``
+    are checked), since only its probabilities are compared: the index checks one schema per question."""
+    return store.latest_two(out_dir, question_id, today, read=read_summary, read_before=store.peek_summary)
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
