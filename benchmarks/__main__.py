@@ -24,6 +24,7 @@ MODULES = (
     "benchmarks.startup",
     "benchmarks.memory",
     "benchmarks.calibration",
+    "benchmarks.history",
 )
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -48,6 +48,7 @@ __all__ = [
     "assess",
     "brier_score",
     "evidence_path",
+    "history",
     "load_evidence",
     "load_judgments",
     "load_outside_forecasts",
@@ -85,6 +86,7 @@ _MODULE_OF = {
         "inputs.validate": ("evidence_path", "question_ids", "question_path", "validate_data"),
         "model": ("EvidenceLog", "EvidenceRow", "Group", "Indicator", "Question", "Resolution", "Scenario"),
         "words": ("probability_words",),
+        "record": ("history",),
     }.items()
     for name in names
 }  # fmt: skip

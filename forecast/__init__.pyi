@@ -48,8 +48,9 @@ from .model import Scenario as Scenario
 from .schedule.job import QuestionOutcome as QuestionOutcome
 from .schedule.job import run_question as run_question
 from .team import TeamForecast as TeamForecast
+from .publish.summary import SummaryError as SummaryError
+from .record import history as history
 from .words import probability_words as probability_words
 
 __version__: str
 __all__: list[str]
-from .publish.summary import SummaryError as SummaryError

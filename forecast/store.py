@@ -47,6 +47,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -85,14 +86,18 @@ __all__ = [
     "job_scratch",
     "json_number",
     "latest_report",
+    "latest_two",
     "list_reports",
     "outcome_dir",
+    "peek_summary",
     "previous_summary",
     "question_lock",
     "read_json",
+    "read_regular_text",
     "recover",
     "recover_job",
     "replace_dir",
+    "report_dates",
     "report_dir",
     "work_dir",
 ]
@@ -409,24 +414,103 @@ def recover(out_dir: str | Path) -> None:
 
 def _recorded_final(record: Path, out_dir: Path) -> Path | None:
     """Where a set-aside folder came from, if its record says so and that is inside OUT."""
+    data = read_json(record)
     try:
-        final = Path(json.loads(record.read_text(encoding="utf-8"))["final"])
-    except (OSError, ValueError, KeyError, TypeError):
+        final = Path(data["final"])
+    except (KeyError, TypeError):
         return None
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
+
+
+#: The most forecast reads of one file in OUT: a summary of the longest log is a few megabytes.
+READ_LIMIT = 256 * 1024 * 1024
+
+
+def read_regular_text(path: str | Path, limit: int = READ_LIMIT) -> str | None:
+    """The UTF-8 text of the regular file at ``path``, or ``None`` for anything else.
+
+    Every file forecast reads back from OUT is read through this. OUT is a folder
+    anyone may write into, so what sits at a file's name may be a named pipe
+    (FIFO), a device, a folder, a file over ``limit`` bytes or one that is not
+    UTF-8: each is ``None``, as a missing file is. The file is opened without
+    blocking and checked with ``fstat`` before it is read, so a FIFO with no writer
+    can never hang the run, and a device is never read.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> os.mkfifo(os.path.join(folder, "summary.json"))
+    >>> read_regular_text(os.path.join(folder, "summary.json")) is None
+    True
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):  # ValueError: a path with a NUL byte
+        return None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while it was read
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def read_json(path: str | Path) -> dict[str, Any] | None:
     """The JSON object in the file at ``path``, or ``None`` if it is missing, unreadable or not an object.
 
-    What the object must hold is the reader's business: a report's summary is read
-    through :func:`forecast.publish.summary.read_summary`, which checks it against its schema.
+    Unreadable includes not a regular file (see :func:`read_regular_text`) and JSON
+    nested too deeply for the parser (a ``RecursionError``), so that no file in OUT
+    can stop a run. What the object must hold is the reader's business: a report's
+    summary is read through :func:`forecast.publish.summary.read_summary`, which
+    checks it against its schema.
     """
+    text = read_regular_text(path)
+    if text is None:
+        return None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def peek_summary(path: str | Path) -> dict[str, Any] | None:
+    """A report's ``summary.json`` as plain JSON, checked only for what a listing needs, or ``None``.
+
+    The checks are those that make a report worth listing: a regular file (see
+    :func:`read_regular_text`) holding a JSON object whose ``probabilities`` map
+    each scenario to a number from 0 to 1 (given back as floats). The whole schema
+    is not checked (:func:`forecast.publish.summary.read_summary` does that), which
+    makes this quick enough to read a year of reports.
+    """
+    text = read_regular_text(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
+        return None
+    probabilities = {s: _number(p) for s, p in data["probabilities"].items()}
+    if not probabilities or any(p is None or not 0 <= p <= 1 for p in probabilities.values()):
+        return None
+    return data | {"probabilities": probabilities}
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +547,70 @@ def list_reports(out_dir: str | Path, question_id: str, read: SummaryReader = re
     return sorted(entries, key=lambda e: e.as_of)
 
 
+def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
+    """The dates of a question's report folders in OUT, oldest first, from its listing alone.
+
+    No summary is read: a folder named for a date is listed whatever it holds, so a
+    caller reads only the few it needs (see :func:`latest_two`).
+    """
+    folder = Path(out_dir) / question_id
+    dates = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if len(entry.name) != 10:
+                    continue
+                try:
+                    as_of = date.fromisoformat(entry.name)
+                except ValueError:
+                    continue
+                if entry.is_dir():
+                    dates.append(as_of)
+    except OSError:  # no such folder, or not a folder
+        return []
+    return sorted(dates)
+
+
+def _first_readable(
+    out_dir: Path, question_id: str, dates: Iterator[date], read: SummaryReader
+) -> ReportEntry | None:
+    for as_of in dates:
+        folder = report_dir(out_dir, question_id, as_of)
+        summary = read(folder / SUMMARY)
+        if summary is not None:
+            return ReportEntry(as_of, folder, summary)
+    return None
+
+
+def latest_two(
+    out_dir: str | Path,
+    question_id: str,
+    today: date | None = None,
+    read: SummaryReader = read_json,
+    read_before: SummaryReader | None = None,
+) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
+    """A question's current report, the report just before it by date, and every report folder's date.
+
+    The current report is chosen as :func:`latest_report` chooses it; the one before
+    is the newest readable report dated before it. Only the summaries needed are
+    read (newest first, skipping any that cannot be read), so the cost does not grow
+    with the question's history: the index of a year of daily reports reads two
+    summaries per question, not 365. ``read_before`` (default ``read``) reads the one
+    before, where a caller needs less of it (its probabilities, through :func:`peek_summary`).
+    """
+    out_dir = Path(out_dir)
+    dates = report_dates(out_dir, question_id)
+    today = today or date.today()
+    current = [d for d in dates if d <= today]
+    ahead = [d for d in dates if d > today]
+    latest = _first_readable(out_dir, question_id, iter([*reversed(current), *ahead]), read)
+    if latest is None:
+        return None, None, dates
+    earlier = (d for d in reversed(dates) if d < latest.as_of)
+    before = _first_readable(out_dir, question_id, earlier, read_before or read)
+    return latest, before, dates
+
+
 def latest_report(
     out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
@@ -495,9 +643,10 @@ def previous_summary(
     """
     if not out_dir:
         return None
-    reports = list_reports(out_dir, question_id, read)
-    earlier = [e for e in reports if e.as_of < as_of]
-    if earlier:
-        return earlier[-1].summary
-    same_day = [e for e in reports if e.as_of == as_of]
-    return same_day[-1].summary if same_day else None
+    # Newest first, reading only until one can be read: the cost does not grow with the history.
+    dates = report_dates(out_dir, question_id)
+    earlier = _first_readable(Path(out_dir), question_id, (d for d in reversed(dates) if d < as_of), read)
+    if earlier is not None:
+        return earlier.summary
+    same_day = _first_readable(Path(out_dir), question_id, (d for d in dates if d == as_of), read)
+    return same_day.summary if same_day else None

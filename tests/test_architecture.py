@@ -19,7 +19,7 @@ STAGES = (
     {"inputs"},
     {"engine"},
     {"analysis"},
-    {"assessment", "team", "leaderboard", "tables", "frames"},
+    {"assessment", "team", "leaderboard", "tables", "frames", "record"},
     {"publish"},
     {"schedule"},
     {"airflow", "cli", "__main__", "__init__"},

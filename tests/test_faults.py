@@ -258,7 +258,10 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert codes == [0, 0], logs
     assert not any("Traceback" in log for log in logs)
     assert sum("another forecast run is writing to" in log for log in logs) == 1  # one waited for the other
-    assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [AS_OF]
+    assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [
+        AS_OF,
+        "history.html",
+    ]  # the page of every report
     assert sorted(p.name for p in (out / EXAMPLE / AS_OF).iterdir()) == [
         "checklist.csv",
         "effects.csv",

@@ -14,10 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..analysis.changes import compare_summaries
 from ..inputs.questions import QUESTION_ID
-from ..store import EVIDENCE_CSV, SCORECARD_DIR, atomic_write_text, failed_dir
+from ..store import (
+    EVIDENCE_CSV,
+    SCORECARD_DIR,
+    SUMMARY,
+    atomic_write_text,
+    failed_dir,
+    peek_summary,
+    report_dir,
+)
 from .html import OUTSIDE_CSV, Html, render_template
-from .summary import latest_report
+from .summary import latest_two
 
 __all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
 
@@ -109,7 +118,7 @@ class Failure:
 
 
 def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
-    latest, others = latest_report(out_dir, question_id)
+    latest, before, dates = latest_two(out_dir, question_id)
     if latest is None:
         return None
     s = latest.summary  # a Summary: the schema holds, and a summary of version 0 has its gaps filled
@@ -122,6 +131,16 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
     if len(order) != len(probabilities):
         order = sorted(probabilities, key=lambda k: -probabilities[k])
     analysts = s.analysts or {}
+    move = _move_by_date(latest, before)
+    others = [d for d in reversed(dates) if d != latest.as_of]
+    # The newest few with a summary that reads, checked lightly: the front page's cost and size stay
+    # bounded whatever the history, and a report whose summary cannot be read is not linked.
+    linked = []
+    for d in others:
+        if len(linked) == HISTORY_LINKS:
+            break
+        if peek_summary(report_dir(out_dir, question_id, d) / SUMMARY) is not None:
+            linked.append(d)
     return {
         "id": question_id,
         "title": s.title or question_id,
@@ -133,14 +152,16 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "leading_name": s.leading_name or names.get(leading, leading),
         "leading_words": s.leading_words,
         "names": labels,
-        "moves": s.moves,
-        "alerts": list(s.alerts),
+        "moves": move["moves"],
+        "alerts": move["alerts"],
         "threshold": s.alert_threshold,
         "tripwires": list(s.tripwires_fired),
         "resolved": s.score is not None,
         "resolution": s.resolution,
-        "compared_with": s.changes.previous_as_of if s.changes else None,
-        "replaced": bool(s.changes and s.changes.previous_replaced),
+        "score": s.score,
+        "compared_with": move["compared_with"],
+        "replaced": move["replaced"],
+        "outdated": move["outdated"],
         "analysts": sorted(analysts),
         "spread": _spread(analysts, probabilities),
         "stale": s.stale,
@@ -149,9 +170,54 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "closed_unresolved": s.closed_unresolved,
         "closes": s.closes,
         "history": [
-            {"as_of": r.as_of.isoformat(), "href": f"{question_id}/{r.as_of.isoformat()}/report.html"}
-            for r in others
+            {"as_of": d.isoformat(), "href": f"{question_id}/{d.isoformat()}/report.html"} for d in linked
         ],
+        "more_reports": max(0, len(others) - HISTORY_LINKS) if len(linked) == HISTORY_LINKS else 0,
+        "history_href": f"{question_id}/{HISTORY_PAGE}"
+        if (out_dir / question_id / HISTORY_PAGE).is_file()
+        else None,
+    }
+
+
+#: How many of a question's other reports its index card links to, newest first.
+HISTORY_LINKS = 10
+
+
+def _move_by_date(latest: Any, before: Any) -> dict[str, Any]:
+    """The card's move: the latest report against the report just before it by date, worked out now.
+
+    A report's own ``moves`` were computed when it was made, against whatever report
+    came before it then; a report of an earlier date added afterwards (a backfill)
+    is not in them. So the card compares the two summaries itself, and raises the
+    alert on the same threshold. Only when no report is dated before the latest does
+    the card keep the report's own comparison (with the report of the same date it
+    replaced). ``outdated`` is the date the report's own comparison should have been
+    made with, when it was made with another (or none): the report page then says
+    something the card does not, until the report is run again.
+    """
+    s = latest.summary
+    own_previous = s.changes.previous_as_of if s.changes else None
+    resolved = s.score is not None
+    if before is None:
+        return {
+            "moves": s.moves,
+            "alerts": [] if resolved else list(s.alerts),
+            "compared_with": own_previous,
+            "replaced": bool(s.changes and s.changes.previous_replaced),
+            "outdated": None,
+        }
+    changes = compare_summaries(
+        {"probabilities": s.probabilities},
+        {"probabilities": before.summary["probabilities"]},
+        threshold_points=s.alert_threshold,
+    )
+    return {
+        "moves": dict(changes.moves),
+        # A settled question raises no alert: its forecast no longer moves on evidence.
+        "alerts": [] if resolved else list(changes.alerting),
+        "compared_with": before.as_of.isoformat(),
+        "replaced": False,
+        "outdated": None if own_previous == before.as_of.isoformat() else before.as_of.isoformat(),
     }
 
 
@@ -209,8 +275,82 @@ def index_page(
     return _page("Forecasts", body, [("index.html", "All questions")], footer)
 
 
-def write_index(out_dir: str | Path, failures: list[Failure] = (), generated: datetime | None = None) -> Path:
-    """Write ``OUT/index.html`` atomically and return its path."""
+#: A question's page of every report, beside its report folders.
+HISTORY_PAGE = "history.html"
+
+
+def history_page(out_dir: str | Path, question_id: str) -> str | None:
+    """The HTML of ``OUT/<question>/history.html``: every report of the question, newest first.
+
+    Each report's summary is read lightly (:func:`forecast.store.peek_summary`), and
+    each move is worked out against the report just before it by date, as the index
+    card does. ``None`` when the question has no readable report.
+    """
+    from ..store import report_dates
+
+    dates = report_dates(out_dir, question_id)
+    read = [(d, peek_summary(report_dir(out_dir, question_id, d) / SUMMARY)) for d in dates]
+    reports = [(d, s) for d, s in read if s is not None]
+    if not reports:
+        return None
+    latest = reports[-1][1]
+    names = latest.get("scenario_names") if isinstance(latest.get("scenario_names"), dict) else {}
+    labels = latest.get("scenario_labels") if isinstance(latest.get("scenario_labels"), dict) else {}
+    order = [s for s in (latest.get("scenario_order") or []) if s in latest["probabilities"]]
+    order += sorted(set().union(*(s["probabilities"] for _, s in reports)) - set(order))
+    rows = []
+    for k, (d, s) in enumerate(reports):
+        before = reports[k - 1][1] if k else None
+        changes = None if before is None else compare_summaries(s, before, threshold_points=_threshold(s))
+        leading = (
+            s.get("leading")
+            if s.get("leading") in s["probabilities"]
+            else max(s["probabilities"], key=s["probabilities"].get)
+        )
+        rows.append(
+            {
+                "as_of": d.isoformat(),
+                "probabilities": s["probabilities"],
+                "leading": leading,
+                "moves": None if changes is None else dict(changes.moves),
+                "alert": bool(changes and changes.alerting),
+            }
+        )
+    title = latest.get("title") if isinstance(latest.get("title"), str) else question_id
+    body = render_template(
+        "history.html.j2",
+        title=title,
+        rows=list(reversed(rows)),
+        order=order,
+        names={**{str(k): str(v) for k, v in names.items()}, **{str(k): str(v) for k, v in labels.items()}},
+        skipped=len(read) - len(reports),
+    )
+    footer = (
+        f"forecast {__version__}. Each date links to its report; its numbers are in summary.json beside it."
+    )
+    return _page(f"{title}: every report", body, [("../index.html", "All questions")], footer)
+
+
+def _threshold(summary: dict[str, Any]) -> float:
+    value = summary.get("alert_threshold")
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else 10.0
+
+
+def write_index(
+    out_dir: str | Path,
+    failures: list[Failure] = (),
+    generated: datetime | None = None,
+    histories: list[str] = (),
+) -> Path:
+    """Write ``OUT/index.html`` atomically and return its path.
+
+    ``histories`` names the questions whose page of every report
+    (``OUT/<question>/history.html``) is rewritten first: those a run has just published.
+    """
+    for question_id in histories:
+        page = history_page(out_dir, question_id)
+        if page is not None:
+            atomic_write_text(Path(out_dir) / question_id / HISTORY_PAGE, page)
     path = Path(out_dir) / "index.html"
     atomic_write_text(path, index_page(out_dir, list(failures), generated))
     return path

@@ -45,6 +45,7 @@ __all__ = [
     "check_summary",
     "import_jsonschema",
     "latest_report",
+    "latest_two",
     "list_reports",
     "previous_summary",
     "read_summary",
@@ -418,6 +419,8 @@ class Summary:
             data = json.loads(text)
         except ValueError as exc:
             raise SummaryError(f"{source}: not JSON: {exc}") from None
+        except RecursionError:
+            raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
         return cls.from_mapping(data, source=source, question=question)
 
     @classmethod
@@ -529,13 +532,15 @@ def read_summary(path: str | Path) -> Summary | None:
     ``OUT/<question>/<as_of>/summary.json``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
+    text = store.read_regular_text(path)  # a FIFO or a device is absent, never waited on
+    if text is None:
         return None
     try:
         return _from_text(text, str(path), path.parent.parent.name)
     except SummaryError:
+        return None
+    except Exception:  # JSON nested past the parser's depth (RecursionError), and any other
+        # way a file someone put in OUT can fail to read: absent, as the README promises, never a crash.
         return None
 
 
@@ -548,11 +553,13 @@ def check_summary(path: str | Path) -> Summary:
         For a missing file or one that does not match the schema.
     """
     path = Path(path)
+    text = store.read_regular_text(path)
+    if text is None:
+        raise SummaryError(f"{path}: cannot be read: missing, not a regular file, or not UTF-8")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        raise SummaryError(f"{path}: cannot be read: {exc}") from None
-    return _from_text(text, str(path), path.parent.parent.name)
+        return _from_text(text, str(path), path.parent.parent.name)
+    except RecursionError:
+        raise SummaryError(f"{path}: (top level): nested too deeply to be a summary") from None
 
 
 @lru_cache(maxsize=16)
@@ -575,6 +582,16 @@ def latest_report(
 ) -> tuple[ReportEntry | None, list[ReportEntry]]:
     """A question's current report and its others, newest first (see :func:`forecast.store.latest_report`)."""
     return store.latest_report(out_dir, question_id, today, read=read_summary)
+
+
+def latest_two(
+    out_dir: str | Path, question_id: str, today: date | None = None
+) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
+    """A question's current report, the one before it by date, and all report dates (see
+    :func:`forecast.store.latest_two`). The current one's ``summary`` is a :class:`Summary`; the
+    one before is read lightly (:func:`forecast.store.peek_summary`, a dict whose ``probabilities``
+    are checked), since only its probabilities are compared: the index checks one schema per question."""
+    return store.latest_two(out_dir, question_id, today, read=read_summary, read_before=store.peek_summary)
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:

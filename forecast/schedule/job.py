@@ -770,7 +770,8 @@ def publish_run(
             for o in outcomes
             if not o.ok
         ]
-        index = write_index(out_dir, failures)  # no clock time: the run manifest keeps that
+        published = [q for q in selected if QUESTION_ID.match(q)]
+        index = write_index(out_dir, failures, histories=published)  # no clock time: the manifest keeps it
         inputs = {}
         recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:

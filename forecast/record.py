@@ -1,0 +1,187 @@
+"""The published record: every report in an output folder, as one pandas DataFrame.
+
+:func:`history` answers "what did we say, and when, across all our questions"
+from the ``summary.json`` of every report under OUT. It reads each summary's few
+keys it needs without checking the whole schema (that is what makes a year of
+daily reports for a hundred questions quick to read), and skips a summary that
+cannot be read, as the index does. pandas is imported only when it is called,
+so that a scheduled run never loads it for this.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .inputs.questions import QUESTION_ID
+from .store import SUMMARY, peek_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["HISTORY_COLUMNS", "history"]
+
+#: The columns of :func:`history`, in order.
+HISTORY_COLUMNS = (
+    "question",
+    "as_of",
+    "scenario",
+    "probability",
+    "move",
+    "leading",
+    "alert",
+    "title",
+    "scenario_name",
+    "resolved",
+    "resolution_date",
+)
+
+
+def _as_date(value: date | str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime) or hasattr(value, "to_pydatetime"):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{name} must be an ISO date such as 2025-01-31, got {value!r}") from None
+    raise TypeError(f"{name} must be a date or an ISO date string, got {type(value).__name__}")
+
+
+def _report_dates(folder: Path, since: date | None) -> list[str]:
+    """The names of ``folder``'s report folders (ISO dates), oldest first, from ``since`` on."""
+    names = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if len(entry.name) != 10:
+                continue
+            try:
+                day = date.fromisoformat(entry.name)
+            except ValueError:
+                continue
+            if (since is None or day >= since) and entry.is_dir():
+                names.append(entry.name)
+    return sorted(names)
+
+
+def history(
+    out_dir: str | Path,
+    questions: Iterable[str] | None = None,
+    since: date | str | None = None,
+) -> pd.DataFrame:
+    """Every published report in ``out_dir``, one row per question, date and scenario.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder of ``forecast run`` (OUT).
+    questions : iterable of str, optional
+        Only these question ids (default: every question in OUT).
+    since : date or str, optional
+        Only reports dated on or after this day (a ``date`` or an ISO string).
+
+    Returns
+    -------
+    pandas.DataFrame
+        In long form, sorted by question, ``as_of`` and the question's scenario order:
+
+        - ``question`` (str), ``as_of`` (datetime64), ``scenario`` (its id),
+          ``probability`` (0 to 1): what the report published;
+        - ``move``: the scenario's move in points since the report it was compared
+          with when it was made (NaN for a report that had none);
+        - ``leading``: the report's leading scenario; ``alert``: whether the report
+          raised an alert;
+        - ``title``, ``scenario_name``: for display;
+        - ``resolved``: the scenario the question resolved to, where any of its
+          reports knows it (else ``None``), and ``resolution_date`` (datetime64, NaT
+          when unresolved).
+
+        A report whose ``summary.json`` cannot be read (missing, not a regular file,
+        not JSON, no probabilities) is left out, as the index leaves it out.
+
+    Raises
+    ------
+    ValueError
+        For a ``since`` that is not an ISO date.
+
+    Examples
+    --------
+    >>> import forecast, tempfile
+    >>> frame = forecast.history(tempfile.mkdtemp())
+    >>> list(frame.columns[:4]), len(frame)
+    (['question', 'as_of', 'scenario', 'probability'], 0)
+
+    After ``forecast run --out reports``, the latest probability of each question's
+    leading scenario is ``frame[frame.scenario == frame.leading].groupby("question").last()``.
+    """
+    import pandas as pd
+
+    out_dir = Path(out_dir)
+    start = _as_date(since, "since")
+    wanted = None if questions is None else set(questions)
+    ids = []
+    if out_dir.is_dir():
+        with os.scandir(out_dir) as entries:
+            ids = sorted(
+                e.name
+                for e in entries
+                if QUESTION_ID.match(e.name) and (wanted is None or e.name in wanted) and e.is_dir()
+            )
+    columns: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
+    for question in ids:
+        folder = out_dir / question
+        first_row = len(columns["question"])
+        resolved, resolution_date = None, None
+        for day in _report_dates(folder, start):
+            data = peek_summary(folder / day / SUMMARY)
+            if data is None:
+                continue
+            probabilities = data["probabilities"]
+            order = data.get("scenario_order")
+            if not isinstance(order, list) or sorted(map(str, order)) != sorted(probabilities):
+                order = sorted(probabilities)
+            moves = data.get("moves") if isinstance(data.get("moves"), dict) else {}
+            names = data.get("scenario_names") if isinstance(data.get("scenario_names"), dict) else {}
+            resolution = data.get("resolution")
+            if isinstance(resolution, dict) and isinstance(resolution.get("scenario"), str):
+                resolved, resolution_date = resolution["scenario"], resolution.get("date")
+            leading = data.get("leading")
+            if leading not in probabilities:
+                leading = max(order, key=probabilities.get)
+            title = data.get("title") if isinstance(data.get("title"), str) else question
+            alert = (
+                bool(data.get("alert")) if isinstance(data.get("alert"), bool) else bool(data.get("alerts"))
+            )
+            for scenario in order:
+                move = moves.get(scenario)
+                move = float(move) if isinstance(move, (int, float)) and not isinstance(move, bool) else None
+                columns["question"].append(question)
+                columns["as_of"].append(day)
+                columns["scenario"].append(scenario)
+                columns["probability"].append(probabilities[scenario])
+                columns["move"].append(math.nan if move is None else move)
+                columns["leading"].append(leading)
+                columns["alert"].append(alert)
+                columns["title"].append(title)
+                columns["scenario_name"].append(str(names.get(scenario, scenario)))
+        # The question's outcome belongs to every one of its rows, also those dated before it was known.
+        count = len(columns["question"]) - first_row
+        columns["resolved"].extend([resolved] * count)
+        columns["resolution_date"].extend([resolution_date] * count)
+    frame = pd.DataFrame(columns, columns=list(HISTORY_COLUMNS))
+    frame["as_of"] = pd.to_datetime(frame["as_of"], format="%Y-%m-%d").astype("datetime64[ns]")
+    frame["resolution_date"] = pd.to_datetime(
+        frame["resolution_date"], format="%Y-%m-%d", errors="coerce"
+    ).astype("datetime64[ns]")
+    frame["probability"] = frame["probability"].astype("float64")
+    frame["move"] = frame["move"].astype("float64")
+    frame["alert"] = frame["alert"].astype(bool)
+    return frame
