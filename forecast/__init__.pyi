@@ -45,11 +45,11 @@ from .model import Indicator as Indicator
 from .model import Question as Question
 from .model import Resolution as Resolution
 from .model import Scenario as Scenario
+from .publish.summary import SummaryError as SummaryError
+from .record import history as history
 from .schedule.job import QuestionOutcome as QuestionOutcome
 from .schedule.job import run_question as run_question
 from .team import TeamForecast as TeamForecast
-from .publish.summary import SummaryError as SummaryError
-from .record import history as history
 from .words import probability_words as probability_words
 
 __version__: str

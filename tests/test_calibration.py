@@ -544,6 +544,26 @@ def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path)
     assert not (out / EXAMPLE / AS_OF.isoformat() / "summary.json").exists()
 
 
+def test_a_question_that_fails_before_reading_its_inputs_still_has_calibration_yaml_in_the_manifest(tmp_path):
+    import hashlib
+
+    data = copy_data_without_team(tmp_path / "data")
+    calibration = data / "calibration.yaml"
+    calibration.write_text("temper: 0.5\n", encoding="utf-8")
+    question = data / "questions" / f"{EXAMPLE}.yaml"
+    question.write_text(question.read_text(encoding="utf-8") + "\n  [unclosed\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--data", data, "--out", out, "--as-of", AS_OF.isoformat(), "--question", EXAMPLE
+    )
+    assert result.returncode == 1
+    (manifest,) = (out / "runs").glob("*.json")
+    inputs = json.loads(manifest.read_text(encoding="utf-8"))["inputs"]
+    hashes = {Path(path).name: digest for path, digest in inputs.items()}
+    assert hashes["calibration.yaml"] == hashlib.sha256(calibration.read_bytes()).hexdigest()
+    assert hashes[f"{EXAMPLE}.yaml"] == hashlib.sha256(question.read_bytes()).hexdigest()
+
+
 # ---------------------------------------------------------------- leave-one-out and what to watch, tempered
 
 

@@ -59,7 +59,10 @@ def test_the_schema_describes_every_field_of_summary_and_nothing_else():
 
 def test_the_schema_ships_in_the_package_data():
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"forecast.publish" = ["summary.schema.json"]' in text and '"forecast.publish.templates" = ["*"]' in text
+    assert (
+        '"forecast.publish" = ["summary.schema.json"]' in text
+        and '"forecast.publish.templates" = ["*"]' in text
+    )
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,7 @@ __all__ = [
     "QuestionOutcome",
     "alert_line",
     "default_notebook",
+    "input_files",
     "is_resolved",
     "publish_run",
     "run_question",
@@ -165,6 +166,19 @@ class _InvalidInput(ForecastError):
 SNAPSHOT = "inputs"
 
 
+def input_files(data_dir: Path, question_id: str) -> list[tuple[Path, int]]:
+    """Every input a question's report reads, with its size limit: the question file, its evidence
+    log, its judgment files, its outside forecasts and the folder's ``calibration.yaml``."""
+    team = [(p, MAX_FILE_BYTES) for p in judgment_paths(data_dir, question_id)]
+    return [
+        (question_path(data_dir, question_id), MAX_FILE_BYTES),
+        (evidence_path(data_dir, question_id), MAX_EVIDENCE_BYTES),
+        *team,
+        (forecasts_path(data_dir, question_id), MAX_FILE_BYTES),
+        (calibration_path(data_dir), MAX_FILE_BYTES),
+    ]
+
+
 class _Snapshot:
     """A question's inputs, read once: copied into the job's scratch folder, hashed, checked there.
 
@@ -184,15 +198,7 @@ class _Snapshot:
         self.inputs: dict[str, str] = {}
 
     def _files(self) -> list[tuple[Path, int]]:
-        qid, data = self.question_id, self.data_dir
-        team = [(p, MAX_FILE_BYTES) for p in judgment_paths(data, qid)]
-        return [
-            (question_path(data, qid), MAX_FILE_BYTES),
-            (evidence_path(data, qid), MAX_EVIDENCE_BYTES),
-            *team,
-            (forecasts_path(data, qid), MAX_FILE_BYTES),
-            (calibration_path(data), MAX_FILE_BYTES),
-        ]
+        return input_files(self.data_dir, self.question_id)
 
     def take(self, folder: Path) -> str | None:
         """Copy and hash the inputs into ``folder``, load the question from the copy: the reason it cannot run."""
@@ -778,8 +784,7 @@ def publish_run(
             if recorded.get(qid) is not None:  # the bytes the job read, hashed as it read them
                 inputs.update(recorded[qid])
             elif QUESTION_ID.match(qid):  # a job that stopped before it read them: the files as they are
-                team = [*judgment_paths(data_dir, qid), forecasts_path(data_dir, qid)]
-                for path in (question_path(data_dir, qid), evidence_path(data_dir, qid), *team):
+                for path, _ in input_files(data_dir, qid):
                     if path.exists():
                         inputs[printable_name(str(path))] = _sha256(path)
         inputs[str(notebook)] = _sha256(notebook)
