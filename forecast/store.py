@@ -498,14 +498,8 @@ def peek_summary(path: str | Path) -> dict[str, Any] | None:
     is not checked (:func:`forecast.publish.summary.read_summary` does that), which
     makes this quick enough to read a year of reports.
     """
-    text = read_regular_text(path)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("probabilities"), dict):
+    data = read_json(path)
+    if data is None or not isinstance(data.get("probabilities"), dict):
         return None
     probabilities = {s: _number(p) for s, p in data["probabilities"].items()}
     if not probabilities or any(p is None or not 0 <= p <= 1 for p in probabilities.values()):

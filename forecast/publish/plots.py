@@ -161,6 +161,14 @@ def _fit_legend(fig, handles: list, columns: int) -> None:
         legend.remove()
 
 
+def _calibration_axes(ax) -> None:
+    """Predicted probability against observed frequency, both 0-100%, as every calibration chart has them."""
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed frequency (%)")
+
+
 def _as_text(legend) -> None:
     """Draw a legend's labels as plain text, never as mathtext (labels come from question files)."""
     for text in legend.get_texts():
@@ -459,10 +467,7 @@ def calibration_chart(table: CalibrationBins, *, title: str = "") -> Chart:
                 )
         else:
             ax.text(50, 50, "no resolved forecasts yet", ha="center", va="center", color="#555555")
-        ax.set_xlim(0, 100)
-        ax.set_ylim(-2, 102)
-        ax.set_xlabel("predicted probability (%)")
-        ax.set_ylabel("observed frequency (%)")
+        _calibration_axes(ax)
         ax.set_aspect("equal")
         ax.grid(color="#eeeeee", lw=0.8)
         ax.spines[["top", "right"]].set_visible(False)
@@ -533,10 +538,7 @@ def calibration_by_forecaster_chart(tables: Mapping[str, tuple[CalibrationBins, 
             )  # fmt: skip
         else:
             ax.text(50, 50, "no forecaster has enough points yet", ha="center", va="center", color="#555555")
-        ax.set_xlim(0, 100)
-        ax.set_ylim(-2, 102)
-        ax.set_xlabel("predicted probability (%)")
-        ax.set_ylabel("observed frequency (%)")
+        _calibration_axes(ax)
         ax.grid(color="#eeeeee", lw=0.8)
         ax.spines[["top", "right"]].set_visible(False)
         _as_text(
