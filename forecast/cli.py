@@ -18,6 +18,8 @@ from .errors import ForecastError
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ALERT = 0, 1, 2, 3
+#: Catalog repairs a run prints at most; the run's manifest lists them all.
+CATALOG_NOTES_SHOWN = 5
 
 
 def _iso_date(text: str) -> date:
@@ -414,6 +416,11 @@ def _run(args: argparse.Namespace) -> int:
     for outcome in result.alerts:
         line = outcome.alert_line or f"{outcome.question}: {', '.join(outcome.alerts)}"
         print(f"forecast: alert: {line}", file=sys.stderr)
+    for note in result.catalog[:CATALOG_NOTES_SHOWN]:
+        print(f"forecast: catalog: {note}", file=sys.stderr)
+    if len(result.catalog) > CATALOG_NOTES_SHOWN:
+        more = len(result.catalog) - CATALOG_NOTES_SHOWN
+        print(f"forecast: catalog: and {more} more, listed in {result.manifest}", file=sys.stderr)
     print(result.index)
     if result.failed:
         return EXIT_FAILED

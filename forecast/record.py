@@ -1,11 +1,13 @@
 """The published record: every report in an output folder, as one pandas DataFrame.
 
 :func:`history` answers "what did we say, and when, across all our questions"
-from the ``summary.json`` of every report under OUT. It reads each summary's few
-keys it needs without checking the whole schema (that is what makes a year of
-daily reports for a hundred questions quick to read), and skips a summary that
-cannot be read, as the index does. pandas is imported only when it is called,
-so that a scheduled run never loads it for this.
+from each question's catalog (:mod:`forecast.catalog`): one small file per
+question, checked against the question's report folders and their summaries'
+stamps, so that a year of daily reports for a hundred questions is quick to
+read. A report whose catalog line is missing or out of step is read from its
+``summary.json`` instead (nothing is written), and a summary that cannot be read
+is skipped, as the index skips it. pandas is imported only when it is called, so
+that a scheduled run never loads it for this.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .catalog import read_catalog
 from .inputs.questions import QUESTION_ID
-from .store import SUMMARY, peek_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,22 +56,6 @@ def _as_date(value: date | str | None, name: str) -> date | None:
         except ValueError:
             raise ValueError(f"{name} must be an ISO date such as 2025-01-31, got {value!r}") from None
     raise TypeError(f"{name} must be a date or an ISO date string, got {type(value).__name__}")
-
-
-def _report_dates(folder: Path, since: date | None) -> list[str]:
-    """The names of ``folder``'s report folders (ISO dates), oldest first, from ``since`` on."""
-    names = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if len(entry.name) != 10:
-                continue
-            try:
-                day = date.fromisoformat(entry.name)
-            except ValueError:
-                continue
-            if (since is None or day >= since) and entry.is_dir():
-                names.append(entry.name)
-    return sorted(names)
 
 
 def history(
@@ -137,42 +123,25 @@ def history(
             )
     columns: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
     for question in ids:
-        folder = out_dir / question
+        entries = [e for e in read_catalog(out_dir, question).entries() if start is None or e.as_of >= start]
         first_row = len(columns["question"])
-        resolved, resolution_date = None, None
-        for day in _report_dates(folder, start):
-            data = peek_summary(folder / day / SUMMARY)
-            if data is None:
-                continue
-            probabilities = data["probabilities"]
-            order = data.get("scenario_order")
-            if not isinstance(order, list) or sorted(map(str, order)) != sorted(probabilities):
-                order = sorted(probabilities)
-            moves = data.get("moves") if isinstance(data.get("moves"), dict) else {}
-            names = data.get("scenario_names") if isinstance(data.get("scenario_names"), dict) else {}
-            resolution = data.get("resolution")
-            if isinstance(resolution, dict) and isinstance(resolution.get("scenario"), str):
-                resolved, resolution_date = resolution["scenario"], resolution.get("date")
-            leading = data.get("leading")
-            if leading not in probabilities:
-                leading = max(order, key=probabilities.get)
-            title = data.get("title") if isinstance(data.get("title"), str) else question
-            alert = (
-                bool(data.get("alert")) if isinstance(data.get("alert"), bool) else bool(data.get("alerts"))
-            )
-            for scenario in order:
-                move = moves.get(scenario)
-                move = float(move) if isinstance(move, (int, float)) and not isinstance(move, bool) else None
+        # The question's outcome belongs to every one of its rows, also those dated before it was known.
+        known = [e for e in entries if e.resolved is not None]
+        resolved = known[-1].resolved if known else None
+        resolution_date = known[-1].resolution_date if known else None
+        for entry in entries:
+            day = entry.as_of.isoformat()
+            moves = entry.moves or {}
+            for scenario in entry.order:
                 columns["question"].append(question)
                 columns["as_of"].append(day)
                 columns["scenario"].append(scenario)
-                columns["probability"].append(probabilities[scenario])
-                columns["move"].append(math.nan if move is None else move)
-                columns["leading"].append(leading)
-                columns["alert"].append(alert)
-                columns["title"].append(title)
-                columns["scenario_name"].append(str(names.get(scenario, scenario)))
-        # The question's outcome belongs to every one of its rows, also those dated before it was known.
+                columns["probability"].append(entry.probabilities[scenario])
+                columns["move"].append(moves.get(scenario, math.nan))
+                columns["leading"].append(entry.leading)
+                columns["alert"].append(entry.alert)
+                columns["title"].append(entry.title)
+                columns["scenario_name"].append(entry.names.get(scenario, scenario))
         count = len(columns["question"]) - first_row
         columns["resolved"].extend([resolved] * count)
         columns["resolution_date"].extend([resolution_date] * count)

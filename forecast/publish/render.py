@@ -8,27 +8,40 @@ a report shows can run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..analysis.changes import compare_summaries
+from ..catalog import Catalog, read_catalog, refresh_catalog
 from ..inputs.questions import QUESTION_ID
 from ..store import (
     EVIDENCE_CSV,
+    RESERVED_NAMES,
     SCORECARD_DIR,
     SUMMARY,
+    ReportEntry,
     atomic_write_text,
     failed_dir,
-    peek_summary,
     report_dir,
 )
+from .history import HISTORY_PAGE, history_page
 from .html import OUTSIDE_CSV, Html, render_template
-from .summary import latest_two
+from .summary import read_summary
 
-__all__ = ["FORECASTER_ONLY", "ONLY_WITH_OUTPUT", "Failure", "index_page", "render_notebook", "write_index"]
+__all__ = [
+    "FORECASTER_ONLY",
+    "ONLY_WITH_OUTPUT",
+    "Failure",
+    "index_page",
+    "question_folders",
+    "refresh_catalogs",
+    "render_notebook",
+    "write_index",
+]
 
 #: Notebook cells with this tag are left out of the rendered report.
 FORECASTER_ONLY = "forecaster-only"
@@ -117,10 +130,25 @@ class Failure:
     has_notebook: bool = False
 
 
-def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
-    latest, before, dates = latest_two(out_dir, question_id)
+def _question_card(out_dir: Path, question_id: str, catalog: Catalog) -> dict[str, Any] | None:
+    dates = catalog.dates()
+    today = date.today()
+    # The current report is the newest not dated after today (a report run ahead of time never
+    # shadows it), else the earliest ahead; read in full, skipping any whose summary does not hold.
+    latest = None
+    for as_of in [*(d for d in reversed(dates) if d <= today), *(d for d in dates if d > today)]:
+        summary = read_summary(report_dir(out_dir, question_id, as_of) / SUMMARY)
+        if summary is not None:
+            latest = ReportEntry(as_of, report_dir(out_dir, question_id, as_of), summary)
+            break
     if latest is None:
         return None
+    before = None
+    for as_of in (d for d in reversed(dates) if d < latest.as_of):
+        entry = catalog.fresh(as_of)  # its summary's stamp checked: a summary edited since is read again
+        if entry is not None:
+            before = ReportEntry(as_of, report_dir(out_dir, question_id, as_of), entry)
+            break
     s = latest.summary  # a Summary: the schema holds, and a summary of version 0 has its gaps filled
     probabilities = dict(s.probabilities)
     leading = s.leading
@@ -132,15 +160,9 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         order = sorted(probabilities, key=lambda k: -probabilities[k])
     analysts = s.analysts or {}
     move = _move_by_date(latest, before)
+    # The newest few: the front page's cost and size stay bounded whatever the history.
     others = [d for d in reversed(dates) if d != latest.as_of]
-    # The newest few with a summary that reads, checked lightly: the front page's cost and size stay
-    # bounded whatever the history, and a report whose summary cannot be read is not linked.
-    linked = []
-    for d in others:
-        if len(linked) == HISTORY_LINKS:
-            break
-        if peek_summary(report_dir(out_dir, question_id, d) / SUMMARY) is not None:
-            linked.append(d)
+    linked = others[:HISTORY_LINKS]
     return {
         "id": question_id,
         "title": s.title or question_id,
@@ -172,7 +194,7 @@ def _question_card(out_dir: Path, question_id: str) -> dict[str, Any] | None:
         "history": [
             {"as_of": d.isoformat(), "href": f"{question_id}/{d.isoformat()}/report.html"} for d in linked
         ],
-        "more_reports": max(0, len(others) - HISTORY_LINKS) if len(linked) == HISTORY_LINKS else 0,
+        "more_reports": len(others) - len(linked),
         "history_href": f"{question_id}/{HISTORY_PAGE}"
         if (out_dir / question_id / HISTORY_PAGE).is_file()
         else None,
@@ -208,7 +230,7 @@ def _move_by_date(latest: Any, before: Any) -> dict[str, Any]:
         }
     changes = compare_summaries(
         {"probabilities": s.probabilities},
-        {"probabilities": before.summary["probabilities"]},
+        {"probabilities": dict(before.summary.probabilities)},
         threshold_points=s.alert_threshold,
     )
     return {
@@ -238,15 +260,18 @@ def index_page(
     failures: list[Failure] = (),
     generated: datetime | None = None,
     extra_links: list[dict[str, str]] = (),
+    catalogs: Mapping[str, Catalog] | None = None,
 ) -> str:
-    """The HTML of ``OUT/index.html``: every question's latest report, alerts and failures first."""
+    """The HTML of ``OUT/index.html``: every question's latest report, alerts and failures first.
+
+    Each question's reports are found in its catalog: ``catalogs`` (by question id,
+    as :func:`refresh_catalogs` gives them), or else each read here, by its folder's
+    listing, without writing anything.
+    """
     out_dir = Path(out_dir)
-    ids = (
-        sorted(p.name for p in out_dir.iterdir() if p.is_dir() and QUESTION_ID.match(p.name))
-        if out_dir.is_dir()
-        else []
-    )
-    cards = [c for c in (_question_card(out_dir, i) for i in ids if i != "runs") if c is not None]
+    if catalogs is None:
+        catalogs = {q: read_catalog(out_dir, q, stamps=False) for q in question_folders(out_dir)}
+    cards = [c for c in (_question_card(out_dir, q, catalogs[q]) for q in sorted(catalogs)) if c is not None]
     # Alerts first, then open questions before resolved ones, each group by title.
     cards.sort(key=lambda c: (not c["alerts"], c["resolved"], c["title"].casefold()))
     extra_links = list(extra_links)
@@ -275,65 +300,24 @@ def index_page(
     return _page("Forecasts", body, [("index.html", "All questions")], footer)
 
 
-#: A question's page of every report, beside its report folders.
-HISTORY_PAGE = "history.html"
+def question_folders(out_dir: str | Path) -> list[str]:
+    """The ids of the questions with a folder in OUT, sorted."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if QUESTION_ID.match(p.name) and p.name not in RESERVED_NAMES and p.is_dir()
+    )
 
 
-def history_page(out_dir: str | Path, question_id: str) -> str | None:
-    """The HTML of ``OUT/<question>/history.html``: every report of the question, newest first.
+def refresh_catalogs(out_dir: str | Path) -> dict[str, Catalog]:
+    """Every question's catalog in OUT, checked by its folder's listing and repaired on disk where needed.
 
-    Each report's summary is read lightly (:func:`forecast.store.peek_summary`), and
-    each move is worked out against the report just before it by date, as the index
-    card does. ``None`` when the question has no readable report.
+    See :func:`forecast.catalog.refresh_catalog`; call while holding the index lock.
     """
-    from ..store import report_dates
-
-    dates = report_dates(out_dir, question_id)
-    read = [(d, peek_summary(report_dir(out_dir, question_id, d) / SUMMARY)) for d in dates]
-    reports = [(d, s) for d, s in read if s is not None]
-    if not reports:
-        return None
-    latest = reports[-1][1]
-    names = latest.get("scenario_names") if isinstance(latest.get("scenario_names"), dict) else {}
-    labels = latest.get("scenario_labels") if isinstance(latest.get("scenario_labels"), dict) else {}
-    order = [s for s in (latest.get("scenario_order") or []) if s in latest["probabilities"]]
-    order += sorted(set().union(*(s["probabilities"] for _, s in reports)) - set(order))
-    rows = []
-    for k, (d, s) in enumerate(reports):
-        before = reports[k - 1][1] if k else None
-        changes = None if before is None else compare_summaries(s, before, threshold_points=_threshold(s))
-        leading = (
-            s.get("leading")
-            if s.get("leading") in s["probabilities"]
-            else max(s["probabilities"], key=s["probabilities"].get)
-        )
-        rows.append(
-            {
-                "as_of": d.isoformat(),
-                "probabilities": s["probabilities"],
-                "leading": leading,
-                "moves": None if changes is None else dict(changes.moves),
-                "alert": bool(changes and changes.alerting),
-            }
-        )
-    title = latest.get("title") if isinstance(latest.get("title"), str) else question_id
-    body = render_template(
-        "history.html.j2",
-        title=title,
-        rows=list(reversed(rows)),
-        order=order,
-        names={**{str(k): str(v) for k, v in names.items()}, **{str(k): str(v) for k, v in labels.items()}},
-        skipped=len(read) - len(reports),
-    )
-    footer = (
-        f"forecast {__version__}. Each date links to its report; its numbers are in summary.json beside it."
-    )
-    return _page(f"{title}: every report", body, [("../index.html", "All questions")], footer)
-
-
-def _threshold(summary: dict[str, Any]) -> float:
-    value = summary.get("alert_threshold")
-    return float(value) if isinstance(value, (int, float)) and value >= 0 else 10.0
+    return {q: refresh_catalog(out_dir, q) for q in question_folders(out_dir)}
 
 
 def write_index(
@@ -341,16 +325,25 @@ def write_index(
     failures: list[Failure] = (),
     generated: datetime | None = None,
     histories: list[str] = (),
+    catalogs: Mapping[str, Catalog] | None = None,
 ) -> Path:
     """Write ``OUT/index.html`` atomically and return its path.
 
     ``histories`` names the questions whose page of every report
-    (``OUT/<question>/history.html``) is rewritten first: those a run has just published.
+    (``OUT/<question>/history.html``) is rewritten first: those a run has just
+    published. A question without that page, or whose catalog had to be repaired,
+    gets it too. ``catalogs``: as :func:`index_page` takes them (default: read and
+    repaired here, :func:`refresh_catalogs`).
     """
-    for question_id in histories:
-        page = history_page(out_dir, question_id)
-        if page is not None:
-            atomic_write_text(Path(out_dir) / question_id / HISTORY_PAGE, page)
-    path = Path(out_dir) / "index.html"
-    atomic_write_text(path, index_page(out_dir, list(failures), generated))
+    out_dir = Path(out_dir)
+    if catalogs is None:
+        catalogs = refresh_catalogs(out_dir)
+    for question_id, catalog in catalogs.items():
+        target = out_dir / question_id / HISTORY_PAGE
+        if question_id in histories or catalog.notes or not target.is_file():
+            page = history_page(catalog)
+            if page is not None:
+                atomic_write_text(target, page)
+    path = out_dir / "index.html"
+    atomic_write_text(path, index_page(out_dir, list(failures), generated, catalogs=catalogs))
     return path

@@ -33,6 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ..catalog import update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
 from ..inputs.calibration import calibration_path, load_calibration
 from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
@@ -42,7 +43,7 @@ from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.safe_yaml import MAX_FILE_BYTES
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question
-from ..publish.render import Failure, write_index
+from ..publish.render import Failure, refresh_catalogs, write_index
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
     SCORECARD_DIR,
@@ -124,6 +125,9 @@ class QuestionOutcome:
     #: The SHA-256 of each input the job read, by its path in the data folder: the bytes of the
     #: snapshot its checks and its notebook read (see :class:`_Snapshot`); ``None`` if none was taken.
     inputs: dict[str, str] | None = None
+    #: What the question's catalog (``catalog.jsonl``) did not match and was repaired, when it was
+    #: brought up to date as the report was published (see :mod:`forecast.catalog`).
+    catalog: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -137,6 +141,9 @@ class Published:
     outcomes: list[QuestionOutcome]
     manifest: Path
     index: Path
+    #: Each catalog repaired, as ``"<question>: <what>"``: by its job, or by the index (see
+    #: :mod:`forecast.catalog`); the manifest's ``catalog`` lists them too.
+    catalog: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -452,13 +459,17 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
         replace_dir(scratch, job.final)
         alerts: list[str] = []
         line = None
-        if job.summary_name == SUMMARY:  # the scorecard's job has no alerts
+        notes: list[str] = []
+        if job.summary_name == SUMMARY:  # the scorecard's job has no alerts, and no catalog
             summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
             alerts = list(summary.alerts) if summary is not None else []
             line = alert_line(summary) if summary is not None and alerts else None
+            # Still under the question's lock: the report's line is appended to its catalog.
+            out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
+            notes = update_catalog(out_dir, job.key, published=as_of).notes
         return QuestionOutcome(
             job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
-            inputs=inputs,
+            inputs=inputs, catalog=notes,
         )  # fmt: skip
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
@@ -777,7 +788,11 @@ def publish_run(
             if not o.ok
         ]
         published = [q for q in selected if QUESTION_ID.match(q)]
-        index = write_index(out_dir, failures, histories=published)  # no clock time: the manifest keeps it
+        catalogs = refresh_catalogs(out_dir)
+        repaired = [f"{o.question}: {note}" for o in outcomes for note in o.catalog]
+        repaired += [f"{q}: {note}" for q, c in catalogs.items() for note in c.notes]
+        # No clock time in the index: the manifest keeps it.
+        index = write_index(out_dir, failures, histories=published, catalogs=catalogs)
         inputs = {}
         recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:
@@ -797,7 +812,8 @@ def publish_run(
             "questions": [asdict(o) for o in outcomes],
             "alerts": [{"question": o.question, "scenarios": o.alerts} for o in outcomes if o.alerts],
             "errors": [{"question": o.question, "reason": o.reason} for o in outcomes if not o.ok],
+            "catalog": repaired,
         }
         atomic_write_text(manifest, json.dumps(record, indent=2) + "\n")
         shutil.rmtree(outcome_dir(out_dir, run), ignore_errors=True)
-    return Published(outcomes, manifest, index)
+    return Published(outcomes, manifest, index, repaired)

@@ -55,6 +55,8 @@ class RunResult:
     outcomes: list[QuestionOutcome]
     manifest: Path
     index: Path
+    #: Each question catalog repaired, as ``"<question>: <what>"`` (see :attr:`Published.catalog`).
+    catalog: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[QuestionOutcome]:
@@ -249,4 +251,4 @@ def _run_locked(options: RunOptions, out_dir: Path, started: datetime, stream: T
         },
     )
     recover(out_dir)  # the scratch space of jobs that published nothing
-    return RunResult(published.outcomes, published.manifest, published.index)
+    return RunResult(published.outcomes, published.manifest, published.index, published.catalog)

@@ -1,0 +1,590 @@
+"""Each question's catalog: one line per published report, so that history costs a run nothing.
+
+``OUT/<question>/catalog.jsonl`` lists a question's reports with what the index,
+the history page and :func:`forecast.history` need of each: its date, its
+probabilities, its moves and alerts, its leading scenario, its title and
+scenario names, its resolution. Those readers then open one small file per
+question instead of one summary per report.
+
+The format, one JSON object a line::
+
+    {"catalog":1,"question":"russia-syria-bases"}
+    {"check":"<16 hex>","entry":{"as_of":"2025-02-20","stamp":[size,mtime_ns,ctime_ns],...}}
+
+``check`` is the first 16 hex digits of the SHA-256 of the ``entry`` text as
+written, and ``stamp`` is the size and times of the report's ``summary.json``
+when the entry was made from it. A line whose check fails (cut short, edited by
+hand) is not trusted: its report is read again from its summary. Lines may come
+in any order; of two with the same date, the later one stands (a rerun of a day
+appends its new entry).
+
+The catalog is never the record: the summaries are. It is brought up to date
+whenever it is read, from the question folder's listing (report folders added,
+copied in or deleted) and, where the reader asks, each summary's stamp (a
+summary replaced or edited). Only what changed is read again; a catalog that is
+missing, not a regular file or not a catalog at all is rebuilt from the
+summaries. Each repair is said in :attr:`Catalog.notes`.
+
+It is written only under the question's lock (:func:`forecast.store.question_lock`):
+by the job that publishes a report, which appends the report's line, and by the
+index, which saves a repair when the question's lock is free. Appends are a
+single ``write`` of a whole line; a reader that meets a last line still being
+written takes it as cut short and reads that report's summary instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .store import (
+    SUMMARY,
+    atomic_write_text,
+    peek_summary,
+    question_lock,
+    read_regular_text,
+    report_dates,
+    report_dir,
+)
+
+__all__ = [
+    "CATALOG",
+    "CATALOG_VERSION",
+    "Catalog",
+    "CatalogEntry",
+    "entry_from_summary",
+    "read_catalog",
+    "refresh_catalog",
+    "update_catalog",
+]
+
+#: The catalog's file name, in each question's folder.
+CATALOG = "catalog.jsonl"
+#: The version of the catalog's format, in its first line.
+CATALOG_VERSION = 1
+_CHECK_DIGITS = 16
+_LINE_HEAD = '{"check":"'
+_ENTRY_HEAD = '","entry":'
+_BODY_START = len(_LINE_HEAD) + _CHECK_DIGITS + len(_ENTRY_HEAD)
+_DATE_HEAD = '{"as_of":"'
+_STAMP_HEAD = '","stamp":['
+_NO_CATALOG = f"there was no {CATALOG}"
+
+Stamp = tuple[int, int, int]
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One report of a question, as its catalog line holds it.
+
+    ``moves`` and ``alert`` are the report's own: against the report it compared
+    with when it was made (``None`` and ``False`` for a report that had none).
+    """
+
+    as_of: date
+    #: ``summary.json``'s size, modification and change times (ns) when the entry was made from it.
+    stamp: Stamp
+    probabilities: Mapping[str, float]
+    #: The scenarios in the question file's order.
+    order: tuple[str, ...]
+    leading: str
+    moves: Mapping[str, float] | None
+    alert: bool
+    title: str
+    names: Mapping[str, str]
+    labels: Mapping[str, str]
+    threshold: float
+    #: The scenario the question resolved to and its date, when the report knew it.
+    resolved: str | None = None
+    resolution_date: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as its line's ``entry`` object (``as_of`` first, then ``stamp``)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "stamp": list(self.stamp),
+            "probabilities": dict(self.probabilities),
+            "order": list(self.order),
+            "leading": self.leading,
+            "moves": None if self.moves is None else dict(self.moves),
+            "alert": self.alert,
+            "title": self.title,
+            "names": dict(self.names),
+            "labels": dict(self.labels),
+            "threshold": self.threshold,
+            "resolved": self.resolved,
+            "resolution_date": self.resolution_date,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> CatalogEntry:
+        """The entry a line's ``entry`` object holds; ``ValueError`` if it is not one."""
+        try:
+            probabilities = {str(s): _probability(p) for s, p in data["probabilities"].items()}
+            order = tuple(str(s) for s in data["order"])
+            if sorted(order) != sorted(probabilities) or not probabilities:
+                raise ValueError("order")
+            moves = data["moves"]
+            return cls(
+                as_of=date.fromisoformat(data["as_of"]),
+                stamp=_stamp(data["stamp"]),
+                probabilities=_frozen(probabilities),
+                order=order,
+                leading=_one_of(data["leading"], probabilities),
+                moves=None if moves is None else _frozen({str(s): float(v) for s, v in moves.items()}),
+                alert=_boolean(data["alert"]),
+                title=_text(data["title"]),
+                names=_frozen({str(k): _text(v) for k, v in data["names"].items()}),
+                labels=_frozen({str(k): _text(v) for k, v in data["labels"].items()}),
+                threshold=float(data["threshold"]),
+                resolved=None if data["resolved"] is None else _text(data["resolved"]),
+                resolution_date=None if data["resolution_date"] is None else _text(data["resolution_date"]),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a catalog entry: {exc}") from None
+
+    def line(self) -> str:
+        """The entry's line in the catalog, with its check, ending in a newline."""
+        body = json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return f"{_LINE_HEAD}{_check(body)}{_ENTRY_HEAD}{body}}}\n"
+
+
+def _check(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:_CHECK_DIGITS]
+
+
+def _probability(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"not a probability: {value!r}")
+    return float(value)
+
+
+def _stamp(value: Any) -> Stamp:
+    if not isinstance(value, list) or len(value) != 3 or not all(type(v) is int for v in value):
+        raise ValueError(f"not a stamp: {value!r}")
+    return (value[0], value[1], value[2])
+
+
+def _one_of(value: Any, options: Mapping[str, Any]) -> str:
+    if value not in options:
+        raise ValueError(f"{value!r} is not a scenario")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"not true or false: {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"not text: {value!r}")
+    return value
+
+
+def _stamp_of(path: Path) -> Stamp | None:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, question_id: str) -> CatalogEntry:
+    """The catalog entry of a report from its summary, as :func:`forecast.store.peek_summary` reads it.
+
+    Keys a summary lacks, or holds in a shape an older version wrote, take the
+    defaults a listing gives them: the scenarios by id, the leading one by
+    probability, the question id as title, no moves, no alert.
+    """
+    probabilities = data["probabilities"]
+    order = data.get("scenario_order")
+    if not isinstance(order, list) or sorted(map(str, order)) != sorted(probabilities):
+        order = sorted(probabilities)
+    moves = data.get("moves")
+    moves = (
+        {
+            str(s): float(v)
+            for s, v in moves.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
+        }
+        if isinstance(moves, dict)
+        else None
+    )
+    leading = data.get("leading")
+    if leading not in probabilities:
+        leading = max(order, key=probabilities.get)
+    alert = data.get("alert")
+    alert = alert if isinstance(alert, bool) else bool(data.get("alerts"))
+    title = data.get("title") if isinstance(data.get("title"), str) else question_id
+    resolution = data.get("resolution")
+    resolved = resolution_date = None
+    if isinstance(resolution, dict) and isinstance(resolution.get("scenario"), str):
+        resolved = resolution["scenario"]
+        resolution_date = resolution.get("date") if isinstance(resolution.get("date"), str) else None
+    threshold = data.get("alert_threshold")
+    threshold = (
+        float(threshold)
+        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold < 1e300
+        else 10.0
+    )
+
+    def texts(key: str) -> dict[str, str]:
+        value = data.get(key)
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    return CatalogEntry(
+        as_of=as_of,
+        stamp=stamp,
+        probabilities=_frozen(probabilities),
+        order=tuple(map(str, order)),
+        leading=str(leading),
+        moves=None if moves is None else _frozen(moves),
+        alert=alert,
+        title=title,
+        names=_frozen(texts("scenario_names")),
+        labels=_frozen(texts("scenario_labels")),
+        threshold=threshold,
+        resolved=resolved,
+        resolution_date=resolution_date,
+    )
+
+
+def _entry_from_disk(path: Path, question_id: str, as_of: date) -> CatalogEntry | None:
+    """A report's entry read from its ``summary.json`` at ``path``; ``None`` when it cannot be read.
+
+    The stamp is taken before the summary is read: a summary replaced in between
+    leaves an older stamp, so the next check reads it again rather than missing it.
+    """
+    stamp = _stamp_of(path)
+    data = peek_summary(path) if stamp is not None else None
+    if data is None:
+        return None
+    return entry_from_summary(as_of, data, stamp, question_id)
+
+
+@dataclass
+class _Line:
+    """A line of the file whose check held: parsed only when its entry is asked for."""
+
+    as_of: date
+    body: str
+    text: str
+    stamp: Stamp | None = None
+    entry: CatalogEntry | None = None
+
+    def parsed(self) -> CatalogEntry:
+        if self.entry is None:
+            self.entry = CatalogEntry.from_json(json.loads(self.body))
+        return self.entry
+
+    def recorded_stamp(self) -> Stamp | None:
+        """The stamp as written, read off the line without parsing it (``None``: not in the usual place)."""
+        if self.stamp is None:
+            start = len(_DATE_HEAD) + 10 + len(_STAMP_HEAD)
+            if self.body[len(_DATE_HEAD) + 10 : start] != _STAMP_HEAD:
+                return None
+            end = self.body.find("]", start)
+            try:
+                self.stamp = _stamp([int(v) for v in self.body[start:end].split(",")])
+            except ValueError:
+                return None
+        return self.stamp
+
+
+@dataclass
+class Catalog:
+    """A question's catalog as read, brought up to date with its report folders.
+
+    What did not match the file is listed (``problems`` with the file itself,
+    report folders ``added``, ``changed`` or ``gone``) and said in :attr:`notes`;
+    ``dirty`` is whether the file should be rewritten to match.
+    """
+
+    question: str
+    path: Path
+    _lines: dict[date, _Line | CatalogEntry] = field(default_factory=dict)
+    #: What was wrong with the file itself (missing, not a catalog, lines that fail their check).
+    problems: list[str] = field(default_factory=list)
+    #: Reports not in the file, whose summaries changed since, and in the file but no longer on disk.
+    added: list[date] = field(default_factory=list)
+    changed: list[date] = field(default_factory=list)
+    gone: list[date] = field(default_factory=list)
+    #: Whether the file was usable at all (else every entry was read from the summaries).
+    rebuilt: bool = False
+    dirty: bool = False
+    #: Report folders whose summary cannot be read (they have no entry).
+    unreadable: list[date] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """What was repaired, in words (empty when the file was in step with the reports)."""
+        notes = list(self.problems)
+        if self.rebuilt:
+            if notes:
+                notes[-1] += (
+                    f": rebuilt from {len(self._lines)} summar{'ies' if len(self._lines) != 1 else 'y'}"
+                )
+            return notes
+        for dates, what in (
+            (self.added, "not in the catalog, read from {its} summar{y}"),
+            (self.changed, "whose summar{y} changed since catalogued, read again"),
+            (self.gone, "catalogued but no longer there, dropped"),
+        ):
+            if dates:
+                one = len(dates) == 1
+                notes.append(
+                    f"{_reports(len(dates))} "
+                    + what.format(its="its" if one else "their", y="y" if one else "ies")
+                )
+        return notes
+
+    def dates(self) -> list[date]:
+        """The dates of the question's reports with a readable summary, oldest first."""
+        return sorted(self._lines)
+
+    def entry(self, as_of: date) -> CatalogEntry | None:
+        """The report of ``as_of``; its summary is read instead when its line does not parse."""
+        item = self._lines.get(as_of)
+        if isinstance(item, _Line):
+            try:
+                item = item.parsed()
+            except ValueError:
+                return self._reread(as_of, self.changed)
+            self._lines[as_of] = item
+        return item
+
+    def entries(self) -> list[CatalogEntry]:
+        """Every report, oldest first."""
+        return [e for e in (self.entry(d) for d in self.dates()) if e is not None]
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def fresh(self, as_of: date) -> CatalogEntry | None:
+        """The entry of ``as_of`` once its summary's stamp is checked: read again if the summary changed."""
+        item = self._lines.get(as_of)
+        if item is None:
+            return None
+        recorded = item.recorded_stamp() if isinstance(item, _Line) else item.stamp
+        if recorded is not None and recorded == _stamp_of(self._summary(as_of)):
+            return self.entry(as_of)
+        return self._reread(as_of, self.changed)
+
+    def text(self) -> str:
+        """The file that matches this catalog: the header, then every entry by date."""
+        header = json.dumps({"catalog": CATALOG_VERSION, "question": self.question}, separators=(",", ":"))
+        lines = []
+        for as_of in self.dates():
+            item = self._lines[as_of]
+            if isinstance(item, _Line) and item.entry is None:
+                lines.append(item.text)  # as it was: its check held
+            else:
+                entry = self.entry(as_of)
+                if entry is not None:
+                    lines.append(entry.line())
+        return header + "\n" + "".join(lines)
+
+    def _summary(self, as_of: date) -> Path:
+        return report_dir(self.path.parent.parent, self.question, as_of) / SUMMARY
+
+    def _reread(self, as_of: date, kind: list[date]) -> CatalogEntry | None:
+        """Read the report of ``as_of`` from its summary, counting it as ``kind`` (added or changed)."""
+        entry = _entry_from_disk(self._summary(as_of), self.question, as_of)
+        self.dirty = True
+        kind.append(as_of)
+        if entry is None:
+            self._lines.pop(as_of, None)
+            self.unreadable.append(as_of)
+        else:
+            self._lines[as_of] = entry
+        return entry
+
+
+def _parse_file(text: str, question_id: str) -> tuple[dict[date, _Line], list[str]] | None:
+    """The lines of a catalog file whose check holds and what was wrong; ``None`` if it is no catalog."""
+    lines = text.split("\n")
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        header = None
+    if not (
+        isinstance(header, dict)
+        and header.get("catalog") == CATALOG_VERSION
+        and header.get("question") == question_id
+    ):
+        return None
+    parsed: dict[date, _Line] = {}
+    bad = 0
+    # The text after the last newline is a line cut short (or still being appended): not counted.
+    *whole, cut = lines[1:]
+    for line in whole:
+        if not line:
+            continue
+        body = line[_BODY_START:-1]
+        if (
+            not line.startswith(_LINE_HEAD)
+            or line[_BODY_START - len(_ENTRY_HEAD) : _BODY_START] != _ENTRY_HEAD
+            or not line.endswith("}")
+            or not body.startswith(_DATE_HEAD)
+            or line[len(_LINE_HEAD) : len(_LINE_HEAD) + _CHECK_DIGITS] != _check(body)
+        ):
+            bad += 1
+            continue
+        try:
+            as_of = date.fromisoformat(body[len(_DATE_HEAD) : len(_DATE_HEAD) + 10])
+        except ValueError:
+            bad += 1
+            continue
+        parsed[as_of] = _Line(as_of, body, line + "\n")
+    problems = []
+    if bad:
+        problems.append(
+            f"{bad} line{'s' * (bad != 1)} of {CATALOG} did not match {'their' if bad != 1 else 'its'} "
+            "check (edited by hand?)"
+        )
+    if cut:
+        problems.append(f"the last line of {CATALOG} was cut short")
+    return parsed, problems
+
+
+def _reports(n: int) -> str:
+    return f"{n} report{'s' * (n != 1)}"
+
+
+def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) -> Catalog:
+    """A question's catalog, brought up to date with its report folders (nothing is written).
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder (OUT).
+    question_id : str
+        The question.
+    stamps : bool
+        Check every report's ``summary.json`` against the stamp its entry was made
+        from, and read again those that changed (a ``stat`` per report). Without it
+        only the folder's listing is compared: folders added or deleted are noticed,
+        a summary changed in place only when :meth:`Catalog.fresh` checks its entry.
+
+    Returns
+    -------
+    Catalog
+        Every report whose summary can be read; ``notes`` says what was repaired.
+    """
+    out_dir = Path(out_dir)
+    catalog = Catalog(question_id, out_dir / question_id / CATALOG)
+    on_disk = report_dates(out_dir, question_id)
+    text = read_regular_text(catalog.path)
+    parsed = None if text is None else _parse_file(text, question_id)
+    if parsed is None:
+        lines: dict[date, _Line] = {}
+        catalog.rebuilt = bool(on_disk)
+        if text is not None:
+            catalog.problems.append(f"{CATALOG} is not a version-{CATALOG_VERSION} catalog of this question")
+        elif os.path.lexists(catalog.path):
+            catalog.problems.append(f"{CATALOG} is not a readable regular file")
+        elif on_disk:
+            catalog.problems.append(_NO_CATALOG)
+    else:
+        lines, catalog.problems = parsed
+    on_disk_set = set(on_disk)
+    catalog.gone = sorted(d for d in lines if d not in on_disk_set)
+    for as_of in on_disk:
+        line = lines.get(as_of)
+        if line is None:
+            catalog._reread(as_of, catalog.added)
+        elif stamps and line.recorded_stamp() != _stamp_of(catalog._summary(as_of)):
+            catalog._reread(as_of, catalog.changed)
+        else:
+            catalog._lines[as_of] = line
+    catalog.dirty = bool(catalog.problems or catalog.added or catalog.changed or catalog.gone)
+    return catalog
+
+
+def update_catalog(out_dir: str | Path, question_id: str, published: date | None = None) -> Catalog:
+    """Bring a question's catalog file up to date; call only while holding the question's lock.
+
+    ``published`` is the date of the report just published: when it is all that
+    differs from the file, its entry is appended as one line and no note is made.
+    Anything else is repaired by rewriting the file atomically, and said in the
+    returned catalog's :attr:`~Catalog.notes`.
+    """
+    catalog = read_catalog(out_dir, question_id)
+    if published is not None and catalog.problems == [_NO_CATALOG] and set(catalog.added) == {published}:
+        # A question's first report: its catalog starts with it, which is no repair.
+        catalog.problems, catalog.rebuilt = [], False
+    if published is not None and published in catalog.added + catalog.changed:
+        # The report just published is expected news, not a repair.
+        catalog.added = [d for d in catalog.added if d != published]
+        catalog.changed = [d for d in catalog.changed if d != published]
+        entry = catalog.entry(published)
+        if (
+            not (catalog.problems or catalog.added or catalog.changed or catalog.gone or catalog.rebuilt)
+            and entry is not None
+            and _append(catalog.path, entry.line())
+        ):
+            catalog.dirty = False
+            return catalog
+    if catalog.dirty:
+        atomic_write_text(catalog.path, catalog.text())
+        catalog.dirty = False
+    return catalog
+
+
+def _append(path: Path, line: str) -> bool:
+    """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        data = line.encode("utf-8")
+        return os.write(fd, data) == len(data)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def refresh_catalog(out_dir: str | Path, question_id: str) -> Catalog:
+    """A question's catalog for the index: checked by its listing, and saved if repaired and its lock is free.
+
+    Only the folder's listing is compared (see :func:`read_catalog`). A catalog that
+    had to be repaired is brought up to date on disk (:func:`update_catalog`) when the
+    question's lock can be taken at once; a job at work on the question will do it
+    itself, and meanwhile the repair read here serves.
+    """
+    from filelock import Timeout
+
+    catalog = read_catalog(out_dir, question_id, stamps=False)
+    if not catalog.dirty:
+        return catalog
+    lock = question_lock(out_dir, question_id)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return catalog
+    try:
+        updated = update_catalog(out_dir, question_id)
+    except OSError:  # OUT cannot be written: the repair serves this read
+        return catalog
+    finally:
+        lock.release()
+    updated.problems = catalog.problems + [p for p in updated.problems if p not in catalog.problems]
+    return updated
