@@ -29,8 +29,8 @@ from .scheduled_run import AS_OF, QUESTION, ROOT, _side_by_side, _timed, run_com
 __all__ = ["fill_earlier_out"]
 
 RUN_TARGET = Target("<=", 1.5)
-INDEX_TARGET = Target("<=", 1000.0)  # kB: the 1 MB
-HISTORY_TARGET = Target("<=", 10.0)
+INDEX_TARGET = Target("<=", 1000.0, "kB")  # the 1 MB
+HISTORY_TARGET = Target("<=", 10.0, "s")
 QUESTIONS, DAYS = 100, 365
 
 

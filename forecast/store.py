@@ -11,6 +11,8 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/trajectory.csv   the daily probabilities
     OUT/<question>/<as_of>/effects.csv      each counted report's effect, in points
     OUT/<question>/<as_of>/checklist.csv    each indicator's status, weight and diagnosticity
+    OUT/<question>/catalog.jsonl            one line per report: what the index and the history need of it
+    OUT/<question>/history.html             every report of the question, a chart and a table
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
     OUT/runs/<run>.json                     one manifest per run (a UTC timestamp, or a scheduler's run id)
     OUT/runs/<run>/<question>.json          each question's outcome, until the run's manifest is written
@@ -80,14 +82,12 @@ __all__ = [
     "atomic_writer",
     "check_out_dir",
     "claim_out_dir",
+    "current_report",
     "failed_dir",
     "index_lock",
     "is_partial_of",
     "job_scratch",
     "json_number",
-    "latest_report",
-    "latest_two",
-    "list_reports",
     "outcome_dir",
     "peek_summary",
     "previous_summary",
@@ -521,31 +521,11 @@ class ReportEntry:
 SummaryReader = Callable[[Path], Any]
 
 
-def list_reports(out_dir: str | Path, question_id: str, read: SummaryReader = read_json) -> list[ReportEntry]:
-    """A question's finished reports in OUT, oldest first.
-
-    Each report's ``summary.json`` is read by ``read``; a folder whose summary it
-    gives as ``None`` (missing, unreadable) is skipped.
-    """
-    folder = Path(out_dir) / question_id
-    entries = []
-    if folder.is_dir():
-        for child in folder.iterdir():
-            try:
-                as_of = date.fromisoformat(child.name)
-            except ValueError:
-                continue
-            summary = read(child / SUMMARY)
-            if summary is not None:
-                entries.append(ReportEntry(as_of, child, summary))
-    return sorted(entries, key=lambda e: e.as_of)
-
-
 def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
     """The dates of a question's report folders in OUT, oldest first, from its listing alone.
 
     No summary is read: a folder named for a date is listed whatever it holds, so a
-    caller reads only the few it needs (see :func:`latest_two`).
+    caller reads only the few it needs (see :func:`current_report`).
     """
     folder = Path(out_dir) / question_id
     dates = []
@@ -576,52 +556,26 @@ def _first_readable(
     return None
 
 
-def latest_two(
+def current_report(
     out_dir: str | Path,
     question_id: str,
     today: date | None = None,
     read: SummaryReader = read_json,
-    read_before: SummaryReader | None = None,
-) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
-    """A question's current report, the report just before it by date, and every report folder's date.
+    dates: list[date] | None = None,
+) -> ReportEntry | None:
+    """The report a question stands at, or ``None``: the newest whose summary ``read`` can read.
 
-    The current report is chosen as :func:`latest_report` chooses it; the one before
-    is the newest readable report dated before it. Only the summaries needed are
-    read (newest first, skipping any that cannot be read), so the cost does not grow
-    with the question's history: the index of a year of daily reports reads two
-    summaries per question, not 365. ``read_before`` (default ``read``) reads the one
-    before, where a caller needs less of it (its probabilities, through :func:`peek_summary`).
+    That is the newest report not dated after ``today``, so that a report run ahead
+    of time (``--allow-future``) never shadows the current one; only when every
+    report is dated ahead is the earliest of them current. Summaries are read newest
+    first until one reads, so the cost does not grow with the history. ``dates``:
+    the question's report dates when the caller has them (its catalog's), else its
+    folder's listing (:func:`report_dates`).
     """
-    out_dir = Path(out_dir)
-    dates = report_dates(out_dir, question_id)
+    dates = report_dates(out_dir, question_id) if dates is None else sorted(dates)
     today = today or date.today()
-    current = [d for d in dates if d <= today]
-    ahead = [d for d in dates if d > today]
-    latest = _first_readable(out_dir, question_id, iter([*reversed(current), *ahead]), read)
-    if latest is None:
-        return None, None, dates
-    earlier = (d for d in reversed(dates) if d < latest.as_of)
-    before = _first_readable(out_dir, question_id, earlier, read_before or read)
-    return latest, before, dates
-
-
-def latest_report(
-    out_dir: str | Path, question_id: str, today: date | None = None, read: SummaryReader = read_json
-) -> tuple[ReportEntry | None, list[ReportEntry]]:
-    """A question's current report and its others, newest first.
-
-    The current report is the newest one not dated after ``today``, so that a
-    report run ahead of time (``--allow-future``) never shadows the current one;
-    only when every report is dated ahead is the earliest of them current.
-    ``read`` reads each summary (see :func:`list_reports`).
-    """
-    reports = list_reports(out_dir, question_id, read)
-    if not reports:
-        return None, []
-    today = today or date.today()
-    current = [e for e in reports if e.as_of <= today] or reports[:1]
-    latest = current[-1]
-    return latest, [e for e in reversed(reports) if e is not latest]
+    newest_first = [*(d for d in reversed(dates) if d <= today), *(d for d in dates if d > today)]
+    return _first_readable(Path(out_dir), question_id, iter(newest_first), read)
 
 
 def previous_summary(

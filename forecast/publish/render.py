@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from ..store import (
     EVIDENCE_CSV,
     RESERVED_NAMES,
     SCORECARD_DIR,
-    SUMMARY,
     ReportEntry,
     atomic_write_text,
     failed_dir,
@@ -30,7 +29,7 @@ from ..store import (
 )
 from .history import HISTORY_PAGE, history_page
 from .html import OUTSIDE_CSV, Html, render_template
-from .summary import read_summary
+from .summary import current_report
 
 __all__ = [
     "FORECASTER_ONLY",
@@ -132,15 +131,7 @@ class Failure:
 
 def _question_card(out_dir: Path, question_id: str, catalog: Catalog) -> dict[str, Any] | None:
     dates = catalog.dates()
-    today = date.today()
-    # The current report is the newest not dated after today (a report run ahead of time never
-    # shadows it), else the earliest ahead; read in full, skipping any whose summary does not hold.
-    latest = None
-    for as_of in [*(d for d in reversed(dates) if d <= today), *(d for d in dates if d > today)]:
-        summary = read_summary(report_dir(out_dir, question_id, as_of) / SUMMARY)
-        if summary is not None:
-            latest = ReportEntry(as_of, report_dir(out_dir, question_id, as_of), summary)
-            break
+    latest = current_report(out_dir, question_id, dates=dates)
     if latest is None:
         return None
     before = None

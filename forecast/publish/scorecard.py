@@ -45,7 +45,7 @@ from ..store import atomic_write_text, json_number
 from ..team import TeamForecast
 from .calibrated import TemperSection
 from .html import Html, render_template
-from .summary import latest_report
+from .summary import current_report
 
 __all__ = ["MIN_QUESTIONS_TO_JUDGE", "QuestionInputs", "ResolvedQuestion", "Scorecard", "SkippedQuestion"]
 
@@ -185,7 +185,7 @@ class Scorecard:
                 continue
             inputs.append(QuestionInputs(question, evidence, tuple(judgments), outside))
             if reports_dir:
-                latest, _ = latest_report(reports_dir, question_id)
+                latest = current_report(reports_dir, question_id)
                 if latest is not None:
                     links[question_id] = f"../{question_id}/{latest.as_of}/report.html"
         return cls(inputs, unresolved=unresolved, skipped=skipped, links=links, bins=bins, fitted=fitted)

@@ -43,10 +43,8 @@ __all__ = [
     "SummaryError",
     "WatchEntry",
     "check_summary",
+    "current_report",
     "import_jsonschema",
-    "latest_report",
-    "latest_two",
-    "list_reports",
     "previous_summary",
     "read_summary",
     "schema",
@@ -569,29 +567,11 @@ def _from_text(text: str, source: str, question: str) -> Summary:
     return Summary.from_json(text, source=source, question=question)
 
 
-def list_reports(out_dir: str | Path, question_id: str) -> list[ReportEntry]:
-    """A question's finished reports, oldest first; ``entry.summary`` is a :class:`Summary`.
-
-    Folders without a readable summary are skipped (see :func:`forecast.store.list_reports`).
-    """
-    return store.list_reports(out_dir, question_id, read=read_summary)
-
-
-def latest_report(
-    out_dir: str | Path, question_id: str, today: date | None = None
-) -> tuple[ReportEntry | None, list[ReportEntry]]:
-    """A question's current report and its others, newest first (see :func:`forecast.store.latest_report`)."""
-    return store.latest_report(out_dir, question_id, today, read=read_summary)
-
-
-def latest_two(
-    out_dir: str | Path, question_id: str, today: date | None = None
-) -> tuple[ReportEntry | None, ReportEntry | None, list[date]]:
-    """A question's current report, the one before it by date, and all report dates (see
-    :func:`forecast.store.latest_two`). The current one's ``summary`` is a :class:`Summary`; the
-    one before is read lightly (:func:`forecast.store.peek_summary`, a dict whose ``probabilities``
-    are checked), since only its probabilities are compared: the index checks one schema per question."""
-    return store.latest_two(out_dir, question_id, today, read=read_summary, read_before=store.peek_summary)
+def current_report(
+    out_dir: str | Path, question_id: str, today: date | None = None, dates: list[date] | None = None
+) -> ReportEntry | None:
+    """The report a question stands at, its ``summary`` a :class:`Summary` (see :func:`forecast.store.current_report`)."""
+    return store.current_report(out_dir, question_id, today, read=read_summary, dates=dates)
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
