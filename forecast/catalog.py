@@ -39,7 +39,7 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -61,6 +61,7 @@ __all__ = [
     "Catalog",
     "CatalogEntry",
     "entry_from_summary",
+    "mark_checked",
     "read_catalog",
     "refresh_catalog",
     "update_catalog",
@@ -109,6 +110,9 @@ class CatalogEntry:
     #: The scenario the question resolved to and its date, when the report knew it.
     resolved: str | None = None
     resolution_date: str | None = None
+    #: Whether the summary, as stamped, was checked against its schema (by the job that published
+    #: it, or by the index that read it): a reader that finds the same stamp need not check it again.
+    checked: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The entry as its line's ``entry`` object (``as_of`` first, then ``stamp``)."""
@@ -126,6 +130,7 @@ class CatalogEntry:
             "threshold": self.threshold,
             "resolved": self.resolved,
             "resolution_date": self.resolution_date,
+            "checked": self.checked,
         }
 
     @classmethod
@@ -151,6 +156,7 @@ class CatalogEntry:
                 threshold=float(data["threshold"]),
                 resolved=None if data["resolved"] is None else _text(data["resolved"]),
                 resolution_date=None if data["resolution_date"] is None else _text(data["resolution_date"]),
+                checked=_boolean(data["checked"]),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a catalog entry: {exc}") from None
@@ -276,18 +282,28 @@ def _entry_from_disk(path: Path, question_id: str, as_of: date) -> CatalogEntry 
     return entry_from_summary(as_of, data, stamp, question_id)
 
 
+class _CheckFailed(ValueError):
+    """A catalog line whose text does not match its check."""
+
+
 @dataclass
 class _Line:
-    """A line of the file whose check held: parsed only when its entry is asked for."""
+    """A line of the file: its check verified, and its entry parsed, only when its entry is asked for."""
 
     as_of: date
     body: str
     text: str
+    verified: bool
     stamp: Stamp | None = None
     entry: CatalogEntry | None = None
 
     def parsed(self) -> CatalogEntry:
         if self.entry is None:
+            if not self.verified and self.text[len(_LINE_HEAD) : len(_LINE_HEAD) + _CHECK_DIGITS] != _check(
+                self.body
+            ):
+                raise _CheckFailed(self.as_of)
+            self.verified = True
             self.entry = CatalogEntry.from_json(json.loads(self.body))
         return self.entry
 
@@ -323,6 +339,8 @@ class Catalog:
     added: list[date] = field(default_factory=list)
     changed: list[date] = field(default_factory=list)
     gone: list[date] = field(default_factory=list)
+    #: Lines whose check failed (edited by hand, or damaged): their reports were read from the summaries.
+    bad_lines: int = 0
     #: Whether the file was usable at all (else every entry was read from the summaries).
     rebuilt: bool = False
     dirty: bool = False
@@ -333,6 +351,13 @@ class Catalog:
     def notes(self) -> list[str]:
         """What was repaired, in words (empty when the file was in step with the reports)."""
         notes = list(self.problems)
+        if self.bad_lines:
+            n = self.bad_lines
+            notes.insert(
+                0,
+                f"{n} line{'s' * (n != 1)} of {CATALOG} did not match {'their' if n != 1 else 'its'} check "
+                "(edited by hand?)",
+            )
         if self.rebuilt:
             if notes:
                 notes[-1] += (
@@ -362,6 +387,9 @@ class Catalog:
         if isinstance(item, _Line):
             try:
                 item = item.parsed()
+            except _CheckFailed:
+                self.bad_lines += 1
+                return self._reread(as_of, [])
             except ValueError:
                 return self._reread(as_of, self.changed)
             self._lines[as_of] = item
@@ -390,7 +418,7 @@ class Catalog:
         lines = []
         for as_of in self.dates():
             item = self._lines[as_of]
-            if isinstance(item, _Line) and item.entry is None:
+            if isinstance(item, _Line) and item.entry is None and item.verified:
                 lines.append(item.text)  # as it was: its check held
             else:
                 entry = self.entry(as_of)
@@ -414,8 +442,12 @@ class Catalog:
         return entry
 
 
-def _parse_file(text: str, question_id: str) -> tuple[dict[date, _Line], list[str]] | None:
-    """The lines of a catalog file whose check holds and what was wrong; ``None`` if it is no catalog."""
+def _parse_file(text: str, question_id: str, verify: bool) -> tuple[dict[date, _Line], int, bool] | None:
+    """A catalog file's lines by date, how many failed their check, and whether the last was cut short.
+
+    ``None`` if the file is no catalog of the question. Each line's check is verified
+    here when ``verify``, else when its entry is first asked for (:meth:`_Line.parsed`).
+    """
     lines = text.split("\n")
     try:
         header = json.loads(lines[0])
@@ -440,7 +472,7 @@ def _parse_file(text: str, question_id: str) -> tuple[dict[date, _Line], list[st
             or line[_BODY_START - len(_ENTRY_HEAD) : _BODY_START] != _ENTRY_HEAD
             or not line.endswith("}")
             or not body.startswith(_DATE_HEAD)
-            or line[len(_LINE_HEAD) : len(_LINE_HEAD) + _CHECK_DIGITS] != _check(body)
+            or (verify and line[len(_LINE_HEAD) : len(_LINE_HEAD) + _CHECK_DIGITS] != _check(body))
         ):
             bad += 1
             continue
@@ -449,16 +481,8 @@ def _parse_file(text: str, question_id: str) -> tuple[dict[date, _Line], list[st
         except ValueError:
             bad += 1
             continue
-        parsed[as_of] = _Line(as_of, body, line + "\n")
-    problems = []
-    if bad:
-        problems.append(
-            f"{bad} line{'s' * (bad != 1)} of {CATALOG} did not match {'their' if bad != 1 else 'its'} "
-            "check (edited by hand?)"
-        )
-    if cut:
-        problems.append(f"the last line of {CATALOG} was cut short")
-    return parsed, problems
+        parsed[as_of] = _Line(as_of, body, line + "\n", verified=verify)
+    return parsed, bad, bool(cut)
 
 
 def _reports(n: int) -> str:
@@ -489,7 +513,7 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
     catalog = Catalog(question_id, out_dir / question_id / CATALOG)
     on_disk = report_dates(out_dir, question_id)
     text = read_regular_text(catalog.path)
-    parsed = None if text is None else _parse_file(text, question_id)
+    parsed = None if text is None else _parse_file(text, question_id, verify=stamps)
     if parsed is None:
         lines: dict[date, _Line] = {}
         catalog.rebuilt = bool(on_disk)
@@ -500,7 +524,9 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
         elif on_disk:
             catalog.problems.append(_NO_CATALOG)
     else:
-        lines, catalog.problems = parsed
+        lines, catalog.bad_lines, cut = parsed
+        if cut:
+            catalog.problems.append(f"the last line of {CATALOG} was cut short")
     on_disk_set = set(on_disk)
     catalog.gone = sorted(d for d in lines if d not in on_disk_set)
     for as_of in on_disk:
@@ -511,15 +537,18 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
             catalog._reread(as_of, catalog.changed)
         else:
             catalog._lines[as_of] = line
-    catalog.dirty = bool(catalog.problems or catalog.added or catalog.changed or catalog.gone)
+    catalog.dirty = bool(
+        catalog.problems or catalog.bad_lines or catalog.added or catalog.changed or catalog.gone
+    )
     return catalog
 
 
 def update_catalog(out_dir: str | Path, question_id: str, published: date | None = None) -> Catalog:
     """Bring a question's catalog file up to date; call only while holding the question's lock.
 
-    ``published`` is the date of the report just published: when it is all that
-    differs from the file, its entry is appended as one line and no note is made.
+    ``published`` is the date of the report just published, whose summary its job
+    checked against the schema: when it is all that differs from the file, its entry
+    is appended as one line (marked checked) and no note is made.
     Anything else is repaired by rewriting the file atomically, and said in the
     returned catalog's :attr:`~Catalog.notes`.
     """
@@ -528,12 +557,22 @@ def update_catalog(out_dir: str | Path, question_id: str, published: date | None
         # A question's first report: its catalog starts with it, which is no repair.
         catalog.problems, catalog.rebuilt = [], False
     if published is not None and published in catalog.added + catalog.changed:
-        # The report just published is expected news, not a repair.
+        # The report just published is expected news, not a repair; its job checked its summary.
         catalog.added = [d for d in catalog.added if d != published]
         catalog.changed = [d for d in catalog.changed if d != published]
         entry = catalog.entry(published)
+        if entry is not None:
+            entry = replace(entry, checked=True)
+            catalog._lines[published] = entry
         if (
-            not (catalog.problems or catalog.added or catalog.changed or catalog.gone or catalog.rebuilt)
+            not (
+                catalog.problems
+                or catalog.bad_lines
+                or catalog.added
+                or catalog.changed
+                or catalog.gone
+                or catalog.rebuilt
+            )
             and entry is not None
             and _append(catalog.path, entry.line())
         ):
@@ -588,3 +627,27 @@ def refresh_catalog(out_dir: str | Path, question_id: str) -> Catalog:
         lock.release()
     updated.problems = catalog.problems + [p for p in updated.problems if p not in catalog.problems]
     return updated
+
+
+def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> bool:
+    """Record that ``entry``'s summary, as stamped, matched its schema: its line is appended again, checked.
+
+    Done only when the question's lock can be taken at once and the summary's stamp
+    is still the entry's; the later line stands, so readers need not check it again.
+    Returns whether it was recorded.
+    """
+    from filelock import Timeout
+
+    out_dir = Path(out_dir)
+    path = report_dir(out_dir, question_id, entry.as_of) / SUMMARY
+    lock = question_lock(out_dir, question_id)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    try:
+        return _stamp_of(path) == entry.stamp and _append(
+            out_dir / question_id / CATALOG, replace(entry, checked=True).line()
+        )
+    finally:
+        lock.release()

@@ -359,3 +359,36 @@ def test_the_index_reads_at_most_the_latest_summary_and_one_stat_more_per_questi
     page = index_page(out)
     assert len(read) == len(ids) and all(p.name == "summary.json" for p in read)
     assert all(f'id="q-{q}"' in page for q in ids)
+
+
+@pytest.mark.slow
+@pytest.mark.unreadable_summaries
+def test_a_summary_checked_once_is_not_checked_again_until_it_changes(earlier, monkeypatch, tmp_path):
+    import shutil
+
+    import forecast.publish.summary as summary_module
+    from forecast.publish.render import index_page, refresh_catalogs
+
+    _, earlier_out, ids, _ = earlier
+    out = tmp_path / "out"
+    shutil.copytree(earlier_out, out, copy_function=shutil.copy2)  # copies keep no stamp: checked again once
+    index_page(out, catalogs=refresh_catalogs(out))
+    checked = []
+    real = summary_module._check
+    monkeypatch.setattr(
+        summary_module, "_check", lambda data, source: checked.append(source) or real(data, source)
+    )
+    summary_module._from_text.cache_clear()
+    page = index_page(out, catalogs=refresh_catalogs(out))
+    assert checked == [] and all(f'id="q-{q}"' in page for q in ids)
+    # A current summary replaced by hand (another stamp) is checked again; one that fails is not shown.
+    question = sorted(q for q in ids if q != EXAMPLE)[0]
+    latest, before = sorted((out / question).glob("????-??-??"))[-1:-3:-1]
+    data = read_json(latest / "summary.json")
+    data["title"] = 12
+    (latest / "summary.json").write_text(json.dumps(data), encoding="utf-8")
+    page = index_page(out, catalogs=refresh_catalogs(out))
+    assert checked == [str(latest / "summary.json"), str(before / "summary.json")]
+    card = page[page.index(f'id="q-{question}"') :].split("</section>")[0]
+    first_link = re.search(rf'href="{question}/([0-9-]+)/report.html"', card).group(1)
+    assert first_link == before.name  # the card stands at the report before it

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..analysis.changes import compare_summaries
-from ..catalog import Catalog, read_catalog, refresh_catalog
+from ..catalog import Catalog, mark_checked, read_catalog, refresh_catalog
 from ..inputs.questions import QUESTION_ID
 from ..store import (
     EVIDENCE_CSV,
@@ -29,7 +29,7 @@ from ..store import (
 )
 from .history import HISTORY_PAGE, history_page
 from .html import OUTSIDE_CSV, Html, render_template
-from .summary import current_report
+from .summary import Summary, current_report, read_summary
 
 __all__ = [
     "FORECASTER_ONLY",
@@ -129,9 +129,9 @@ class Failure:
     has_notebook: bool = False
 
 
-def _question_card(out_dir: Path, question_id: str, catalog: Catalog) -> dict[str, Any] | None:
+def _question_card(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> dict[str, Any] | None:
     dates = catalog.dates()
-    latest = current_report(out_dir, question_id, dates=dates)
+    latest = _current(out_dir, question_id, catalog, mark)
     if latest is None:
         return None
     before = None
@@ -190,6 +190,30 @@ def _question_card(out_dir: Path, question_id: str, catalog: Catalog) -> dict[st
         if (out_dir / question_id / HISTORY_PAGE).is_file()
         else None,
     }
+
+
+def _current(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> ReportEntry | None:
+    """The question's current report, read in full, its summary checked against the schema once.
+
+    A summary that the catalog marks checked, with the entry's stamp before and after
+    it is read, is not checked again. One checked here is marked so in the catalog
+    when ``mark`` (see :func:`forecast.catalog.mark_checked`), so the next index skips it.
+    """
+
+    def read(path: Path) -> Summary | None:
+        entry = catalog.fresh(date.fromisoformat(path.parent.name))
+        if entry is None:
+            return None
+        if entry.checked:
+            summary = read_summary(path, schema_checked=True)
+            if summary is not None and catalog.fresh(entry.as_of) == entry:
+                return summary
+        summary = read_summary(path)
+        if summary is not None and mark:
+            mark_checked(out_dir, entry, question_id)
+        return summary
+
+    return current_report(out_dir, question_id, dates=catalog.dates(), read=read)
 
 
 #: How many of a question's other reports its index card links to, newest first.
@@ -260,9 +284,12 @@ def index_page(
     listing, without writing anything.
     """
     out_dir = Path(out_dir)
+    mark = catalogs is not None  # a run's index notes in each catalog which summaries it checked
     if catalogs is None:
         catalogs = {q: read_catalog(out_dir, q, stamps=False) for q in question_folders(out_dir)}
-    cards = [c for c in (_question_card(out_dir, q, catalogs[q]) for q in sorted(catalogs)) if c is not None]
+    cards = [
+        c for c in (_question_card(out_dir, q, catalogs[q], mark) for q in sorted(catalogs)) if c is not None
+    ]
     # Alerts first, then open questions before resolved ones, each group by title.
     cards.sort(key=lambda c: (not c["alerts"], c["resolved"], c["title"].casefold()))
     extra_links = list(extra_links)

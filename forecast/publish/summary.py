@@ -395,7 +395,9 @@ class Summary:
     # ------------------------------------------------------------------ reading
 
     @classmethod
-    def from_json(cls, text: str, *, source: str = SUMMARY, question: str = "") -> Summary:
+    def from_json(
+        cls, text: str, *, source: str = SUMMARY, question: str = "", schema_checked: bool = False
+    ) -> Summary:
         """Read a summary from the text of ``summary.json``.
 
         Parameters
@@ -406,6 +408,9 @@ class Summary:
             The file's name, for messages.
         question : str
             The question's id, for a summary of version 0 that does not name its question.
+        schema_checked : bool
+            The text is known to match the schema (it was checked, and is unchanged since):
+            only its version is checked again.
 
         Raises
         ------
@@ -419,10 +424,12 @@ class Summary:
             raise SummaryError(f"{source}: not JSON: {exc}") from None
         except RecursionError:
             raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
-        return cls.from_mapping(data, source=source, question=question)
+        return cls.from_mapping(data, source=source, question=question, schema_checked=schema_checked)
 
     @classmethod
-    def from_mapping(cls, data: Any, *, source: str = SUMMARY, question: str = "") -> Summary:
+    def from_mapping(
+        cls, data: Any, *, source: str = SUMMARY, question: str = "", schema_checked: bool = False
+    ) -> Summary:
         """Read a summary from JSON data already parsed (see :meth:`from_json`)."""
         if not isinstance(data, Mapping):
             raise SummaryError(f"{source}: (top level): expected an object, got {type(data).__name__}")
@@ -434,7 +441,8 @@ class Summary:
                 f"{source}: schema_version: this version of forecast reads summaries of version "
                 f"{SCHEMA_VERSION} (and older ones), got {version!r}"
             )
-        _check(data, source)
+        if not schema_checked:
+            _check(data, source)
         return cls._build(data)
 
     @classmethod
@@ -521,20 +529,22 @@ class Summary:
 # --------------------------------------------------------------------------- OUT
 
 
-def read_summary(path: str | Path) -> Summary | None:
+def read_summary(path: str | Path, *, schema_checked: bool = False) -> Summary | None:
     """The summary at ``path``, or ``None`` if it is missing, unreadable or does not match the schema.
 
     A report whose summary cannot be read is treated as absent (the index skips it,
     the next report does not compare with it) rather than stopping the run.
     A summary of version 0 takes its question's id from its folder,
-    ``OUT/<question>/<as_of>/summary.json``.
+    ``OUT/<question>/<as_of>/summary.json``. ``schema_checked``: the caller knows the
+    file matched the schema and is unchanged since (its catalog entry says so, and its
+    stamp is the same before and after this read), so the schema is not checked again.
     """
     path = Path(path)
     text = store.read_regular_text(path)  # a FIFO or a device is absent, never waited on
     if text is None:
         return None
     try:
-        return _from_text(text, str(path), path.parent.parent.name)
+        return _from_text(text, str(path), path.parent.parent.name, schema_checked)
     except SummaryError:
         return None
     except Exception:  # JSON nested past the parser's depth (RecursionError), and any other
@@ -555,23 +565,31 @@ def check_summary(path: str | Path) -> Summary:
     if text is None:
         raise SummaryError(f"{path}: cannot be read: missing, not a regular file, or not UTF-8")
     try:
-        return _from_text(text, str(path), path.parent.parent.name)
+        return _from_text(text, str(path), path.parent.parent.name, False)
     except RecursionError:
         raise SummaryError(f"{path}: (top level): nested too deeply to be a summary") from None
 
 
 @lru_cache(maxsize=16)
-def _from_text(text: str, source: str, question: str) -> Summary:
+def _from_text(text: str, source: str, question: str, schema_checked: bool) -> Summary:
     """:meth:`Summary.from_json`, once per text: a job checks the summary it publishes, and the index
     then reads the same file (a :class:`Summary` is frozen, so it can be shared)."""
-    return Summary.from_json(text, source=source, question=question)
+    return Summary.from_json(text, source=source, question=question, schema_checked=schema_checked)
 
 
 def current_report(
-    out_dir: str | Path, question_id: str, today: date | None = None, dates: list[date] | None = None
+    out_dir: str | Path,
+    question_id: str,
+    today: date | None = None,
+    dates: list[date] | None = None,
+    read: store.SummaryReader = read_summary,
 ) -> ReportEntry | None:
-    """The report a question stands at, its ``summary`` a :class:`Summary` (see :func:`forecast.store.current_report`)."""
-    return store.current_report(out_dir, question_id, today, read=read_summary, dates=dates)
+    """The report a question stands at, its ``summary`` a :class:`Summary` (see :func:`forecast.store.current_report`).
+
+    ``read`` reads a summary as :func:`read_summary` does (the default), or with less checking
+    where the caller knows more of it.
+    """
+    return store.current_report(out_dir, question_id, today, read=read, dates=dates)
 
 
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
