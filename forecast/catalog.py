@@ -9,11 +9,12 @@ question instead of one summary per report.
 The format, one JSON object a line::
 
     {"catalog":1,"question":"russia-syria-bases"}
-    {"check":"<16 hex>","entry":{"as_of":"2025-02-20","stamp":[size,mtime_ns,ctime_ns],...}}
+    {"check":"<16 hex>","entry":{"as_of":"2025-02-20","stamp":[size,mtime_ns],...}}
 
 ``check`` is the first 16 hex digits of the SHA-256 of the ``entry`` text as
-written, and ``stamp`` is the size and times of the report's ``summary.json``
-when the entry was made from it. A line whose check fails (cut short, edited by
+written, and ``stamp`` is the size and modification time of the report's
+``summary.json`` when the entry was made from it (the quick check of rsync and
+make: a copy that keeps times, such as ``cp -p`` or a backup, keeps it too). A line whose check fails (cut short, edited by
 hand) is not trusted: its report is read again from its summary. Lines may come
 in any order; of two with the same date, the later one stands (a rerun of a day
 appends its new entry).
@@ -79,7 +80,7 @@ _DATE_HEAD = '{"as_of":"'
 _STAMP_HEAD = '","stamp":['
 _NO_CATALOG = f"there was no {CATALOG}"
 
-Stamp = tuple[int, int, int]
+Stamp = tuple[int, int]
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -95,7 +96,7 @@ class CatalogEntry:
     """
 
     as_of: date
-    #: ``summary.json``'s size, modification and change times (ns) when the entry was made from it.
+    #: ``summary.json``'s size and modification time (ns) when the entry was made from it.
     stamp: Stamp
     probabilities: Mapping[str, float]
     #: The scenarios in the question file's order.
@@ -178,9 +179,9 @@ def _probability(value: Any) -> float:
 
 
 def _stamp(value: Any) -> Stamp:
-    if not isinstance(value, list) or len(value) != 3 or not all(type(v) is int for v in value):
+    if not isinstance(value, list) or len(value) != 2 or not all(type(v) is int for v in value):
         raise ValueError(f"not a stamp: {value!r}")
-    return (value[0], value[1], value[2])
+    return (value[0], value[1])
 
 
 def _one_of(value: Any, options: Mapping[str, Any]) -> str:
@@ -206,7 +207,7 @@ def _stamp_of(path: Path) -> Stamp | None:
         status = os.stat(path)
     except (OSError, ValueError):
         return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    return (status.st_size, status.st_mtime_ns)
 
 
 def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, question_id: str) -> CatalogEntry:
@@ -282,10 +283,6 @@ def _entry_from_disk(path: Path, question_id: str, as_of: date) -> CatalogEntry 
     return entry_from_summary(as_of, data, stamp, question_id)
 
 
-class _CheckFailed(ValueError):
-    """A catalog line whose text does not match its check."""
-
-
 @dataclass
 class _Line:
     """A line of the file: its check verified, and its entry parsed, only when its entry is asked for."""
@@ -297,12 +294,13 @@ class _Line:
     stamp: Stamp | None = None
     entry: CatalogEntry | None = None
 
-    def parsed(self) -> CatalogEntry:
+    def parsed(self) -> CatalogEntry | None:
+        """The line's entry; ``None`` if its text does not match its check. ``ValueError`` if it is no entry."""
         if self.entry is None:
             if not self.verified and self.text[len(_LINE_HEAD) : len(_LINE_HEAD) + _CHECK_DIGITS] != _check(
                 self.body
             ):
-                raise _CheckFailed(self.as_of)
+                return None
             self.verified = True
             self.entry = CatalogEntry.from_json(json.loads(self.body))
         return self.entry
@@ -387,11 +385,11 @@ class Catalog:
         if isinstance(item, _Line):
             try:
                 item = item.parsed()
-            except _CheckFailed:
-                self.bad_lines += 1
-                return self._reread(as_of, [])
             except ValueError:
                 return self._reread(as_of, self.changed)
+            if item is None:  # its check failed
+                self.bad_lines += 1
+                return self._reread(as_of, [])
             self._lines[as_of] = item
         return item
 

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "forecast"
 
 #: Top-level names of ``forecast`` (modules or subpackages), stage by stage.
 STAGES = (
-    {"errors", "model", "words", "store"},
+    {"errors", "model", "words", "store", "catalog"},
     {"inputs"},
     {"engine"},
     {"analysis"},

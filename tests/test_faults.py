@@ -36,6 +36,7 @@ from helpers import (
     tree_digest,
 )
 
+from forecast.catalog import read_catalog
 from forecast.errors import EvidenceWriteError
 from forecast.inputs.append import append_evidence, log_lock
 from forecast.store import atomic_write_bytes, failed_dir, recover, replace_dir, report_dir, work_dir
@@ -260,8 +261,10 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert sum("another forecast run is writing to" in log for log in logs) == 1  # one waited for the other
     assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [
         AS_OF,
-        "history.html",
-    ]  # the page of every report
+        "catalog.jsonl",  # the question's catalog of reports
+        "history.html",  # the page of every report
+    ]
+    assert [e.as_of.isoformat() for e in read_catalog(out, EXAMPLE).entries()] == [AS_OF]
     assert sorted(p.name for p in (out / EXAMPLE / AS_OF).iterdir()) == [
         "checklist.csv",
         "effects.csv",

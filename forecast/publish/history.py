@@ -15,7 +15,7 @@ from datetime import date
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..catalog import Catalog, CatalogEntry
-from .html import Html, render_template
+from .html import Html, page_html, render_template
 from .plots import PALETTE, Chart
 
 __all__ = ["HISTORY_PAGE", "history_chart", "history_page"]
@@ -192,8 +192,6 @@ def history_page(catalog: Catalog) -> str | None:
     report just before it by date (as the index card works it out), below a chart
     of the same numbers.
     """
-    from .render import _page
-
     entries = catalog.entries()
     if not entries:
         return None
@@ -236,4 +234,4 @@ def history_page(catalog: Catalog) -> str | None:
     footer = (
         f"forecast {__version__}. Each date links to its report; its numbers are in summary.json beside it."
     )
-    return _page(f"{latest.title}: every report", body, [("../index.html", "All questions")], footer)
+    return page_html(f"{latest.title}: every report", body, [("../index.html", "All questions")], footer)

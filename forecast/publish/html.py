@@ -15,7 +15,16 @@ from typing import Any
 
 from ..words import probability_words
 
-__all__ = ["OUTSIDE_CSV", "Html", "points_added", "render_template", "safe_url", "sentence", "shown_text"]
+__all__ = [
+    "OUTSIDE_CSV",
+    "Html",
+    "page_html",
+    "points_added",
+    "render_template",
+    "safe_url",
+    "sentence",
+    "shown_text",
+]
 
 #: Every outside forecast as of a report's date, written beside its page (the page shows the newest).
 OUTSIDE_CSV = "outside_forecasts.csv"
@@ -102,3 +111,8 @@ def _environment():
 def render_template(name: str, **context: Any) -> Html:
     """Render one of the package's templates with autoescaping."""
     return Html(_environment().get_template(name).render(**context))
+
+
+def page_html(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
+    """A whole page for reviewers: ``body`` (HTML) under a navigation bar of ``(href, text)`` links."""
+    return render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)

@@ -28,7 +28,7 @@ from ..store import (
     report_dir,
 )
 from .history import HISTORY_PAGE, history_page
-from .html import OUTSIDE_CSV, Html, render_template
+from .html import OUTSIDE_CSV, page_html, render_template
 from .summary import Summary, current_report, read_summary
 
 __all__ = [
@@ -47,10 +47,6 @@ FORECASTER_ONLY = "forecaster-only"
 #: Notebook cells with this tag are left out of the rendered report when they display nothing
 #: (the team sections of a question without analysts), so that its page is as it was without them.
 ONLY_WITH_OUTPUT = "only-with-output"
-
-
-def _page(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
-    return render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)
 
 
 def render_notebook(
@@ -106,7 +102,7 @@ def render_notebook(
         nav.append((EVIDENCE_CSV, "All evidence (CSV)"))
     if Path(html_path).with_name(OUTSIDE_CSV).is_file():
         nav.append((OUTSIDE_CSV, "All outside forecasts (CSV)"))
-    atomic_write_text(html_path, _page(title, body, nav, footer))
+    atomic_write_text(html_path, page_html(title, body, nav, footer))
 
 
 def _number_cells(nb) -> None:
@@ -315,7 +311,7 @@ def index_page(
         "index.html.j2", questions=cards, failures=failed, generated=stamp, extra_links=extra_links
     )
     footer = f"forecast {__version__}. Each report links to its executed notebook and its numbers; run manifests are in runs/."
-    return _page("Forecasts", body, [("index.html", "All questions")], footer)
+    return page_html("Forecasts", body, [("index.html", "All questions")], footer)
 
 
 def question_folders(out_dir: str | Path) -> list[str]:
