@@ -618,13 +618,11 @@ def refresh_catalog(out_dir: str | Path, question_id: str) -> Catalog:
     except Timeout:
         return catalog
     try:
-        updated = update_catalog(out_dir, question_id)
+        return update_catalog(out_dir, question_id)
     except OSError:  # OUT cannot be written: the repair serves this read
         return catalog
     finally:
         lock.release()
-    updated.problems = catalog.problems + [p for p in updated.problems if p not in catalog.problems]
-    return updated
 
 
 def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> bool:
