@@ -41,6 +41,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _two_or_more(text: str) -> int:
+    """A number of questions to fit on: leave-one-question-out needs two, one to fit and one to score."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 2 (leave-one-question-out needs two questions), got {text!r}"
+        )
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -187,10 +200,10 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--write", action="store_true", help="write DATA/calibration.yaml")
     calibrate.add_argument(
         "--min-questions",
-        type=_positive_int,
+        type=_two_or_more,
         default=8,
         metavar="N",
-        help="refuse with fewer resolved questions than this (default: 8)",
+        help="refuse with fewer resolved questions than this, at least 2 (default: 8)",
     )
     calibrate.add_argument(
         "--force",

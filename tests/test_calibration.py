@@ -631,3 +631,11 @@ def test_the_calibration_benchmark_runs_and_checks_its_curves_against_the_engine
     by_label = {r["label"]: r for r in document["results"]}
     assert by_label["clustered world: fitted τ"]["value"] <= 0.6
     assert by_label["clustered world: held-out log score gain"]["value"] >= 10.0
+
+
+@pytest.mark.parametrize("n", ["1", "0", "two"])
+def test_min_questions_below_two_is_a_usage_error_since_leave_one_out_needs_two(tmp_path, n):
+    result = forecast_cli("calibrate", "--data", tmp_path, "--min-questions", n)
+    assert result.returncode == 2
+    assert "at least 2 (leave-one-question-out needs two questions)" in result.stderr
+    assert "Traceback" not in result.stderr
