@@ -12,7 +12,7 @@ as pandas DataFrames (:mod:`forecast.frames`; pandas is imported only then).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -318,19 +318,26 @@ class Assessment:
         }
 
     def changes(
-        self, previous_summary: Mapping[str, Any] | None, threshold_points: float | None = None
+        self,
+        previous_summary: Mapping[str, Any] | None,
+        threshold_points: float | None = None,
+        previous_ids: Collection[str] | None = None,
     ) -> analysis.Changes:
         """What changed since a previous run, given that run's ``summary.json`` (``None``: none).
 
-        ``threshold_points`` defaults to the question's ``alert_threshold``. Kept per
-        distinct previous summary (by its JSON) and threshold.
+        ``threshold_points`` defaults to the question's ``alert_threshold``. ``previous_ids``
+        are the ids the previous run counted, where its summary does not list them (see
+        :func:`forecast.analysis.compare_summaries`). Kept per distinct previous summary
+        (by its JSON), threshold and ids.
         """
         threshold = self.question.alert_threshold if threshold_points is None else float(threshold_points)
-        key = ("changes", json.dumps(previous_summary, sort_keys=True, default=str), threshold)
+        # In their order, as the reports no longer in the log are listed.
+        ids = None if previous_ids is None else tuple(previous_ids)
+        key = ("changes", json.dumps(previous_summary, sort_keys=True, default=str), threshold, ids)
         return self._once(
             key,
             lambda: analysis.compare_summaries(
-                self.comparable(), previous_summary, threshold_points=threshold
+                self.comparable(), previous_summary, threshold_points=threshold, previous_ids=ids
             ),
         )
 

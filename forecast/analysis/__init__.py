@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from .changes import Changes, compare_summaries
+from .changes import Changes, compare_summaries, evidence_digest
 from .influence import (
     Influence,
     Influences,
@@ -61,6 +61,7 @@ __all__ = [
     "compare_summaries",
     "critical_evidence",
     "critical_items",
+    "evidence_digest",
     "indicators_left_out",
     "influential_items",
     "intervals",

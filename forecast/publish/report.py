@@ -36,13 +36,15 @@ from .brief import Confidence, confidence
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
 from .summary import (
+    COMPACT_ABOVE,
     ChangeRecord,
     CriticalItem,
     ResolutionRecord,
     ScoreRecord,
     Summary,
     WatchEntry,
-    previous_summary,
+    counted_ids,
+    previous_report,
 )
 
 __all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
@@ -78,6 +80,11 @@ class Report:
     previous : Summary, optional
         The summary of the report to compare with (:func:`forecast.publish.summary.previous_summary`);
         ``None`` for no comparison.
+    previous_folder : str or Path, optional
+        The folder of that report: where its summary is compact (a log of more than
+        :data:`~forecast.publish.summary.COMPACT_ABOVE` reports), the ids it counted
+        are read from the ``evidence.csv`` there, to tell which reports were added since.
+        Without it (or without that file) that is unknown, and the page says so.
     alert_threshold : float, optional
         A move of this many percentage points or more is an alert; defaults to
         the question's ``alert_threshold`` (10).
@@ -134,13 +141,15 @@ class Report:
         """
         as_of = parse_as_of(as_of)
         question, evidence = load_by_id(data_dir, question_id)
+        previous = previous_report(reports_dir, question_id, as_of)
         return cls(
             question,
             evidence,
             as_of,
             judgments=load_judgments(data_dir, question),
             outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
-            previous=previous_summary(reports_dir, question_id, as_of),
+            previous=None if previous is None else previous.summary,
+            previous_folder=None if previous is None else previous.folder,
             **options,
         )
 
@@ -153,6 +162,7 @@ class Report:
         judgments: Sequence[Judgment] = (),
         outside: OutsideForecasts | None = None,
         previous: Summary | None = None,
+        previous_folder: str | Path | None = None,
         alert_threshold: float | None = None,
         draws: int = 2000,
         seed: int = analysis.DEFAULT_SEED,
@@ -172,6 +182,7 @@ class Report:
         )
         self.analyst = analyst or None
         self.previous = self._previous_report = previous
+        self.previous_folder = None if previous_folder is None else Path(previous_folder)
         if self.analyst is not None:
             judgment_of(judgments, self.analyst, question.id)  # or which analysts there are
             own = self.team.analyst(self.analyst)
@@ -203,16 +214,38 @@ class Report:
             "scenario_labels": {s.id: s.label for s in q.scenarios},
             "scenario_order": list(q.scenario_ids),
             "evidence_counted": a.evidence_counted,
-            "evidence_ids": [row.id for row in a.audited.rows],
+            "evidence_ids": self._counted_ids,
             "indicator_status": {i: st.status_text for i, st in a.states.items()},
             "tripwires_fired": list(a.tripwires_fired),
         }
 
     @cached_property
+    def _counted_ids(self) -> list[str]:
+        return [row.id for row in self.assessment.audited.rows]
+
+    @cached_property
+    def evidence_digest(self) -> str:
+        """The digest of the counted reports' ids (:func:`forecast.analysis.evidence_digest`)."""
+        return analysis.evidence_digest(self._counted_ids)
+
+    @cached_property
     def changes(self) -> analysis.Changes:
-        """What changed since the previous report (moves, new evidence, status changes, alert)."""
+        """What changed since the previous report (moves, new evidence, status changes, alert).
+
+        Where the previous summary is compact, the reports added are found from the ids in
+        its ``evidence.csv`` (read only if its digest differs from this report's); if that
+        cannot be read, ``evidence_added`` and ``evidence_removed`` are ``None``: unknown.
+        """
         previous = None if self.previous is None else self.previous.as_dict()
-        return self.assessment.changes(previous, threshold_points=self.alert_threshold)
+        ids = None
+        if self.previous is not None and not self.previous.ids_listed and self.previous_folder is not None:
+            same = (self.previous.evidence_counted, self.previous.evidence_digest) == (
+                self.assessment.evidence_counted,
+                self.evidence_digest,
+            )
+            if not same:
+                ids = counted_ids(self.previous_folder, self.previous)
+        return self.assessment.changes(previous, threshold_points=self.alert_threshold, previous_ids=ids)
 
     @property
     def moves(self) -> dict[str, float] | None:
@@ -329,7 +362,9 @@ class Report:
             scenario_labels=n["scenario_labels"],
             scenario_order=tuple(n["scenario_order"]),
             evidence_counted=n["evidence_counted"],
-            evidence_ids=tuple(n["evidence_ids"]),
+            # A long log's summary stays small: its count and digest, the ids in evidence.csv.
+            evidence_ids=() if n["evidence_counted"] > COMPACT_ABOVE else tuple(n["evidence_ids"]),
+            evidence_digest=self.evidence_digest,
             indicator_status=n["indicator_status"],
             tripwires_fired=tuple(n["tripwires_fired"]),
             latest_report_date=None if a.latest_report is None else a.latest_report.isoformat(),
@@ -361,8 +396,8 @@ class Report:
             if self.previous is None
             else ChangeRecord(
                 previous_as_of=c.previous_as_of,
-                evidence_added=tuple(c.evidence_added),
-                evidence_removed=tuple(c.evidence_removed),
+                evidence_added=None if c.evidence_added is None else tuple(c.evidence_added),
+                evidence_removed=None if c.evidence_removed is None else tuple(c.evidence_removed),
                 status_changes={i: (v[0], v[1]) for i, v in c.status_changes.items()},
                 tripwires_newly_fired=tuple(c.tripwires_fired),
                 leader_changed=c.leader_changed,
@@ -374,7 +409,7 @@ class Report:
             score=None if self.score is None else ScoreRecord(**_score_dict(self.score)),
             resolution=None if self.resolution is None else ResolutionRecord(**self.resolution),
             # One level: no chain of every earlier report.
-            previous=None if self.previous is None else replace(self.previous, previous=None),
+            previous=None if self.previous is None else self.previous.as_previous(),
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
             **self._team_numbers(),
@@ -547,7 +582,7 @@ class Report:
         largest = np.abs(effects).max(axis=1)
         # The largest first, ties in file order: a stable sort of the negated sizes.
         order = np.argsort(-largest, kind="stable")
-        if self.previous is not None:
+        if self.previous is not None and self.changes.evidence_added is not None:  # else: from the priors
             added = set(self.changes.evidence_added)
             order = [k for k in order.tolist() if rows[k].id in added]
             since = self.changes.previous_as_of
@@ -857,6 +892,7 @@ class Report:
             replaced=self.previous_replaced,
             scenarios=self._scenario_rows(),
             indicators={i.id: i for i in self.question.indicators},
+            counted=self.assessment.evidence_counted,
         )
 
     def critical_evidence(self) -> Html:

@@ -141,6 +141,8 @@ class Changes(Section):
     replaced: bool
     scenarios: list[dict[str, Any]]
     indicators: dict[str, Any]
+    #: How many reports this report counts (said where the reports added cannot be known).
+    counted: int = 0
 
 
 @dataclass(frozen=True, slots=True)

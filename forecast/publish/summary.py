@@ -13,13 +13,23 @@ read as version 0: the keys it has that still mean what they meant are read,
 those it lacks take the values an absent key always stood for (empty lists, no
 moves, not stale), so that a report written after an upgrade still shows what
 moved since the last one written before it.
+
+A long log's summary is compact (version 3): where a report counts more than
+:data:`COMPACT_ABOVE` reports, ``summary.json`` gives their number
+(``evidence_counted``) and their digest (``evidence_digest``,
+:func:`forecast.analysis.evidence_digest`) instead of every id, which stay in the
+report's ``evidence.csv``; :func:`counted_ids` reads them back from there when the
+next report works out what was added.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import os
+import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import cache, lru_cache
@@ -29,10 +39,14 @@ from types import ModuleType
 from typing import Any
 
 from .. import store
+from ..analysis.changes import evidence_digest
+from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS
 from ..errors import ForecastError
-from ..store import SUMMARY, ReportEntry
+from ..inputs.evidence import FORMULA_PREFIXES
+from ..store import EVIDENCE_CSV, SUMMARY, ReportEntry
 
 __all__ = [
+    "COMPACT_ABOVE",
     "SCHEMA_FILE",
     "SCHEMA_VERSION",
     "ChangeRecord",
@@ -43,24 +57,33 @@ __all__ = [
     "SummaryError",
     "WatchEntry",
     "check_summary",
+    "counted_ids",
     "current_report",
+    "evidence_digest",
     "import_jsonschema",
+    "previous_report",
     "previous_summary",
     "read_summary",
     "schema",
 ]
 
 #: The version of ``summary.json`` this package writes (its ``schema_version``). Version 2 added
-#: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1.
-SCHEMA_VERSION = 2
+#: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1. Version 3
+#: added ``evidence_digest``, and leaves out ``evidence_ids`` where more than :data:`COMPACT_ABOVE`
+#: reports are counted (``changes.evidence_added`` and ``evidence_removed`` are null where unknown).
+SCHEMA_VERSION = 3
 #: Older versions with a ``schema_version`` that read as they are, their missing keys at their defaults.
-_READABLE_VERSIONS = (1, SCHEMA_VERSION)
+_READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+#: A report that counts more reports than this writes a compact summary: their number and digest, not
+#: their ids (which are in its ``evidence.csv``). At 10,000 ids, a summary is about 150 kB.
+COMPACT_ABOVE = 10_000
 #: The schema's file name inside ``forecast.publish``.
 SCHEMA_FILE = "summary.schema.json"
 #: Only with judgment files: a question without them keeps its summary as it was.
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities"}
+#: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest"}
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -197,8 +220,9 @@ class ChangeRecord:
     """``changes``: what changed since the previous report."""
 
     previous_as_of: str | None
-    evidence_added: tuple[str, ...]
-    evidence_removed: tuple[str, ...]
+    #: ``None`` where unknown: the previous summary was compact and its ``evidence.csv`` could not be read.
+    evidence_added: tuple[str, ...] | None
+    evidence_removed: tuple[str, ...] | None
     status_changes: dict[str, tuple[str, str]]
     tripwires_newly_fired: tuple[str, ...]
     leader_changed: bool
@@ -207,7 +231,7 @@ class ChangeRecord:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChangeRecord:
         return cls(
-            d["previous_as_of"], tuple(d["evidence_added"]), tuple(d["evidence_removed"]),
+            d["previous_as_of"], _ids_or_none(d["evidence_added"]), _ids_or_none(d["evidence_removed"]),
             {i: (v[0], v[1]) for i, v in d["status_changes"].items()}, tuple(d["tripwires_newly_fired"]),
             d["leader_changed"], d["previous_replaced"],
         )  # fmt: skip
@@ -251,6 +275,10 @@ class ResolutionRecord:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ResolutionRecord:
         return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+def _ids_or_none(v: Any) -> tuple[str, ...] | None:
+    return None if v is None else tuple(v)
 
 
 def _floats(m: Mapping[str, Any]) -> dict[str, float]:
@@ -318,6 +346,11 @@ class Summary:
     from a file of version 0 it names the keys that file had, the only ones written
     again when it is kept as the ``previous`` of a newer report (the others hold
     the values an absent key stood for).
+
+    ``evidence_ids`` is empty in a compact summary (more than :data:`COMPACT_ABOVE`
+    reports counted; :attr:`ids_listed` is false), whose file leaves the key out;
+    ``evidence_digest`` is the digest of the counted ids (``None`` in a summary
+    read from a version before 3).
     """
 
     question: str
@@ -359,8 +392,38 @@ class Summary:
     #: the temper τ the forecast used, and (where it is not 1) the forecast at temper 1
     temper: float = 1.0
     uncalibrated_probabilities: dict[str, float] | None = None
+    #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
+    evidence_digest: str | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
+
+    @property
+    def ids_listed(self) -> bool:
+        """Whether ``evidence_ids`` lists every report counted (false for a compact summary)."""
+        return bool(self.evidence_ids) or self.evidence_counted == 0
+
+    @property
+    def counted_digest(self) -> str | None:
+        """``evidence_digest``, or (for a summary of an older version) the digest of the ids it lists."""
+        if self.evidence_digest is not None:
+            return self.evidence_digest
+        return evidence_digest(self.evidence_ids) if self.ids_listed else None
+
+    def as_previous(self) -> Summary:
+        """This summary as another one keeps it under ``previous``: one level deep, and compact where it is long.
+
+        A summary of a version before 3 gets its digest, and its ids are left out where it
+        counts more than :data:`COMPACT_ABOVE` (one of version 0 is kept as it was read).
+        """
+        if self.legacy_keys is not None:
+            return replace(self, previous=None)
+        compact = self.evidence_counted > COMPACT_ABOVE
+        return replace(
+            self,
+            previous=None,
+            evidence_digest=self.counted_digest,
+            evidence_ids=() if compact else self.evidence_ids,
+        )
 
     # ------------------------------------------------------------------ writing
 
@@ -374,6 +437,8 @@ class Summary:
         if self.legacy_keys is not None:
             return {"schema_version": 0} | {k: _plain(getattr(self, k)) for k in sorted(self.legacy_keys)}
         skip = {"legacy_keys", "previous"} if nested else {"legacy_keys"}
+        if not self.ids_listed:
+            skip.add("evidence_ids")  # a compact summary: the ids are in evidence.csv
         return {
             f.name: _plain(getattr(self, f.name))
             for f in fields(self)
@@ -447,7 +512,7 @@ class Summary:
 
     @classmethod
     def _build(cls, data: Mapping[str, Any]) -> Summary:
-        values = {}
+        values: dict[str, Any] = {"evidence_ids": ()}  # left out of a compact summary
         for f in fields(cls):
             if f.name in ("legacy_keys",) or f.name not in data:
                 continue
@@ -595,3 +660,95 @@ def current_report(
 def previous_summary(out_dir: str | Path | None, question_id: str, as_of: date) -> Summary | None:
     """The summary a report as of ``as_of`` compares with (see :func:`forecast.store.previous_summary`)."""
     return store.previous_summary(out_dir, question_id, as_of, read=read_summary)
+
+
+def previous_report(out_dir: str | Path | None, question_id: str, as_of: date) -> ReportEntry | None:
+    """:func:`previous_summary` with the folder it was read from (its ``evidence.csv`` is beside it)."""
+    folders: list[Path] = []
+
+    def read(path: Path) -> Summary | None:
+        found = read_summary(path)
+        if found is not None:
+            folders.append(path.parent)
+        return found
+
+    found = store.previous_summary(out_dir, question_id, as_of, read=read)
+    if found is None:
+        return None
+    return ReportEntry(date.fromisoformat(folders[-1].name), folders[-1], found)
+
+
+class _Unreadable(ForecastError):
+    """``evidence.csv`` is not what a report writes there."""
+
+
+#: How ``evidence.csv`` names a report that was not counted (dated after the as-of date).
+_NOT_COUNTED = ROLE_LABELS[ROLE_AFTER_AS_OF]
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+
+
+def counted_ids(folder: str | Path, summary: Summary | None = None) -> tuple[str, ...] | None:
+    """The ids of the reports a report counted, read from the ``evidence.csv`` in its ``folder``, in file order.
+
+    Read row by row, keeping only the ``id`` of each row whose ``role`` is not "after
+    the as-of date" (the quote a spreadsheet-safe id got in front is taken off), so a
+    long log costs its ids, not its text. The file is opened as
+    :func:`forecast.store.read_regular_text` opens one (never a FIFO or a device, nothing
+    over :data:`forecast.store.READ_LIMIT` bytes). With ``summary`` (the report's own),
+    the ids must also be as many as its ``evidence_counted`` and, where it has one,
+    match its ``evidence_digest``.
+
+    Returns
+    -------
+    tuple of str or None
+        ``None`` where they cannot be known: the file is missing or unreadable, not
+        the shape a report writes, or does not match ``summary``. Never raises.
+    """
+    path = Path(folder) / EVIDENCE_CSV
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):  # ValueError: a path with a NUL byte
+        return None
+    try:
+        with os.fdopen(fd, "rb") as raw:
+            status = os.fstat(raw.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > store.READ_LIMIT:
+                return None
+            ids = _counted_in(csv.reader(_lines(raw, store.READ_LIMIT), strict=True))
+    except (OSError, UnicodeDecodeError, csv.Error, _Unreadable):
+        return None
+    except Exception:  # anything else a file someone put in OUT can do: unknown, never a crash
+        return None
+    if summary is not None:
+        if len(ids) != summary.evidence_counted:
+            return None
+        if summary.evidence_digest is not None and evidence_digest(ids) != summary.evidence_digest:
+            return None
+    return ids
+
+
+def _lines(raw: Iterable[bytes], limit: int) -> Iterator[str]:
+    """The lines of a binary file as text, their ends kept (as ``csv`` needs), stopping past ``limit`` bytes."""
+    total = 0
+    for line in raw:  # split after each b"\n", which no other UTF-8 character contains
+        total += len(line)
+        if total > limit:  # it grew while it was read
+            raise _Unreadable
+        yield line.decode("utf-8")
+
+
+def _counted_in(rows: Iterator[list[str]]) -> tuple[str, ...]:
+    header = next(rows, None)
+    if not header or "id" not in header or "role" not in header:
+        raise _Unreadable
+    at_id = header.index("id")
+    at_role = len(header) - 1 - header[::-1].index("role")  # the report's role: after the log's own columns
+    width = len(header)
+    ids = []
+    for row in rows:
+        if len(row) != width:
+            raise _Unreadable
+        if row[at_role] != _NOT_COUNTED:
+            cell = row[at_id]
+            ids.append(cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_FIRST else cell)
+    return tuple(ids)
