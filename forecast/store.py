@@ -88,6 +88,7 @@ __all__ = [
     "is_partial_of",
     "job_scratch",
     "json_number",
+    "open_regular",
     "outcome_dir",
     "peek_summary",
     "previous_summary",
@@ -426,15 +427,37 @@ def _recorded_final(record: Path, out_dir: Path) -> Path | None:
 READ_LIMIT = 256 * 1024 * 1024
 
 
-def read_regular_text(path: str | Path, limit: int = READ_LIMIT) -> str | None:
-    """The UTF-8 text of the regular file at ``path``, or ``None`` for anything else.
+@contextlib.contextmanager
+def open_regular(path: str | Path, limit: int = READ_LIMIT) -> Iterator[BinaryIO | None]:
+    """The regular file at ``path``, open for reading in binary, or ``None`` for anything else.
 
-    Every file forecast reads back from OUT is read through this. OUT is a folder
-    anyone may write into, so what sits at a file's name may be a named pipe
-    (FIFO), a device, a folder, a file over ``limit`` bytes or one that is not
-    UTF-8: each is ``None``, as a missing file is. The file is opened without
-    blocking and checked with ``fstat`` before it is read, so a FIFO with no writer
-    can never hang the run, and a device is never read.
+    Every file forecast reads back from OUT is opened through this. OUT is a folder
+    anyone may write into, so what sits at a file's name may be a named pipe (FIFO),
+    a device, a folder, or a file over ``limit`` bytes: each is ``None``, as a missing
+    file is. The file is opened without blocking and checked with ``fstat`` before
+    anything is read, so a FIFO with no writer can never hang the run, and a device
+    is never read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):  # ValueError: a path with a NUL byte
+        yield None
+        return
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            status = os.fstat(fd)
+        except OSError:
+            status = None
+        if status is None or not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            yield None
+        else:
+            yield handle
+
+
+def read_regular_text(path: str | Path, limit: int = READ_LIMIT) -> str | None:
+    """The UTF-8 text of the regular file at ``path``, or ``None`` for anything else (see :func:`open_regular`).
+
+    A file that is not UTF-8, or that grew past ``limit`` while it was read, is ``None`` too.
 
     Examples
     --------
@@ -445,19 +468,12 @@ def read_regular_text(path: str | Path, limit: int = READ_LIMIT) -> str | None:
     True
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except (OSError, ValueError):  # ValueError: a path with a NUL byte
-        return None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
-            return None
-        with os.fdopen(os.dup(fd), "rb") as handle:
+        with open_regular(path, limit) as handle:
+            if handle is None:
+                return None
             data = handle.read(limit + 1)
     except OSError:
         return None
-    finally:
-        os.close(fd)
     if len(data) > limit:  # it grew while it was read
         return None
     try:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -692,9 +690,9 @@ def counted_ids(folder: str | Path, summary: Summary | None = None) -> tuple[str
 
     Read row by row, keeping only the ``id`` of each row whose ``role`` is not "after
     the as-of date" (the quote a spreadsheet-safe id got in front is taken off), so a
-    long log costs its ids, not its text. The file is opened as
-    :func:`forecast.store.read_regular_text` opens one (never a FIFO or a device, nothing
-    over :data:`forecast.store.READ_LIMIT` bytes). With ``summary`` (the report's own),
+    long log costs its ids, not its text. The file is opened by
+    :func:`forecast.store.open_regular` (never a FIFO or a device, nothing over
+    :data:`forecast.store.READ_LIMIT` bytes). With ``summary`` (the report's own),
     the ids must also be as many as its ``evidence_counted`` and, where it has one,
     match its ``evidence_digest``.
 
@@ -704,15 +702,9 @@ def counted_ids(folder: str | Path, summary: Summary | None = None) -> tuple[str
         ``None`` where they cannot be known: the file is missing or unreadable, not
         the shape a report writes, or does not match ``summary``. Never raises.
     """
-    path = Path(folder) / EVIDENCE_CSV
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except (OSError, ValueError):  # ValueError: a path with a NUL byte
-        return None
-    try:
-        with os.fdopen(fd, "rb") as raw:
-            status = os.fstat(raw.fileno())
-            if not stat.S_ISREG(status.st_mode) or status.st_size > store.READ_LIMIT:
+        with store.open_regular(Path(folder) / EVIDENCE_CSV) as raw:
+            if raw is None:
                 return None
             ids = _counted_in(csv.reader(_lines(raw, store.READ_LIMIT), strict=True))
     except (OSError, UnicodeDecodeError, csv.Error, _Unreadable):
