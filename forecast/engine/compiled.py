@@ -275,11 +275,60 @@ class CompiledEvidence:
 
     def _apply_rule(self) -> None:
         """Group the counted reports by indicator; each indicator's final state is worked out when asked for."""
-        #: the counted reports grouped by indicator (question order), each group in rule order
-        self.by_indicator = by_ind = self._grouped_order()
-        self.grouped_indicator = self.indicator[by_ind]
+        packed = self._packed_order()
+        if packed is None:
+            #: the counted reports grouped by indicator (question order), each group in rule order
+            self.by_indicator = by_ind = self._grouped_order()
+            self.grouped_indicator = self.indicator[by_ind]
+            self._grouped_rank = self._rank[by_ind]
+        else:
+            self.by_indicator = by_ind = packed
         self.grouped_observed = self.observed[by_ind]
-        self._grouped_rank = self._rank[by_ind]
+
+    def _packed_order(self) -> np.ndarray | None:
+        """``by_indicator`` by one sort of packed integer keys, or ``None`` where they would not fit in 63 bits.
+
+        Each report's key holds, from the most significant bits down, its indicator, its date
+        (from the earliest), its weight rank and its position: the keys are distinct, so any
+        sort puts them in the order a stable sort by (indicator, date, weight) would, and
+        numpy sorts 64-bit integers with vectorised code, faster than the two stable radix
+        argsorts. The indicator and weight rank in that order are read off the sorted keys
+        (``grouped_indicator``, ``_grouped_rank``, ``grouped_day``), with no gather.
+        """
+        n = self.n
+        if not n:
+            return None
+        day0 = int(self.day.min())
+        position_bits = (n - 1).bit_length()
+        rank_bits = (len(self._levels) - 1).bit_length()
+        day_bits = (int(self.day.max()) - day0).bit_length()
+        indicator_bits = (len(self.question.indicators) - 1).bit_length()
+        if position_bits + rank_bits + day_bits + indicator_bits > 63:
+            return None
+        key = self.indicator.astype(np.int64)
+        key <<= day_bits
+        key += self.day - day0
+        key <<= rank_bits
+        key += self._rank
+        key <<= position_bits
+        key += np.arange(n)
+        key.sort()
+        # The fields, least significant first: position, rank, date, indicator.
+        by_ind = key & ((1 << position_bits) - 1)
+        key >>= position_bits
+        self._grouped_rank = (key & ((1 << rank_bits) - 1)).astype(self._rank.dtype)
+        key >>= rank_bits
+        grouped_day = (key & ((1 << day_bits) - 1)).astype(self.day.dtype)
+        grouped_day += day0
+        self.__dict__["grouped_day"] = grouped_day
+        key >>= day_bits
+        self.grouped_indicator = key.astype(self.indicator.dtype)
+        return by_ind
+
+    @cached_property
+    def grouped_day(self) -> np.ndarray:
+        """The dates (ordinals) of the reports of ``by_indicator``, in that order."""
+        return self.day[self.by_indicator]
 
     def _grouped_order(self) -> np.ndarray:
         """The counted reports by indicator, each indicator's in the rule's order (date, weight, row order)."""
@@ -483,40 +532,54 @@ class CompiledEvidence:
         return self.runs.marked
 
     @cached_property
-    def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """A table of log-likelihoods, scenario-major, and each marked report's column in it.
-
-        The first columns are ``[log(1 - p); log p]`` by indicator; after them, one column of
-        ``log(1 - p F(d))`` per "not seen" state part-way through its window. A state begins
-        at a marked report (see ``_marked``), and the reports after it that leave the weight
-        and ``d`` as they were share its contribution; so the logarithms are taken once per
-        state, not once per report. The columns are those of the reports in ``_marked``.
-        """
-        n_ind, marked = len(self.question.indicators), self._marked
-        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
-        code = indicator + n_ind * observed
-        starts = np.flatnonzero(~observed)
-        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[marked[starts]]].astype(float))
+    def _partial_states(self) -> tuple[np.ndarray, np.ndarray]:
+        """The "not seen" states part-way through their window: their places in ``_marked``, and ``-F(d)``."""
+        marked = self._marked
+        starts = np.flatnonzero(~self.grouped_observed[marked])
+        f = self.tables.fraction(
+            self.grouped_indicator[marked[starts]], self.grouped_day[marked[starts]].astype(float)
+        )
         partial = f < 1.0
-        starts, f = starts[partial], f[partial]
-        if not starts.size:
-            return self._log_table_by_scenario, code
-        code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
-        partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
-        partial_logs *= -f
-        np.log1p(partial_logs, out=partial_logs)
-        self.tables.tempered(partial_logs)
-        return np.hstack([self._log_table_by_scenario, partial_logs]), code
+        return starts[partial], -f[partial]
+
+    def _state_logs(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The log-likelihood of the state each marked report ``lo`` to ``hi`` begins, scenario-major.
+
+        That is ``τ log p`` (observed) or ``τ log(1 - p)`` (not seen, the window over) from the
+        question's table, and ``τ log(1 - p F(d))`` for a "not seen" part-way through its window.
+        A state begins at a marked report (see ``_marked``), and the reports after it that leave
+        the weight and ``d`` as they were share its contribution; so the logarithms are taken
+        once per state, not once per report. Multiplied by the weight, a column is the
+        indicator's contribution once that report is applied. ``out``, if given, is C-contiguous.
+        """
+        marked = self._marked[lo:hi]
+        indicator = self.grouped_indicator[marked]
+        code = indicator + len(self.question.indicators) * self.grouped_observed[marked]
+        # Any mode but "raise" writes straight into ``out``; the codes are in range.
+        logs = np.take(self._log_table_by_scenario, code, axis=1, out=out, mode="wrap")
+        starts, minus_f = self._partial_states
+        first, last = np.searchsorted(starts, (lo, hi)).tolist()
+        if first < last:
+            columns = starts[first:last] - lo
+            partial_logs = np.take(self.tables.p_by_scenario, indicator[columns], axis=1)
+            partial_logs *= minus_f[first:last]
+            np.log1p(partial_logs, out=partial_logs)
+            logs[:, columns] = self.tables.tempered(partial_logs)
+        return logs
+
+    @cached_property
+    def _marked_logs(self) -> np.ndarray:
+        """:meth:`_state_logs` of every marked report."""
+        return self._state_logs(0, len(self._marked))
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
         ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
-        marked report its state began at: one gather from the state table, times the weight.
+        marked report its state began at: one gather from ``_marked_logs``, times the weight.
         """
-        table, code = self._state_table
         state_of = np.cumsum(self.runs.latest_top == np.arange(self.n)) - 1
-        contribution = np.take(table, code[state_of[self.runs.latest_top[where]]], axis=1)
+        contribution = np.take(self._marked_logs, state_of[self.runs.latest_top[where]], axis=1)
         contribution *= self._levels[self.runs.running[where]]
         return contribution
 
@@ -676,42 +739,59 @@ class CompiledEvidence:
         report before it left (from nothing if it is the first); a day's changes are
         summed (a bincount per scenario) and the days accumulated. Only the reports that
         begin a state (``_marked``) can change a contribution: the others leave it as the
-        report before them did. They are taken a block at a time, so the working memory
-        stays small however long the log.
+        report before them did. The changes are summed a block of ``_BLOCK`` marked reports
+        at a time (each block's sums in one bincount, by block and day), and the blocks'
+        sums added in order, so the sums are the same to the bit however the work is split.
         """
         n_days = end.toordinal() - start.toordinal() + 1
-        per_day = np.zeros((len(self.scenario_ids), n_days + 1))
+        n_scen = len(self.scenario_ids)
+        per_day = np.zeros((n_scen, n_days + 1))
         runs, grouped = self.runs, self.tables.group_of >= 0
         has_groups = bool(self.tables.groups)
-        table, code = self._state_table
         marked = self._marked
 
-        def day_of(positions: slice | np.ndarray) -> np.ndarray:
+        def day_of(positions: np.ndarray) -> np.ndarray:
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
             # when it is before the as-of date) on day ``n_days``, which is dropped.
-            day = (self.day[self.by_indicator[positions]] - start.toordinal()).astype(np.intp)
-            return np.clip(day, 0, n_days, out=day)
+            day = np.subtract(self.grouped_day[positions], start.toordinal(), dtype=np.intp)
+            np.maximum(day, 0, out=day)
+            return np.minimum(day, n_days, out=day)
 
-        for a in range(0, len(marked), _BLOCK):
-            # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
-            lo, b = max(a - 1, 0), min(a + _BLOCK, len(marked))
-            contribution = np.take(table, code[lo:b], axis=1)
-            contribution *= self._levels[runs.running[marked[lo:b]]]
-            block = marked[a:b]
-            # Where an indicator's reports begin, a report replaces nothing.
-            begins = np.flatnonzero(runs.first[block])
-            if lo < a:
-                change = contribution[:, 1:] - contribution[:, :-1]
-                change[:, begins] = contribution[:, begins + 1]
-            else:
-                change = contribution.copy()
-                change[:, 1:] -= contribution[:, :-1]
-                change[:, begins] = contribution[:, begins]
+        n_marked = len(marked)
+        if n_marked:
+            weight = self._levels[runs.running[marked]]
+            bins = day_of(marked)
+            begins = np.flatnonzero(runs.first[marked])
             if has_groups:  # grouped reports move their group's contribution, added below
-                change[:, grouped[self.grouped_indicator[block]]] = 0.0
-            day = day_of(block)
-            for j in range(len(per_day)):
-                per_day[j] += np.bincount(day, change[j], n_days + 1)
+                zeroed = np.flatnonzero(grouped[self.grouped_indicator[marked]])
+            # Buffers for a block's contributions (with the report before the block) and changes,
+            # reused block after block, so the working memory stays small however long the log.
+            width = min(n_marked, _BLOCK + 1)
+            contribution_buffer = np.empty(n_scen * width)
+            change_buffer = np.empty(n_scen * width)
+        for a in range(0, n_marked, _BLOCK):
+            # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
+            lo, b = max(a - 1, 0), min(a + _BLOCK, n_marked)
+            contribution = self._state_logs(
+                lo, b, contribution_buffer[: n_scen * (b - lo)].reshape(n_scen, b - lo)
+            )
+            contribution *= weight[lo:b]
+            change = change_buffer[: n_scen * (b - a)].reshape(n_scen, b - a)
+            if lo < a:
+                np.subtract(contribution[:, 1:], contribution[:, :-1], out=change)
+            else:
+                change[:, 0] = contribution[:, 0]
+                np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
+            # Where an indicator's reports begin, a report replaces nothing.
+            first, last = np.searchsorted(begins, (a, b)).tolist()
+            block_begins = begins[first:last]
+            change[:, block_begins - a] = contribution[:, block_begins - lo]
+            if has_groups:
+                first, last = np.searchsorted(zeroed, (a, b)).tolist()
+                change[:, zeroed[first:last] - a] = 0.0
+            block_bins = bins[a:b]
+            for j in range(n_scen):
+                per_day[j] += np.bincount(block_bins, change[j], n_days + 1)
         if has_groups and self.grouped_positions.size:
             day = day_of(self.grouped_positions)
             for j, change in enumerate(self._group_changes):
