@@ -240,7 +240,8 @@ class CompiledEvidence:
             if indicator.size and indicator.min() < 0:
                 raise KeyError(ids[codes[int(np.argmax(indicator < 0))]]) from None
             return indicator
-        return lookup[codes]
+        # np.take, not lookup[codes]: numpy's fancy indexing is several times slower with 32-bit indices.
+        return np.take(lookup, codes)
 
     @staticmethod
     def _ranks(
@@ -256,7 +257,7 @@ class CompiledEvidence:
         grades += credibility
         pairs = tuple(product(columns.reliabilities, columns.credibilities))
         try:
-            return np.array(_lookup(rank_of_grades, pairs), dtype).reshape(len(pairs))[grades]
+            return np.take(np.array(_lookup(rank_of_grades, pairs), dtype).reshape(len(pairs)), grades)
         except KeyError:
             pass
         # A grade the question does not weigh (or a pair no report has): the first report with one names it.
@@ -531,17 +532,6 @@ class CompiledEvidence:
         date count. Any other report leaves its indicator's contribution as it was."""
         return self.runs.marked
 
-    @cached_property
-    def _partial_states(self) -> tuple[np.ndarray, np.ndarray]:
-        """The "not seen" states part-way through their window: their places in ``_marked``, and ``-F(d)``."""
-        marked = self._marked
-        starts = np.flatnonzero(~self.grouped_observed[marked])
-        f = self.tables.fraction(
-            self.grouped_indicator[marked[starts]], self.grouped_day[marked[starts]].astype(float)
-        )
-        partial = f < 1.0
-        return starts[partial], -f[partial]
-
     def _state_logs(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         """The log-likelihood of the state each marked report ``lo`` to ``hi`` begins, scenario-major.
 
@@ -553,18 +543,19 @@ class CompiledEvidence:
         indicator's contribution once that report is applied. ``out``, if given, is C-contiguous.
         """
         marked = self._marked[lo:hi]
-        indicator = self.grouped_indicator[marked]
-        code = indicator + len(self.question.indicators) * self.grouped_observed[marked]
+        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
+        code = indicator + len(self.question.indicators) * observed
         # Any mode but "raise" writes straight into ``out``; the codes are in range.
         logs = np.take(self._log_table_by_scenario, code, axis=1, out=out, mode="wrap")
-        starts, minus_f = self._partial_states
-        first, last = np.searchsorted(starts, (lo, hi)).tolist()
-        if first < last:
-            columns = starts[first:last] - lo
-            partial_logs = np.take(self.tables.p_by_scenario, indicator[columns], axis=1)
-            partial_logs *= minus_f[first:last]
+        starts = np.flatnonzero(~observed)
+        f = self.tables.fraction(indicator[starts], self.grouped_day[marked[starts]].astype(float))
+        partial = f < 1.0
+        if partial.any():
+            starts, f = starts[partial], f[partial]
+            partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
+            partial_logs *= -f
             np.log1p(partial_logs, out=partial_logs)
-            logs[:, columns] = self.tables.tempered(partial_logs)
+            logs[:, starts] = self.tables.tempered(partial_logs)
         return logs
 
     @cached_property
@@ -759,11 +750,6 @@ class CompiledEvidence:
 
         n_marked = len(marked)
         if n_marked:
-            weight = self._levels[runs.running[marked]]
-            bins = day_of(marked)
-            begins = np.flatnonzero(runs.first[marked])
-            if has_groups:  # grouped reports move their group's contribution, added below
-                zeroed = np.flatnonzero(grouped[self.grouped_indicator[marked]])
             # Buffers for a block's contributions (with the report before the block) and changes,
             # reused block after block, so the working memory stays small however long the log.
             width = min(n_marked, _BLOCK + 1)
@@ -775,23 +761,23 @@ class CompiledEvidence:
             contribution = self._state_logs(
                 lo, b, contribution_buffer[: n_scen * (b - lo)].reshape(n_scen, b - lo)
             )
-            contribution *= weight[lo:b]
+            # A marked report's weight is its run's top so far: its own.
+            contribution *= np.take(self._levels, np.take(self._grouped_rank, marked[lo:b]))
             change = change_buffer[: n_scen * (b - a)].reshape(n_scen, b - a)
             if lo < a:
                 np.subtract(contribution[:, 1:], contribution[:, :-1], out=change)
             else:
                 change[:, 0] = contribution[:, 0]
                 np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
+            block = marked[a:b]
             # Where an indicator's reports begin, a report replaces nothing.
-            first, last = np.searchsorted(begins, (a, b)).tolist()
-            block_begins = begins[first:last]
-            change[:, block_begins - a] = contribution[:, block_begins - lo]
-            if has_groups:
-                first, last = np.searchsorted(zeroed, (a, b)).tolist()
-                change[:, zeroed[first:last] - a] = 0.0
-            block_bins = bins[a:b]
+            begins = np.flatnonzero(runs.first[block])
+            change[:, begins] = contribution[:, begins + (a - lo)]
+            if has_groups:  # grouped reports move their group's contribution, added below
+                change[:, np.take(grouped, self.grouped_indicator[block])] = 0.0
+            day = day_of(block)
             for j in range(n_scen):
-                per_day[j] += np.bincount(block_bins, change[j], n_days + 1)
+                per_day[j] += np.bincount(day, change[j], n_days + 1)
         if has_groups and self.grouped_positions.size:
             day = day_of(self.grouped_positions)
             for j, change in enumerate(self._group_changes):
