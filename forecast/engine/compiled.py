@@ -215,8 +215,7 @@ class CompiledEvidence:
             self._kept = None
             self.n = len(day)
             self.day, self.observed = day, columns.observed
-        self.indicator = self._indicator_index(columns, tables.index, self._kept)
-        self._rank = self._ranks(columns, tables.rank_of_grades, self._kept)
+        self._columns = columns
         self._apply_rule()
 
     @cached_property
@@ -274,30 +273,51 @@ class CompiledEvidence:
         """Each counted report's weight ``R[reliability] * C[credibility]``, in file order."""
         return self._levels[self._rank]
 
+    @cached_property
+    def indicator(self) -> np.ndarray:
+        """Each counted report's indicator, as its position in the question, in file order."""
+        return self._indicator_index(self._columns, self.tables.index, self._kept)
+
+    @cached_property
+    def _rank(self) -> np.ndarray:
+        """Each counted report's weight as its rank among the question's distinct weights, in file order."""
+        return self._ranks(self._columns, self.tables.rank_of_grades, self._kept)
+
     def _apply_rule(self) -> None:
         """Group the counted reports by indicator; each indicator's final state is worked out when asked for."""
         packed = self._packed_order()
         if packed is None:
+            # An indicator or grade the question lacks raises here, as the log is read.
+            indicator, rank = self.indicator, self._rank
             #: the counted reports grouped by indicator (question order), each group in rule order
             self.by_indicator = by_ind = self._grouped_order()
-            self.grouped_indicator = self.indicator[by_ind]
-            self._grouped_rank = self._rank[by_ind]
+            self.grouped_indicator = indicator[by_ind]
+            self._grouped_rank = rank[by_ind]
         else:
             self.by_indicator = by_ind = packed
-        self.grouped_observed = self.observed[by_ind]
+        self.grouped_observed = np.take(self.observed, by_ind)
 
     def _packed_order(self) -> np.ndarray | None:
-        """``by_indicator`` by one sort of packed integer keys, or ``None`` where they would not fit in 63 bits.
+        """``by_indicator`` by one sort of packed integer keys; ``None`` where they would not fit in
+        63 bits, or the log names an indicator or a grade the question lacks (the slower path raises).
 
         Each report's key holds, from the most significant bits down, its indicator, its date
         (from the earliest), its weight rank and its position: the keys are distinct, so any
         sort puts them in the order a stable sort by (indicator, date, weight) would, and
         numpy sorts 64-bit integers with vectorised code, faster than the two stable radix
         argsorts. The indicator and weight rank in that order are read off the sorted keys
-        (``grouped_indicator``, ``_grouped_rank``, ``grouped_day``), with no gather.
+        (``grouped_indicator``, ``_grouped_rank``, ``grouped_day``), with no gather; the
+        reports' indicators and ranks in file order (``indicator``, ``_rank``) are left to
+        the analyses that ask for them.
         """
-        n = self.n
+        n, columns, tables = self.n, self._columns, self.tables
         if not n:
+            return None
+        ids, pairs = columns.indicator_ids, tuple(product(columns.reliabilities, columns.credibilities))
+        try:
+            indicator_of = np.array(_lookup(tables.index, ids), np.int64).reshape(len(ids))
+            rank_of = np.array(_lookup(tables.rank_of_grades, pairs), np.int64).reshape(len(pairs))
+        except KeyError:
             return None
         day0 = int(self.day.min())
         position_bits = (n - 1).bit_length()
@@ -306,24 +326,43 @@ class CompiledEvidence:
         indicator_bits = (len(self.question.indicators) - 1).bit_length()
         if position_bits + rank_bits + day_bits + indicator_bits > 63:
             return None
-        key = self.indicator.astype(np.int64)
-        key <<= day_bits
-        key += self.day - day0
-        key <<= rank_bits
-        key += self._rank
-        key <<= position_bits
+        indicator_of <<= day_bits + rank_bits + position_bits
+        rank_of <<= position_bits
+        codes, reliability, credibility = columns.indicator, columns.reliability, columns.credibility
+        if self._kept is not None:
+            codes, reliability, credibility = (
+                codes[self._kept],
+                reliability[self._kept],
+                credibility[self._kept],
+            )
+        grades = reliability * len(columns.credibilities)
+        grades += credibility
+        if len(ids) * len(pairs) <= n and len(ids) * len(pairs) < 2**31:
+            # The indicator and rank fields of every (indicator, grades) pair, gathered in one take.
+            fields = (indicator_of[:, None] + rank_of).reshape(-1)
+            codes = codes * len(pairs)
+            codes += grades
+            key = np.take(fields, codes)
+        else:
+            key = np.take(indicator_of, codes)
+            key += np.take(rank_of, grades)
         key += np.arange(n)
+        day = np.subtract(self.day, day0, dtype=np.int64)
+        day <<= rank_bits + position_bits
+        key += day
+        del day, codes, grades
         key.sort()
         # The fields, least significant first: position, rank, date, indicator.
         by_ind = key & ((1 << position_bits) - 1)
         key >>= position_bits
-        self._grouped_rank = (key & ((1 << rank_bits) - 1)).astype(self._rank.dtype)
+        rank_dtype = np.int16 if len(tables.rank_of_grades) <= _INT16_MAX else np.int32
+        self._grouped_rank = (key & ((1 << rank_bits) - 1)).astype(rank_dtype)
         key >>= rank_bits
         grouped_day = (key & ((1 << day_bits) - 1)).astype(self.day.dtype)
         grouped_day += day0
         self.__dict__["grouped_day"] = grouped_day
         key >>= day_bits
-        self.grouped_indicator = key.astype(self.indicator.dtype)
+        self.grouped_indicator = key.astype(np.int16 if len(tables.index) <= _INT16_MAX else np.int32)
         return by_ind
 
     @cached_property
