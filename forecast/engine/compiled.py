@@ -49,9 +49,10 @@ _BLOCK = 1 << 14
 _INT16_MAX = 32767
 
 
-#: Logs of up to this many counted reports are put in the rule's order by one lexsort, and their final
-#: states found with one packed integer key; longer ones by radix passes and by the runs, which their
-#: analyses share. Below it, fewer numpy calls win; above it, fewer and narrower passes over memory.
+#: Logs of up to this many counted reports have their final states found with one packed integer key;
+#: longer ones by the runs, which their analyses share. Below it, fewer numpy calls win; above it, fewer
+#: and narrower passes over memory. (Where the packed sort keys do not apply, see ``_packed_order``,
+#: such logs are also put in the rule's order by one lexsort, longer ones by radix passes.)
 _SHORT_LOG = 4096
 
 
@@ -582,12 +583,13 @@ class CompiledEvidence:
         indicator's contribution once that report is applied. ``out``, if given, is C-contiguous.
         """
         marked = self._marked[lo:hi]
-        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
-        code = indicator + len(self.question.indicators) * observed
+        indicator, observed = np.take(self.grouped_indicator, marked), np.take(self.grouped_observed, marked)
+        code = observed * np.intp(len(self.question.indicators))
+        code += indicator
         # Any mode but "raise" writes straight into ``out``; the codes are in range.
         logs = np.take(self._log_table_by_scenario, code, axis=1, out=out, mode="wrap")
         starts = np.flatnonzero(~observed)
-        f = self.tables.fraction(indicator[starts], self.grouped_day[marked[starts]].astype(float))
+        f = self.tables.fraction(indicator[starts], np.take(self.grouped_day, marked[starts]).astype(float))
         partial = f < 1.0
         if partial.any():
             starts, f = starts[partial], f[partial]
