@@ -320,10 +320,10 @@ class CompiledEvidence:
             rank_of = np.array(_lookup(tables.rank_of_grades, pairs), np.int64).reshape(len(pairs))
         except KeyError:
             return None
-        day0 = int(self.day.min())
+        day0, last_day = self._day_span
         position_bits = (n - 1).bit_length()
         rank_bits = (len(self._levels) - 1).bit_length()
-        day_bits = (int(self.day.max()) - day0).bit_length()
+        day_bits = (last_day - day0).bit_length()
         indicator_bits = (len(self.question.indicators) - 1).bit_length()
         if position_bits + rank_bits + day_bits + indicator_bits > 63:
             return None
@@ -365,6 +365,11 @@ class CompiledEvidence:
         key >>= day_bits
         self.grouped_indicator = key.astype(np.int16 if len(tables.index) <= _INT16_MAX else np.int32)
         return by_ind
+
+    @cached_property
+    def _day_span(self) -> tuple[int, int]:
+        """The earliest and the latest date (ordinals) of the counted reports; ``(0, 0)`` if none."""
+        return (int(self.day.min()), int(self.day.max())) if self.n else (0, 0)
 
     @cached_property
     def grouped_day(self) -> np.ndarray:
@@ -592,7 +597,8 @@ class CompiledEvidence:
         f = self.tables.fraction(indicator[starts], np.take(self.grouped_day, marked[starts]).astype(float))
         partial = f < 1.0
         if partial.any():
-            starts, f = starts[partial], f[partial]
+            if not partial.all():
+                starts, f = starts[partial], f[partial]
             partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
             partial_logs *= -f
             np.log1p(partial_logs, out=partial_logs)
@@ -782,12 +788,17 @@ class CompiledEvidence:
         has_groups = bool(self.tables.groups)
         marked = self._marked
 
+        first_day, last_day = self._day_span
+        clip = first_day < start.toordinal() or last_day > end.toordinal()
+
         def day_of(positions: np.ndarray) -> np.ndarray:
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
             # when it is before the as-of date) on day ``n_days``, which is dropped.
-            day = np.subtract(self.grouped_day[positions], start.toordinal(), dtype=np.intp)
-            np.maximum(day, 0, out=day)
-            return np.minimum(day, n_days, out=day)
+            day = np.subtract(np.take(self.grouped_day, positions), start.toordinal(), dtype=np.intp)
+            if clip:
+                np.maximum(day, 0, out=day)
+                np.minimum(day, n_days, out=day)
+            return day
 
         n_marked = len(marked)
         if n_marked:
