@@ -663,6 +663,48 @@ def test_final_state_in_one_pass_is_the_one_read_off_the_runs_on_long_logs(seed)
     assert_same_final_state(with_windows(question), rows, day(60))
 
 
+def assert_packed_sort_matches_the_stable_sorts(
+    question: Question, rows: list[EvidenceRow], as_of: date
+) -> None:
+    """The order one sort of packed keys gives (and the fields read off the keys) is the one the
+    stable sorts give (a lexsort on a short log, radix passes on a long one), and so, to the bit,
+    is the trajectory."""
+    packed = engine.CompiledEvidence(question, rows, as_of)
+    for short_log in (10**9, -1):
+        with (
+            mock.patch.object(engine, "_SHORT_LOG", short_log),
+            mock.patch.object(engine.CompiledEvidence, "_packed_order", return_value=None),
+        ):
+            sorted_ = engine.CompiledEvidence(question, rows, as_of)
+            expected = sorted_.daily_log_posterior(OPENED, as_of)
+        for name in ("by_indicator", "grouped_indicator", "grouped_observed", "_grouped_rank", "grouped_day"):
+            got, want = getattr(packed, name), getattr(sorted_, name)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+        assert packed.daily_log_posterior(OPENED, as_of).tobytes() == expected.tobytes()
+    assert packed.indicator.tobytes() == sorted_.indicator.tobytes()
+    assert packed._rank.tobytes() == sorted_._rank.tobytes()
+
+
+@settings(deadline=None)
+@given(questions_with_reports(), st.integers(0, 25))
+def test_one_sort_of_packed_keys_is_the_stable_sorts_order(case, as_of):
+    question, rows = case
+    assume(any(row.date <= day(as_of) for row in rows))
+    assert_packed_sort_matches_the_stable_sorts(with_windows(question), rows, day(as_of))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_sort_of_packed_keys_is_the_stable_sorts_order_on_long_logs(seed):
+    ids = [f"i{k}" for k in range(60)]
+    rng = np.random.default_rng(seed)
+    question = question_with(
+        {"a": 0.2, "b": 0.3, "c": 0.5},
+        {iid: dict(zip("abc", rng.uniform(0.05, 0.95, 3).tolist())) for iid in ids},
+    )
+    rows = random_reports(seed, ids[: 40 + 5 * seed], 5000 + 300 * seed, 90)
+    assert_packed_sort_matches_the_stable_sorts(with_windows(question), rows, day(60))
+
+
 def test_a_report_on_an_indicator_the_question_lacks_is_named():
     rows = reports(("x", 1, "yes", "A1"), ("ghost", 2, "no", "B2"))
     with pytest.raises(KeyError, match="ghost"):

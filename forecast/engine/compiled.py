@@ -49,9 +49,10 @@ _BLOCK = 1 << 14
 _INT16_MAX = 32767
 
 
-#: Logs of up to this many counted reports are put in the rule's order by one lexsort, and their final
-#: states found with one packed integer key; longer ones by radix passes and by the runs, which their
-#: analyses share. Below it, fewer numpy calls win; above it, fewer and narrower passes over memory.
+#: Logs of up to this many counted reports have their final states found with one packed integer key;
+#: longer ones by the runs, which their analyses share. Below it, fewer numpy calls win; above it, fewer
+#: and narrower passes over memory. (Where the packed sort keys do not apply, see ``_packed_order``,
+#: such logs are also put in the rule's order by one lexsort, longer ones by radix passes.)
 _SHORT_LOG = 4096
 
 
@@ -215,8 +216,7 @@ class CompiledEvidence:
             self._kept = None
             self.n = len(day)
             self.day, self.observed = day, columns.observed
-        self.indicator = self._indicator_index(columns, tables.index, self._kept)
-        self._rank = self._ranks(columns, tables.rank_of_grades, self._kept)
+        self._columns = columns
         self._apply_rule()
 
     @cached_property
@@ -240,7 +240,8 @@ class CompiledEvidence:
             if indicator.size and indicator.min() < 0:
                 raise KeyError(ids[codes[int(np.argmax(indicator < 0))]]) from None
             return indicator
-        return lookup[codes]
+        # np.take, not lookup[codes]: numpy's fancy indexing is several times slower with 32-bit indices.
+        return np.take(lookup, codes)
 
     @staticmethod
     def _ranks(
@@ -256,7 +257,7 @@ class CompiledEvidence:
         grades += credibility
         pairs = tuple(product(columns.reliabilities, columns.credibilities))
         try:
-            return np.array(_lookup(rank_of_grades, pairs), dtype).reshape(len(pairs))[grades]
+            return np.take(np.array(_lookup(rank_of_grades, pairs), dtype).reshape(len(pairs)), grades)
         except KeyError:
             pass
         # A grade the question does not weigh (or a pair no report has): the first report with one names it.
@@ -273,13 +274,107 @@ class CompiledEvidence:
         """Each counted report's weight ``R[reliability] * C[credibility]``, in file order."""
         return self._levels[self._rank]
 
+    @cached_property
+    def indicator(self) -> np.ndarray:
+        """Each counted report's indicator, as its position in the question, in file order."""
+        return self._indicator_index(self._columns, self.tables.index, self._kept)
+
+    @cached_property
+    def _rank(self) -> np.ndarray:
+        """Each counted report's weight as its rank among the question's distinct weights, in file order."""
+        return self._ranks(self._columns, self.tables.rank_of_grades, self._kept)
+
     def _apply_rule(self) -> None:
         """Group the counted reports by indicator; each indicator's final state is worked out when asked for."""
-        #: the counted reports grouped by indicator (question order), each group in rule order
-        self.by_indicator = by_ind = self._grouped_order()
-        self.grouped_indicator = self.indicator[by_ind]
-        self.grouped_observed = self.observed[by_ind]
-        self._grouped_rank = self._rank[by_ind]
+        packed = self._packed_order()
+        if packed is None:
+            # An indicator or grade the question lacks raises here, as the log is read.
+            indicator, rank = self.indicator, self._rank
+            #: the counted reports grouped by indicator (question order), each group in rule order
+            self.by_indicator = by_ind = self._grouped_order()
+            self.grouped_indicator = indicator[by_ind]
+            self._grouped_rank = rank[by_ind]
+        else:
+            self.by_indicator = by_ind = packed
+        self.grouped_observed = np.take(self.observed, by_ind)
+
+    def _packed_order(self) -> np.ndarray | None:
+        """``by_indicator`` by one sort of packed integer keys; ``None`` where they would not fit in
+        63 bits, or the log names an indicator or a grade the question lacks (the slower path raises).
+
+        Each report's key holds, from the most significant bits down, its indicator, its date
+        (from the earliest), its weight rank and its position: the keys are distinct, so any
+        sort puts them in the order a stable sort by (indicator, date, weight) would, and
+        numpy sorts 64-bit integers with vectorised code, faster than the two stable radix
+        argsorts. The indicator and weight rank in that order are read off the sorted keys
+        (``grouped_indicator``, ``_grouped_rank``, ``grouped_day``), with no gather; the
+        reports' indicators and ranks in file order (``indicator``, ``_rank``) are left to
+        the analyses that ask for them.
+        """
+        n, columns, tables = self.n, self._columns, self.tables
+        if not n:
+            return None
+        ids, pairs = columns.indicator_ids, tuple(product(columns.reliabilities, columns.credibilities))
+        try:
+            indicator_of = np.array(_lookup(tables.index, ids), np.int64).reshape(len(ids))
+            rank_of = np.array(_lookup(tables.rank_of_grades, pairs), np.int64).reshape(len(pairs))
+        except KeyError:
+            return None
+        day0, last_day = self._day_span
+        position_bits = (n - 1).bit_length()
+        rank_bits = (len(self._levels) - 1).bit_length()
+        day_bits = (last_day - day0).bit_length()
+        indicator_bits = (len(self.question.indicators) - 1).bit_length()
+        if position_bits + rank_bits + day_bits + indicator_bits > 63:
+            return None
+        indicator_of <<= day_bits + rank_bits + position_bits
+        rank_of <<= position_bits
+        codes, reliability, credibility = columns.indicator, columns.reliability, columns.credibility
+        if self._kept is not None:
+            codes, reliability, credibility = (
+                codes[self._kept],
+                reliability[self._kept],
+                credibility[self._kept],
+            )
+        grades = reliability * len(columns.credibilities)
+        grades += credibility
+        if len(ids) * len(pairs) <= n and len(ids) * len(pairs) < 2**31:
+            # The indicator and rank fields of every (indicator, grades) pair, gathered in one take.
+            fields = (indicator_of[:, None] + rank_of).reshape(-1)
+            codes = codes * len(pairs)
+            codes += grades
+            key = np.take(fields, codes)
+        else:
+            key = np.take(indicator_of, codes)
+            key += np.take(rank_of, grades)
+        key += np.arange(n)
+        day = np.subtract(self.day, day0, dtype=np.int64)
+        day <<= rank_bits + position_bits
+        key += day
+        del day, codes, grades
+        key.sort()
+        # The fields, least significant first: position, rank, date, indicator.
+        by_ind = key & ((1 << position_bits) - 1)
+        key >>= position_bits
+        rank_dtype = np.int16 if len(tables.rank_of_grades) <= _INT16_MAX else np.int32
+        self._grouped_rank = (key & ((1 << rank_bits) - 1)).astype(rank_dtype)
+        key >>= rank_bits
+        grouped_day = (key & ((1 << day_bits) - 1)).astype(self.day.dtype)
+        grouped_day += day0
+        self.__dict__["grouped_day"] = grouped_day
+        key >>= day_bits
+        self.grouped_indicator = key.astype(np.int16 if len(tables.index) <= _INT16_MAX else np.int32)
+        return by_ind
+
+    @cached_property
+    def _day_span(self) -> tuple[int, int]:
+        """The earliest and the latest date (ordinals) of the counted reports; ``(0, 0)`` if none."""
+        return (int(self.day.min()), int(self.day.max())) if self.n else (0, 0)
+
+    @cached_property
+    def grouped_day(self) -> np.ndarray:
+        """The dates (ordinals) of the reports of ``by_indicator``, in that order."""
+        return self.day[self.by_indicator]
 
     def _grouped_order(self) -> np.ndarray:
         """The counted reports by indicator, each indicator's in the rule's order (date, weight, row order)."""
@@ -482,41 +577,47 @@ class CompiledEvidence:
         date count. Any other report leaves its indicator's contribution as it was."""
         return self.runs.marked
 
-    @cached_property
-    def _state_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """A table of log-likelihoods, scenario-major, and each marked report's column in it.
+    def _state_logs(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The log-likelihood of the state each marked report ``lo`` to ``hi`` begins, scenario-major.
 
-        The first columns are ``[log(1 - p); log p]`` by indicator; after them, one column of
-        ``log(1 - p F(d))`` per "not seen" state part-way through its window. A state begins
-        at a marked report (see ``_marked``), and the reports after it that leave the weight
-        and ``d`` as they were share its contribution; so the logarithms are taken once per
-        state, not once per report. The columns are those of the reports in ``_marked``.
+        That is ``τ log p`` (observed) or ``τ log(1 - p)`` (not seen, the window over) from the
+        question's table, and ``τ log(1 - p F(d))`` for a "not seen" part-way through its window.
+        A state begins at a marked report (see ``_marked``), and the reports after it that leave
+        the weight and ``d`` as they were share its contribution; so the logarithms are taken
+        once per state, not once per report. Multiplied by the weight, a column is the
+        indicator's contribution once that report is applied. ``out``, if given, is C-contiguous.
         """
-        n_ind, marked = len(self.question.indicators), self._marked
-        indicator, observed = self.grouped_indicator[marked], self.grouped_observed[marked]
-        code = indicator + n_ind * observed
+        marked = self._marked[lo:hi]
+        indicator, observed = np.take(self.grouped_indicator, marked), np.take(self.grouped_observed, marked)
+        code = observed * np.intp(len(self.question.indicators))
+        code += indicator
+        # Any mode but "raise" writes straight into ``out``; the codes are in range.
+        logs = np.take(self._log_table_by_scenario, code, axis=1, out=out, mode="wrap")
         starts = np.flatnonzero(~observed)
-        f = self.tables.fraction(indicator[starts], self.day[self.by_indicator[marked[starts]]].astype(float))
+        f = self.tables.fraction(indicator[starts], np.take(self.grouped_day, marked[starts]).astype(float))
         partial = f < 1.0
-        starts, f = starts[partial], f[partial]
-        if not starts.size:
-            return self._log_table_by_scenario, code
-        code[starts] = np.arange(2 * n_ind, 2 * n_ind + len(starts))
-        partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
-        partial_logs *= -f
-        np.log1p(partial_logs, out=partial_logs)
-        self.tables.tempered(partial_logs)
-        return np.hstack([self._log_table_by_scenario, partial_logs]), code
+        if partial.any():
+            if not partial.all():
+                starts, f = starts[partial], f[partial]
+            partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
+            partial_logs *= -f
+            np.log1p(partial_logs, out=partial_logs)
+            logs[:, starts] = self.tables.tempered(partial_logs)
+        return logs
+
+    @cached_property
+    def _marked_logs(self) -> np.ndarray:
+        """:meth:`_state_logs` of every marked report."""
+        return self._state_logs(0, len(self._marked))
 
     def _applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
         ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
-        marked report its state began at: one gather from the state table, times the weight.
+        marked report its state began at: one gather from ``_marked_logs``, times the weight.
         """
-        table, code = self._state_table
         state_of = np.cumsum(self.runs.latest_top == np.arange(self.n)) - 1
-        contribution = np.take(table, code[state_of[self.runs.latest_top[where]]], axis=1)
+        contribution = np.take(self._marked_logs, state_of[self.runs.latest_top[where]], axis=1)
         contribution *= self._levels[self.runs.running[where]]
         return contribution
 
@@ -676,41 +777,58 @@ class CompiledEvidence:
         report before it left (from nothing if it is the first); a day's changes are
         summed (a bincount per scenario) and the days accumulated. Only the reports that
         begin a state (``_marked``) can change a contribution: the others leave it as the
-        report before them did. They are taken a block at a time, so the working memory
-        stays small however long the log.
+        report before them did. The changes are summed a block of ``_BLOCK`` marked reports
+        at a time (each block's sums in one bincount, by block and day), and the blocks'
+        sums added in order, so the sums are the same to the bit however the work is split.
         """
         n_days = end.toordinal() - start.toordinal() + 1
-        per_day = np.zeros((len(self.scenario_ids), n_days + 1))
+        n_scen = len(self.scenario_ids)
+        per_day = np.zeros((n_scen, n_days + 1))
         runs, grouped = self.runs, self.tables.group_of >= 0
         has_groups = bool(self.tables.groups)
-        table, code = self._state_table
         marked = self._marked
 
-        def day_of(positions: slice | np.ndarray) -> np.ndarray:
+        first_day, last_day = self._day_span
+        clip = first_day < start.toordinal() or last_day > end.toordinal()
+
+        def day_of(positions: np.ndarray) -> np.ndarray:
             # Days from the start: reports before it count on day 0, reports after ``end`` (only
             # when it is before the as-of date) on day ``n_days``, which is dropped.
-            day = (self.day[self.by_indicator[positions]] - start.toordinal()).astype(np.intp)
-            return np.clip(day, 0, n_days, out=day)
+            day = np.subtract(np.take(self.grouped_day, positions), start.toordinal(), dtype=np.intp)
+            if clip:
+                np.maximum(day, 0, out=day)
+                np.minimum(day, n_days, out=day)
+            return day
 
-        for a in range(0, len(marked), _BLOCK):
+        n_marked = len(marked)
+        if n_marked:
+            # Buffers for a block's contributions (with the report before the block) and changes,
+            # reused block after block, so the working memory stays small however long the log.
+            width = min(n_marked, _BLOCK + 1)
+            contribution_buffer = np.empty(n_scen * width)
+            change_buffer = np.empty(n_scen * width)
+        for a in range(0, n_marked, _BLOCK):
             # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
-            lo, b = max(a - 1, 0), min(a + _BLOCK, len(marked))
-            contribution = np.take(table, code[lo:b], axis=1)
-            contribution *= self._levels[runs.running[marked[lo:b]]]
+            lo, b = max(a - 1, 0), min(a + _BLOCK, n_marked)
+            contribution = self._state_logs(
+                lo, b, contribution_buffer[: n_scen * (b - lo)].reshape(n_scen, b - lo)
+            )
+            # A marked report's weight is its run's top so far: its own.
+            contribution *= np.take(self._levels, np.take(self._grouped_rank, marked[lo:b]))
+            change = change_buffer[: n_scen * (b - a)].reshape(n_scen, b - a)
+            if lo < a:
+                np.subtract(contribution[:, 1:], contribution[:, :-1], out=change)
+            else:
+                change[:, 0] = contribution[:, 0]
+                np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
             block = marked[a:b]
             # Where an indicator's reports begin, a report replaces nothing.
             begins = np.flatnonzero(runs.first[block])
-            if lo < a:
-                change = contribution[:, 1:] - contribution[:, :-1]
-                change[:, begins] = contribution[:, begins + 1]
-            else:
-                change = contribution.copy()
-                change[:, 1:] -= contribution[:, :-1]
-                change[:, begins] = contribution[:, begins]
+            change[:, begins] = contribution[:, begins + (a - lo)]
             if has_groups:  # grouped reports move their group's contribution, added below
-                change[:, grouped[self.grouped_indicator[block]]] = 0.0
+                change[:, np.take(grouped, self.grouped_indicator[block])] = 0.0
             day = day_of(block)
-            for j in range(len(per_day)):
+            for j in range(n_scen):
                 per_day[j] += np.bincount(day, change[j], n_days + 1)
         if has_groups and self.grouped_positions.size:
             day = day_of(self.grouped_positions)

@@ -169,8 +169,9 @@ class RuleTables:
 
     def fraction(self, indicator: np.ndarray, day: np.ndarray) -> np.ndarray:
         """``F(d)``: the fraction of each indicator's window passed by each date (ordinals)."""
-        f = day - self.window_start[indicator]
-        f /= self.window_span[indicator]
+        # np.take, not fancy indexing: much faster with the engine's 16-bit indicator numbers.
+        f = day - np.take(self.window_start, indicator)
+        f /= np.take(self.window_span, indicator)
         # Clipped to [0, 1] by two ufuncs: the same values as np.clip, without its Python wrapper.
         np.maximum(f, 0.0, out=f)
         return np.minimum(f, 1.0, out=f)
