@@ -777,9 +777,10 @@ class CompiledEvidence:
         report before it left (from nothing if it is the first); a day's changes are
         summed (a bincount per scenario) and the days accumulated. Only the reports that
         begin a state (``_marked``) can change a contribution: the others leave it as the
-        report before them did. The changes are summed a block of ``_BLOCK`` marked reports
-        at a time (each block's sums in one bincount, by block and day), and the blocks'
-        sums added in order, so the sums are the same to the bit however the work is split.
+        report before them did. They are taken a block of ``_BLOCK`` at a time, their
+        states' logarithms too (:meth:`_state_logs`), into buffers reused block after block,
+        so the working memory stays small however long the log; each block's changes are
+        summed by day (one bincount per scenario) and added to the days' sums in block order.
         """
         n_days = end.toordinal() - start.toordinal() + 1
         n_scen = len(self.scenario_ids)
