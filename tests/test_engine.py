@@ -371,6 +371,26 @@ def test_radix_argsort_is_numpys_stable_argsort_for_keys_of_any_width(keys, bits
     assert np.array_equal(engine._stable_argsort(key, 1 << bits), np.argsort(key, kind="stable"))
 
 
+@settings(deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.booleans(), st.integers(0, 17)), max_size=300),
+    st.sampled_from([1, 2, 3, 8, 64]),
+)
+def test_runs_top_ranks_by_a_doubling_window_are_the_scans(reports_, short_run):
+    """The top rank so far in each run is the same found by doubling windows as by sequential scans."""
+    reports_ = sorted(reports_, key=lambda r: r[0])  # grouped by indicator, as the runs expect
+    group = np.array([g for g, _, _ in reports_], np.int16)
+    observed = np.array([o for _, o, _ in reports_], bool)
+    rank = np.array([r for _, _, r in reports_], np.int16)
+    found = {}
+    for name, limit in (("window", short_run), ("scan", -1)):
+        with mock.patch.object(engine, "_SHORT_RUN", limit):
+            runs = engine._Runs(group, observed, rank, 18)
+        found[name] = (runs.running, runs.top, runs.marked)
+    for window, scan in zip(found["window"], found["scan"]):
+        assert window.dtype == scan.dtype and np.array_equal(window, scan)
+
+
 def test_reports_centuries_apart_follow_the_rule_as_written():
     # 300 years of days times the weight ranks overflow one 16-bit sort key: the sort takes two passes.
     question = question_with(

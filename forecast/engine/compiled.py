@@ -56,6 +56,11 @@ _INT16_MAX = 32767
 _SHORT_LOG = 4096
 
 
+#: Runs of up to this many reports have their top ranks found by a doubling window, in
+#: ``ceil(log2(longest run))`` vectorised passes; longer ones by sequential scans.
+_SHORT_RUN = 64
+
+
 @lru_cache(maxsize=64)
 def _days(first: int, n_days: int) -> tuple[date, ...]:
     """``n_days`` consecutive dates from the ordinal ``first``: built once per span, as they are immutable."""
@@ -98,11 +103,24 @@ class _Runs:
         starts = np.flatnonzero(self.first)
         #: position of each group's last report
         self.last = np.append(starts[1:], n)[: len(starts)] - 1
-        # The top rank so far within each report's run, for every run in one accumulate: ranks
-        # are offset by run, so that no run's maximum reaches into the next.
-        offset = np.cumsum(self.new_run, dtype=np.int32 if (n + 1) * n_levels < 2**31 else np.int64)
-        offset *= n_levels
-        running = np.maximum.accumulate(offset + rank) if n else offset
+        # The top rank so far within each report's run, for every run at once: ranks are offset by
+        # run, so that no run's maximum reaches into the next.
+        dtype = np.int32 if (n + 1) * n_levels < 2**31 else np.int64
+        run_starts = np.flatnonzero(self.new_run)
+        longest = int(np.diff(run_starts, append=n).max()) if n else 0
+        if longest <= _SHORT_RUN:
+            # Runs this short: the offset is the run's first position (times the levels), and both
+            # it and the top rank are maxima over the last ``longest`` reports, found by doubling
+            # a window (a few vectorised passes), not by sequential scans. Earlier runs' values are
+            # all below the run's own, so a window reaching into them changes nothing.
+            offset = np.arange(0, n * n_levels, n_levels, dtype=dtype)
+            offset *= self.new_run
+            offset = _window_max(offset, longest)
+            running = _window_max(offset + rank, longest)
+        else:
+            offset = np.cumsum(self.new_run, dtype=dtype)
+            offset *= n_levels
+            running = np.maximum.accumulate(offset + rank) if n else offset
         running -= offset
         #: the rank of the top weight so far in each report's run, and at the end of each group
         self.running = running
@@ -155,6 +173,18 @@ class _Runs:
         absent = ~self._final_observed.astype(bool)
         setters[absent] = self.latest_marked(self.last[absent])
         return in_final_run, setters
+
+
+def _window_max(values: np.ndarray, width: int) -> np.ndarray:
+    """The maximum of each value and the ``width - 1`` before it (fewer at the start), by doubling."""
+    spare = np.empty_like(values)
+    reach = 1
+    while reach < width:
+        spare[:reach] = values[:reach]
+        np.maximum(values[reach:], values[:-reach], out=spare[reach:])
+        values, spare = spare, values
+        reach *= 2
+    return values
 
 
 def _stable_argsort(key: np.ndarray, top: int) -> np.ndarray:
@@ -777,9 +807,10 @@ class CompiledEvidence:
         report before it left (from nothing if it is the first); a day's changes are
         summed (a bincount per scenario) and the days accumulated. Only the reports that
         begin a state (``_marked``) can change a contribution: the others leave it as the
-        report before them did. The changes are summed a block of ``_BLOCK`` marked reports
-        at a time (each block's sums in one bincount, by block and day), and the blocks'
-        sums added in order, so the sums are the same to the bit however the work is split.
+        report before them did. They are taken a block of ``_BLOCK`` at a time, their
+        states' logarithms too (:meth:`_state_logs`), into buffers reused block after block,
+        so the working memory stays small however long the log; each block's changes are
+        summed by day (one bincount per scenario) and added to the days' sums in block order.
         """
         n_days = end.toordinal() - start.toordinal() + 1
         n_scen = len(self.scenario_ids)
