@@ -298,8 +298,11 @@ def trajectory_chart(
             handles.append(
                 Line2D([], [], linestyle="none", label=f"and {more:,} more forecasters, in the table")
             )
-        for d in marks:
-            ax.axvline(np.datetime64(d, "D"), ymin=0, ymax=0.04, color="#555555", lw=1)
+        if marks:  # one collection of ticks, not an artist per date: a long log has a thousand dates
+            ax.vlines(
+                np.array(marks, dtype="datetime64[D]"), 0, 0.04, transform=ax.get_xaxis_transform(),
+                colors="#555555", lw=1,
+            )  # fmt: skip
         if resolution_date is not None:
             target = (
                 quiet_ax
