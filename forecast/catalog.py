@@ -35,11 +35,12 @@ written takes it as cut short and reads that report's summary instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -607,22 +608,16 @@ def refresh_catalog(out_dir: str | Path, question_id: str) -> Catalog:
     question's lock can be taken at once; a job at work on the question will do it
     itself, and meanwhile the repair read here serves.
     """
-    from filelock import Timeout
-
     catalog = read_catalog(out_dir, question_id, stamps=False)
     if not catalog.dirty:
         return catalog
-    lock = question_lock(out_dir, question_id)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        return catalog
-    try:
-        return update_catalog(out_dir, question_id)
-    except OSError:  # OUT cannot be written: the repair serves this read
-        return catalog
-    finally:
-        lock.release()
+    with _lock_if_free(out_dir, question_id) as free:
+        if free:
+            try:
+                return update_catalog(out_dir, question_id)
+            except OSError:  # OUT cannot be written: the repair serves this read
+                pass
+    return catalog
 
 
 def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> bool:
@@ -632,18 +627,28 @@ def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> 
     is still the entry's; the later line stands, so readers need not check it again.
     Returns whether it was recorded.
     """
-    from filelock import Timeout
-
     out_dir = Path(out_dir)
     path = report_dir(out_dir, question_id, entry.as_of) / SUMMARY
+    with _lock_if_free(out_dir, question_id) as free:
+        return (
+            free
+            and _stamp_of(path) == entry.stamp
+            and _append(out_dir / question_id / CATALOG, replace(entry, checked=True).line())
+        )
+
+
+@contextlib.contextmanager
+def _lock_if_free(out_dir: str | Path, question_id: str) -> Iterator[bool]:
+    """The question's lock, taken without waiting: ``True`` while held, ``False`` if another job has it."""
+    from filelock import Timeout
+
     lock = question_lock(out_dir, question_id)
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        return False
+        yield False
+        return
     try:
-        return _stamp_of(path) == entry.stamp and _append(
-            out_dir / question_id / CATALOG, replace(entry, checked=True).line()
-        )
+        yield True
     finally:
         lock.release()

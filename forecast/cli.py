@@ -31,27 +31,26 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+def _whole_number(at_least: int, why: str = ""):
+    """An argparse type: a whole number of at least ``at_least`` (``why`` says why, in the message)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = at_least - 1
+        if value < at_least:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of at least {at_least}{why}, got {text!r}"
+            )
+        return value
+
+    return parse
 
 
-def _two_or_more(text: str) -> int:
-    """A number of questions to fit on: leave-one-question-out needs two, one to fit and one to score."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number of at least 2 (leave-one-question-out needs two questions), got {text!r}"
-        )
-    return value
+_positive_int = _whole_number(1)
+#: Questions to fit on: leave-one-question-out needs two, one to fit and one to score.
+_two_or_more = _whole_number(2, " (leave-one-question-out needs two questions)")
 
 
 def _positive_float(text: str) -> float:

@@ -78,3 +78,28 @@ def notebook_with_extra_cell(dest: Path, source: str) -> Path:
     nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
     nbformat.write(nb, dest)
     return dest
+
+
+def earlier_version_out(
+    tmp: Path, data: Path, *, questions: int, days: int, end: str = AS_OF
+) -> tuple[Path, list[str]]:
+    """An OUT as an earlier version left it (``benchmarks.history.fill_earlier_out``): ``questions``
+    synthetic questions and the bundled one, ``days`` daily summaries each, shaped as a real run's
+    summary (one ``forecast run`` into ``tmp/template`` gives it). Returns OUT and the question ids."""
+    import sys
+    from datetime import date
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks.history import fill_earlier_out
+
+    first = forecast_cli(
+        "run", "--data", data, "--out", tmp / "template", "--as-of", end, "--question", EXAMPLE
+    )
+    assert first.returncode == 0, first.stderr
+    template = read_json(tmp / "template" / EXAMPLE / end / "summary.json")
+    out = tmp / "out"
+    ids = fill_earlier_out(
+        out, template, questions=questions, days=days, end=date.fromisoformat(end), timed=EXAMPLE
+    )
+    return out, ids

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLE, copy_data, forecast_cli, read_json
+from helpers import EXAMPLE, copy_data, earlier_version_out, forecast_cli, read_json
 
 import forecast.catalog as catalog_module
 from forecast.catalog import CATALOG, read_catalog, update_catalog
@@ -272,23 +272,9 @@ def test_the_history_chart_draws_every_scenario_escapes_its_names_and_marks_the_
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory):
     """An OUT as an earlier version left it (summaries only, no catalog), after one run into it."""
-    import sys
-
-    from helpers import REPO
-
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from benchmarks.history import fill_earlier_out
-
     tmp = tmp_path_factory.mktemp("catalog")
     data = copy_data(tmp / "data")
-    first = forecast_cli(
-        "run", "--data", data, "--out", tmp / "template", "--as-of", "2025-02-20", "--question", EXAMPLE
-    )
-    assert first.returncode == 0, first.stderr
-    template = read_json(tmp / "template" / EXAMPLE / "2025-02-20" / "summary.json")
-    out = tmp / "out"
-    ids = fill_earlier_out(out, template, questions=6, days=12, end=date(2025, 2, 20), timed=EXAMPLE)
+    out, ids = earlier_version_out(tmp, data, questions=6, days=12)
     run = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-20", "--question", EXAMPLE)
     assert run.returncode == 0, run.stderr
     return data, out, ids, run

@@ -670,17 +670,21 @@ def test_final_state_in_one_pass_is_the_one_read_off_the_runs(case, as_of):
     assert_same_final_state(with_windows(question), rows, day(as_of))
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_final_state_in_one_pass_is_the_one_read_off_the_runs_on_long_logs(seed):
+def long_log_case(seed: int) -> tuple[Question, list[EvidenceRow]]:
+    """A question of 60 indicators and a log of 5,000 or more reports: some indicators without a
+    report, many with dozens, a third of the log after the as-of date (day 60)."""
     ids = [f"i{k}" for k in range(60)]
     rng = np.random.default_rng(seed)
     question = question_with(
         {"a": 0.2, "b": 0.3, "c": 0.5},
         {iid: dict(zip("abc", rng.uniform(0.05, 0.95, 3).tolist())) for iid in ids},
     )
-    # Some indicators without a report, many with dozens, a third of the log after the as-of date.
-    rows = random_reports(seed, ids[: 40 + 5 * seed], 5000 + 300 * seed, 90)
-    assert_same_final_state(with_windows(question), rows, day(60))
+    return with_windows(question), random_reports(seed, ids[: 40 + 5 * seed], 5000 + 300 * seed, 90)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_final_state_in_one_pass_is_the_one_read_off_the_runs_on_long_logs(seed):
+    assert_same_final_state(*long_log_case(seed), day(60))
 
 
 def assert_packed_sort_matches_the_stable_sorts(
@@ -715,14 +719,7 @@ def test_one_sort_of_packed_keys_is_the_stable_sorts_order(case, as_of):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_one_sort_of_packed_keys_is_the_stable_sorts_order_on_long_logs(seed):
-    ids = [f"i{k}" for k in range(60)]
-    rng = np.random.default_rng(seed)
-    question = question_with(
-        {"a": 0.2, "b": 0.3, "c": 0.5},
-        {iid: dict(zip("abc", rng.uniform(0.05, 0.95, 3).tolist())) for iid in ids},
-    )
-    rows = random_reports(seed, ids[: 40 + 5 * seed], 5000 + 300 * seed, 90)
-    assert_packed_sort_matches_the_stable_sorts(with_windows(question), rows, day(60))
+    assert_packed_sort_matches_the_stable_sorts(*long_log_case(seed), day(60))
 
 
 def test_a_report_on_an_indicator_the_question_lacks_is_named():

@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from helpers import EXAMPLE, copy_data, forecast_cli, read_json
+from helpers import EXAMPLE, copy_data, earlier_version_out, forecast_cli, read_json
 from test_browser import browser  # noqa: F401  (the shared Chromium fixture)
 
 pytestmark = pytest.mark.slow
@@ -312,24 +312,9 @@ def test_the_docstring_examples_of_history_and_the_out_reader_run():
 @pytest.fixture(scope="module")
 def earlier_out(tmp_path_factory):
     """A small-scale copy of the benchmark's OUT: 3 questions and the timed one, 15 daily summaries each."""
-    import sys
-    from datetime import date
-
-    from helpers import REPO
-
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    from benchmarks.history import fill_earlier_out
-
     tmp = tmp_path_factory.mktemp("earlier")
     data = copy_data(tmp / "data")
-    first = forecast_cli(
-        "run", "--data", data, "--out", tmp / "template", "--as-of", "2025-02-20", "--question", EXAMPLE
-    )
-    assert first.returncode == 0, first.stderr
-    template = read_json(tmp / "template" / EXAMPLE / "2025-02-20" / "summary.json")
-    out = tmp / "out"
-    ids = fill_earlier_out(out, template, questions=3, days=15, end=date(2025, 2, 20), timed=EXAMPLE)
+    out, ids = earlier_version_out(tmp, data, questions=3, days=15)
     return data, out, ids
 
 
