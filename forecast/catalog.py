@@ -165,7 +165,8 @@ class CatalogEntry:
 
     def line(self) -> str:
         """The entry's line in the catalog, with its check, ending in a newline."""
-        body = json.dumps(self.as_json(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        # ASCII, every other character escaped: a title with a lone surrogate still hashes and writes.
+        body = json.dumps(self.as_json(), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
         return f"{_LINE_HEAD}{_check(body)}{_ENTRY_HEAD}{body}}}\n"
 
 

@@ -16,7 +16,7 @@ from helpers import EXAMPLE, copy_data, earlier_version_out, forecast_cli, read_
 import forecast.catalog as catalog_module
 from forecast.catalog import CATALOG, read_catalog, update_catalog
 from forecast.publish.history import history_chart
-from forecast.store import question_lock
+from forecast.store import MARKER, question_lock
 
 QUESTION = "q-one"
 FIRST = date(2025, 1, 1)
@@ -378,3 +378,28 @@ def test_a_summary_checked_once_is_not_checked_again_until_it_changes(earlier, m
     card = page[page.index(f'id="q-{question}"') :].split("</section>")[0]
     first_link = re.search(rf'href="{question}/([0-9-]+)/report.html"', card).group(1)
     assert first_link == before.name  # the card stands at the report before it
+
+
+def test_a_title_with_a_lone_surrogate_is_catalogued_escaped(tmp_path):
+    out = _out_with_reports(tmp_path, days=2)
+    path = out / QUESTION / FIRST.isoformat() / "summary.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"Bases"', '"Bases \\ud800"'), encoding="utf-8")
+    catalog = update_catalog(out, QUESTION)
+    assert catalog.entry(FIRST).title == "Bases \ud800"
+    assert (out / QUESTION / CATALOG).read_bytes().isascii()
+    assert read_catalog(out, QUESTION).notes == []
+
+
+@pytest.mark.slow
+def test_a_catalog_that_cannot_be_written_does_not_fail_the_run_or_lose_the_report(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    (out / EXAMPLE / CATALOG).mkdir(parents=True)  # a folder where the catalog goes: it cannot be replaced
+    (out / MARKER).write_text("", encoding="utf-8")  # OUT is forecast's
+    run = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-20", "--question", EXAMPLE)
+    assert run.returncode == 0, run.stderr
+    assert f"forecast: catalog: {EXAMPLE}: catalog.jsonl could not be written (" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert (out / EXAMPLE / "2025-02-20" / "report.html").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f'href="{EXAMPLE}/2025-02-20/report.html"' in index
+    assert (out / EXAMPLE / CATALOG).is_dir()  # left as it was

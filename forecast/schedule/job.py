@@ -33,7 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..catalog import update_catalog
+from ..catalog import CATALOG, update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
 from ..inputs.calibration import calibration_path, load_calibration
 from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
@@ -466,7 +466,10 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             line = alert_line(summary) if summary is not None and alerts else None
             # Still under the question's lock: the report's line is appended to its catalog.
             out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
-            notes = update_catalog(out_dir, job.key, published=as_of).notes
+            try:
+                notes = update_catalog(out_dir, job.key, published=as_of).notes
+            except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
+                notes = [f"{CATALOG} could not be written ({exc.strerror or exc}); the next run rebuilds it"]
         return QuestionOutcome(
             job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
             inputs=inputs, catalog=notes,
