@@ -50,6 +50,7 @@ from typing import Any
 from .store import (
     SUMMARY,
     atomic_write_text,
+    finite_number,
     peek_summary,
     question_lock,
     read_regular_text,
@@ -150,17 +151,17 @@ class CatalogEntry:
                 probabilities=_frozen(probabilities),
                 order=order,
                 leading=_one_of(data["leading"], probabilities),
-                moves=None if moves is None else _frozen({str(s): float(v) for s, v in moves.items()}),
+                moves=None if moves is None else _frozen({str(s): _finite(v) for s, v in moves.items()}),
                 alert=_boolean(data["alert"]),
                 title=_text(data["title"]),
                 names=_frozen({str(k): _text(v) for k, v in data["names"].items()}),
                 labels=_frozen({str(k): _text(v) for k, v in data["labels"].items()}),
-                threshold=float(data["threshold"]),
+                threshold=_finite(data["threshold"]),
                 resolved=None if data["resolved"] is None else _text(data["resolved"]),
                 resolution_date=None if data["resolution_date"] is None else _text(data["resolution_date"]),
                 checked=_boolean(data["checked"]),
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise ValueError(f"not a catalog entry: {exc}") from None
 
     def line(self) -> str:
@@ -172,6 +173,13 @@ class CatalogEntry:
 
 def _check(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:_CHECK_DIGITS]
+
+
+def _finite(value: Any) -> float:
+    number = finite_number(value)
+    if number is None:
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def _probability(value: Any) -> float:
@@ -221,18 +229,14 @@ def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, quest
     """
     probabilities = data["probabilities"]
     order = data.get("scenario_order")
-    if not isinstance(order, list) or sorted(map(str, order)) != sorted(probabilities):
+    order = [str(s) for s in order] if isinstance(order, list) else []
+    if sorted(order) != sorted(probabilities):
         order = sorted(probabilities)
     moves = data.get("moves")
-    moves = (
-        {
-            str(s): float(v)
-            for s, v in moves.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
-        }
-        if isinstance(moves, dict)
-        else None
-    )
+    if isinstance(moves, dict):
+        moves = {str(s): m for s, v in moves.items() if (m := finite_number(v)) is not None}
+    else:
+        moves = None
     leading = data.get("leading")
     if leading not in probabilities:
         leading = max(order, key=probabilities.get)
@@ -244,12 +248,8 @@ def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, quest
     if isinstance(resolution, dict) and isinstance(resolution.get("scenario"), str):
         resolved = resolution["scenario"]
         resolution_date = resolution.get("date") if isinstance(resolution.get("date"), str) else None
-    threshold = data.get("alert_threshold")
-    threshold = (
-        float(threshold)
-        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold < 1e300
-        else 10.0
-    )
+    threshold = finite_number(data.get("alert_threshold"))
+    threshold = threshold if threshold is not None and threshold >= 0 else 10.0
 
     def texts(key: str) -> dict[str, str]:
         value = data.get(key)
@@ -259,7 +259,7 @@ def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, quest
         as_of=as_of,
         stamp=stamp,
         probabilities=_frozen(probabilities),
-        order=tuple(map(str, order)),
+        order=tuple(order),
         leading=str(leading),
         moves=None if moves is None else _frozen(moves),
         alert=alert,
@@ -282,7 +282,10 @@ def _entry_from_disk(path: Path, question_id: str, as_of: date) -> CatalogEntry 
     data = peek_summary(path) if stamp is not None else None
     if data is None:
         return None
-    return entry_from_summary(as_of, data, stamp, question_id)
+    try:
+        return entry_from_summary(as_of, data, stamp, question_id)
+    except Exception:  # any summary someone put in OUT: unreadable, never a crash
+        return None
 
 
 @dataclass
@@ -304,7 +307,11 @@ class _Line:
             ):
                 return None
             self.verified = True
-            self.entry = CatalogEntry.from_json(json.loads(self.body))
+            try:
+                data = json.loads(self.body)
+            except RecursionError:
+                raise ValueError("nested too deeply") from None
+            self.entry = CatalogEntry.from_json(data)
         return self.entry
 
     def recorded_stamp(self) -> Stamp | None:
@@ -432,13 +439,17 @@ class Catalog:
     def _reread(self, as_of: date, kind: list[date]) -> CatalogEntry | None:
         """Read the report of ``as_of`` from its summary, counting it as ``kind`` (added or changed)."""
         entry = _entry_from_disk(self._summary(as_of), self.question, as_of)
+        had_line = self._lines.pop(as_of, None) is not None or kind is self.changed
+        if entry is None:
+            self.unreadable.append(as_of)
+            # A folder without a readable summary has no line: it is news only if it had one.
+            if had_line:
+                self.dirty = True
+                kind.append(as_of)
+            return None
+        self._lines[as_of] = entry
         self.dirty = True
         kind.append(as_of)
-        if entry is None:
-            self._lines.pop(as_of, None)
-            self.unreadable.append(as_of)
-        else:
-            self._lines[as_of] = entry
         return entry
 
 
@@ -462,7 +473,8 @@ def _parse_file(text: str, question_id: str, verify: bool) -> tuple[dict[date, _
     parsed: dict[date, _Line] = {}
     bad = 0
     # The text after the last newline is a line cut short (or still being appended): not counted.
-    *whole, cut = lines[1:]
+    rest = lines[1:]
+    whole, cut = (rest[:-1], rest[-1]) if rest else ([], "")
     for line in whole:
         if not line:
             continue
@@ -587,12 +599,15 @@ def update_catalog(out_dir: str | Path, question_id: str, published: date | None
 def _append(path: Path, line: str) -> bool:
     """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             return False
+        if status.st_size and os.pread(fd, 1, status.st_size - 1) != b"\n":
+            return False  # the last line is cut short: appending would spoil this one too
         data = line.encode("utf-8")
         return os.write(fd, data) == len(data)
     except OSError:

@@ -84,6 +84,7 @@ __all__ = [
     "claim_out_dir",
     "current_report",
     "failed_dir",
+    "finite_number",
     "index_lock",
     "is_partial_of",
     "job_scratch",
@@ -501,8 +502,15 @@ def read_json(path: str | Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` (not a number, a bool, or too large for a float)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
 
 
 def peek_summary(path: str | Path) -> dict[str, Any] | None:
@@ -517,7 +525,7 @@ def peek_summary(path: str | Path) -> dict[str, Any] | None:
     data = read_json(path)
     if data is None or not isinstance(data.get("probabilities"), dict):
         return None
-    probabilities = {s: _number(p) for s, p in data["probabilities"].items()}
+    probabilities = {s: finite_number(p) for s, p in data["probabilities"].items()}
     if not probabilities or any(p is None or not 0 <= p <= 1 for p in probabilities.values()):
         return None
     return data | {"probabilities": probabilities}
@@ -603,7 +611,7 @@ def previous_summary(
     report of ``as_of`` itself, which a rerun of that date is about to replace
     (so a same-day update after new evidence still shows what moved). It is read
     while it is still in place: a run replaces it only once the new report is done.
-    ``read`` reads each summary (see :func:`list_reports`).
+    ``read`` reads each summary (see :func:`current_report`).
     """
     if not out_dir:
         return None

@@ -403,3 +403,67 @@ def test_a_catalog_that_cannot_be_written_does_not_fail_the_run_or_lose_the_repo
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="{EXAMPLE}/2025-02-20/report.html"' in index
     assert (out / EXAMPLE / CATALOG).is_dir()  # left as it was
+
+
+def test_a_catalog_of_only_its_header_without_a_newline_reads_as_empty_and_is_completed(tmp_path):
+    out = _out_with_reports(tmp_path, days=3)
+    (out / QUESTION / CATALOG).write_text('{"catalog":1,"question":"q-one"}', encoding="utf-8")
+    catalog = update_catalog(out, QUESTION)
+    assert _probabilities(catalog) == _as_read_from_summaries(out)
+
+
+@pytest.mark.unreadable_summaries
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ('"leading": "keep"', '"leading": "keep", "moves": {"keep": 1' + "0" * 400 + "}"),
+        ('"scenario_order": ["keep", "exit"]', '"scenario_order": [1, 2]'),
+        ('"Bases"', '"Bases \\ud800"'),
+    ],
+    ids=["huge-move", "numbered-order", "lone-surrogate"],
+)
+def test_an_odd_summary_never_stops_the_catalog_history_or_the_history_page(tmp_path, edit):
+    import forecast
+    from forecast.publish.render import write_index
+
+    out = _out_with_reports(tmp_path, days=3)
+    path = out / QUESTION / FIRST.isoformat() / "summary.json"
+    path.write_text(path.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    update_catalog(out, QUESTION)
+    assert len(forecast.history(out)) >= 4  # the two other reports at least
+    write_index(out, histories=[QUESTION])
+    page = (out / QUESTION / "history.html").read_bytes()
+    page.decode("utf-8")  # valid UTF-8, whatever the summary held
+
+
+@pytest.mark.unreadable_summaries
+def test_a_report_folder_without_a_readable_summary_is_no_repair_on_every_read(tmp_path):
+    out = _out_with_reports(tmp_path)
+    (out / QUESTION / "2025-02-01").mkdir()  # a folder with no summary in it
+    update_catalog(out, QUESTION)
+    again = read_catalog(out, QUESTION)
+    assert again.notes == [] and not again.dirty and again.unreadable == [date(2025, 2, 1)]
+
+
+def test_an_append_after_a_half_written_line_rewrites_instead(tmp_path):
+    out = _out_with_reports(tmp_path)
+    update_catalog(out, QUESTION)
+    path = out / QUESTION / CATALOG
+    path.write_bytes(path.read_bytes()[:-5])  # the last line cut short
+    _write_summary(out, FIRST + timedelta(days=9), 0.9)
+    catalog = update_catalog(out, QUESTION, published=FIRST + timedelta(days=9))
+    assert "the last line of catalog.jsonl was cut short" in catalog.notes
+    assert read_catalog(out, QUESTION).notes == []
+    assert _probabilities(read_catalog(out, QUESTION)) == _as_read_from_summaries(out)
+
+
+def test_the_history_page_shows_a_summary_replaced_since_it_was_catalogued(tmp_path):
+    from forecast.publish.render import write_index
+
+    out = _out_with_reports(tmp_path)
+    update_catalog(out, QUESTION)
+    day = FIRST + timedelta(days=2)
+    _write_summary(out, day, 0.93)
+    os.utime(out / QUESTION / day.isoformat() / "summary.json", ns=(3, 3))
+    write_index(out, histories=[QUESTION])
+    assert "93%" in (out / QUESTION / "history.html").read_text(encoding="utf-8")

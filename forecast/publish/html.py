@@ -114,5 +114,10 @@ def render_template(name: str, **context: Any) -> Html:
 
 
 def page_html(title: str, body: str, nav: list[tuple[str, str]], footer: str) -> str:
-    """A whole page for reviewers: ``body`` (HTML) under a navigation bar of ``(href, text)`` links."""
-    return render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)
+    """A whole page for reviewers: ``body`` (HTML) under a navigation bar of ``(href, text)`` links.
+
+    A lone surrogate (JSON can spell one, ``"\\ud800"``, in a file someone put in OUT) is
+    written as "?": the page is always valid UTF-8.
+    """
+    page = render_template("page.html.j2", title=title, body=Html(body), nav=nav, footer=footer)
+    return page.encode("utf-8", "replace").decode("utf-8")

@@ -125,11 +125,13 @@ class Failure:
     has_notebook: bool = False
 
 
-def _question_card(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> dict[str, Any] | None:
-    dates = catalog.dates()
-    latest = _current(out_dir, question_id, catalog, mark)
+def _question_card(
+    out_dir: Path, question_id: str, catalog: Catalog, mark: bool, trust: bool = True
+) -> dict[str, Any] | None:
+    latest = _current(out_dir, question_id, catalog, mark, trust)
     if latest is None:
         return None
+    dates = catalog.dates()  # after reading: a report found unreadable on the way is not linked
     before = None
     for as_of in (d for d in reversed(dates) if d < latest.as_of):
         entry = catalog.fresh(as_of)  # its summary's stamp checked: a summary edited since is read again
@@ -188,19 +190,22 @@ def _question_card(out_dir: Path, question_id: str, catalog: Catalog, mark: bool
     }
 
 
-def _current(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> ReportEntry | None:
+def _current(
+    out_dir: Path, question_id: str, catalog: Catalog, mark: bool, trust: bool
+) -> ReportEntry | None:
     """The question's current report, read in full, its summary checked against the schema once.
 
     A summary that the catalog marks checked, with the entry's stamp before and after
-    it is read, is not checked again. One checked here is marked so in the catalog
-    when ``mark`` (see :func:`forecast.catalog.mark_checked`), so the next index skips it.
+    it is read, is not checked again (unless ``trust`` is false). One checked here is
+    marked so in the catalog when ``mark`` (see :func:`forecast.catalog.mark_checked`),
+    so the next index skips it.
     """
 
     def read(path: Path) -> Summary | None:
         entry = catalog.fresh(date.fromisoformat(path.parent.name))
         if entry is None:
             return None
-        if entry.checked:
+        if entry.checked and trust:
             summary = read_summary(path, schema_checked=True)
             if summary is not None and catalog.fresh(entry.as_of) == entry:
                 return summary
@@ -210,6 +215,19 @@ def _current(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> R
         return summary
 
     return current_report(out_dir, question_id, dates=catalog.dates(), read=read)
+
+
+def _card_of(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> dict[str, Any] | None:
+    """The question's card; a summary taken as checked that still fails is read again, checked.
+
+    A catalog's line is checked against tampering by accident, not by design: anyone who
+    can write OUT can write a line marked checked. So a card that cannot be made from a
+    summary read that way is made again with every summary checked against its schema.
+    """
+    try:
+        return _question_card(out_dir, question_id, catalog, mark)
+    except Exception:
+        return _question_card(out_dir, question_id, catalog, mark, trust=False)
 
 
 #: How many of a question's other reports its index card links to, newest first.
@@ -283,9 +301,7 @@ def index_page(
     mark = catalogs is not None  # a run's index notes in each catalog which summaries it checked
     if catalogs is None:
         catalogs = {q: read_catalog(out_dir, q, stamps=False) for q in question_folders(out_dir)}
-    cards = [
-        c for c in (_question_card(out_dir, q, catalogs[q], mark) for q in sorted(catalogs)) if c is not None
-    ]
+    cards = [c for c in (_card_of(out_dir, q, catalogs[q], mark) for q in sorted(catalogs)) if c is not None]
     # Alerts first, then open questions before resolved ones, each group by title.
     cards.sort(key=lambda c: (not c["alerts"], c["resolved"], c["title"].casefold()))
     extra_links = list(extra_links)
@@ -355,7 +371,8 @@ def write_index(
     for question_id, catalog in catalogs.items():
         target = out_dir / question_id / HISTORY_PAGE
         if question_id in histories or catalog.notes or not target.is_file():
-            page = history_page(catalog)
+            # Every report's stamp checked (a stat each): the page shows what the summaries hold now.
+            page = history_page(read_catalog(out_dir, question_id))
             if page is not None:
                 atomic_write_text(target, page)
     path = out_dir / "index.html"

@@ -469,7 +469,9 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
             try:
                 notes = update_catalog(out_dir, job.key, published=as_of).notes
             except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
-                notes = [f"{CATALOG} could not be written ({exc.strerror or exc}); the next run rebuilds it"]
+                notes = [
+                    f"{CATALOG} could not be written ({exc.strerror or exc}); it is read around until it can be"
+                ]
         return QuestionOutcome(
             job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
             inputs=inputs, catalog=notes,
