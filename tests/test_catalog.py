@@ -39,6 +39,12 @@ def _write_summary(out: Path, as_of: date, keep: float, question: str = QUESTION
     return folder
 
 
+def _replace_summary(out: Path, as_of: date, keep: float, stamp_ns: int) -> None:
+    """Replace a report's summary in place, its modification time set apart from any the clock gives."""
+    _write_summary(out, as_of, keep)
+    os.utime(out / QUESTION / as_of.isoformat() / "summary.json", ns=(stamp_ns, stamp_ns))
+
+
 def _out_with_reports(tmp_path: Path, days: int = 5) -> Path:
     out = tmp_path / "out"
     for k in range(days):
@@ -85,10 +91,7 @@ def test_a_rerun_of_a_day_appends_its_new_line_and_the_later_line_stands(tmp_pat
     out = _out_with_reports(tmp_path)
     update_catalog(out, QUESTION)
     day = FIRST + timedelta(days=4)
-    _write_summary(out, day, 0.2)
-    os.utime(
-        out / QUESTION / day.isoformat() / "summary.json", ns=(1, 1)
-    )  # another stamp, whatever the clock
+    _replace_summary(out, day, 0.2, stamp_ns=1)
     update_catalog(out, QUESTION, published=day)
     assert (out / QUESTION / CATALOG).read_text(encoding="utf-8").count(f'"as_of":"{day}"') == 2
     catalog = read_catalog(out, QUESTION)
@@ -196,8 +199,7 @@ def test_a_summary_replaced_in_place_is_read_again_by_its_stamp(tmp_path):
     out = _out_with_reports(tmp_path)
     update_catalog(out, QUESTION)
     day = FIRST + timedelta(days=2)
-    _write_summary(out, day, 0.05)
-    os.utime(out / QUESTION / day.isoformat() / "summary.json", ns=(2, 2))
+    _replace_summary(out, day, 0.05, stamp_ns=2)
     listing_only = read_catalog(out, QUESTION, stamps=False)
     assert listing_only.notes == []  # the listing alone cannot see it ...
     assert listing_only.fresh(day).probabilities["keep"] == 0.05  # ... the entry's own check does
@@ -463,7 +465,6 @@ def test_the_history_page_shows_a_summary_replaced_since_it_was_catalogued(tmp_p
     out = _out_with_reports(tmp_path)
     update_catalog(out, QUESTION)
     day = FIRST + timedelta(days=2)
-    _write_summary(out, day, 0.93)
-    os.utime(out / QUESTION / day.isoformat() / "summary.json", ns=(3, 3))
+    _replace_summary(out, day, 0.93, stamp_ns=3)
     write_index(out, histories=[QUESTION])
     assert "93%" in (out / QUESTION / "history.html").read_text(encoding="utf-8")
