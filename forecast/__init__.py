@@ -17,6 +17,7 @@ from importlib import import_module
 from typing import Any
 
 __all__ = [
+    "ArgumentError",
     "Assessment",
     "AuditEntry",
     "CalibrationFileError",
@@ -33,6 +34,7 @@ __all__ = [
     "Judgment",
     "JudgmentFileError",
     "LockTimeoutError",
+    "OutputFolderError",
     "OutsideForecastFileError",
     "Problem",
     "Question",
@@ -71,8 +73,8 @@ _MODULE_OF = {
         "engine": ("AuditEntry", "ChecklistItem", "IndicatorState", "Trajectory", "posterior_as_of",
                    "trajectory"),
         "assessment": ("Assessment", "assess"),
-        "errors": ("CalibrationFileError", "EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
-                   "JudgmentFileError", "LockTimeoutError", "OutsideForecastFileError", "Problem",
+        "errors": ("ArgumentError", "CalibrationFileError", "EvidenceFileError", "EvidenceWriteError", "ForecastError", "InvalidInputError",
+                   "JudgmentFileError", "LockTimeoutError", "OutputFolderError", "OutsideForecastFileError", "Problem",
                    "QuestionFileError", "RunError"),
         "publish.summary": ("SummaryError",),
         "schedule.job": ("QuestionOutcome", "run_question"),

@@ -311,10 +311,11 @@ def _rounded(pair: tuple[float, float] | None) -> tuple[float, float] | None:
 def _calibrate(args: argparse.Namespace) -> int:
     from . import __version__
     from .analysis.calibration import fit_folder, fit_table, resolved_cases
-    from .inputs.calibration import calibration_path, calibration_yaml
+    from .inputs.calibration import check_writable, write_calibration
     from .model import Calibration
-    from .store import atomic_write_text
 
+    if args.write:
+        check_writable(args.data)  # before the fit: a folder in its place is said at once
     cases = resolved_cases(args.data)
     n, needed = len(cases), args.min_questions
     if n < needed:
@@ -350,9 +351,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             brier_loo=_rounded(t.brier_loo),
             version=__version__,
         )
-        path = calibration_path(args.data)
-        atomic_write_text(path, calibration_yaml(calibration))
-        print(f"wrote {path}")
+        print(f"wrote {write_calibration(args.data, calibration)}")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
     "CalibrationFileError",
     "EvidenceFileError",
     "EvidenceWriteError",
@@ -18,6 +19,7 @@ __all__ = [
     "InvalidInputError",
     "JudgmentFileError",
     "LockTimeoutError",
+    "OutputFolderError",
     "OutsideForecastFileError",
     "Problem",
     "QuestionFileError",
@@ -106,6 +108,14 @@ class OutsideForecastFileError(InvalidInputError):
 
 class CalibrationFileError(InvalidInputError):
     """A data folder's ``calibration.yaml`` is not valid."""
+
+
+class ArgumentError(ForecastError, ValueError):
+    """An argument given to a public function is not valid (a ``ValueError`` too)."""
+
+
+class OutputFolderError(ForecastError, FileNotFoundError):
+    """An output folder (OUT) to read does not exist or is not a folder (a ``FileNotFoundError`` too)."""
 
 
 class RunError(ForecastError):

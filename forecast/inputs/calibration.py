@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import CalibrationFileError, display_path
+from ..errors import CalibrationFileError, Problem, display_path
 from ..model import Calibration, Question
+from ..store import atomic_write_text
 from .questions import check_iso_date, check_temper
-from .safe_yaml import Located, read_yaml_mapping
+from .safe_yaml import Located, not_regular, read_yaml_mapping
 
 __all__ = [
     "CALIBRATION_FILE",
     "apply_calibration",
     "calibration_path",
     "calibration_yaml",
+    "check_writable",
     "load_calibration",
     "uncalibrated",
+    "write_calibration",
 ]
 
 
@@ -192,6 +196,50 @@ def calibration_yaml(calibration: Calibration) -> str:
                 lines.append(f"  leave_one_out: {_pair(loo)}")
     lines.append(f"version: {json.dumps(calibration.version)}")  # a JSON string is a YAML one, quotes escaped
     return "\n".join(lines) + "\n"
+
+
+def check_writable(data_dir: str | Path) -> Path:
+    """``DATA/calibration.yaml``, where a new one can replace what is there (nothing, or a file).
+
+    Raises
+    ------
+    CalibrationFileError
+        Where it is a folder, a FIFO, a device or a symbolic link loop, which writing would
+        fail on (or replace a folder of the user's); nothing is changed.
+    """
+    path = calibration_path(data_dir)
+    try:
+        kind = not_regular(os.stat(path).st_mode)
+    except FileNotFoundError:  # nothing there, or a link to nothing: the file is written in its place
+        return path
+    except OSError as exc:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"cannot be read ({exc.strerror or exc}); expected a file")]
+        ) from None
+    if kind is not None:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"is {kind}, not a file; move it away to write the calibration")]
+        )
+    return path
+
+
+def write_calibration(data_dir: str | Path, calibration: Calibration) -> Path:
+    """Write ``DATA/calibration.yaml`` for ``calibration``, atomically; returns its path.
+
+    Raises
+    ------
+    CalibrationFileError
+        As :func:`check_writable`, or where the file cannot be written (the folder is
+        read-only, the disk is full); what was there is left as it was.
+    """
+    path = check_writable(data_dir)
+    try:
+        atomic_write_text(path, calibration_yaml(calibration))
+    except OSError as exc:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"cannot be written: {exc.strerror or exc}")]
+        ) from None
+    return path
 
 
 def uncalibrated(question: Question) -> Question:

@@ -225,6 +225,11 @@ _NOT_REGULAR = (
 )
 
 
+def not_regular(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is, where it is not a regular file ("a folder", ...); else ``None``."""
+    return next((kind for is_kind, kind in _NOT_REGULAR if is_kind(mode)), None)
+
+
 def read_regular_file(path: str | Path, limit: int, where: Located) -> bytes | None:
     """The bytes of ``path``, if it is a regular file of at most ``limit`` bytes.
 
@@ -239,11 +244,10 @@ def read_regular_file(path: str | Path, limit: int, where: Located) -> bytes | N
         where.error(0, f"cannot read the file: {exc.strerror or exc}")
         return None
     try:
-        mode = os.fstat(fd).st_mode
-        for is_kind, kind in _NOT_REGULAR:
-            if is_kind(mode):
-                where.error(0, f"is {kind}, not a regular file; expected a file that can be read to its end")
-                return None
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            where.error(0, f"is {kind}, not a regular file; expected a file that can be read to its end")
+            return None
         size = os.fstat(fd).st_size
         if size > limit:
             where.error(0, f"file is {size:,} bytes; the limit is {limit:,}")
