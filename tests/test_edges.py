@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF, EXAMPLE, copy_data, forecast_cli, read_json
+from helpers import AS_OF, DATA, EXAMPLE, copy_data, forecast_cli, read_json
 
 import forecast
 
@@ -92,3 +92,128 @@ def test_calibrate_write_over_a_folder_named_calibration_yaml_is_a_clear_error(t
     assert result.returncode == 1 and no_traceback(result)
     assert "data/calibration.yaml: is a folder, not a file" in result.stderr
     assert (data / "calibration.yaml" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+# --------------------------------------------------------------------------- numbers and dates in range
+
+
+def validate(data: Path):
+    return forecast_cli("validate", "--data", data.name, cwd=data.parent)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "line", "message"),
+    [
+        ("temper", HUGE, 6, "temper: expected a temper: a number greater than 0 and at most 100"),
+        ("stale_after_days", HUGE, 6, "stale_after_days: expected a whole number of days of at least 1 and at most"),
+        ("closes", "9999-12-31", 5, "closes: 9999-12-31 is outside the dates an input may hold"),
+        ("opened", "0001-01-01", 4, "opened: 0001-01-01 is outside the dates an input may hold"),
+    ],
+    ids=["temper", "stale_after_days", "closes", "opened"],
+)  # fmt: skip
+def test_validate_locates_a_number_or_date_out_of_range_beside_an_outside_forecasts_file(
+    tmp_path, key, value, line, message
+):
+    data = copy_data(tmp_path / "data")
+    assert (data / "forecasts" / f"{EXAMPLE}.csv").is_file()
+    set_key(question_file(data), key, value)
+    result = validate(data)
+    assert result.returncode == 1 and no_traceback(result)
+    assert f"data/questions/{EXAMPLE}.yaml:{line}: {message}" in result.stdout
+    assert "… (400 digits)" in result.stdout or value != HUGE  # not printed whole
+
+
+@pytest.mark.parametrize("key", ["temper", "extremize"])
+def test_validate_locates_a_huge_number_in_calibration_yaml(tmp_path, key):
+    data = copy_data(tmp_path / "data")
+    text = f"temper: {HUGE}\n" if key == "temper" else f"temper: 0.5\nextremize: {HUGE}\n"
+    (data / "calibration.yaml").write_text(text, encoding="utf-8")
+    result = validate(data)
+    assert result.returncode == 1 and no_traceback(result)
+    line = 1 if key == "temper" else 2
+    assert f"data/calibration.yaml:{line}: {key}: expected" in result.stdout
+    assert "at most 100" in result.stdout
+
+
+def test_a_resolution_more_than_20_years_after_closes_is_refused(tmp_path):
+    data = copy_data(tmp_path / "data")
+    question = question_file(data, "harbour-bridge-reopening")  # closes 2024-11-30
+    text = question.read_text(encoding="utf-8")
+    question.write_text(re.sub(r"(?m)^(  date: ).*$", r"\g<1>2400-01-01", text, count=1), encoding="utf-8")
+    result = validate(data)
+    assert result.returncode == 1 and no_traceback(result)
+    assert "resolution date 2400-01-01 is more than 20 years after closes 2024-11-30" in result.stdout
+    calibrate = forecast_cli("calibrate", "--data", "data", "--min-questions", "2", cwd=tmp_path)
+    assert no_traceback(calibrate)
+
+
+@pytest.mark.slow
+def test_run_skips_a_question_with_a_huge_temper_and_publishes_the_others(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    set_key(question_file(data, "harbour-bridge-reopening"), "temper", HUGE)
+    set_key(question_file(data, "riverside-festival-return"), "closes", "9999-12-31")
+    result = forecast_cli("run", "--data", "data", "--out", "out", "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 1 and no_traceback(result)
+    assert (
+        "forecast: harbour-bridge-reopening: data/questions/harbour-bridge-reopening.yaml:6: temper:"
+        in result.stderr
+    )
+    assert (
+        "forecast: riverside-festival-return: data/questions/riverside-festival-return.yaml:5: closes:"
+        in result.stderr
+    )
+    assert (out / EXAMPLE / AS_OF / "report.html").is_file()
+    assert (out / "index.html").is_file()
+    (manifest,) = (out / "runs").glob("*.json")
+    failed = {e["question"] for e in read_json(manifest)["errors"]}
+    assert failed == {"harbour-bridge-reopening", "riverside-festival-return"}
+
+
+# --------------------------------------------------------------------------- far as-of dates
+
+
+def test_run_refuses_an_as_of_date_more_than_20_years_after_closes(tmp_path):
+    copy_data(tmp_path / "data")
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--data", "data", "--out", "out", "--as-of", "2500-01-01", "--allow-future", "--question", EXAMPLE,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1 and no_traceback(result)
+    assert (
+        f"forecast: {EXAMPLE}: data/questions/{EXAMPLE}.yaml: as of 2500-01-01 is more than 20 years after "
+        "the question closes (2027-06-30); expected a date by 2047-06-30"
+    ) in result.stderr
+    assert not (out / EXAMPLE / "2500-01-01").exists()
+    assert (out / "index.html").is_file()
+
+
+def test_the_api_refuses_an_as_of_date_more_than_20_years_after_closes():
+    question = forecast.load_question(DATA / "questions" / f"{EXAMPLE}.yaml")
+    log = forecast.load_evidence(DATA / "evidence" / f"{EXAMPLE}.csv", question)
+    with pytest.raises(forecast.ArgumentError, match="more than 20 years after the question closes"):
+        forecast.assess(question, log, as_of="9999-12-31")
+    assert forecast.assess(question, log, as_of="2047-06-30").as_of.isoformat() == "2047-06-30"
+
+
+@pytest.mark.slow
+def test_a_century_long_question_as_of_20_years_after_it_closes_is_published(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    set_key(question_file(data), "opened", "1927-07-01")  # closes 2027-06-30: 100 years, the longest life
+    result = forecast_cli(
+        "run", "--data", "data", "--out", "out", "--as-of", "2047-06-30", "--allow-future", "--question", EXAMPLE,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert read_json(out / EXAMPLE / "2047-06-30" / "summary.json")["as_of"] == "2047-06-30"
+
+
+def test_the_trajectory_chart_of_decades_without_reports_is_no_bigger_than_of_a_year():
+    from forecast.publish.report import Report
+
+    def chart(as_of: str) -> str:
+        report = Report.load(EXAMPLE, as_of=as_of, data_dir=DATA, reports_dir=DATA / "none", draws=200)
+        return str(report.trajectory_chart().svg)
+
+    year, decades = chart("2026-02-20"), chart("2047-06-30")  # 440 days, and 8,240
+    assert len(decades) < 1.2 * len(year)

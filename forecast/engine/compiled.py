@@ -18,7 +18,8 @@ from operator import itemgetter
 
 import numpy as np
 
-from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
+from ..errors import ArgumentError
+from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question, as_of_refused
 from .dates import as_of_date
 from .results import AuditEntry, IndicatorState, Trajectory
 from .rule import (
@@ -1006,8 +1007,17 @@ def compile_evidence(question: Question, evidence: Evidence, as_of: date | None)
     Returns
     -------
     CompiledEvidence
+
+    Raises
+    ------
+    ArgumentError
+        For an ``as_of`` more than :data:`forecast.model.YEARS_PAST_CLOSES` years after the question
+        closes: the daily trajectory runs to it, so a far date would take memory without bound.
     """
     as_of = as_of_date(as_of)
+    refused = as_of_refused(question, as_of)
+    if refused is not None:
+        raise ArgumentError(refused)
     if (
         isinstance(evidence, CompiledEvidence)
         and evidence.as_of == as_of

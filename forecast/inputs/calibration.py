@@ -8,7 +8,6 @@ See docs/calibration.md.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from ..errors import CalibrationFileError, Problem, display_path
 from ..model import Calibration, Question
 from ..store import atomic_write_text
-from .questions import check_iso_date, check_temper
+from .questions import MAX_TEMPER, check_file_date, check_temper, shown_value
 from .safe_yaml import Located, not_regular, read_yaml_mapping
 
 __all__ = [
@@ -45,9 +44,21 @@ def calibration_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / CALIBRATION_FILE
 
 
+#: The largest score calibration.yaml may record (a mean daily log or Brier score is a few units).
+_MAX_SCORE = 1e6
+
+
 def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"expected a number, got {value!r}")
+    # Compared as it is, not through float(): a 400-digit integer has no float (OverflowError).
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or not -_MAX_SCORE <= value <= _MAX_SCORE
+    ):
+        raise ValueError(
+            f"expected a number from {-_MAX_SCORE:g} to {_MAX_SCORE:g}, got {shown_value(value)}"
+        )
     return float(value)
 
 
@@ -114,11 +125,12 @@ def load_calibration(data_dir: str | Path) -> Calibration | None:
         except ValueError:
             where.error(
                 line(("extremize",)),
-                f"extremize: expected a number greater than 0, got {data['extremize']!r}",
+                f"extremize: expected a number greater than 0 and at most {MAX_TEMPER:g}, "
+                f"got {shown_value(data['extremize'])}",
             )
     if data.get("fitted") is not None:
         try:
-            fitted = check_iso_date(data["fitted"])
+            fitted = check_file_date(data["fitted"])
         except ValueError as exc:
             where.error(line(("fitted",)), f"fitted: {exc}")
     questions = data.get("questions") or []

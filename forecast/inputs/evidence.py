@@ -23,7 +23,7 @@ from ..model import (
     EvidenceRow,
     Question,
 )
-from .questions import check_iso_date
+from .questions import check_file_date
 from .safe_yaml import Located, decode_utf8, read_regular_file
 
 __all__ = [
@@ -75,7 +75,7 @@ _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 @lru_cache(maxsize=4096)
 def _log_date(text: str) -> date:
     """A log's date cell, checked once per distinct text (a long log repeats its dates)."""
-    return check_iso_date(text)
+    return check_file_date(text)
 
 
 def csv_records(text: str, where: Located) -> Iterable[tuple[int, list[str]]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import OutsideForecastFileError, Problem, display_path
 from ..model import Question
 from .evidence import csv_records
-from .questions import check_iso_date
+from .questions import check_file_date
 from .safe_yaml import MAX_FILE_BYTES, Located, decode_utf8, read_regular_file
 
 __all__ = [
@@ -173,7 +173,7 @@ def _row(
     before = len(where.problems)
     when = None
     try:
-        when = check_iso_date(cells["date"])
+        when = check_file_date(cells["date"])
     except ValueError as exc:
         where.error(line, f"date: {exc}")
     forecaster = cells["forecaster"]

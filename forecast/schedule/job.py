@@ -42,7 +42,7 @@ from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.safe_yaml import MAX_FILE_BYTES
 from ..inputs.validate import evidence_path, question_path
-from ..model import Question
+from ..model import Question, as_of_refused
 from ..publish.render import Failure, refresh_catalogs, write_index
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
@@ -624,6 +624,8 @@ def run_question(
     # A question file that cannot be read stops here, before any lock or scratch space is taken;
     # what the job then reads is its snapshot of the inputs (see _Snapshot).
     reason, loaded = _preflight(data_dir, question)
+    if loaded is not None and as_of_refused(loaded, as_of) is not None:
+        reason, loaded = f"{loaded.path}: {as_of_refused(loaded, as_of)}", None
     question = printable_name(question)  # as the outcome, the index and the manifest name it
     if loaded is None:
         outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
