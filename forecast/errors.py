@@ -7,6 +7,7 @@ that print as ``FILE:LINE: message``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +134,11 @@ def display_path(path: str | Path) -> str:
         return printable_name(str(p.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
         return printable_name(str(p))
+    except (RuntimeError, OSError):  # a symbolic link that loops (Python 3.11 raises RuntimeError)
+        try:
+            return printable_name(os.path.relpath(os.path.abspath(p)))
+        except (OSError, ValueError):
+            return printable_name(str(p))
 
 
 def printable_name(name: str) -> str:

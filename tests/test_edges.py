@@ -7,6 +7,7 @@ with its reason while the others run; a path that loops is a problem of that fil
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -217,3 +218,69 @@ def test_the_trajectory_chart_of_decades_without_reports_is_no_bigger_than_of_a_
 
     year, decades = chart("2026-02-20"), chart("2047-06-30")  # 440 days, and 8,240
     assert len(decades) < 1.2 * len(year)
+
+
+# --------------------------------------------------------------------------- symbolic links that loop
+
+LOOP = "is a symbolic link that loops (or one of too many levels); expected a file"
+
+
+def make_loop(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.symlink_to(path.name)
+
+
+def test_validate_names_each_input_that_is_a_symlink_loop_and_checks_the_rest(tmp_path):
+    data = copy_data(tmp_path / "data")
+    analyst = sorted((data / "judgments" / EXAMPLE).glob("*.yaml"))[0]
+    loops = [
+        question_file(data, "harbour-bridge-reopening"),
+        data / "evidence" / "riverside-festival-return.csv",
+        data / "forecasts" / f"{EXAMPLE}.csv",
+        analyst,
+    ]
+    for path in loops:
+        make_loop(path)
+    result = validate(data)
+    assert result.returncode == 1 and no_traceback(result)
+    errors = [line for line in result.stdout.splitlines() if "warning:" not in line]
+    assert sorted(errors) == sorted(f"{path.relative_to(tmp_path)}: {LOOP}" for path in loops)
+
+
+def test_validate_names_a_calibration_yaml_that_is_a_symlink_loop(tmp_path):
+    data = copy_data(tmp_path / "data")
+    make_loop(data / "calibration.yaml")
+    result = validate(data)
+    assert result.returncode == 1 and no_traceback(result)
+    assert f"data/calibration.yaml: {LOOP}" in result.stdout
+
+
+@pytest.mark.slow
+def test_run_skips_questions_whose_inputs_loop_and_publishes_the_others(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    make_loop(data / "evidence" / "harbour-bridge-reopening.csv")
+    make_loop(data / "forecasts" / "riverside-festival-return.csv")
+    make_loop(question_file(data, "looping"))
+    result = forecast_cli("run", "--data", "data", "--out", "out", "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 1 and no_traceback(result)
+    for question, path in [
+        ("harbour-bridge-reopening", "data/evidence/harbour-bridge-reopening.csv"),
+        ("riverside-festival-return", "data/forecasts/riverside-festival-return.csv"),
+        ("looping", "data/questions/looping.yaml"),
+    ]:
+        assert f"forecast: {question}: {path}: {LOOP}" in result.stderr
+    assert (out / EXAMPLE / AS_OF / "report.html").is_file()
+    assert (out / "index.html").is_file() and list((out / "runs").glob("*.json"))
+
+
+def test_evidence_add_to_a_log_that_is_a_symlink_loop_says_so_and_changes_nothing(tmp_path):
+    data = copy_data(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    make_loop(log)
+    result = forecast_cli(
+        "evidence", "add", EXAMPLE, "--data", "data", "--date", "2025-02-01", "--indicator", "no-settlement-yet",
+        "--observed", "yes", "--source", "Wire", "--reliability", "B", "--credibility", "2", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1 and no_traceback(result)
+    assert f"data/evidence/{EXAMPLE}.csv: {LOOP}" in result.stderr
+    assert log.is_symlink() and os.readlink(log) == log.name

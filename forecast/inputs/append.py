@@ -39,7 +39,7 @@ from .evidence import (
     read_evidence_file,
 )
 from .questions import QUESTION_ID, load_question
-from .safe_yaml import Located
+from .safe_yaml import Located, is_missing
 from .validate import evidence_path, question_path
 
 __all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
@@ -253,7 +253,7 @@ def _appended(
     extra: dict[str, str] | None = None,
 ) -> tuple[bytes, EvidenceRow, tuple[Problem, ...]]:
     """The log's new bytes with the row appended, the row as read back, and warnings about it."""
-    raw, text = read_evidence_file(path) if path.exists() else (b"", "")
+    raw, text = (b"", "") if is_missing(path) else read_evidence_file(path)
     added: list[str] = []
     if text.strip():
         ids = [r.id for r in parse_evidence(text, question, Located(shown), today).rows]

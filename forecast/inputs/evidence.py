@@ -24,7 +24,7 @@ from ..model import (
     Question,
 )
 from .questions import check_file_date
-from .safe_yaml import Located, decode_utf8, read_regular_file
+from .safe_yaml import Located, decode_utf8, is_missing, read_regular_file
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -127,7 +127,7 @@ def read_evidence_rows(path: str | Path, question: Question, today: date | None)
     """The log's rows, checked, without their columns (which need numpy): what ``validate`` reads."""
     path = Path(path)
     shown = display_path(path)
-    if not path.exists():
+    if is_missing(path):
         return EvidenceLog(path=shown)
     _, text = read_evidence_file(path)
     return parse_evidence(text, question, Located(shown), today or date.today())

@@ -30,6 +30,7 @@ from ..model import (
 from .calibration import apply_calibration, load_calibration
 from .evidence import load_evidence, parse_evidence, read_evidence_file, read_evidence_rows
 from .questions import QUESTION_ID, check_iso_date, load_question
+from .safe_yaml import is_missing
 
 __all__ = [
     "copy_question",
@@ -163,7 +164,7 @@ def _without_question(
     skipped = f"skipped: the checks against the question need a valid {question_file}"
     problems: list[Problem] = []
     log = evidence_path(data_dir, question_id)
-    if log.exists():
+    if not is_missing(log):
         try:
             _, text = read_evidence_file(log)
             stand_in = _stand_in(question_id, [], _column(text, "indicator"))
@@ -184,7 +185,7 @@ def _without_question(
         problems.extend(where.problems)
         problems.append(Problem(where.path, 0, f"{skipped} (scenarios, indicators, groups)", "warning"))
     forecasts = forecasts_path(data_dir, question_id)
-    if forecasts.exists():
+    if not is_missing(forecasts):
         try:
             head = b""
             if forecasts.is_file():  # the header, for the scenario ids; the reader checks the whole file

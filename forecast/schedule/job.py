@@ -40,7 +40,7 @@ from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
-from ..inputs.safe_yaml import MAX_FILE_BYTES
+from ..inputs.safe_yaml import MAX_FILE_BYTES, is_missing
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question, as_of_refused
 from ..publish.render import Failure, refresh_catalogs, write_index
@@ -294,7 +294,7 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
     if not QUESTION_ID.match(question_id):
         return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
     path = question_path(data_dir, question_id)
-    if not path.is_file():
+    if is_missing(path):
         return f"no question file {path}", None
     try:
         return None, load_question(path)
