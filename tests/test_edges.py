@@ -7,6 +7,8 @@ with its reason while the others run; a path that loops is a problem of that fil
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from pathlib import Path
@@ -284,3 +286,68 @@ def test_evidence_add_to_a_log_that_is_a_symlink_loop_says_so_and_changes_nothin
     assert result.returncode == 1 and no_traceback(result)
     assert f"data/evidence/{EXAMPLE}.csv: {LOOP}" in result.stderr
     assert log.is_symlink() and os.readlink(log) == log.name
+
+
+# --------------------------------------------------------------------------- formulas in column names
+
+FORMULA_NAME = '@SUM(1+1)*cmd|"/C calc"!A0'
+
+
+def add_row(cwd: Path, *extra: str):
+    return forecast_cli(
+        "evidence", "add", EXAMPLE, "--data", "data", "--date", "2025-02-01", "--indicator", "no-settlement-yet",
+        "--observed", "yes", "--source", "Wire", "--reliability", "B", "--credibility", "2",
+        *(f"--extra={e}" for e in extra), cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [FORMULA_NAME, "+cmd", "-2", "tab\there"])
+def test_evidence_add_refuses_an_extra_column_name_a_spreadsheet_could_run(tmp_path, name):
+    data = copy_data(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    before = log.read_bytes()
+    result = add_row(tmp_path, f"{name}=v")
+    assert result.returncode == 1 and no_traceback(result)
+    assert "a column name may not start with" in result.stderr
+    assert log.read_bytes() == before
+
+
+def test_evidence_add_refuses_a_formula_name_for_a_new_log(tmp_path):
+    data = copy_data(tmp_path / "data")
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    log.unlink()
+    result = add_row(tmp_path, f"{FORMULA_NAME}=v")
+    assert result.returncode == 1 and no_traceback(result)
+    assert not log.exists()
+
+
+def with_column(log: Path, name: str) -> None:
+    """The log with one more column, ``name``, holding ``x`` on every row."""
+    rows = list(csv.reader(io.StringIO(log.read_text(encoding="utf-8"), newline="")))
+    rows[0].append(name)
+    for row in rows[1:]:
+        row.append("x")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    log.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def test_a_hand_edited_formula_header_is_warned_of_and_written_quoted_to_out(tmp_path):
+    from forecast.publish.report import Report
+
+    data = copy_data(tmp_path / "data")
+    with_column(data / "evidence" / f"{EXAMPLE}.csv", "=1+1")
+    result = validate(data)
+    assert no_traceback(result)
+    assert "column '=1+1' starts with '=', so a spreadsheet may run it as a formula" in result.stdout
+    report = Report.load(EXAMPLE, as_of=AS_OF, data_dir=data, reports_dir=tmp_path / "out", draws=200)
+    written = report.write_evidence_csv(tmp_path / "evidence.csv")
+    header = next(csv.reader(io.StringIO(written.read_text(encoding="utf-8"))))
+    assert "'=1+1" in header and "=1+1" not in header
+
+
+def test_every_table_csv_quotes_a_header_a_spreadsheet_could_run():
+    from forecast.tables import Table, table_csv
+
+    text = table_csv(Table(index_name="=id", index=["a"], columns={"@SUM(1)": ["v"], "plain": ["w"]}))
+    assert next(csv.reader(io.StringIO(text))) == ["'=id", "'@SUM(1)", "plain"]

@@ -68,6 +68,27 @@ def next_row_id(existing: list[str]) -> str:
     return f"{prefix}{n:0{width}d}"
 
 
+def _refuse_formula_names(extra: dict[str, str], shown: str) -> None:
+    """Refuse an extra column's name that a spreadsheet could run as a formula, or that holds a control character.
+
+    A value so written is kept with a quote in front; a name becomes the log's header, which
+    every spreadsheet reads, so it is refused instead.
+    """
+    problems = [
+        Problem(
+            shown,
+            0,
+            f"--extra {name!r}: a column name may not start with {name[:1]!r} (a spreadsheet may run it as "
+            f"a formula: {', '.join(repr(c) for c in FORMULA_PREFIXES)}) nor hold a control character; "
+            "choose a name such as analyst",
+        )
+        for name in extra
+        if not name or name[0] in _FORMULA_FIRST or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    ]
+    if problems:
+        raise EvidenceFileError(problems)
+
+
 def spreadsheet_safe(text: str) -> str:
     """``text`` with a quote (') in front if a spreadsheet could run it as a formula.
 
@@ -172,6 +193,7 @@ def append_evidence(
         "summary": summary,
     }
     extra = dict(extra or {})
+    _refuse_formula_names(extra, shown)
     _refuse_text_that_is_not_utf8(
         {**{f"--{k}": v for k, v in given.items()}, **{f"--extra {k}=": v for k, v in extra.items()}}, shown
     )

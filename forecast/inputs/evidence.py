@@ -205,6 +205,12 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
             f"column {name!r} is not one the suite uses; it is kept and shown (check its spelling if "
             f"you meant one of {', '.join(EVIDENCE_COLUMNS)})",
         )
+        if name[0] in _FORMULA_FIRST:
+            where.warn(
+                header_line,
+                f"column {name!r} starts with {name[0]!r}, so a spreadsheet may run it as a formula; "
+                "rename it (the suite writes it with a quote (') in front)",
+            )
 
     rows: list[EvidenceRow] = []
     first_seen: dict[str, int] = {}

@@ -825,7 +825,7 @@ class Report:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(
                 ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
-                 *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
+                 *map(spreadsheet_safe, extra), "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
             )  # fmt: skip
             safe, a = spreadsheet_safe, self.assessment
             audited = a.audited
