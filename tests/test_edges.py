@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -351,3 +352,69 @@ def test_every_table_csv_quotes_a_header_a_spreadsheet_could_run():
 
     text = table_csv(Table(index_name="=id", index=["a"], columns={"@SUM(1)": ["v"], "plain": ["w"]}))
     assert next(csv.reader(io.StringIO(text))) == ["'=id", "'@SUM(1)", "plain"]
+
+
+# --------------------------------------------------------------------------- make docs
+
+
+def screenshots_module():
+    import importlib.util
+
+    from helpers import REPO
+
+    spec = importlib.util.spec_from_file_location("screenshots", REPO / "docs" / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git")
+def test_screenshots_are_made_from_the_bundled_examples_as_committed_and_nothing_else(tmp_path):
+    screenshots = screenshots_module()
+    repo = tmp_path / "clone"
+    copy_data(repo / "data")
+    git(repo, "init", "-q")
+    git(repo, "add", "data")
+    git(repo, "commit", "-q", "-m", "bundled")
+    # A user's own question, committed and not, and an uncommitted edit of a bundled one.
+    secret = 'title: "CONFIDENTIAL: our plans"'
+    for name in ("secret-plans", "draft-plans"):
+        text = question_file(repo / "data").read_text(encoding="utf-8")
+        text = re.sub(r"(?m)^title: .*$", secret, text.replace(f"id: {EXAMPLE}", f"id: {name}"), count=1)
+        question_file(repo / "data", name).write_text(text, encoding="utf-8")
+        if name == "secret-plans":
+            git(repo, "add", "data")
+            git(repo, "commit", "-q", "-m", "mine")
+    set_key(question_file(repo / "data"), "title", '"CONFIDENTIAL: edited"')
+    (repo / "data" / "calibration.yaml").write_text("temper: 0.5\n", encoding="utf-8")
+
+    dest = screenshots.bundled_data(tmp_path / "shots" / "data", repo=repo)
+    written = sorted(str(p.relative_to(dest.parent)) for p in dest.rglob("*") if p.is_file())
+    assert written == sorted(screenshots.BUNDLED)
+    assert not any("CONFIDENTIAL" in p.read_text(encoding="utf-8") for p in dest.rglob("*") if p.is_file())
+    assert (dest / "questions" / f"{EXAMPLE}.yaml").read_bytes() == (
+        DATA / "questions" / f"{EXAMPLE}.yaml"
+    ).read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git")
+def test_every_bundled_example_the_screenshots_name_is_committed():
+    from helpers import REPO
+
+    screenshots = screenshots_module()
+    try:
+        committed = set(git(REPO, "ls-tree", "-r", "--name-only", "HEAD", "data").split())
+    except Exception:  # a source tree that is not a git clone
+        pytest.skip("not a git clone")
+    assert set(screenshots.BUNDLED) <= committed
+    assert {p for p in committed if p.startswith("data/questions/")} <= set(screenshots.BUNDLED)
