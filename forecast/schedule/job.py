@@ -224,6 +224,8 @@ class _Snapshot:
             self.question = load_question(question_path(folder, self.question_id))
         except InvalidInputError as exc:
             return self.said(str(exc))
+        except _UNFORESEEN as exc:
+            return self.said(_unforeseen(exc))
         return None
 
     def _refused_as_it_is(self, path: Path) -> str:
@@ -286,6 +288,15 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
 CHECK_WHILE_STARTING = 1 << 20
 
 
+#: What reading one question's files may raise that no check foresaw: that question fails with it as
+#: its reason, and the run goes on with the others (an OSError of OUT still stops the run).
+_UNFORESEEN = (ArithmeticError, ValueError, RuntimeError, RecursionError, TypeError, LookupError)
+
+
+def _unforeseen(exc: BaseException) -> str:
+    return f"its files could not be read ({type(exc).__name__}: {exc}); run forecast validate"
+
+
 def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question | None]:
     """Check a question's id and question file; return (reason it cannot run, or the question)."""
     if printable_name(question_id) != question_id:  # a file name that is not UTF-8
@@ -300,6 +311,8 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
         return None, load_question(path)
     except InvalidInputError as exc:
         return str(exc), None
+    except _UNFORESEEN as exc:
+        return f"{display_path(path)}: {_unforeseen(exc)}", None
 
 
 def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str | None:
@@ -311,6 +324,8 @@ def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str |
         load_calibration(data_dir)  # the temper every report of the folder takes (docs/calibration.md)
     except InvalidInputError as exc:
         return str(exc)
+    except _UNFORESEEN as exc:
+        return _unforeseen(exc)
     return None
 
 
