@@ -192,12 +192,14 @@ def test_run_refuses_an_as_of_date_more_than_20_years_after_closes(tmp_path):
     assert (out / "index.html").is_file()
 
 
-def test_the_api_refuses_an_as_of_date_more_than_20_years_after_closes():
+def test_the_api_refuses_a_daily_trajectory_more_than_20_years_past_closes():
     question = forecast.load_question(DATA / "questions" / f"{EXAMPLE}.yaml")
     log = forecast.load_evidence(DATA / "evidence" / f"{EXAMPLE}.csv", question)
     with pytest.raises(forecast.ArgumentError, match="more than 20 years after the question closes"):
-        forecast.assess(question, log, as_of="9999-12-31")
-    assert forecast.assess(question, log, as_of="2047-06-30").as_of.isoformat() == "2047-06-30"
+        _ = forecast.assess(question, log, as_of="9999-12-31").trajectory
+    with pytest.raises(forecast.ArgumentError, match="expected a date by 2047-06-30"):
+        forecast.trajectory(question, log, as_of="2047-07-01")
+    assert forecast.trajectory(question, log, as_of="2047-06-30").dates[-1].isoformat() == "2047-06-30"
 
 
 @pytest.mark.slow
