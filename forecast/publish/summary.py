@@ -392,6 +392,8 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: items in the question's news inbox with a candidate still ``new`` (no effect on any number)
+    inbox_unreviewed: int = 0
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
