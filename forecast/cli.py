@@ -1,4 +1,4 @@
-"""The ``forecast`` command: ``run``, ``validate`` and ``evidence add``.
+"""The ``forecast`` command: ``run``, ``validate``, ``evidence add``, ``inbox``, ``new`` and ``resolve``.
 
 Exit status: 0 success; 1 a question failed, input is invalid or the run could
 not proceed; 2 a usage error; 3 ``run --fail-on-alert`` and an alert was raised.
@@ -185,6 +185,13 @@ def _parser() -> argparse.ArgumentParser:
         "runs from a scorecard.ipynb beside it, and is skipped without one",
     )
 
+    run.add_argument(
+        "--fetch",
+        action="store_true",
+        help="fetch DATA/sources.yaml into the inboxes first (forecast inbox fetch); a failed fetch "
+        "never stops the run",
+    )
+
     validate = commands.add_parser("validate", help="check every question file and evidence log")
     validate.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
@@ -352,6 +359,39 @@ def _inbox_parsers(commands) -> None:
     reject.add_argument("question", metavar="QUESTION")
     reject.add_argument("id", metavar="ID")
     reject.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+
+    new = commands.add_parser(
+        "new", help="start a question: a commented question file that validate accepts, and an empty log"
+    )
+    new.add_argument("id", metavar="ID", help="the question id (lower-case letters, digits and '-')")
+    new.add_argument("--title", default="", help="the question's title")
+    new.add_argument(
+        "--scenarios",
+        type=_scenario_ids,
+        default=("yes", "no"),
+        metavar="A,B,C",
+        help="the scenario ids, comma-separated (default: yes,no)",
+    )
+    new.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+    resolve = commands.add_parser(
+        "resolve", help="settle a question: write its resolution: block, keeping every comment"
+    )
+    resolve.add_argument("id", metavar="ID", help="the question id")
+    resolve.add_argument("scenario", metavar="SCENARIO", help="the scenario that happened")
+    resolve.add_argument(
+        "--date", required=True, type=_iso_date, metavar="YYYY-MM-DD", help="when it resolved"
+    )
+    resolve.add_argument("--note", default="", help="how it resolved, in a sentence")
+    resolve.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+
+
+def _scenario_ids(text: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(","))
+    if len(ids) < 2 or not all(ids) or len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(
+            f"expected two or more different scenario ids, such as a,b,c; got {text!r}"
+        )
+    return ids
 
 
 class _VersionAction(argparse.Action):
@@ -570,12 +610,57 @@ def _inbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .errors import InvalidInputError
+    from .inputs.lifecycle import new_question
+
+    try:
+        path, log = new_question(args.data, args.id, title=args.title, scenarios=args.scenarios)
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path} and {log}; edit the question file, then 'forecast validate --data {args.data}'")
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from .errors import InvalidInputError
+    from .inputs.lifecycle import resolve_question
+
+    try:
+        question = resolve_question(args.data, args.id, args.scenario, date=args.date, note=args.note)
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("the question file is unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    r = question.resolution
+    print(f"resolved {question.id}: {question.scenario(r.scenario).name} on {r.date}")
+    return EXIT_OK
+
+
+def _fetch_before_run(data_dir: Path) -> None:
+    """``run --fetch``: fill the inboxes first; a fetch that fails is said and the run goes on."""
+    try:
+        from .inbox import fetch_inbox
+
+        result = fetch_inbox(data_dir)
+    except Exception as exc:
+        print(f"forecast: inbox: the fetch failed ({exc}); the run goes on", file=sys.stderr)
+        return
+    if result.sources:
+        _print_fetch(result)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .schedule.worker import start_server
 
     start_server()  # first: the server that forks the workers starts while the rest is imported
     from .schedule.run import RunOptions, run
 
+    if args.fetch:
+        _fetch_before_run(args.data)
     options = RunOptions(
         data_dir=args.data,
         out_dir=args.out,
@@ -628,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
         "evidence": _evidence_add,
         "calibrate": _calibrate,
         "inbox": _inbox,
+        "new": _new,
+        "resolve": _resolve,
     }[args.command]
     try:
         return handler(args)
