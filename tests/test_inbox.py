@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import http.server
+import json
 import shutil
 import threading
 import time
@@ -396,3 +397,34 @@ def test_the_key_judgments_say_how_many_unreviewed_items_may_bear_on_the_questio
 
 def test_the_bundled_data_has_no_inbox():
     assert not (DATA / "inbox").exists()
+
+
+@pytest.mark.slow
+def test_run_fetch_fills_the_inbox_goes_on_past_a_failed_source_and_the_report_counts_it(data, tmp_path):
+    (data / "sources.yaml").write_text(
+        f"feeds:\n  - file: {data.parent / 'wire.xml'}\n  - file: {tmp_path / 'absent.xml'}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--fetch", "--data", data, "--out", out, "--as-of", "2025-03-01", "--question", EXAMPLE
+    )
+    assert result.returncode == 0, result.stderr
+    assert "absent.xml: no such file" in result.stderr
+    summary = json.loads((out / EXAMPLE / "2025-03-01" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["inbox_unreviewed"] == 2
+    page = (out / EXAMPLE / "2025-03-01" / "report.html").read_text(encoding="utf-8")
+    assert "2 unreviewed items in the inbox may bear on this question." in page
+    assert "2 unreviewed items in the inbox" in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_run_fetch_with_an_invalid_sources_yaml_still_runs(data, tmp_path):
+    (data / "sources.yaml").write_text("feeds: 3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = forecast_cli(
+        "run", "--fetch", "--data", data, "--out", out, "--as-of", "2025-03-01", "--question", EXAMPLE
+    )
+    assert result.returncode == 0, result.stderr
+    assert "the fetch failed" in result.stderr
+    assert (out / EXAMPLE / "2025-03-01" / "summary.json").is_file()
