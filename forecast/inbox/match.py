@@ -9,9 +9,9 @@ The rule (docs/forecasters/inbox-matching.md has it with a worked example):
    ``syria``, *Russian* is ``russia``): the shortest such stem.
 2. **On topic?** An item is matched against a question only if it is about it:
    it holds one of the question's ``look_for:`` phrases (every stem of the phrase,
-   anywhere in the item), or, for a question without ``look_for:``, at least two
-   different stems of the question's title and text. "Talks continue with no deal"
-   about a football club shares words with an indicator but names no Syria.
+   anywhere in the item), or at least two different stems of the question's title
+   and text. "Talks continue with no deal" about a football club shares words with
+   an indicator but names neither Syria nor Russia's bases.
 3. **Score.** Each indicator's document is its ``text`` and its ``look_for:``
    phrases. Against it, each segment of the item (its title, its description,
    both together, and each sentence of an article's body) gets two TF-IDF cosine
@@ -203,8 +203,8 @@ class QuestionMatcher:
     def on_topic(self, item: Item) -> bool:
         """Whether ``item`` is about the question (step 2 of the rule)."""
         found = set(self._stem_features(" ".join((item.title, item.description, *item.body))))
-        if self._topic_phrases:
-            return any(phrase and phrase <= found for phrase in self._topic_phrases)
+        if any(phrase and phrase <= found for phrase in self._topic_phrases):
+            return True
         return len(found & self._topic_stems) >= TOPIC_STEMS_NEEDED
 
     def _cosines(self, vectorizer, fitted, segments: list[str]):
