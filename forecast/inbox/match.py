@@ -115,6 +115,23 @@ def stems(text: str) -> list[str]:
     return [_stem(w) for w in words(text)]
 
 
+@lru_cache(maxsize=50_000)
+def _stems_of(text: str) -> tuple[str, ...]:
+    """:func:`stems`, kept for the texts seen again (each segment is read for every question and twice each)."""
+    return tuple(stems(text))
+
+
+@lru_cache(maxsize=50_000)
+def _char_grams(text: str) -> tuple[str, ...]:
+    """The character 3- to 5-grams of each of the text's :func:`words`, padded with a space at each end."""
+    grams: list[str] = []
+    for word in words(text):
+        padded = f" {word} "
+        for n in (3, 4, 5):
+            grams.extend(padded[k : k + n] for k in range(len(padded) - n + 1))
+    return tuple(grams)
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A proposal that ``item`` may bear on ``indicator`` of ``question``, with its score and quote."""
@@ -177,15 +194,11 @@ class QuestionMatcher:
         return [self._alias(s) for s in found]
 
     def _stem_features(self, text: str) -> list[str]:
-        return self._normal(stems(text))
+        return self._normal(_stems_of(text))
 
-    def _char_features(self, text: str) -> list[str]:
-        grams = []
-        for word in words(text):
-            padded = f" {word} "
-            for n in (3, 4, 5):
-                grams.extend(padded[k : k + n] for k in range(len(padded) - n + 1))
-        return grams
+    @staticmethod
+    def _char_features(text: str) -> tuple[str, ...]:
+        return _char_grams(text)
 
     def _phrase(self, text: str) -> frozenset[str]:
         return frozenset(self._stem_features(text))
@@ -214,9 +227,9 @@ class QuestionMatcher:
         vectors = vectorizer.transform(segments)
         known = vectors.multiply(vectors).sum(axis=1)
         vocabulary = vectorizer.vocabulary_
+        analyzer = vectorizer.analyzer
         unknown = np.array(
-            [len({f for f in vectorizer.build_analyzer()(s) if f not in vocabulary}) for s in segments],
-            dtype=float,
+            [len({f for f in analyzer(s) if f not in vocabulary}) for s in segments], dtype=float
         )
         # A feature the checklist never uses counts in the segment's length at the highest IDF.
         length = np.sqrt(np.asarray(known).ravel() + unknown * highest**2)
@@ -233,10 +246,10 @@ class QuestionMatcher:
         total = WORD_SHARE * self._cosines(self._word_vectorizer, self._words, segments) + (
             1 - WORD_SHARE
         ) * self._cosines(self._char_vectorizer, self._chars, segments)
+        found = [set(self._stem_features(segment)) for segment in segments]
         for column, phrases in enumerate(self._indicator_phrases):
-            for row, segment in enumerate(segments):
-                found = set(self._stem_features(segment)) if phrases else set()
-                if any(p and p <= found for p in phrases):
+            for row, stems_found in enumerate(found):
+                if any(p and p <= stems_found for p in phrases):
                     total[row, column] += LOOK_FOR_BONUS
         return np.minimum(total, 1.0)
 
