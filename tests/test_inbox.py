@@ -428,3 +428,47 @@ def test_run_fetch_with_an_invalid_sources_yaml_still_runs(data, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "the fetch failed" in result.stderr
     assert (out / EXAMPLE / "2025-03-01" / "summary.json").is_file()
+
+
+# ---------------------------------------------------------------------------- the notebook
+
+
+def test_the_notebooks_accept_button_appends_the_row_as_the_command_does(data):
+    from forecast.inbox.review import inbox_frame, review_controls
+
+    rows = _fetched(data)
+    assert list(inbox_frame(data, EXAMPLE).index) == [r["id"] for r in rows]
+    controls = review_controls(data, EXAMPLE)
+    first = (
+        controls.children[0].children[1].children
+    )  # observed, reliability, credibility, Accept, Reject, said
+    log = data / "evidence" / f"{EXAMPLE}.csv"
+    before = log.read_bytes()
+    first[3].click()
+    assert "added" in first[5].value
+    [added] = list(csv.reader(log.read_bytes()[len(before) :].decode().splitlines()))
+    assert added[2:8] == [rows[0]["indicator"], "yes", "Wire", "B", "2", rows[0]["url"]]
+    assert {r["id"]: r["status"] for r in _inbox(data)}[rows[0]["id"]] == "accepted"
+    second = controls.children[1].children[1].children
+    second[4].click()
+    assert {r["id"]: r["status"] for r in _inbox(data)}[rows[1]["id"]] == "rejected"
+
+
+@pytest.mark.slow
+def test_the_inbox_notebook_runs_and_shows_the_candidates(data, tmp_path):
+    import nbformat
+    import papermill
+
+    rows = _fetched(data)
+    executed = tmp_path / "inbox.ipynb"
+    papermill.execute_notebook(
+        str(Path(__file__).parent.parent / "notebooks" / "inbox.ipynb"),
+        str(executed),
+        parameters={"data_dir": str(data), "question": EXAMPLE},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    outputs = [o for cell in nbformat.read(executed, as_version=4).cells for o in cell.get("outputs", [])]
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert all(r["id"] in shown for r in rows)
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
