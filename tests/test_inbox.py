@@ -472,3 +472,65 @@ def test_the_inbox_notebook_runs_and_shows_the_candidates(data, tmp_path):
     shown = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert all(r["id"] in shown for r in rows)
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+# ---------------------------------------------------------------------------- the score, by hand
+
+
+def test_the_worked_example_of_the_docs_scores_as_computed_by_hand():
+    """docs/forecasters/inbox-matching.md: "Warships leave the Tartus quays" against a two-indicator checklist."""
+    import math
+    from datetime import date
+
+    from forecast.inbox.match import WORD_SHARE, QuestionMatcher
+    from forecast.model import Indicator, Question, Scenario
+
+    question = Question(
+        id="toy", title="Russia's bases in Syria", question="Will Russia keep its bases in Syria?",
+        opened=date(2025, 1, 1), closes=date(2027, 1, 1),
+        scenarios=(Scenario("keep", "Keep", 0.5), Scenario("leave", "Leave", 0.5)),
+        indicators=(
+            Indicator("ships-leave", "Russian warships leave Tartus", "leave", {"keep": 0.3, "leave": 0.8}),
+            Indicator(
+                "port-contract", "Syria cancels the Russian firm's Tartus port contract", "leave",
+                {"keep": 0.4, "leave": 0.7}, look_for=("commercial port",),
+            ),
+        ),
+    )  # fmt: skip
+    matcher = QuestionMatcher(question)
+    rare, common = math.log(3 / 2) + 1, math.log(3 / 3) + 1  # IDF of a stem in one indicator, in both
+    indicator = math.sqrt(common**2 + rare**2 + rare**2 + common**2)  # russia, warship, leav, tartus
+    segment = math.sqrt(rare**2 + rare**2 + common**2 + rare**2)  # warship, leav, tartus, quay (unknown)
+    words = (rare**2 + rare**2 + common**2) / (indicator * segment)
+    assert words == pytest.approx(0.7711, abs=1e-4)
+    found = matcher._cosines(matcher._word_vectorizer, matcher._words, ["Warships leave the Tartus quays"])
+    assert found[0, 0] == pytest.approx(words, rel=1e-9)
+    chars = matcher._cosines(matcher._char_vectorizer, matcher._chars, ["Warships leave the Tartus quays"])[
+        0, 0
+    ]
+    assert matcher.scores(["Warships leave the Tartus quays"])[0, 0] == pytest.approx(
+        WORD_SHARE * words + (1 - WORD_SHARE) * chars
+    )
+    # Its only stem of the question's title and text is none (russia, base, syria, keep): not on topic.
+    assert matcher.candidates(_item("Warships leave the Tartus quays")) == []
+    assert matcher.candidates(_item("Warships leave Syria's Tartus base"))[0].indicator == "ships-leave"
+
+
+def _item(title: str):
+    from forecast.inbox.fetch import Item
+
+    return Item("https://x.example/1", title)
+
+
+def test_a_look_for_phrase_adds_its_bonus_to_the_indicators_score():
+    from forecast.inbox.match import LOOK_FOR_BONUS, WORD_SHARE, QuestionMatcher
+    from forecast.inputs import load_question
+
+    matcher = QuestionMatcher(load_question(DATA / "questions" / f"{EXAMPLE}.yaml"))
+    column = [i.id for i in matcher.indicators].index("no-settlement-yet")
+    said = ["The Kremlin says it is too early to talk about the bases"]  # "too early": a look_for phrase
+    words = matcher._cosines(matcher._word_vectorizer, matcher._words, said)[0, column]
+    chars = matcher._cosines(matcher._char_vectorizer, matcher._chars, said)[0, column]
+    assert matcher.scores(said)[0, column] == pytest.approx(
+        min(1.0, WORD_SHARE * words + (1 - WORD_SHARE) * chars + LOOK_FOR_BONUS)
+    )
