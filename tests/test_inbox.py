@@ -534,3 +534,9 @@ def test_a_look_for_phrase_adds_its_bonus_to_the_indicators_score():
     assert matcher.scores(said)[0, column] == pytest.approx(
         min(1.0, WORD_SHARE * words + (1 - WORD_SHARE) * chars + LOOK_FOR_BONUS)
     )
+
+
+def test_an_inbox_command_refuses_a_question_id_that_is_not_a_slug(data):
+    result = forecast_cli("inbox", "list", "--data", data, "../evidence/x")
+    assert result.returncode == 1
+    assert "not a question id" in result.stderr and "Traceback" not in result.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import EvidenceWriteError, InvalidInputError, Problem, display_path
 from ..inputs.append import csv_line, held_lock, spreadsheet_safe
+from ..inputs.questions import QUESTION_ID
 from ..store import atomic_write_bytes, read_regular_text
 from .match import Candidate
 
@@ -97,7 +98,11 @@ class InboxRow:
 
 
 def inbox_path(data_dir: str | Path, question_id: str) -> Path:
-    """``DATA/inbox/<question>.csv``."""
+    """``DATA/inbox/<question>.csv`` (:class:`InboxError` for an id that is not a question id)."""
+    if not QUESTION_ID.match(str(question_id)):
+        raise InboxError(
+            [Problem(str(question_id), 0, "not a question id (lower-case letters, digits and '-')")]
+        )
     return Path(data_dir) / "inbox" / f"{question_id}.csv"
 
 
