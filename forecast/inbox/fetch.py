@@ -308,5 +308,3 @@ def _text(html: str) -> str:
 
 def _one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
-
-
