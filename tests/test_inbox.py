@@ -540,3 +540,41 @@ def test_an_inbox_command_refuses_a_question_id_that_is_not_a_slug(data):
     result = forecast_cli("inbox", "list", "--data", data, "../evidence/x")
     assert result.returncode == 1
     assert "not a question id" in result.stderr and "Traceback" not in result.stderr
+
+
+HTML_ARTICLE = """<html><head><title>Russia pulls troops back to Khmeimim | Example News</title>
+<meta property="og:site_name" content="Example News"><meta name="date" content="2024-12-16"></head>
+<body><nav>Home | World | Sport</nav><article><h1>Russia pulls troops back to Khmeimim</h1>
+<p>Russian units have left front-line positions across Syria and gathered at the Khmeimim air base, officials said.</p>
+<p>The new authorities in Damascus coordinated the move, an official told reporters.</p></article>
+<footer>Subscribe to our newsletter</footer></body></html>
+"""
+
+EMAIL = """From: Shipping Desk <desk@news.example>
+Subject: Syria refuses Russian ships at Tartus
+Date: Thu, 09 Jan 2025 10:00:00 +0000
+Content-Type: text/plain; charset=utf-8
+
+Syrian authorities did not allow Russian cargo ships to dock at Tartus port this week.
+"""
+
+
+def test_html_and_email_articles_are_read_with_their_title_date_and_source(data):
+    folder = data.parent / "clippings"
+    folder.mkdir()
+    (folder / "khmeimim.html").write_text(HTML_ARTICLE, encoding="utf-8")
+    (folder / "tartus.eml").write_text(EMAIL, encoding="utf-8")
+    result = forecast_cli("inbox", "fetch", "--data", data, "--articles", folder)
+    assert result.returncode == 0, result.stderr
+    rows = _inbox(data)
+    page = [r for r in rows if r["url"] == (folder / "khmeimim.html").resolve().as_uri()]
+    mail = [r for r in rows if r["url"] == (folder / "tartus.eml").resolve().as_uri()]
+    assert (page[0]["title"], page[0]["published"], page[0]["source"]) == (
+        "Russia pulls troops back to Khmeimim", "2024-12-16", "Example News",
+    )  # fmt: skip
+    assert "troops-pulled-to-khmeimim" in [r["indicator"] for r in page]
+    assert not any("newsletter" in r["quote"] for r in rows)
+    assert (mail[0]["title"], mail[0]["published"], mail[0]["source"]) == (
+        "Syria refuses Russian ships at Tartus", "2025-01-09", "Shipping Desk",
+    )  # fmt: skip
+    assert "syria-denies-port-access" in [r["indicator"] for r in mail]

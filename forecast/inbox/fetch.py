@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from email import policy
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..errors import ForecastError, display_path
@@ -188,8 +188,8 @@ def read_article(path: str | Path, *, name: str = "") -> Item:
 
     HTML is reduced to its main text by trafilatura (its title, date and site name
     too); a text file's first line is its title; an e-mail's subject is its title
-    and its plain-text part (or HTML part) its body. The item's ``url`` is the file's
-    ``file:`` URI, or, for HTML, the page's own canonical address where it gives one.
+    and its plain-text part (or HTML part) its body, its sender's name its source. The
+    item's ``url`` is the file's ``file:`` URI.
 
     Raises
     ------
@@ -202,12 +202,12 @@ def read_article(path: str | Path, *, name: str = "") -> Item:
     suffix = path.suffix.lower()
     url, published, site = path.resolve().as_uri(), None, ""
     if suffix in (".html", ".htm"):
-        title, text, published, site, canonical = _html_article(raw)
-        url = canonical or url
+        title, text, published, site = _html_article(raw)
     elif suffix == ".eml":
         message = BytesParser(policy=policy.default).parsebytes(raw)
         title = _one_line(str(message.get("subject", "") or ""))
-        site = _one_line(str(message.get("from", "") or ""))
+        name_, address = parseaddr(str(message.get("from", "") or ""))
+        site = _one_line(name_ or address)
         part = message.get_body(preferencelist=("plain", "html"))
         content = "" if part is None else part.get_content()
         text = (
@@ -253,15 +253,15 @@ def read_articles(folder: str | Path, *, name: str = "") -> tuple[list[Item], li
     return items, problems
 
 
-def _html_article(raw: bytes) -> tuple[str, str, date | None, str, str]:
-    """(title, main text, date, site name, canonical address) of an HTML page, by trafilatura."""
+def _html_article(raw: bytes) -> tuple[str, str, date | None, str]:
+    """(title, main text, date, site name) of an HTML page, by trafilatura."""
     import trafilatura
 
     document = trafilatura.bare_extraction(
         raw.decode("utf-8", errors="replace"), with_metadata=True, include_comments=False, favor_recall=True
     )
     if document is None:
-        return "", "", None, "", ""
+        return "", "", None, ""
     found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     when = None
     if found.get("date"):
@@ -269,14 +269,7 @@ def _html_article(raw: bytes) -> tuple[str, str, date | None, str, str]:
             when = date.fromisoformat(str(found["date"])[:10])
         except ValueError:
             when = None
-    url = str(found.get("url") or "")
-    return (
-        str(found.get("title") or ""),
-        str(found.get("text") or ""),
-        when,
-        str(found.get("sitename") or ""),
-        url if url.startswith(("http://", "https://")) else "",
-    )
+    return str(found.get("title") or ""), str(found.get("text") or ""), when, str(found.get("sitename") or "")
 
 
 def sentences(text: str) -> Iterable[str]:
