@@ -40,7 +40,6 @@ from forecast import (
 from forecast.engine import compiled as engine
 from forecast.engine.rule import (
     ROLE_AFTER_AS_OF,
-    ROLE_CORROBORATES,
     ROLE_COVERED_LATER,
     ROLE_SETS_STATUS,
     ROLE_SUPERSEDED,

@@ -588,6 +588,12 @@ class CompiledEvidence:
         below, after, f = self._looks_at(positions)
         return positions, below, after, f
 
+    def final_looks_counted(self) -> np.ndarray:
+        """Positions in ``by_indicator`` of the "not seen" reports of the final runs that count
+        (each covers a stretch of its window no later, stronger look covers)."""
+        positions = self._final_looks[0]
+        return positions[self._roles[0][self.by_indicator[positions]] == 2]
+
     @cached_property
     def _all_looks(self) -> np.ndarray:
         """Each "not seen" report's indicator's contribution once it is applied, scenario-major."""

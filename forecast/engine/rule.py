@@ -92,7 +92,8 @@ ROLE_LABELS = {
 
 #: Role names by their codes (0 to 4), as ``CompiledEvidence.role`` looks them up.
 ROLE_NAMES = np.array(
-    [ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_COVERED_LATER, ROLE_COVERED_EARLIER], dtype=object
+    [ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_COVERED_LATER, ROLE_COVERED_EARLIER],
+    dtype=object,
 )
 
 
