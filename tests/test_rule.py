@@ -594,7 +594,7 @@ def group_changes_one_by_one(compiled) -> np.ndarray:
     """
     positions = compiled.grouped_positions
     n_scen = len(compiled.scenario_ids)
-    applied = compiled._applied(positions).T
+    applied = compiled.applied(positions).T
     rows = compiled.by_indicator[positions]
     in_order = np.lexsort((rows, compiled._rank[rows], compiled.day[rows]))
     tables, indicator = compiled.tables, compiled.grouped_indicator[positions]

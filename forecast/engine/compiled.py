@@ -512,6 +512,14 @@ class CompiledEvidence:
         return seen_by
 
     @cached_property
+    def latest_row_position(self) -> np.ndarray:
+        """Per indicator, the position in ``by_indicator`` of its latest report (-1: pending)."""
+        final_ind, last = self._final[:2]
+        latest = np.full(len(self.question.indicators), -1, np.int64)
+        latest[final_ind] = last
+        return latest
+
+    @cached_property
     def latest_row(self) -> np.ndarray:
         """Per indicator, its latest report (position among the counted reports; -1: pending)."""
         final_ind, last = self._final[:2]
@@ -595,9 +603,69 @@ class CompiledEvidence:
         return positions[self._roles[0][self.by_indicator[positions]] == 2]
 
     @cached_property
+    def _every_look(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As ``_final_looks``, for every "not seen" report (each run's staircase, look by look)."""
+        positions = np.flatnonzero(~self.grouped_observed)
+        below, after, f = self._looks_at(positions)
+        return positions, below, after, f
+
+    @property
     def _all_looks(self) -> np.ndarray:
         """Each "not seen" report's indicator's contribution once it is applied, scenario-major."""
-        return self._looks_at(np.flatnonzero(~self.grouped_observed))[1]
+        return self._every_look[2]
+
+    def contribution_with_look(self, indicators: np.ndarray, weight: float, day: np.ndarray) -> np.ndarray:
+        """Each "not seen" indicator's contribution with one more "not seen" report of ``weight``
+        dated ``day`` (ordinals, on or after its latest report), one row per indicator.
+
+        The new look goes on top of the staircase: the looks of at most its weight below it
+        are covered, and it covers the stretch from the highest look left to its own ``F``.
+        """
+        every, below, after, f = self._every_look
+        at = np.searchsorted(every, self.latest_row_position[indicators])
+        levels = self._levels[self._grouped_rank[every]]
+        base = at.copy()
+        while True:
+            light = np.flatnonzero((base >= 0) & (levels[np.maximum(base, 0)] <= weight))
+            if not light.size:
+                break
+            base[light] = below[base[light]]
+        tables = self.tables
+        logs = tables.tempered(np.log1p(-tables.p[indicators] * tables.fraction(indicators, day)[:, None]))
+        has_base = base >= 0
+        under = np.zeros_like(logs)
+        under[has_base] = tables.tempered(np.log1p(-tables.p[indicators[has_base]] * f[base[has_base], None]))
+        result = weight * (logs - under)
+        result[has_base] += after[:, base[has_base]].T
+        return result
+
+    def staircase_steps(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The steps of the staircase of looks each "not seen" report at ``positions`` (of
+        ``by_indicator``) leaves its indicator with, for analyses that vary the likelihoods.
+
+        Returns ``(owner, fraction, coefficient)``, one entry per step: the index into
+        ``positions`` it belongs to, its look's ``F`` and ``c = w - w_above`` (the look's weight
+        less that of the look above it on the staircase; the top's, less zero). Its
+        indicator's contribution is then ``sum c τ log(1 - p F)`` over its steps, for any ``p``.
+        """
+        every, below, _, f = self._every_look
+        at = np.searchsorted(every, positions)
+        weight = self._levels[self._grouped_rank[every]]
+        owners, fractions, coefficients = [], [], []
+        owner, above = np.arange(len(positions)), np.zeros(len(positions))
+        while at.size:
+            w = weight[at]
+            owners.append(owner)
+            fractions.append(f[at])
+            coefficients.append(w - above)
+            under = below[at]
+            keep = under >= 0
+            at, owner, above = under[keep], owner[keep], w[keep]
+        if not owners:
+            return np.zeros(0, np.intp), np.zeros(0), np.zeros(0)
+        owner, fraction, coefficient = (np.concatenate(x) for x in (owners, fractions, coefficients))
+        order = np.argsort(owner, kind="stable")
+        return owner[order], fraction[order], coefficient[order]
 
     def _in_rule_order(self) -> np.ndarray:
         """The counted reports in the rule's order: date, then weight, then row order."""
@@ -729,7 +797,7 @@ class CompiledEvidence:
             contribution[:, absent] = self._all_looks
         return contribution
 
-    def _applied(self, where: slice | np.ndarray) -> np.ndarray:
+    def applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
         ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
@@ -763,7 +831,7 @@ class CompiledEvidence:
         n_scen = len(self.scenario_ids)
         if not positions.size:
             return np.zeros((n_scen, 0))
-        applied = self._applied(positions).T  # (reports, scenarios)
+        applied = self.applied(positions).T  # (reports, scenarios)
         rows = self.by_indicator[positions]
         in_order = np.lexsort((rows, self._rank[rows], self.day[rows]))
         tables, indicator = self.tables, self.grouped_indicator[positions]
@@ -790,7 +858,7 @@ class CompiledEvidence:
     @cached_property
     def _changes(self) -> np.ndarray:
         """``changes[j, k]``: how report ``k`` (by indicator, in rule order) moves scenario ``j``'s log."""
-        contribution = self._applied(slice(None))
+        contribution = self.applied(slice(None))
         # A report changes its indicator's contribution from the one before it (from nothing if first).
         change = np.empty_like(contribution)
         np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
