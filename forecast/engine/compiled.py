@@ -398,6 +398,11 @@ class CompiledEvidence:
         self.grouped_indicator = key.astype(np.int16 if len(tables.index) <= _INT16_MAX else np.int32)
         return by_ind
 
+    @property
+    def grouped_rank(self) -> np.ndarray:
+        """The weight ranks of the reports of ``by_indicator``, in that order."""
+        return self._grouped_rank
+
     @cached_property
     def _day_span(self) -> tuple[int, int]:
         """The earliest and the latest date (ordinals) of the counted reports; ``(0, 0)`` if none."""
