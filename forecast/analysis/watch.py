@@ -86,7 +86,7 @@ def watch_list(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(w.indicator, round(w.information_bits, 3)) for w in watch_list(q, log, date(2025, 3, 1), top=2)]
-    [('formal-withdrawal-or-termination', 0.305), ('reduced-terms-agreement-signed', 0.225)]
+    [('formal-withdrawal-or-termination', 0.297), ('reduced-terms-agreement-signed', 0.221)]
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")

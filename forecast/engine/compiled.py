@@ -1211,7 +1211,7 @@ def posterior_as_of(
     >>> from forecast import load_question, load_evidence
     >>> q = load_question("data/questions/russia-syria-bases.yaml")  # doctest: +SKIP
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
-    {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.15...}
+    {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.14...}
     """
     return compile_evidence(question, evidence, as_of).probabilities()
 
