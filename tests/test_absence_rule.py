@@ -232,3 +232,31 @@ def test_the_strongest_weight_at_its_own_date_fails_it_too():
     restart = 0.3 * math.exp(old["restart"]) / (0.3 * math.exp(old["restart"]) + 0.7 * math.exp(old["none"]))
     assert restart == approx(0.28873, abs=1e-5)
     assert restart > posterior_as_of(RESTART, [look(1, 80, "B3")], END)["restart"]
+
+
+# --------------------------------------------------------------------------- the checklist and what to watch
+
+
+def test_what_to_watch_starts_from_the_latest_look():
+    from forecast.analysis.watch import watch_list
+
+    rows = [look(0, 16, "B2"), look(1, 80, "B3")]
+    as_of = START + timedelta(days=85)  # the window is open until day 100
+    (item,) = watch_list(RESTART, rows, as_of)
+    now = posterior_as_of(RESTART, rows, as_of)
+    p = RESTART.indicators[0].likelihood
+    still_seen = {s: p[s] * (1 - 0.8) / (1 - p[s] * 0.8) for s in p}  # from the latest look, F = 0.8
+    assert item.not_yet
+    assert item.p_reported == approx(sum(now[s] * still_seen[s] for s in p), abs=1e-12)
+    # Confirmed absent: an A1 look at the window's end, added to the two looks, covers the whole window.
+    absent = {s: 0.3 if s == "restart" else 0.7 for s in p}
+    absent = {s: absent[s] * (1 - p[s]) for s in p}
+    assert item.if_absent == approx({s: v / sum(absent.values()) for s, v in absent.items()}, abs=1e-12)
+
+
+def test_the_indicator_state_the_checklist_shows_is_the_latest_look():
+    # The page's words for it are checked on the bundled question (tests/test_report.py).
+    state = assess(RESTART, [look(0, 16, "A1"), look(1, 80, "B3")], START + timedelta(days=85)).states[
+        "restart"
+    ]
+    assert (state.seen_by, state.fraction) == (START + timedelta(days=80), approx(0.8))
