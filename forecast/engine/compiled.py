@@ -793,6 +793,7 @@ class CompiledEvidence:
         for a sighting, the staircase of its run's looks so far for a "not seen"."""
         marked = self._marked
         indicator, observed = np.take(self.grouped_indicator, marked), np.take(self.grouped_observed, marked)
+        # One gather from the table for every state (a sighting's is kept), then the looks in place.
         code = observed * np.intp(len(self.question.indicators))
         code += indicator
         contribution = np.take(self._log_table_by_scenario, code, axis=1)

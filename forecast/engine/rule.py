@@ -237,6 +237,16 @@ def heavier_before(key: np.ndarray, reach: int) -> np.ndarray:
     lifting over a table of window maxima: ``2 * ceil(log2(reach))`` vectorised passes.
     """
     n = len(key)
+    result = np.full(n, -1, np.int64)
+    if n < 2:
+        return result
+    # Most answers are the position just before, or none (a run's first look, whose earlier
+    # keys are all lower); only the rest are searched.
+    heavier = key[:-1] > key[1:]
+    result[1:][heavier] = np.flatnonzero(heavier)
+    searched = np.flatnonzero(~heavier) + 1
+    if not searched.size:
+        return result
     levels = max(int(reach).bit_length(), 1)
     maxima = [key]  # maxima[k][i]: the largest key among positions i - 2**k + 1 .. i
     for k in range(1, levels):
@@ -244,15 +254,17 @@ def heavier_before(key: np.ndarray, reach: int) -> np.ndarray:
         wider = previous.copy()
         np.maximum(previous[width:], previous[:-width], out=wider[width:])
         maxima.append(wider)
-    at = np.arange(-1, n - 1, dtype=np.int64)
+    own = key[searched]
+    at = searched - 1
     for k in range(levels - 1, -1, -1):
         # Skip the 2**k positions ending at ``at`` where none of them is heavier.
-        skip = np.take(maxima[k], np.maximum(at, 0)) <= key
+        skip = np.take(maxima[k], np.maximum(at, 0)) <= own
         skip &= at >= 0
         at -= skip.astype(np.int64) << k
     found = at >= 0
-    found[found] = key[at[found]] > key[found]
-    return np.where(found, at, -1)
+    found[found] = key[at[found]] > own[found]
+    result[searched[found]] = at[found]
+    return result
 
 
 def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray) -> np.ndarray:
@@ -262,20 +274,33 @@ def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray
     its weight and ``below[r]`` the look below it on the staircase (:func:`heavier_before`;
     -1: none). Look ``r`` covers the stretch from ``F_below`` to ``F_r`` at its weight, and
     the looks below it the stretches before that, so its contribution is
-    ``w_r (logs_r - logs_below) + contribution_below``: summed up the staircase, by
-    doubling (pointer jumping), in ``ceil(log2(height))`` passes.
+    ``w_r (logs_r - logs_below) + contribution_below`` (``w_r logs_r`` at the bottom): taken
+    up the staircases a step at a time, every look at the same height at once.
     """
-    has_below = below >= 0
-    under = np.take(logs, np.maximum(below, 0), axis=-1)
-    under[..., ~has_below] = 0.0
-    total = logs - under
-    total *= weight
+    total = logs * weight
+    stepped = np.flatnonzero(below >= 0)
+    if not stepped.size:
+        return total
+    # Each look's height on its staircase (0 at the bottom), by doubling along ``below``.
+    height = (below >= 0).astype(np.int64)
     up = below.copy()
-    live = np.flatnonzero(has_below)
+    live = stepped
     while live.size:
-        total[..., live] += np.take(total, up[live], axis=-1)
+        height[live] += height[up[live]]
         up[live] = up[up[live]]
         live = live[up[live] >= 0]
+    order = stepped[np.argsort(height[stepped], kind="stable")]
+    ends = np.searchsorted(height[order], np.arange(1, int(height.max()) + 1), side="right")
+    begin = 0
+    for end in ends.tolist():
+        looks = order[begin:end]
+        under = below[looks]
+        step = np.take(logs, looks, axis=-1)
+        step -= np.take(logs, under, axis=-1)
+        step *= weight[looks]
+        step += np.take(total, under, axis=-1)
+        total[..., looks] = step
+        begin = end
     return total
 
 
