@@ -144,7 +144,9 @@ class Frames:
         Columns: ``id``, ``date`` (``datetime64``), ``indicator``, ``observed`` (bool),
         ``source``, ``reliability``, ``credibility`` (int), ``weight`` (float), ``role``
         (in the evidence log's words: ``"counted"``, ``"same event as a counted
-        report"``, ``"overtaken by a later report"``, ``"after the as-of date"``),
+        report"``, ``"adds nothing: a later look at least as strong"``, ``"adds nothing:
+        an earlier, stronger look"``, ``"overtaken by a later report"``, ``"after the
+        as-of date"``),
         ``url``, ``summary``, then the log's extra columns (text, empty where a row
         has none).
         """
