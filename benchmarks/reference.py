@@ -28,7 +28,7 @@ from datetime import date, timedelta
 
 from forecast.model import EvidenceRow, Question
 
-__all__ = ["ReferenceResult", "reference_assessment", "softmax"]
+__all__ = ["ReferenceResult", "not_seen_term", "reference_assessment", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class ReferenceResult:
     ``status`` maps each indicator with a report to whether it was last observed,
     ``weight`` to the weight that status counts with (for a "not seen", its best look's),
     and ``fraction`` to ``F``, the part of its window its latest look covers (1 for a sighting).
+    ``looks`` maps each "not seen" indicator to the ``(F, w)`` of its looks that can count,
+    ``F`` ascending: its contribution is :func:`not_seen_term` of them.
     """
 
     scenario_ids: tuple[str, ...]
@@ -47,6 +49,7 @@ class ReferenceResult:
     status: dict[str, bool]
     weight: dict[str, float]
     fraction: dict[str, float]
+    looks: dict[str, list[tuple[float, float]]]
 
 
 def softmax(log_weights: Sequence[float]) -> list[float]:
@@ -55,6 +58,21 @@ def softmax(log_weights: Sequence[float]) -> list[float]:
     weights = [math.exp(v - top) for v in log_weights]
     total = sum(weights)
     return [v / total for v in weights]
+
+
+def not_seen_term(p, looks: list[tuple[float, float]]):
+    """``sum_k W_k [log(1 - p F_k) - log(1 - p F_(k-1))]`` over the looks ``(F, w)``: each stretch of
+    the window at the weight of the best look that covers it. ``p`` may be a number or a numpy array."""
+    import numpy as np
+
+    fractions = sorted({f for f, _ in looks})
+    total = 0.0
+    before = 0.0
+    for f in fractions:
+        best = max(w for g, w in looks if g >= f)
+        total = total + best * (np.log1p(-p * f) - np.log1p(-p * before))
+        before = f
+    return total
 
 
 def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of: date) -> ReferenceResult:
@@ -156,4 +174,7 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
 
     probabilities = softmax([p + r for p, r in zip(log_prior, running)])
     fractions = {i: 1.0 if status[i] else fraction(i, latest_day[i]) for i in status}
-    return ReferenceResult(scenario_ids, probabilities, dates, trajectory, status, weight, fractions)
+    absent_looks = {i: sorted(looks[i]) for i in status if not status[i]}
+    return ReferenceResult(
+        scenario_ids, probabilities, dates, trajectory, status, weight, fractions, absent_looks
+    )
