@@ -260,3 +260,43 @@ def test_the_indicator_state_the_checklist_shows_is_the_latest_look():
         "restart"
     ]
     assert (state.seen_by, state.fraction) == (START + timedelta(days=80), approx(0.8))
+
+
+def test_the_temper_multiplies_the_staircase_as_any_contribution():
+    from dataclasses import replace
+
+    tempered = replace(RESTART, temper=0.5)
+    restart = 0.5 * (0.64 * math.log(0.904) + 0.48 * (math.log(0.52) - math.log(0.904)))
+    none = 0.5 * (0.64 * math.log(0.984) + 0.48 * (math.log(0.92) - math.log(0.984)))
+    expected = 0.3 * math.exp(restart) / (0.3 * math.exp(restart) + 0.7 * math.exp(none))
+    got = posterior_as_of(tempered, [look(0, 16, "B2"), look(1, 80, "B3")], END)
+    assert got["restart"] == approx(expected, abs=1e-12)
+
+
+def test_a_group_leads_with_the_member_whose_staircase_spreads_most():
+    from dataclasses import replace
+
+    from forecast import Group
+
+    second = Indicator(
+        "flaring", "gas flaring at the plant", "restart", {"restart": 0.5, "none": 0.3}, group="g"
+    )
+    q = replace(
+        RESTART,
+        indicators=(replace(RESTART.indicators[0], group="g"), second),
+        groups={"g": Group("g", "", 1.0)},
+    )
+    rows = [look(0, 16, "B2"), look(1, 80, "B3"), replace(look(2, 80, "A1"), indicator="flaring")]
+    plant = {
+        s: 0.64 * math.log(1 - p * 0.16) + 0.48 * (math.log(1 - p * 0.8) - math.log(1 - p * 0.16))
+        for s, p in {"restart": 0.6, "none": 0.1}.items()
+    }
+    flaring = {s: math.log(1 - p * 0.8) for s, p in {"restart": 0.5, "none": 0.3}.items()}
+    spread = {k: max(v.values()) - min(v.values()) for k, v in {"plant": plant, "flaring": flaring}.items()}
+    leader = plant if spread["plant"] >= spread["flaring"] else flaring  # at dependence 1, the leader alone
+    expected = (
+        0.3
+        * math.exp(leader["restart"])
+        / (0.3 * math.exp(leader["restart"]) + 0.7 * math.exp(leader["none"]))
+    )
+    assert posterior_as_of(q, rows, END)["restart"] == approx(expected, abs=1e-12)
