@@ -29,6 +29,9 @@ from .errors import OutsideForecastFileError as OutsideForecastFileError
 from .errors import Problem as Problem
 from .errors import QuestionFileError as QuestionFileError
 from .errors import RunError as RunError
+from .inbox import InboxError as InboxError
+from .inbox import SourceError as SourceError
+from .inbox import SourcesFileError as SourcesFileError
 from .inputs.evidence import load_evidence as load_evidence
 from .inputs.judgments import Judgment as Judgment
 from .inputs.judgments import load_judgments as load_judgments

@@ -80,6 +80,8 @@ class Indicator:
     group: str | None = None
     #: ``(start, end)`` of the window in which it would happen, if stated (default: the question's life)
     window: tuple[date, date] | None = None
+    #: phrases a news item bearing on it may hold (the inbox's matching; no effect on any number)
+    look_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,8 @@ class Question:
     calibration: Calibration | None = None
     #: ``ordered: true``: the scenarios run, in file order, from one end to the other
     ordered: bool = False
+    #: phrases that show a news item is about the question (the inbox's matching; no effect on any number)
+    look_for: tuple[str, ...] = ()
 
     @property
     def tempered(self) -> bool:

@@ -20,11 +20,13 @@ leaves the file byte-for-byte as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
@@ -42,7 +44,15 @@ from .questions import QUESTION_ID, load_question
 from .safe_yaml import Located
 from .validate import evidence_path, question_path
 
-__all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
+__all__ = [
+    "append_evidence",
+    "csv_line",
+    "held_lock",
+    "lock_path",
+    "log_lock",
+    "next_row_id",
+    "spreadsheet_safe",
+]
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
@@ -92,6 +102,36 @@ def log_lock(log: str | Path):
     from filelock import FileLock
 
     return FileLock(str(lock_path(log)))
+
+
+@contextlib.contextmanager
+def held_lock(path: str | Path, lock_timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock of the file ``path`` (:func:`log_lock`) for the block: every writer of it takes this one.
+
+    Raises
+    ------
+    EvidenceWriteError
+        Another writer held the lock for over ``lock_timeout`` seconds, or the
+        lock file cannot be created beside ``path``.
+    """
+    from filelock import Timeout
+
+    lock = log_lock(path)
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:  # first: filelock's Timeout is an OSError too
+        raise EvidenceWriteError(
+            f"another writer has held the lock {display_path(lock.lock_file)} for over {lock_timeout:g} s; "
+            "try again when it has finished"
+        ) from None
+    except OSError as exc:
+        raise EvidenceWriteError(
+            f"cannot create the lock file {display_path(lock.lock_file)} beside the log: {exc.strerror or exc}"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def append_evidence(
@@ -178,21 +218,7 @@ def append_evidence(
     # Free text as the loader reads it back (without surrounding blanks), then safe in a spreadsheet.
     fields = {k: spreadsheet_safe(v.strip()) if k in _FREE_TEXT else v for k, v in given.items()}
     extra = {k: spreadsheet_safe(v.strip()) for k, v in extra.items()}
-    from filelock import Timeout
-
-    lock = log_lock(path)
-    try:
-        lock.acquire(timeout=lock_timeout)
-    except Timeout:  # first: filelock's Timeout is an OSError too
-        raise EvidenceWriteError(
-            f"another writer has held the lock {display_path(lock.lock_file)} for over {lock_timeout:g} s; "
-            "try again when it has finished"
-        ) from None
-    except OSError as exc:
-        raise EvidenceWriteError(
-            f"cannot create the lock file {display_path(lock.lock_file)} beside the log: {exc.strerror or exc}"
-        ) from None
-    try:
+    with held_lock(path, lock_timeout):
         candidate, row, warnings = _appended(path, shown, question, fields, today, extra)
         if row.date > today and not allow_future:
             raise EvidenceFileError(
@@ -209,8 +235,6 @@ def append_evidence(
             atomic_write_bytes(os.path.realpath(path), candidate)
         except OSError as exc:
             raise EvidenceWriteError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    finally:
-        lock.release()
     notes = [
         Problem(
             shown,
@@ -269,7 +293,7 @@ def _appended(
             prefix += newline.encode()
     else:
         header, ids, newline = [*EVIDENCE_COLUMNS, *(extra or {})], [], "\n"
-        prefix = _csv_line(header, newline).encode("utf-8")
+        prefix = csv_line(header, newline).encode("utf-8")
     unknown = [k for k in extra or {} if k not in header]
     if unknown:
         raise EvidenceFileError(
@@ -283,7 +307,7 @@ def _appended(
             ]
         )
     values = {"id": next_row_id(ids), **(extra or {}), **fields}
-    candidate = prefix + _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
+    candidate = prefix + csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
     if len(candidate) > MAX_EVIDENCE_BYTES:
         raise EvidenceFileError(
             [
@@ -332,7 +356,8 @@ def _with_columns(text: str, names: list[str]) -> str:
     return "".join(lines)
 
 
-def _csv_line(values: list[str], newline: str) -> str:
+def csv_line(values: list[str], newline: str = "\n") -> str:
+    """One CSV record of ``values``, ending with ``newline`` (the writer every appended row goes through)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator=newline).writerow(values)
     return buffer.getvalue()

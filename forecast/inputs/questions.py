@@ -208,6 +208,7 @@ class _IndicatorSpec:
     tripwire: bool
     group: str | None
     window: tuple[date, date] | None
+    look_for: list[str]
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ class _QuestionSpec:
     stale_after_days: int
     temper: float | None
     ordered: bool
+    look_for: list[str]
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -307,6 +309,10 @@ _SCENARIO = _mapping_as(
 )
 
 
+#: ``look_for:``: phrases for the news inbox's matching (forecast.inbox.match), each non-empty text.
+_LOOK_FOR = cs.list_schema(cs.str_schema(min_length=1, strip_whitespace=True), max_length=100)
+
+
 _INDICATOR = _mapping_as(
     _IndicatorSpec,
     {
@@ -323,6 +329,7 @@ _INDICATOR = _mapping_as(
         "window": _optional(
             cs.nullable_schema(cs.no_info_after_validator_function(_check_window, cs.any_schema())), None
         ),
+        "look_for": _optional(_LOOK_FOR, []),
     },
 )
 
@@ -390,6 +397,7 @@ _QUESTION = _mapping_as(
         "stale_after_days": _optional(cs.no_info_after_validator_function(_check_days, cs.any_schema()), 30),
         "temper": _optional(cs.no_info_after_validator_function(check_temper, cs.any_schema()), None),
         "ordered": _optional(cs.bool_schema(strict=True), False),
+        "look_for": _optional(_LOOK_FOR, []),
     },
 )
 
@@ -578,6 +586,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
                 line=line(here),
                 group=ind.group,
                 window=ind.window,
+                look_for=tuple(ind.look_for),
             )
         )
         _lint_indicator(indicators[-1], where)
@@ -640,6 +649,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         temper=1.0 if spec.temper is None else spec.temper,
         set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
         ordered=spec.ordered,
+        look_for=tuple(spec.look_for),
     )
 
 

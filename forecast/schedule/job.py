@@ -35,6 +35,7 @@ from typing import Any
 
 from ..catalog import CATALOG, update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
+from ..inbox.store import MAX_INBOX_BYTES, InboxError, inbox_path
 from ..inputs.calibration import calibration_path, load_calibration
 from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
@@ -220,6 +221,17 @@ class _Snapshot:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(raw)
             self.inputs[printable_name(str(path))] = hashlib.sha256(raw).hexdigest()
+        # The news inbox, for the count of unreviewed items the report states: it changes no number, so
+        # it is not an input of the manifest, and one that cannot be read is left out (it counts none).
+        try:
+            inbox = inbox_path(self.data_dir, self.question_id)
+        except InboxError:  # not a question id: the question file's own check says so below
+            inbox = None
+        raw = None if inbox is None else _read_regular(inbox, MAX_INBOX_BYTES)
+        if raw is not None:
+            copy = folder / inbox.relative_to(self.data_dir)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(raw)
         try:
             self.question = load_question(question_path(folder, self.question_id))
         except InvalidInputError as exc:
