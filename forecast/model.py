@@ -165,6 +165,9 @@ class Question:
     calibration: Calibration | None = None
     #: ``ordered: true``: the scenarios run, in file order, from one end to the other
     ordered: bool = False
+    #: ``illustrative: true``: an invented example, kept out of calibration, the scorecard's verdict
+    #: and the leaderboard
+    illustrative: bool = False
 
     @property
     def tempered(self) -> bool:

@@ -253,6 +253,7 @@ class _QuestionSpec:
     stale_after_days: int
     temper: float | None
     ordered: bool
+    illustrative: bool
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -390,6 +391,7 @@ _QUESTION = _mapping_as(
         "stale_after_days": _optional(cs.no_info_after_validator_function(_check_days, cs.any_schema()), 30),
         "temper": _optional(cs.no_info_after_validator_function(check_temper, cs.any_schema()), None),
         "ordered": _optional(cs.bool_schema(strict=True), False),
+        "illustrative": _optional(cs.bool_schema(strict=True), False),
     },
 )
 
@@ -640,6 +642,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         temper=1.0 if spec.temper is None else spec.temper,
         set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
         ordered=spec.ordered,
+        illustrative=spec.illustrative,
     )
 
 
