@@ -16,6 +16,9 @@ the engine's forecast is exactly the posterior given the log.
   own probability ``r`` (0.8 to 1). Each member's stated likelihood is its true marginal
   ``q(s) · r``, and no group is declared: the rule counts one development four times.
 - ``"control"``: the indicators really are independent given the scenario.
+- ``"timid"``: independent indicators whose stated likelihoods are too timid: each is a
+  quarter of the way from the indicator's mean over scenarios to its true value, so the
+  evidence deserves more than its stated strength (the best τ lies beyond 2).
 
 The benchmark fits τ on one world and scores it on another of the same kind (a held-out
 world, another seed): the fitted τ and the held-out change in the mean daily log score.
@@ -32,10 +35,16 @@ import numpy as np
 
 from .harness import Line, Options, Target, assert_close, register
 
-__all__ = ["WORLDS", "World", "fit_world", "held_out_gain", "write_world"]
+__all__ = ["KINDS", "WORLDS", "World", "fit_world", "held_out_gain", "write_world"]
 
-#: The kinds of world :func:`write_world` builds.
+#: The kinds of world the held-out study compares.
 WORLDS = ("clustered", "control")
+
+#: Every kind of world :func:`write_world` builds.
+KINDS = (*WORLDS, "timid")
+
+#: How much of its distance from the mean a "timid" world's stated likelihood keeps.
+_TIMIDITY = 0.25
 
 _OPENED = date(2024, 1, 1)
 _DAYS = 120
@@ -68,6 +77,11 @@ def _likelihoods(
     if kind == "control":
         q = np.round(rng.uniform(0.05, 0.9, size=(n_indicators, 3)), 3)
         return q, np.arange(n_indicators), q, np.ones(n_indicators)
+    if kind == "timid":
+        q = np.round(rng.uniform(0.02, 0.98, size=(n_indicators, 3)), 3)
+        mean = q.mean(axis=1, keepdims=True)
+        stated = np.round(mean + _TIMIDITY * (q - mean), 4)
+        return stated, np.arange(n_indicators), q, np.ones(n_indicators)
     n_clusters = -(-n_indicators // _CLUSTER)
     q = np.round(rng.uniform(0.05, 0.95, size=(n_clusters, 3)), 2)
     r = rng.choice([0.8, 0.9, 1.0], size=n_indicators)
@@ -132,7 +146,7 @@ def write_world(
     Parameters
     ----------
     data_dir : str or Path
-    kind : {"clustered", "control"}
+    kind : {"clustered", "control", "timid"}
     n_questions : int
     seed : int
         The same seed, kind and sizes write the same bytes.
@@ -142,8 +156,8 @@ def write_world(
     -------
     World
     """
-    if kind not in WORLDS:
-        raise ValueError(f"kind must be one of {', '.join(WORLDS)}, got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     data_dir = Path(data_dir)
     (data_dir / "questions").mkdir(parents=True, exist_ok=True)
     (data_dir / "evidence").mkdir(parents=True, exist_ok=True)

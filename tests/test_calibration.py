@@ -263,12 +263,15 @@ def test_the_same_world_is_the_same_bytes(tmp_path):
 # ---------------------------------------------------------------- the command
 
 
-def test_calibrate_refuses_the_two_bundled_resolved_questions_and_writes_nothing(tmp_path):
+def test_calibrate_leaves_the_two_bundled_examples_out_and_writes_nothing(tmp_path):
     data = shutil.copytree(DATA, tmp_path / "data")
     before = tree_digest(data)
     result = forecast_cli("calibrate", "--data", data, "--write")
     assert result.returncode == 1
-    assert "2 resolved questions; calibration needs at least 8" in result.stderr
+    assert (
+        "0 resolved questions (and 2 illustrative, left out as examples); calibration needs at least 8"
+        in result.stderr
+    )
     assert tree_digest(data) == before
 
 
@@ -477,8 +480,8 @@ def _with_analysts(world) -> None:
         (folder / "ben.yaml").write_text("priors: {low: 0.2, middle: 0.3, high: 0.5}\n", encoding="utf-8")
 
 
-def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
-    from forecast.analysis.calibration import EXTREMIZE_GRID
+def test_calibrate_fits_tau_and_the_pools_exponent_jointly_on_the_analysts_pool(tmp_path):
+    from forecast.analysis.calibration import fit_folder, resolved_cases
     from forecast.analysis.scoring import log_score
     from forecast.engine.pool import log_pool
     from forecast.inputs.judgments import overlay
@@ -487,24 +490,26 @@ def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
     _with_analysts(world)
     result = forecast_cli("calibrate", "--data", world.data_dir, "--min-questions", "6", "--write", "--force")
     assert result.returncode == 0, result.stderr
-    assert "pool of 6 team questions: fitted extremize" in result.stdout
+    assert "pool of 6 team questions, τ and a fitted jointly" in result.stdout
     fitted = load_calibration(world.data_dir)
-    # Independently: each analyst's tempered trajectory by the engine, pooled by log_pool at every a.
-    daily = []
+    joint = fit_folder(resolved_cases(world.data_dir), 6).joint
+    assert (fitted.temper, fitted.extremize) == (joint.value, joint.extremize)
+    assert fitted.extremize_interval is not None and fitted.extremize_gain_se is not None
+    # Independently, at a few points of the joint grid: each analyst's trajectory by the engine at τ,
+    # pooled by log_pool at a, its daily log score averaged over questions.
+    cases = []
     for qid in world.question_ids:
         q = load_question(world.data_dir / "questions" / f"{qid}.yaml")
         log = load_evidence(world.data_dir / "evidence" / f"{qid}.csv", q)
-        end = q.resolution.date
-        paths = [
-            trajectory(replace(overlay(q, j), temper=fitted.temper), log, end).probabilities
-            for j in load_judgments(world.data_dir, q)
-        ]
-        daily.append((np.stack(paths), q.scenario_ids.index(q.resolution.scenario)))
-    means = [
-        np.mean([log_score(log_pool(paths, a), resolved).mean() for paths, resolved in daily])
-        for a in EXTREMIZE_GRID
-    ]
-    assert fitted.extremize == pytest.approx(EXTREMIZE_GRID[int(np.argmin(means))])
+        cases.append((q, log, load_judgments(world.data_dir, q)))
+    for temper, a in ((0.3, 0.5), (1.0, 1.0), (joint.value, joint.extremize)):
+        means = []
+        for q, log, judgments in cases:
+            end = q.resolution.date
+            paths = [trajectory(replace(overlay(q, j), temper=temper), log, end).probabilities for j in judgments]
+            means.append(log_score(log_pool(np.stack(paths), a), q.scenario_ids.index(q.resolution.scenario)).mean())
+        assert joint.mean_log_at(temper, a) == pytest.approx(np.mean(means), abs=1e-9)
+    assert joint.mean_log_at(joint.value, joint.extremize) == pytest.approx(joint.log.mean(axis=0).min(), abs=1e-12)
     # The folder's questions take it, unless their file sets their own.
     question, _ = load_by_id(world.data_dir, world.question_ids[0])
     assert question.extremize == fitted.extremize
