@@ -389,7 +389,7 @@ def test_a_calibrated_report_says_so_and_by_how_much(tmp_path, example):
     plain = posterior_as_of(question, log, AS_OF)
     leading = max(plain, key=plain.get)
     said = (
-        "Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions "
+        "Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions "
         "on 2026-11-30; cross-validated log score 0.81 → 0.64). Uncalibrated: "
         f"{question.scenario(leading).label} {plain[leading] * 100:.0f}%."
     )
@@ -431,7 +431,7 @@ def test_the_team_pool_is_of_the_tempered_analysts(tmp_path):
     ]
     expected = log_pool(np.array(analysts), question.extremize)
     np.testing.assert_allclose(list(report.summary()["probabilities"].values()), expected, atol=1e-9)
-    assert report.calibration_note.startswith("Calibrated: the evidence counts at 0.42")
+    assert report.calibration_note.startswith("Calibrated: past forecasts were overconfident: the evidence counts at 0.42")
 
 
 def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path):
@@ -534,7 +534,7 @@ def test_forecast_run_publishes_a_calibrated_report(tmp_path):
     assert summary["temper"] == 0.42 and summary["schema_version"] == 3
     assert set(summary["uncalibrated_probabilities"]) == set(summary["probabilities"])
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert page.count("Calibrated: the evidence counts at 0.42 of its stated strength") == 2
+    assert page.count("Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength") == 2
 
 
 def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path):

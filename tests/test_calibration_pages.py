@@ -33,7 +33,7 @@ def calibrated_run(tmp_path_factory):
 
 def test_the_pages_say_the_forecast_is_calibrated(calibrated_run):
     report = (calibrated_run / PAGES["calibrated report"]).read_text(encoding="utf-8")
-    assert "Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 2 resolved" in report
+    assert "Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength (fitted on 2 resolved" in report
     scorecard = (calibrated_run / PAGES["scorecard"]).read_text(encoding="utf-8")
     assert "0.42</strong> of its stated strength" in scorecard and "(in use)" in scorecard
 

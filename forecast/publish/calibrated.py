@@ -16,7 +16,7 @@ from ..engine.compiled import Evidence, posterior_as_of
 from ..model import Calibration, Question
 from .html import Html, render_template
 
-__all__ = ["TemperSection", "calibration_note"]
+__all__ = ["FORCED_NOTE", "TemperSection", "calibration_note", "pool_word"]
 
 
 def calibration_note(question: Question, uncalibrated: Mapping[str, float] | None) -> str | None:
@@ -36,9 +36,10 @@ def calibration_note(question: Question, uncalibrated: Mapping[str, float] | Non
     >>> from forecast.model import Calibration
     >>> from forecast.inputs.questions import load_question
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
-    >>> fit = Calibration(0.42, fitted=date(2026, 11, 30), questions=("a",) * 14, log_loo=(0.81, 0.64))
+    >>> fit = Calibration(0.42, fitted=date(2026, 11, 30), questions=("a",) * 14, log_loo=(0.81, 0.64),
+    ...                   temper_interval=(0.30, 0.55), log_gain_se=0.05)
     >>> calibration_note(replace(q, temper=0.42, calibration=fit), {"keep": 0.0, "partial": 0.97, "exit": 0.03})
-    'Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions on 2026-11-30; cross-validated log score 0.81 → 0.64). Uncalibrated: Partial deal 97%.'
+    'Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength (0.42 (90%: 0.30–0.55), fitted on 14 resolved questions on 2026-11-30; cross-validated log score 0.81 → 0.64, a gain of 0.17 ± 0.05). Uncalibrated: Partial deal 97%.'
     """
     if not question.tempered:
         return None
@@ -48,22 +49,48 @@ def calibration_note(question: Question, uncalibrated: Mapping[str, float] | Non
         said, how, plain = "Tempered", " (set in the question file)", "Untempered"
     else:
         said, plain = "Calibrated", "Uncalibrated"
+        confidence = "overconfident" if question.temper < 1 else "underconfident"
+        strength = f"past forecasts were {confidence}: {strength}"
         parts = []
+        fitted_on = ""
         if fit.questions:
             n = len(fit.questions)
             on = f" on {fit.fitted.isoformat()}" if fit.fitted else ""
-            parts.append(f"fitted on {n} resolved question{'s' * (n != 1)}{on}")
+            fitted_on = f"fitted on {n} resolved question{'s' * (n != 1)}{on}"
         elif fit.fitted:
-            parts.append(f"fitted on {fit.fitted.isoformat()}")
+            fitted_on = f"fitted on {fit.fitted.isoformat()}"
+        if fit.temper_interval is not None:
+            lo, hi = fit.temper_interval
+            interval = f"{fit.temper:.2f} (90%: {lo:.2f}–{hi:.2f})"
+            parts.append(f"{interval}, {fitted_on}" if fitted_on else interval)
+        elif fitted_on:
+            parts.append(fitted_on)
         if fit.log_loo is not None:
-            parts.append(f"cross-validated log score {fit.log_loo[0]:.2f} → {fit.log_loo[1]:.2f}")
+            scores = f"cross-validated log score {fit.log_loo[0]:.2f} → {fit.log_loo[1]:.2f}"
+            if fit.log_gain_se is not None:
+                scores += f", a gain of {fit.log_loo[0] - fit.log_loo[1]:.2f} ± {fit.log_gain_se:.2f}"
+            parts.append(scores)
         how = f" ({'; '.join(parts)})" if parts else ""
     sentence = f"{said}: {strength}{how}."
+    if fit is not None and fit.forced and said == "Calibrated":
+        sentence += f" {FORCED_NOTE}"
     if uncalibrated:
         leading = max(question.scenario_ids, key=lambda s: uncalibrated[s])
         name = question.scenario(leading).label
         sentence += f" {plain}: {name} {uncalibrated[leading] * 100:.0f}%."
     return sentence
+
+
+#: What every page using a fit written under ``--force`` says of it.
+FORCED_NOTE = (
+    "This fit was forced: written with --force although the gate held it back "
+    "(its held-out gain was below its standard error, or a value lay at an end of the searched range)."
+)
+
+
+def pool_word(extremize: float) -> str:
+    """How a pool's exponent changes the pool: "softened" below 1, "extremized" above, "unchanged" at 1."""
+    return "softened" if extremize < 1 else "extremized" if extremize > 1 else "unchanged"
 
 
 #: The values of τ the scorecard's curve shows, beside the fitted one.
