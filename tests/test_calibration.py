@@ -449,7 +449,13 @@ def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path
         assert numbers["curve"][value] == pytest.approx(expected, abs=1e-9)
     assert numbers["log_daily"]["calibrated"] < numbers["log_daily"]["untempered"]
     html = str(card.temper_table())
-    assert f"{temper:.2f}</strong> of its stated strength" in html and "(in use)" in html
+    lo, hi = load_calibration(world.data_dir).temper_interval
+    assert f"{temper:.2f}</strong> (90%: {lo:.2f}–{hi:.2f}) of its stated strength" in html and "(in use)" in html
+    assert ("This fit was forced" in html) == numbers["forced"]
+    # The record's diagnostics: τ daily and on final forecasts, the reliability diagram, Murphy.
+    diagnostics = card.summary()["diagnostics"]
+    assert diagnostics["questions"] == 10 and diagnostics["temper_daily"]["value"] == temper
+    assert "Reliability" in str(card.diagnostics_table()) and card.diagnostics_chart().svg[:4] == "<svg"
     assert card.temper_chart().svg[:4] == "<svg"
     # Each question is scored as its reports published it: tempered.
     by_id = {q.id: (q, log) for q, log in cases}

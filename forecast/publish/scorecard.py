@@ -43,7 +43,7 @@ from ..leaderboard import (
 from ..model import Calibration, EvidenceLog, Question
 from ..store import atomic_write_text, json_number
 from ..team import TeamForecast
-from .calibrated import TemperSection
+from .calibrated import Diagnostics, TemperSection
 from .html import Html, render_template
 from .summary import current_report
 
@@ -206,6 +206,7 @@ class Scorecard:
         self.links = dict(links or {})
         resolved, skipped = [], list(skipped)
         forecasters: list[ForecasterScore] = []
+        self._judgments: dict[str, tuple[Judgment, ...]] = {}
         #: Whether any resolved question has judgment files or outside forecasts (a leaderboard to show).
         self.has_forecasters = False
         for given in questions:
@@ -227,6 +228,7 @@ class Scorecard:
             except (ForecastError, ValueError) as exc:
                 skipped.append(SkippedQuestion(question.id, _one_line(exc)))
                 continue
+            self._judgments[question.id] = tuple(judgments)
             if not question.illustrative:
                 self.has_forecasters |= bool(judgments or outside.rows)
             resolved.append(scored)
@@ -394,8 +396,28 @@ class Scorecard:
         return TemperSection(self.fitted, [(r.question, r.evidence) for r in self.record])
 
     def _temper_numbers(self) -> dict[str, Any]:
-        # Only with a calibration.yaml, so that a scorecard without one stays as it was.
-        return {} if self.temper_section is None else {"temper": self.temper_section.numbers()}
+        # Only with a calibration.yaml (and a record of two questions), so that a scorecard without stays as it was.
+        numbers = {} if self.temper_section is None else {"temper": self.temper_section.numbers()}
+        if self.diagnostics is not None:
+            numbers["diagnostics"] = self.diagnostics.numbers()
+        return numbers
+
+    @cached_property
+    def diagnostics(self) -> Diagnostics | None:
+        """τ fitted daily and on final forecasts, the reliability diagram and the Murphy decomposition,
+        where at least two questions of the record have resolved (leave-one-out needs two)."""
+        if len(self.record) < 2:
+            return None
+        cases = [(r.question, r.evidence, self._judgments.get(r.question.id, ())) for r in self.record]
+        return Diagnostics(cases, self.bins)
+
+    def diagnostics_table(self) -> Html:
+        """The temper fitted daily and on final forecasts, and the Murphy decomposition (empty without a record)."""
+        return Html("") if self.diagnostics is None else self.diagnostics.table()
+
+    def diagnostics_chart(self):
+        """The reliability diagram of the leave-one-out-tempered final forecasts beside the untempered ones."""
+        return None if self.diagnostics is None else self.diagnostics.chart()
 
     def temper_table(self) -> Html:
         """The temper in use, the mean daily log scores at temper 1 and at it, and the fitted curve."""
