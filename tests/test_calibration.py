@@ -431,7 +431,9 @@ def test_the_team_pool_is_of_the_tempered_analysts(tmp_path):
     ]
     expected = log_pool(np.array(analysts), question.extremize)
     np.testing.assert_allclose(list(report.summary()["probabilities"].values()), expected, atol=1e-9)
-    assert report.calibration_note.startswith("Calibrated: past forecasts were overconfident: the evidence counts at 0.42")
+    assert report.calibration_note.startswith(
+        "Calibrated: past forecasts were overconfident: the evidence counts at 0.42"
+    )
 
 
 def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path):
@@ -450,7 +452,10 @@ def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path
     assert numbers["log_daily"]["calibrated"] < numbers["log_daily"]["untempered"]
     html = str(card.temper_table())
     lo, hi = load_calibration(world.data_dir).temper_interval
-    assert f"{temper:.2f}</strong> (90%: {lo:.2f}–{hi:.2f}) of its stated strength" in html and "(in use)" in html
+    assert (
+        f"{temper:.2f}</strong> (90%: {lo:.2f}–{hi:.2f}) of its stated strength" in html
+        and "(in use)" in html
+    )
     assert ("This fit was forced" in html) == numbers["forced"]
     # The record's diagnostics: τ daily and on final forecasts, the reliability diagram, Murphy.
     diagnostics = card.summary()["diagnostics"]
@@ -512,10 +517,16 @@ def test_calibrate_fits_tau_and_the_pools_exponent_jointly_on_the_analysts_pool(
         means = []
         for q, log, judgments in cases:
             end = q.resolution.date
-            paths = [trajectory(replace(overlay(q, j), temper=temper), log, end).probabilities for j in judgments]
-            means.append(log_score(log_pool(np.stack(paths), a), q.scenario_ids.index(q.resolution.scenario)).mean())
+            paths = [
+                trajectory(replace(overlay(q, j), temper=temper), log, end).probabilities for j in judgments
+            ]
+            means.append(
+                log_score(log_pool(np.stack(paths), a), q.scenario_ids.index(q.resolution.scenario)).mean()
+            )
         assert joint.mean_log_at(temper, a) == pytest.approx(np.mean(means), abs=1e-9)
-    assert joint.mean_log_at(joint.value, joint.extremize) == pytest.approx(joint.log.mean(axis=0).min(), abs=1e-12)
+    assert joint.mean_log_at(joint.value, joint.extremize) == pytest.approx(
+        joint.log.mean(axis=0).min(), abs=1e-12
+    )
     # The folder's questions take it, unless their file sets their own.
     question, _ = load_by_id(world.data_dir, world.question_ids[0])
     assert question.extremize == fitted.extremize
@@ -540,7 +551,12 @@ def test_forecast_run_publishes_a_calibrated_report(tmp_path):
     assert summary["temper"] == 0.42 and summary["schema_version"] == 3
     assert set(summary["uncalibrated_probabilities"]) == set(summary["probabilities"])
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert page.count("Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength") == 2
+    assert (
+        page.count(
+            "Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength"
+        )
+        == 2
+    )
 
 
 def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path):

@@ -131,7 +131,10 @@ def test_twelve_questions_without_evidence_have_nothing_to_learn_write_nothing_a
     result = forecast_cli("calibrate", "--data", world.data_dir, "--write")
     assert result.returncode == 1
     assert "12 resolved questions; fitted temper 1.00" in result.stdout
-    assert "nothing to learn: the resolved questions carry no evidence that separates the scenarios" in result.stderr
+    assert (
+        "nothing to learn: the resolved questions carry no evidence that separates the scenarios"
+        in result.stderr
+    )
     assert tree_digest(world.data_dir) == before
 
 
@@ -204,8 +207,9 @@ def test_the_bundled_illustrative_questions_are_not_in_the_fit(tmp_path):
     result = forecast_cli("calibrate", "--data", data, "--write", "--force")
     assert result.returncode == 0, result.stderr
     assert "16 resolved questions" in result.stdout
-    assert "left out as examples (illustrative: true): harbour-bridge-reopening, riverside-festival-return" in (
-        result.stdout
+    assert (
+        "left out as examples (illustrative: true): harbour-bridge-reopening, riverside-festival-return"
+        in (result.stdout)
     )
     fitted = load_calibration(data)
     assert len(fitted.questions) == 16

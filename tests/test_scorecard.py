@@ -118,7 +118,9 @@ def test_the_bundled_examples_are_listed_apart_and_give_no_verdict(card, monkeyp
     summary = card.summary()
     assert summary["examples"] == sorted(ILLUSTRATIVE) or set(summary["examples"]) == set(ILLUSTRATIVE)
     assert all(q["illustrative"] is True for q in summary["questions"])
-    assert summary["overall"] == summary["hindcast"] and summary["hindcast"]["brier_daily"] == pytest.approx(daily)
+    assert summary["overall"] == summary["hindcast"] and summary["hindcast"]["brier_daily"] == pytest.approx(
+        daily
+    )
     assert "leaderboard" not in summary and card.leaderboard == []
     table = str(card.score_table())
     assert '<h3 id="examples">Examples</h3>' in table and table.count('data-illustrative="true"') == 2

@@ -75,9 +75,7 @@ BOOTSTRAP_SEED = 20241201
 INTERVAL = 0.90
 
 #: "nothing to learn": the words said where every value of the grid scores the same.
-NOTHING_TO_LEARN = (
-    "nothing to learn: the resolved questions carry no evidence that separates the scenarios"
-)
+NOTHING_TO_LEARN = "nothing to learn: the resolved questions carry no evidence that separates the scenarios"
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -294,7 +292,9 @@ class ScoreCurve:
 
     @property
     def extremize_searched(self) -> tuple[float, float] | None:
-        return None if self.extremizes is None else (float(self.extremizes.min()), float(self.extremizes.max()))
+        return (
+            None if self.extremizes is None else (float(self.extremizes.min()), float(self.extremizes.max()))
+        )
 
     @property
     def at_edge(self) -> list[str]:
@@ -534,7 +534,9 @@ class FolderFit:
             return Decision(None, (NOTHING_TO_LEARN,), nothing_to_learn=True)
         temper_reasons = self._gate(t, "fitted temper")
         if t.value == 1.0 and not t.at_edge:
-            temper_reasons = [f"the best τ is 1 (mean daily log score {t.log_in_sample[0]:.4f}): nothing to change"]
+            temper_reasons = [
+                f"the best τ is 1 (mean daily log score {t.log_in_sample[0]:.4f}): nothing to change"
+            ]
         if self.joint is not None:
             joint_reasons = self._gate(self.joint, "joint fit of τ and a")
             gain, se = self.extremize_gain
@@ -582,7 +584,9 @@ def resolved_cases(data_dir: str | Path) -> list[tuple[Question, EvidenceLog, tu
     return cases
 
 
-def _curve(replays: Sequence[Replay], tempers: np.ndarray, extremizes: np.ndarray | None, final: bool = False):
+def _curve(
+    replays: Sequence[Replay], tempers: np.ndarray, extremizes: np.ndarray | None, final: bool = False
+):
     logs, briers = [], []
     for r in replays:
         log, brier, last = r.scores(tempers, extremizes)

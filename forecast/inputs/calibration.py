@@ -123,7 +123,9 @@ def _range(data: dict, key: str, where: Located, value: float | None) -> tuple[f
         return None
     if key.endswith("searched") and value is not None and not lo <= value <= hi:
         what = "extremize" if key.startswith("extremize") else "temper"
-        where.error(where.line_of((key,)), f"{key}: {what} {value!r} lies outside the searched range [{lo!r}, {hi!r}]")
+        where.error(
+            where.line_of((key,)), f"{key}: {what} {value!r} lies outside the searched range [{lo!r}, {hi!r}]"
+        )
     return lo, hi
 
 
@@ -279,7 +281,9 @@ def calibration_yaml(calibration: Calibration) -> str:
         ("brier_score", c.brier_in_sample, c.brier_loo, _SCORE_KEYS, None),
     ]
     if c.extremize is not None:
-        blocks.append(("extremize_score", c.extremize_in_sample, c.extremize_loo, _EXTREMIZE_KEYS, c.extremize_gain_se))
+        blocks.append(
+            ("extremize_score", c.extremize_in_sample, c.extremize_loo, _EXTREMIZE_KEYS, c.extremize_gain_se)
+        )
     for key, in_sample, loo, keys, gain_se in blocks:
         if in_sample is not None or loo is not None:
             lines.append(f"{key}:")

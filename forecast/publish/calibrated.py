@@ -18,7 +18,15 @@ from ..engine.compiled import Evidence, posterior_as_of
 from ..model import Calibration, Question
 from .html import Html, render_template
 
-__all__ = ["FORCED_NOTE", "MIN_DRAWN", "Diagnostics", "TemperSection", "calibration_note", "murphy", "pool_word"]
+__all__ = [
+    "FORCED_NOTE",
+    "MIN_DRAWN",
+    "Diagnostics",
+    "TemperSection",
+    "calibration_note",
+    "murphy",
+    "pool_word",
+]
 
 
 def calibration_note(question: Question, uncalibrated: Mapping[str, float] | None) -> str | None:
@@ -142,7 +150,9 @@ class TemperSection:
             if self.fitted.log_loo is None
             else {"untempered": self.fitted.log_loo[0], "calibrated": self.fitted.log_loo[1]},
             "curve": {f"{v:.2f}": c.mean_log_at(v) for v in shown},
-            "temper_interval": None if self.fitted.temper_interval is None else list(self.fitted.temper_interval),
+            "temper_interval": None
+            if self.fitted.temper_interval is None
+            else list(self.fitted.temper_interval),
             "searched": None if self.fitted.searched is None else list(self.fitted.searched),
             "gain_se": self.fitted.log_gain_se,
             "extremize": self.fitted.extremize,
@@ -290,7 +300,10 @@ class Diagnostics:
         return render_template(
             "scorecard_diagnostics.html.j2",
             n=n,
-            rows=[("At temper 1", n["untempered"]["murphy"]), ("Tempered, leave one question out", n["leave_one_out_tempered"]["murphy"])],
+            rows=[
+                ("At temper 1", n["untempered"]["murphy"]),
+                ("Tempered, leave one question out", n["leave_one_out_tempered"]["murphy"]),
+            ],
         )
 
     def chart(self):

@@ -354,7 +354,9 @@ class Scorecard:
             "resolved": len(self.resolved),
             "questions": questions,
             "overall": None if self.overall is None else {f: json_number(v) for f, v in self.overall.items()},
-            "hindcast": None if self.hindcast is None else {f: json_number(v) for f, v in self.hindcast.items()},
+            "hindcast": None
+            if self.hindcast is None
+            else {f: json_number(v) for f, v in self.hindcast.items()},
             "examples": [r.question.id for r in self.examples],
             "calibration": {
                 "edges": [float(x) for x in table.edges],
