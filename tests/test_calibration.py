@@ -206,6 +206,21 @@ def test_temper_applies_to_every_analyst_before_pooling(tmp_path):
         ("temper: 0.5\nfitted: 2026-11-30\ntemperature: 2\n", 3, "unknown key 'temperature'"),
         ("fitted: 2026-11-30\n", 1, "temper: required"),
         ("temper: 0.5\nextremize: -2\n", 2, "extremize"),
+        ("temper: 0.5\ntemper_interval: [0.6, 0.4]\n", 2, "temper_interval: expected \\[low, high\\]"),
+        ("temper: 0.5\ntemper_interval: 0.4\n", 2, "temper_interval"),
+        ("temper: 3\nsearched: [0.05, 2.0]\n", 2, "lies outside the searched range"),
+        ("temper: 0.5\nforced: yes\n", 2, "forced: expected true or false"),
+        ("temper: 0.5\nextremize_interval: [1, 2]\n", 2, "given without extremize"),
+        (
+            "temper: 0.5\nlog_score:\n  leave_one_out: {untempered: 1, calibrated: 0.9, gain_se: -1}\n",
+            3,
+            "gain_se",
+        ),
+        (
+            "temper: 0.5\nextremize: 2\nextremize_score:\n  in_sample: {untempered: 1, calibrated: 0.9}\n",
+            4,
+            "temper_only and joint",
+        ),
     ],
 )
 def test_a_bad_calibration_yaml_is_a_located_error(tmp_path, text, line, message):
@@ -218,6 +233,46 @@ def test_a_bad_calibration_yaml_is_a_located_error(tmp_path, text, line, message
     result = forecast_cli("validate", "--data", data)
     assert result.returncode == 1
     assert f"calibration.yaml:{line}:" in result.stdout
+
+
+def test_a_calibration_yaml_written_before_intervals_were_recorded_still_reads(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text(FIT, encoding="utf-8")
+    fitted = load_calibration(data)
+    assert fitted.temper == 0.42 and fitted.log_loo == (0.81, 0.64)
+    assert (fitted.temper_interval, fitted.searched, fitted.log_gain_se, fitted.forced) == (
+        None,
+        None,
+        None,
+        False,
+    )
+
+
+def test_calibration_yaml_reads_back_every_field_it_writes(tmp_path):
+    from forecast.inputs.calibration import calibration_yaml
+    from forecast.model import Calibration
+
+    data = copy_data_without_team(tmp_path / "data")
+    written = Calibration(
+        temper=0.42,
+        extremize=0.8,
+        fitted=date(2026, 11, 30),
+        questions=("a", "b"),
+        log_in_sample=(0.8, 0.6),
+        log_loo=(0.8, 0.65),
+        temper_interval=(0.3, 0.55),
+        searched=(0.05, 2.0),
+        log_gain_se=0.05,
+        extremize_interval=(0.5, 1.2),
+        extremize_searched=(0.05, 5.0),
+        extremize_in_sample=(0.6, 0.58),
+        extremize_loo=(0.65, 0.64),
+        extremize_gain_se=0.01,
+        forced=True,
+        version="0.1.0",
+    )
+    (data / "calibration.yaml").write_text(calibration_yaml(written), encoding="utf-8")
+    assert replace(load_calibration(data), path="") == written
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo"])
