@@ -237,3 +237,37 @@ def test_with_judgment_files_calibrate_in_sample_untempered_equals_the_scorecard
     written = load_calibration(world.data_dir)
     assert written.log_in_sample[0] == pytest.approx(hindcast, abs=1e-6)  # written to six decimals
     assert f"log, in sample              {hindcast:.4f}" in result.stdout
+
+
+# ---------------------------------------------------------------- diagnostics
+
+
+def test_the_murphy_decomposition_adds_up_where_each_bin_holds_one_forecast_value():
+    from forecast.publish.calibrated import murphy
+
+    rng = np.random.default_rng(4)
+    p = rng.choice([0.05, 0.35, 0.65, 0.95], size=400)
+    o = (rng.random(400) < p).astype(float)
+    d = murphy(p, o, np.linspace(0, 1, 11))
+    # Independently: reliability, resolution and uncertainty by a plain loop over the distinct forecasts.
+    base = o.mean()
+    rel = sum((p == v).sum() * (v - o[p == v].mean()) ** 2 for v in np.unique(p)) / len(p)
+    res = sum((p == v).sum() * (o[p == v].mean() - base) ** 2 for v in np.unique(p)) / len(p)
+    assert d["reliability"] == pytest.approx(rel, abs=1e-12)
+    assert d["resolution"] == pytest.approx(res, abs=1e-12)
+    assert d["uncertainty"] == pytest.approx(base * (1 - base), abs=1e-12)
+    assert d["brier"] == pytest.approx(d["reliability"] - d["resolution"] + d["uncertainty"], abs=1e-12)
+
+
+def test_the_reliability_diagram_leaves_bins_of_fewer_than_five_undrawn(clustered_fit, tmp_path):
+    from forecast.publish.calibrated import MIN_DRAWN
+    from forecast.publish.scorecard import Scorecard
+
+    world = write_world(tmp_path / "world", "clustered", 12, seed=3)
+    numbers = Scorecard.load(world.data_dir).summary()["diagnostics"]
+    assert numbers["temper_daily"]["value"] == clustered_fit.temper.value
+    assert numbers["temper_final"]["value"] == clustered_fit.final.value
+    for name in ("untempered", "leave_one_out_tempered"):
+        counts = numbers[name]["count"]
+        assert all(c == 0 or c >= MIN_DRAWN for c in counts)
+        assert all((c == 0) == (f is None) for c, f in zip(counts, numbers[name]["frequency"]))
