@@ -267,7 +267,7 @@ def test_the_scorecard_lists_the_bundled_examples_apart_and_off_the_leaderboard(
     assert "leaderboard" not in scorecard
     assert page.page.locator("tr.leaderboard-row").count() == 0
     assert page.page.locator('table.examples tr[data-illustrative="true"]').count() == 2
-    assert "No resolved questions of the team's own yet" in page.page.inner_text(".bottom-line")
+    assert "No resolved questions of the record yet" in page.page.inner_text(".bottom-line")
     assert page.errors == []
 
 

@@ -112,7 +112,7 @@ def test_the_bundled_examples_are_listed_apart_and_give_no_verdict(card, monkeyp
     assert card.record == () and {r.question.id for r in card.examples} == set(ILLUSTRATIVE)
     daily = sum(r.score.brier_daily for r in card.examples) / 2
     assert card.headline().startswith(
-        f"No resolved questions of the team's own yet; the 2 illustrative examples score mean daily Brier {daily:.2f}"
+        f"No resolved questions of the record yet; the 2 illustrative examples score mean daily Brier {daily:.2f}"
     )
     assert "too few resolved questions (0)" in card.headline() and "better than" not in card.headline()
     summary = card.summary()

@@ -307,7 +307,7 @@ class Scorecard:
         daily, prior = self.overall["brier_daily"], self.overall["brier_prior"]
         if not n:
             return (
-                f"No resolved questions of the team's own yet; the {k} illustrative example"
+                f"No resolved questions of the record yet; the {k} illustrative example"
                 f"{'' if k == 1 else 's'} score mean daily Brier {daily:.2f} against {prior:.2f} for the priors: "
                 f"too few resolved questions (0) to judge skill (it takes {MIN_QUESTIONS_TO_JUDGE})."
             )
