@@ -207,8 +207,8 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--force",
         action="store_true",
-        help="write the fit even where the gate holds it back (a held-out gain below its standard error, "
-        "or a value at an end of the searched range); the file then says forced: true",
+        help="write the fit even where the gate holds it back (a held-out gain below its paired or jackknife "
+        "standard error, or a value at an end of the searched range); the file then says forced: true",
     )
 
     evidence = commands.add_parser("evidence", help="work with evidence logs")

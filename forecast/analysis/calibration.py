@@ -11,7 +11,8 @@ opening to its resolution date, as the scorecard's hindcast scores it.
 The fit minimises the mean score over questions on a grid; among the values whose
 mean is within 1e-12 of the best, the one closest to 1 is chosen. Leave-one-question-out
 refits on the others and scores the question left out; the paired standard error of
-that held-out gain is computed over questions, and a bootstrap over questions
+that held-out gain is computed over questions, with a jackknife standard error of the whole
+leave-one-out procedure beside it, and a bootstrap over questions
 (:data:`BOOTSTRAP_RESAMPLES` resamples, seed :data:`BOOTSTRAP_SEED`) gives a 90% interval
 for the fitted values. :meth:`FolderFit.decision` is the gate that says whether a fit
 may be written.
@@ -335,6 +336,30 @@ class ScoreCurve:
             return float("nan")
         return float(self.loo_gains.std(ddof=1) / np.sqrt(self.n))
 
+    @cached_property
+    def gain_jackknife_se(self) -> float:
+        """The jackknife standard error of the held-out gain, the whole leave-one-out procedure redone.
+
+        The gain with question ``i`` deleted, ``gain₍ᵢ₎``, is the leave-one-out gain of the other
+        ``n - 1`` questions: each ``j ≠ i`` scored at the point fitted on the ``n - 2`` questions
+        other than ``i`` and ``j``. Then ``se = √((n - 1)/n · Σᵢ (gain₍ᵢ₎ - mean gain₍.₎)²)``.
+        Unlike :attr:`gain_se`, it sees that the per-question gains are not independent (each is
+        fitted on all the others), so one question that moves every other fit widens it.
+        ``nan`` below 3 questions.
+        """
+        n = self.n
+        if n < 3:
+            return float("nan")
+        total = self.log.sum(axis=0)
+        rows = np.arange(n)
+        deleted = np.empty(n)
+        for i in range(n):
+            others = (total[None, :] - self.log[i][None, :] - self.log) / (n - 2)
+            keep = rows != i
+            at = self.choose(others[keep])
+            deleted[i] = float((self.log[keep, self.neutral] - self.log[rows[keep], at]).mean())
+        return float(np.sqrt((n - 1) / n * ((deleted - deleted.mean()) ** 2).sum()))
+
     def _pairs(self, scores: np.ndarray, at: np.ndarray) -> tuple[float, float]:
         rows = np.arange(self.n)
         return float(scores[:, self.neutral].mean()), float(scores[rows, at].mean())
@@ -517,6 +542,13 @@ class FolderFit:
                 "log score; a fit is written only when its held-out gain is positive and at least its "
                 "standard error"
             )
+        elif not gain >= curve.gain_jackknife_se:
+            reasons.append(
+                f"the held-out gain of the {what} is {gain:+.4f}, below its jackknife standard error "
+                f"{curve.gain_jackknife_se:.4f} (the leave-one-out fit redone with each question deleted); "
+                "the gains of single questions are not independent, and a fit is written only when its "
+                "held-out gain is at least both standard errors"
+            )
         for edge in curve.at_edge:
             lo, hi = curve.searched if edge == "τ" else curve.extremize_searched
             value = curve.value if edge == "τ" else curve.extremize
@@ -670,9 +702,11 @@ def fit_table(fit: FolderFit) -> str:
     decision = fit.decision
     lines.append("")
     if decision.writes == "joint":
-        lines.append("the gate: τ and a pass (held-out gain at least its standard error)")
+        lines.append(
+            "the gate: τ and a pass (held-out gain at least its paired and jackknife standard errors)"
+        )
     elif decision.writes == "temper":
-        lines.append("the gate: τ passes (held-out gain at least its standard error)")
+        lines.append("the gate: τ passes (held-out gain at least its paired and jackknife standard errors)")
     else:
         lines.append("the gate: nothing to write")
     lines += [f"  {reason}" for reason in decision.reasons]

@@ -94,7 +94,8 @@ def calibration_note(question: Question, uncalibrated: Mapping[str, float] | Non
 #: What every page using a fit written under ``--force`` says of it.
 FORCED_NOTE = (
     "This fit was forced: written with --force although the gate held it back "
-    "(its held-out gain was below its standard error, or a value lay at an end of the searched range)."
+    "(its held-out gain was below its paired or jackknife standard error, "
+    "or a value lay at an end of the searched range)."
 )
 
 
