@@ -258,20 +258,16 @@ def test_the_index_shows_each_scenarios_spread_beside_the_team_forecast(browser,
     assert page.errors == []
 
 
-def test_the_scorecard_shows_a_leaderboard_and_calibration_per_forecaster(browser, bundled_run):
+def test_the_scorecard_lists_the_bundled_examples_apart_and_off_the_leaderboard(browser, bundled_run):
     page = Page(browser, bundled_run.out / "_scorecard" / "report.html")
     scorecard = read_json(bundled_run.out / "_scorecard" / "scorecard.json")
-    rows = page.page.locator("tr.leaderboard-row")
-    assert rows.count() == len(scorecard["leaderboard"]) >= 4
-    names = [rows.nth(k).get_attribute("data-forecaster") for k in range(rows.count())]
-    assert names == [r["forecaster"] for r in scorecard["leaderboard"]]
-    assert {"team", "model: ines", "model: omar", "Illustrative: town forum poll"} <= set(names)
-    alts = page.page.eval_on_selector_all(
-        "figure.chart svg", "svgs => svgs.map(s => s.getAttribute('aria-label'))"
-    )
-    by_forecaster = next(a for a in alts if a.startswith("Calibration per forecaster"))
-    for name, numbers in scorecard["calibration_by_forecaster"].items():
-        assert f"{name}, n={numbers['n']}" in by_forecaster
+    # Both bundled resolved questions are illustrative: listed apart, scored, and on no leaderboard.
+    assert sorted(scorecard["examples"]) == ["harbour-bridge-reopening", "riverside-festival-return"]
+    assert all(q["illustrative"] for q in scorecard["questions"])
+    assert "leaderboard" not in scorecard
+    assert page.page.locator("tr.leaderboard-row").count() == 0
+    assert page.page.locator('table.examples tr[data-illustrative="true"]').count() == 2
+    assert "No resolved questions of the record yet" in page.page.inner_text(".bottom-line")
     assert page.errors == []
 
 
