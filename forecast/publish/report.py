@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
@@ -27,7 +27,7 @@ from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..model import EvidenceLog, Question
-from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
+from ..store import EVIDENCE_CSV, INPUTS_RECORD, atomic_write_text, atomic_writer, json_number, report_dir
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
@@ -35,16 +35,19 @@ from . import sections
 from .brief import Confidence, confidence
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
+from .revision import Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
     CriticalItem,
     ResolutionRecord,
+    RevisionRecord,
     ScoreRecord,
     Summary,
     WatchEntry,
     counted_ids,
     previous_report,
+    read_summary,
 )
 
 __all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
@@ -142,6 +145,11 @@ class Report:
         as_of = parse_as_of(as_of)
         question, evidence = load_by_id(data_dir, question_id)
         previous = previous_report(reports_dir, question_id, as_of)
+        published = published_inputs = None
+        if reports_dir and not options.get("analyst"):  # a revision is of the published (team) view
+            folder = report_dir(reports_dir, question_id, as_of)
+            published = read_summary(folder / "summary.json")
+            published_inputs = None if published is None else read_inputs(folder)
         return cls(
             question,
             evidence,
@@ -150,6 +158,11 @@ class Report:
             outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
             previous=None if previous is None else previous.summary,
             previous_folder=None if previous is None else previous.folder,
+            inputs=gather_inputs(question, evidence, data_dir),
+            published=published,
+            published_inputs=published_inputs,
+            previous_inputs=None if previous is None else read_inputs(previous.folder),
+            seen=read_seen(reports_dir, question_id),
             **options,
         )
 
@@ -170,6 +183,11 @@ class Report:
         log_newest: int = 100,
         log_strongest: int = 50,
         analyst: str | None = None,
+        inputs: Inputs | None = None,
+        published: Summary | None = None,
+        published_inputs: Inputs | None = None,
+        previous_inputs: Inputs | None = None,
+        seen: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.as_of = as_of
         self.question, self.evidence = question, evidence
@@ -197,6 +215,11 @@ class Report:
         )
         self.draws, self.seed, self.watch = draws, seed, watch
         self.log_newest, self.log_strongest = log_newest, log_strongest
+        self.inputs = inputs
+        #: The report already published for this date, which this one would revise (none in an analyst's view).
+        self.published = None if self.analyst is not None else published
+        self.published_inputs, self.previous_inputs = published_inputs, previous_inputs
+        self.seen = dict(seen or {})
 
     # ------------------------------------------------------------------ numbers
 
@@ -254,11 +277,93 @@ class Report:
 
     @property
     def alerts(self) -> list[str]:
-        """Scenarios that moved by the alert threshold or more since the previous report.
+        """Scenarios that moved by the alert threshold or more since the previous report, or from what the
+        revision this one replaces published (in the question's order).
 
         None once the question has resolved: a settled question raises no alert.
         """
-        return [] if self.score is not None else list(self.changes.alerting)
+        if self.score is not None:
+            return []
+        alerting = set(self.changes.alerting) | set(self.revises.alerts if self.revises else ())
+        return [s for s in self.question.scenario_ids if s in alerting]
+
+    # ------------------------------------------------------------------ the record (docs/record.md)
+
+    @property
+    def revision(self) -> int:
+        """Which publication of this date's report this is: 1 for the first."""
+        return 1 if self.published is None else self.published.revision + 1
+
+    @cached_property
+    def revision_causes(self) -> list[str]:
+        """What changed in the inputs since the revision this one replaces, in words (empty for revision 1)."""
+        if self.published is None or self.inputs is None:
+            return []
+        p = self.published
+        found = causes(
+            self.published_inputs,
+            self.inputs,
+            self.seen,
+            before_ids=p.evidence_ids if p.ids_listed else None,
+            before_temper=p.temper,
+        )
+        return [c.text for c in found]
+
+    @cached_property
+    def revises(self) -> RevisionRecord | None:
+        """The revision this report replaces: what it published, why they differ, what moved past the threshold."""
+        if self.published is None:
+            return None
+        published = self.published.probabilities
+        moved = analysis.compare_summaries(
+            {"probabilities": dict(self.assessment.probabilities)},
+            {"probabilities": published},
+            threshold_points=self.alert_threshold,
+        ).alerting
+        return RevisionRecord(self.published.revision, dict(published), tuple(self.revision_causes), moved)
+
+    @cached_property
+    def move_causes(self) -> list[str]:
+        """How the forecast is made, changed since the report compared with (the temper, the question file...)."""
+        if self.previous is None or self.inputs is None:
+            return []
+        before = self.previous_inputs
+        if before is None:  # an earlier version's report: its summary still says its temper
+            found = causes(None, self.inputs, self.seen, before_temper=self._previous_report.temper)
+        else:
+            found = causes(before, self.inputs, self.seen)
+        return [c.text for c in found if c.method]
+
+    @property
+    def revised_alert(self) -> str | None:
+        """The alert of a revision that moved a scenario past the threshold, in words (else ``None``)."""
+        r = self.revises
+        if r is None or not r.alerts or self.score is not None:
+            return None
+        q = self.question
+        return revised_line(
+            self.as_of.isoformat(), q.scenario_ids, {s.id: s.name for s in q.scenarios},
+            r.probabilities, self.assessment.probabilities, r.alerts, r.causes,
+        )  # fmt: skip
+
+    @property
+    def revision_line(self) -> str | None:
+        """The key judgments' line naming the revision (``None`` for revision 1)."""
+        r = self.revises
+        if r is None:
+            return None
+        q, now = self.question, self.assessment.probabilities
+        moved = [
+            f"{s.label} {r.probabilities.get(s.id, 0.0) * 100:.0f}% → {now[s.id] * 100:.0f}%"
+            for s in q.scenarios
+            if round(r.probabilities.get(s.id, 0.0) * 100) != round(now[s.id] * 100)
+        ]
+        what = f"; it moved {', '.join(moved)}" if moved else ", with the same probabilities to the percent"
+        why = f", after {'; '.join(r.causes)}" if r.causes else ""
+        return (
+            f"This is revision {self.revision} of the report as of {self.as_of}: it replaces revision "
+            f"{r.revision}, which stays published{what}{why}."
+        )
 
     @property
     def team_view(self) -> bool:
@@ -402,6 +507,7 @@ class Report:
                 tripwires_newly_fired=tuple(c.tripwires_fired),
                 leader_changed=c.leader_changed,
                 previous_replaced=self.previous_replaced,
+                causes=tuple(self.move_causes),
             ),
             alert_threshold=self.alert_threshold,
             alert=bool(self.alerts),
@@ -412,6 +518,8 @@ class Report:
             previous=None if self.previous is None else self.previous.as_previous(),
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
+            revision=self.revision,
+            revises=self.revises,
             **self._team_numbers(),
         )
 
@@ -438,6 +546,8 @@ class Report:
         self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
         if self.outside.as_of(self.as_of):
             self.write_outside_csv(path.with_name(OUTSIDE_CSV))
+        if self.inputs is not None:
+            atomic_write_text(path.with_name(INPUTS_RECORD), self.inputs.to_json())
         atomic_write_text(path, self.summary_record().to_json())
         return path
 
@@ -466,6 +576,8 @@ class Report:
                 "prior": s.prior,
                 "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
+                # Moved past the threshold since the report compared with (a revision's own alert aside).
+                "move_alert": self.score is None and s.id in self.changes.alerting,
                 "interval": self.intervals.bounds[s.id],
             }
             # One order everywhere, the question file's, so a scenario keeps its place as it rises and falls.
@@ -501,6 +613,7 @@ class Report:
             closed_unresolved=a.closed_unresolved,
             calibration=self.calibration_note,
             key_judgments=self.build_key_judgments(),
+            revised=self.revised_alert,
         )
 
     # ------------------------------------------------------------------ key judgments
@@ -526,6 +639,8 @@ class Report:
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_probabilities() if settled else None,
+            revision=self.revision_line,
+            method_changes=[] if settled else self.move_causes,
         )
 
     def _eve_probabilities(self) -> dict[str, float]:

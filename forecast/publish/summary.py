@@ -50,6 +50,7 @@ __all__ = [
     "ChangeRecord",
     "CriticalItem",
     "ResolutionRecord",
+    "RevisionRecord",
     "ScoreRecord",
     "Summary",
     "SummaryError",
@@ -69,9 +70,11 @@ __all__ = [
 #: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1. Version 3
 #: added ``evidence_digest``, and leaves out ``evidence_ids`` where more than :data:`COMPACT_ABOVE`
 #: reports are counted (``changes.evidence_added`` and ``evidence_removed`` are null where unknown).
-SCHEMA_VERSION = 3
+#: Version 4 added ``revision``, ``revises`` and ``changes.causes`` (docs/record.md); an older summary
+#: reads as revision 1.
+SCHEMA_VERSION = 4
 #: Older versions with a ``schema_version`` that read as they are, their missing keys at their defaults.
-_READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+_READABLE_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
 #: A report that counts more reports than this writes a compact summary: their number and digest, not
 #: their ids (which are in its ``evidence.csv``). At 10,000 ids, a summary is about 150 kB.
 COMPACT_ABOVE = 10_000
@@ -81,7 +84,7 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest"}
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest", "revises"}
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -225,14 +228,33 @@ class ChangeRecord:
     tripwires_newly_fired: tuple[str, ...]
     leader_changed: bool
     previous_replaced: bool
+    #: since version 4: how the forecast is made, changed since that report (the temper, the question
+    #: file...), in words such as "temper 1 → 0.35" (docs/record.md)
+    causes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChangeRecord:
         return cls(
             d["previous_as_of"], _ids_or_none(d["evidence_added"]), _ids_or_none(d["evidence_removed"]),
             {i: (v[0], v[1]) for i, v in d["status_changes"].items()}, tuple(d["tripwires_newly_fired"]),
-            d["leader_changed"], d["previous_replaced"],
+            d["leader_changed"], d["previous_replaced"], tuple(d.get("causes", ())),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """``revises``: the revision of the same date's report that this one replaced, and why they differ."""
+
+    revision: int
+    probabilities: dict[str, float]
+    #: what changed in the inputs since that revision, in words (docs/record.md)
+    causes: tuple[str, ...]
+    #: the scenarios that moved by the alert threshold or more from what that revision published
+    alerts: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RevisionRecord:
+        return cls(int(d["revision"]), _floats(d["probabilities"]), tuple(d["causes"]), tuple(d["alerts"]))
 
 
 @dataclass(frozen=True)
@@ -310,6 +332,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "team_probabilities": _optional(_floats),
     "temper": float,
     "uncalibrated_probabilities": _optional(_floats),
+    "revises": _optional(RevisionRecord.from_dict),
 }
 
 
@@ -392,6 +415,10 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: since version 4: which publication of this date's report this is (1 for the first; an older
+    #: summary reads as 1), and, for a later one, the revision it replaced (docs/record.md)
+    revision: int = 1
+    revises: RevisionRecord | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
