@@ -110,6 +110,7 @@ __all__ = [
     "replace_dir",
     "report_dates",
     "report_dir",
+    "report_listing",
     "revision_dir",
     "revision_folders",
     "work_dir",
@@ -199,24 +200,7 @@ def revision_dir(out_dir: str | Path, question_id: str, as_of: date | str, revis
 
 def revision_folders(out_dir: str | Path, question_id: str) -> dict[date, tuple[int, ...]]:
     """The kept revisions of each date of a question (:func:`revision_dir`), from its folder's listing alone."""
-    kept: dict[date, list[int]] = {}
-    try:
-        with os.scandir(Path(out_dir) / question_id) as entries:
-            for entry in entries:
-                if REVISION_MARK not in entry.name:
-                    continue
-                match = _REVISION_NAME.match(entry.name)
-                if match is None:
-                    continue
-                try:
-                    as_of = date.fromisoformat(match.group(1))
-                except ValueError:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    kept.setdefault(as_of, []).append(int(match.group(2)))
-    except OSError:
-        return {}
-    return {d: tuple(sorted(n)) for d, n in kept.items()}
+    return report_listing(out_dir, question_id)[1]
 
 
 def failed_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
@@ -649,22 +633,39 @@ def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
     No summary is read: a folder named for a date is listed whatever it holds, so a
     caller reads only the few it needs (see :func:`current_report`).
     """
+    return report_listing(out_dir, question_id)[0]
+
+
+def report_listing(out_dir: str | Path, question_id: str) -> tuple[list[date], dict[date, tuple[int, ...]]]:
+    """A question folder's report dates, oldest first, and each date's kept revisions, from one listing.
+
+    A kept revision is a folder ``<date>@r<n>`` (:func:`revision_dir`); its date's
+    report is the folder ``<date>``, the latest revision.
+    """
     folder = Path(out_dir) / question_id
     dates = []
+    kept: dict[date, list[int]] = {}
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if len(entry.name) != 10:
-                    continue
-                try:
-                    as_of = date.fromisoformat(entry.name)
-                except ValueError:
-                    continue
-                if entry.is_dir():
-                    dates.append(as_of)
+                name = entry.name
+                if len(name) == 10:
+                    try:
+                        as_of = date.fromisoformat(name)
+                    except ValueError:
+                        continue
+                    if entry.is_dir():
+                        dates.append(as_of)
+                elif REVISION_MARK in name and (match := _REVISION_NAME.match(name)) is not None:
+                    try:
+                        as_of = date.fromisoformat(match.group(1))
+                    except ValueError:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        kept.setdefault(as_of, []).append(int(match.group(2)))
     except OSError:  # no such folder, or not a folder
-        return []
-    return sorted(dates)
+        return [], {}
+    return sorted(dates), {d: tuple(sorted(n)) for d, n in kept.items()}
 
 
 def _first_readable(

@@ -27,6 +27,7 @@ __all__ = [
     "brier_score",
     "calibration_bins",
     "calibration_points",
+    "eve_forecast",
     "log_score",
     "ranked_probability_score",
     "score",
@@ -41,8 +42,9 @@ class Score:
     Brier scores are multi-category, ``sum_s (f_s - o_s)^2`` with ``o`` one-hot on
     the resolved scenario: 0 is perfect, 2 the worst. Log scores are
     ``-ln f_resolved``: 0 is perfect, lower is better, and a zero probability on
-    what happened scores infinity. ``*_final`` score the forecast as of the
-    resolution date; ``*_daily`` average the daily forecasts from the opening to
+    what happened scores infinity. ``*_final`` score the forecast of the eve of the
+    resolution date (the priors for a question that resolved the day it opened), so
+    that no report dated on or after the resolution date enters them; ``*_daily`` average the daily forecasts from the opening to
     the resolution date inclusive (``days`` of them); ``*check_prior`` score the priors
     alone (the same every day). ``skill_* = 1 - brier_* / brier_prior``: 1 is
     perfect, 0 no better than the priors, negative worse.
@@ -291,9 +293,25 @@ def score(question: Question, evidence: Evidence) -> Score:
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
     compiled = compile_evidence(question, evidence, resolution.date)
-    final = softmax(compiled.final_log_posterior())
     prior = np.array([s.prior for s in question.scenarios])
-    return score_forecasts(question, compiled.daily_trajectory().probabilities, final, prior)
+    daily = compiled.daily_trajectory().probabilities
+    return score_forecasts(question, daily, eve_forecast(daily, prior), prior)
+
+
+def eve_forecast(daily: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The forecast the final scores score: that of the eve of the resolution date.
+
+    ``daily`` is the forecast of each day from the opening to the resolution date
+    inclusive; the eve is the day before the last. A question that resolved the day
+    it opened has no eve: the priors stand for it. No report dated on or after the
+    resolution date enters it (docs/record.md).
+
+    Examples
+    --------
+    >>> eve_forecast(np.array([[0.5, 0.5], [0.7, 0.3], [1.0, 0.0]]), np.array([0.5, 0.5])).tolist()
+    [0.7, 0.3]
+    """
+    return daily[-2] if len(daily) >= 2 else prior
 
 
 def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
