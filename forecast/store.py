@@ -76,6 +76,7 @@ __all__ = [
     "PARTIAL_SUFFIX",
     "PUBLISHED_STAMP",
     "RESERVED_NAMES",
+    "REVISION_MARK",
     "RUNS",
     "SCENARIOS_CSV",
     "SCORECARD_DIR",

@@ -31,6 +31,7 @@ from .scoring import (
     log_score,
     score,
     score_forecasts,
+    score_published,
 )
 from .uncertainty import (
     DEFAULT_SEED,
@@ -73,6 +74,7 @@ __all__ = [
     "report_day_draws",
     "score",
     "score_forecasts",
+    "score_published",
     "trajectory_intervals",
     "watch_arrays",
     "watch_items",

@@ -15,6 +15,7 @@ from datetime import date
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..catalog import Catalog, CatalogEntry
+from ..store import REVISION_MARK
 from .html import Html, page_html, render_template
 from .plots import PALETTE, Chart
 
@@ -212,7 +213,7 @@ def history_page(catalog: Catalog) -> str | None:
             )
         )
         day = entry.as_of.isoformat()
-        latest = entry.revision
+        newest = entry.revision
         rows.append(
             {
                 "as_of": day,
@@ -226,9 +227,7 @@ def history_page(catalog: Catalog) -> str | None:
                         "published": v.published.replace("T", " ").removesuffix("Z") if v.published else None,
                         "probabilities": v.probabilities,
                         "cause": "; ".join(v.causes) if v.revision > 1 else "first publication",
-                        "href": f"{day}/report.html"
-                        if v.revision == latest
-                        else f"{day}@r{v.revision}/report.html",
+                        "href": f"{day if v.revision == newest else f'{day}{REVISION_MARK}{v.revision}'}/report.html",
                     }
                     for v in entry.revisions()
                 ],
