@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
+from ..catalog import read_catalog
 from ..engine.results import Trajectory
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
@@ -163,6 +164,7 @@ class Report:
             published_inputs=published_inputs,
             previous_inputs=None if previous is None else read_inputs(previous.folder),
             seen=read_seen(reports_dir, question_id),
+            record=_first_publications(reports_dir, question, as_of),
             **options,
         )
 
@@ -188,6 +190,7 @@ class Report:
         published_inputs: Inputs | None = None,
         previous_inputs: Inputs | None = None,
         seen: Mapping[tuple[str, str], str] | None = None,
+        record: Sequence[tuple[date, Mapping[str, float]]] | None = None,
     ) -> None:
         self.as_of = as_of
         self.question, self.evidence = question, evidence
@@ -220,6 +223,8 @@ class Report:
         self.published = None if self.analyst is not None else published
         self.published_inputs, self.previous_inputs = published_inputs, previous_inputs
         self.seen = dict(seen or {})
+        #: Each as-of date's first publication of the question (the track record), for a settled report's eve.
+        self.record = list(record or ())
 
     # ------------------------------------------------------------------ numbers
 
@@ -412,11 +417,17 @@ class Report:
             return None
         r, q = self.question.resolution, self.question
         eve = r.date - timedelta(days=1)
-        trajectory = self.assessment.trajectory
-        if trajectory.dates and trajectory.dates[0] <= eve:
-            p_eve = trajectory.at(eve)[r.scenario]
-        else:
-            p_eve = q.scenario(r.scenario).prior
+        replayed = self._eve_probabilities()
+        p_eve, brier_final, eve_published, replayed_on_eve = (
+            replayed[r.scenario], self.score.brier_final, None, None,
+        )  # fmt: skip
+        standing = self.published_eve
+        if standing is not None:  # the eve as published: the record, not today's replay (docs/record.md)
+            eve_published = standing[0].isoformat()
+            p_eve = standing[1][r.scenario]
+            brier_final = float(analysis.brier_score([standing[1][s] for s in q.scenario_ids],
+                                                     q.scenario_ids.index(r.scenario)))  # fmt: skip
+            replayed_on_eve = None if replayed[r.scenario] == p_eve else replayed[r.scenario]
         return {
             "scenario": r.scenario,
             "name": q.scenario(r.scenario).name,
@@ -425,9 +436,22 @@ class Report:
             "eve": eve.isoformat(),
             "probability_on_eve": p_eve,
             "note": r.note,
-            "brier_final": self.score.brier_final,
+            "brier_final": brier_final,
             "brier_prior": self.score.brier_prior,
+            "eve_published": eve_published,
+            "replayed_on_eve": replayed_on_eve,
         }
+
+    @cached_property
+    def published_eve(self) -> tuple[date, dict[str, float]] | None:
+        """The publication standing on the eve of the resolution date, as first published: (as-of date,
+        probabilities); ``None`` where none was published by the eve, or no record was given."""
+        resolution = self.question.resolution
+        if resolution is None or not self.record:
+            return None
+        eve, ids = resolution.date - timedelta(days=1), set(self.question.scenario_ids)
+        standing = [(d, dict(p)) for d, p in self.record if d <= eve and set(p) == ids]
+        return max(standing, key=lambda x: x[0]) if standing else None
 
     # ------------------------------------------------------------------ calibration (docs/calibration.md)
 
@@ -638,7 +662,7 @@ class Report:
             analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
-            eve_probabilities=self._eve_probabilities() if settled else None,
+            eve_probabilities=self._eve_as_shown() if settled else None,
             revision=self.revision_line,
             method_changes=[] if settled else self.move_causes,
         )
@@ -650,6 +674,11 @@ class Report:
         if trajectory.dates and trajectory.dates[0] <= eve:
             return dict(trajectory.at(eve))
         return dict(self.assessment.priors)
+
+    def _eve_as_shown(self) -> dict[str, float]:
+        """The eve's forecast as the page shows it: as published where it was, else today's replay."""
+        standing = self.published_eve
+        return dict(standing[1]) if standing is not None else self._eve_probabilities()
 
     @property
     def analysts_range(self) -> dict[str, tuple[float, float]] | None:
@@ -1177,6 +1206,16 @@ def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, 
         else:
             words[row_id] = f"a stronger report of {rows[first].id}'s event; {rows[counted].id} now counts it"
     return words
+
+
+def _first_publications(
+    reports_dir: str | Path | None, question: Question, as_of: date
+) -> list[tuple[date, Mapping[str, float]]]:
+    """A settled question's first publications in ``reports_dir`` (none for a question still open)."""
+    if not reports_dir or question.resolution is None or as_of < question.resolution.date:
+        return []
+    entries = read_catalog(reports_dir, question.id).entries()
+    return [(e.as_of, e.revisions()[0].probabilities) for e in entries]
 
 
 def _until(trajectory: Trajectory, end: date) -> Trajectory:

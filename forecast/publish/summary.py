@@ -85,6 +85,8 @@ _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
 _LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest", "revises"}
+#: Keys of a part of the summary left out where they are ``None`` (``resolution``'s record of the eve).
+_NESTED_LEFT_OUT_WHEN_NONE = frozenset({"eve_published", "replayed_on_eve"})
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -291,10 +293,14 @@ class ResolutionRecord:
     note: str
     brier_final: float
     brier_prior: float
+    #: since version 4: the as-of date of the publication that stood on the eve (``None``: none did, and the
+    #: eve is today's replay), and today's replay's probability where it differs from the published one
+    eve_published: str | None = None
+    replayed_on_eve: float | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ResolutionRecord:
-        return cls(**{f.name: d[f.name] for f in fields(cls)})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 def _ids_or_none(v: Any) -> tuple[str, ...] | None:
@@ -341,7 +347,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Summary):
         return value.as_dict(nested=True)
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if not (f.name in _NESTED_LEFT_OUT_WHEN_NONE and getattr(value, f.name) is None)
+        }
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
