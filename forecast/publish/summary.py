@@ -472,6 +472,8 @@ class Summary:
         if self.legacy_keys is not None:
             return {"schema_version": 0} | {k: _plain(getattr(self, k)) for k in sorted(self.legacy_keys)}
         skip = {"legacy_keys", "previous"} if nested else {"legacy_keys"}
+        if self.schema_version < 4:  # read from an older version: written back as it was
+            skip |= {"revision", "revises"}
         if not self.ids_listed:
             skip.add("evidence_ids")  # a compact summary: the ids are in evidence.csv
         return {
