@@ -303,3 +303,26 @@ def test_a_summary_of_an_earlier_version_reads_as_revision_1(tmp_path):
     frame = forecast.history(tmp_path / "reports", revisions=True)
     assert frame.revision.tolist() == [1, 1] and set(frame.cause) == {"first publication"}
     assert frame.published.isna().all()
+
+
+def test_a_job_killed_between_its_renames_keeps_the_revision_it_was_replacing(tmp_path):
+    from forecast.store import job_scratch, recover_job, revision_dir
+
+    out = tmp_path / "out"
+    final = out / "q" / "2025-01-01"
+    final.mkdir(parents=True)
+    (final / "report.html").write_text("revision 1", encoding="utf-8")
+    scratch = job_scratch(out, "q")
+    scratch.mkdir(parents=True)
+    (scratch / "report.html").write_text("revision 2", encoding="utf-8")
+    keep = revision_dir(out, "q", "2025-01-01", 1)
+    # What replace_dir(scratch, final, keep=keep) does, up to a kill after the new report is in place.
+    aside = scratch.with_name(scratch.name + ".aside")
+    record = {"final": str(final.resolve()), "keep": str(keep.parent.resolve() / keep.name)}
+    scratch.with_name(scratch.name + ".aside.json").write_text(json.dumps(record), encoding="utf-8")
+    final.rename(aside)
+    scratch.rename(final)
+    recover_job(out, "q")
+    assert (keep / "report.html").read_text(encoding="utf-8") == "revision 1"
+    assert (final / "report.html").read_text(encoding="utf-8") == "revision 2"
+    assert not list((out / ".forecast-work").iterdir())
