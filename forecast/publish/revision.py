@@ -52,6 +52,8 @@ __all__ = [
 INPUTS_VERSION = 1
 #: Hex digits of an evidence report's content digest.
 _ROW_DIGITS = 16
+#: Between the fields of a row, for its digest.
+_SEPARATOR = "\x1f"
 #: How many reports a cause names before it counts the rest.
 _NAMED = 5
 
@@ -80,6 +82,10 @@ def utc_now() -> str:
 def row_digest(row: EvidenceRow) -> str:
     """The digest of one evidence report's content: every field of its row (its line number aside).
 
+    BLAKE2b of 8 bytes, in hex, over the fields joined by the unit separator (U+001F),
+    its extra columns last as ``name=value`` in name order: a 100,000-report log is
+    digested in a fraction of a second.
+
     Examples
     --------
     >>> from datetime import date
@@ -87,12 +93,14 @@ def row_digest(row: EvidenceRow) -> str:
     >>> len(row_digest(row)), row_digest(row) == row_digest(row)
     (16, True)
     """
-    content = [
-        row.id, row.date.isoformat(), row.indicator, row.observed, row.source, row.reliability,
-        row.credibility, row.url, row.summary, sorted(row.extra.items()),
+    parts = [
+        row.id, row.date.isoformat(), row.indicator, "yes" if row.observed else "no", row.source,
+        row.reliability, str(row.credibility), row.url, row.summary,
     ]  # fmt: skip
-    text = json.dumps(content, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()[:_ROW_DIGITS]
+    if row.extra:
+        parts.extend(f"{k}={v}" for k, v in sorted(row.extra.items()))
+    text = _SEPARATOR.join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=_ROW_DIGITS // 2).hexdigest()
 
 
 @dataclass(frozen=True)
