@@ -17,7 +17,7 @@ import pytest
 from helpers import copy_data, forecast_cli, read_json
 
 import forecast
-from forecast.publish.revision import same_numbers
+from forecast.publish.revision import Inputs, causes, same_numbers
 
 HARBOUR = "harbour-bridge-reopening"
 RUSSIA = "russia-syria-bases"
@@ -326,3 +326,58 @@ def test_a_job_killed_between_its_renames_keeps_the_revision_it_was_replacing(tm
     assert (keep / "report.html").read_text(encoding="utf-8") == "revision 1"
     assert (final / "report.html").read_text(encoding="utf-8") == "revision 2"
     assert not list((out / ".forecast-work").iterdir())
+
+
+# --------------------------------------------------------------------------- causes, word by word
+
+
+def _inputs(**changes) -> Inputs:
+    base = {
+        "forecast": "1.0",
+        "question_file": "q1",
+        "judgments": {"mira": "m1", "tomas": "t1"},
+        "temper": 1.0,
+        "extremize": 1.0,
+        "evidence": {"t1": ("d1", "2026-04-01"), "t2": ("d2", "2026-04-10")},
+        "seen": "2026-05-01T08:00:00Z",
+    }
+    return Inputs(**(base | changes))
+
+
+def test_each_input_that_changed_is_a_cause_in_words_evidence_first():
+    before = _inputs()
+    now = _inputs(
+        forecast="1.1",
+        question_file="q2",
+        judgments={"mira": "m2", "basil": "b1"},
+        temper=0.35,
+        extremize=1.5,
+        evidence={"t1": ("d9", "2026-04-01"), "t12": ("d12", "2026-04-20")},
+        seen="2026-12-07T09:00:00Z",
+    )
+    seen = {("t1", "d1"): "2026-04-02T00:00:00Z", ("t2", "d2"): "2026-04-11T00:00:00Z"}
+    assert [c.text for c in causes(before, now, seen)] == [
+        "report t12 (dated 2026-04-20, first seen 2026-12-07)",
+        "report t1 (dated 2026-04-01, first seen 2026-12-07) changed",
+        "report t2 (dated 2026-04-10) removed",
+        "the question file edited",
+        "basil's judgments added",
+        "mira's judgments edited",
+        "tomas's judgments removed",
+        "temper 1 → 0.35",
+        "the pool's extremizing 1 → 1.5",
+        "forecast 1.0 → 1.1",
+    ]
+
+
+def test_a_cause_names_five_reports_and_counts_the_rest():
+    many = {f"t{k}": (f"d{k}", "2026-04-20") for k in range(3, 11)}
+    (cause,) = causes(_inputs(), _inputs(evidence={**_inputs().evidence, **many}), {})
+    assert cause.text.startswith("reports t3 (dated 2026-04-20, first seen 2026-05-01), t4 (")
+    assert cause.text.endswith("and 3 more") and cause.ids == tuple(many)
+
+
+def test_a_report_first_seen_earlier_keeps_its_first_sighting():
+    now = _inputs(evidence={**_inputs().evidence, "t3": ("d3", "2026-04-20")}, seen="2026-12-07T09:00:00Z")
+    (cause,) = causes(_inputs(), now, {("t3", "d3"): "2026-06-01T00:00:00Z"})
+    assert cause.text == "report t3 (dated 2026-04-20, first seen 2026-06-01)"
