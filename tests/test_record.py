@@ -381,3 +381,23 @@ def test_a_report_first_seen_earlier_keeps_its_first_sighting():
     now = _inputs(evidence={**_inputs().evidence, "t3": ("d3", "2026-04-20")}, seen="2026-12-07T09:00:00Z")
     (cause,) = causes(_inputs(), now, {("t3", "d3"): "2026-06-01T00:00:00Z"})
     assert cause.text == "report t3 (dated 2026-04-20, first seen 2026-06-01)"
+
+
+def test_a_resolved_report_rendered_after_calibration_quotes_the_eve_as_published(tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "reports"
+    first = _run(data, out, HARBOUR, "2024-09-01")
+    assert first.returncode == 0, _said(first)
+    published = read_json(out / HARBOUR / "2024-09-01" / "summary.json")["probabilities"]
+    (data / "calibration.yaml").write_text("temper: 0.35\n", encoding="utf-8")
+    settled = _run(data, out, HARBOUR, "2024-09-20")
+    assert settled.returncode == 0, _said(settled)
+    resolution = read_json(out / HARBOUR / "2024-09-20" / "summary.json")["resolution"]
+    assert resolution["eve_published"] == "2024-09-01"
+    assert resolution["probability_on_eve"] == published["full"]
+    assert resolution["brier_final"] == pytest.approx(_brier(published, "full"), abs=1e-12)
+    assert resolution["replayed_on_eve"] != published["full"]  # the tempered replay, labelled beside it
+    page = (out / HARBOUR / "2024-09-20" / "report.html").read_text(encoding="utf-8")
+    assert (
+        f"{published['full'] * 100:.0f}%</strong> on the eve (2024-09-13), as published on 2024-09-01" in page
+    )
+    assert "a hindcast, not the record" in page
