@@ -29,7 +29,7 @@ from .. import __version__
 from ..inputs.judgments import judgment_paths
 from ..inputs.validate import question_path
 from ..model import EvidenceLog, EvidenceRow, Question
-from ..store import INPUTS_RECORD, PUBLISHED_STAMP, SEEN_LEDGER, append_text, read_json, read_regular_text
+from ..store import INPUTS_RECORD, SEEN_LEDGER, append_text, read_json, read_regular_text
 
 __all__ = [
     "NOT_NUMBERS",
@@ -37,9 +37,7 @@ __all__ = [
     "Inputs",
     "causes",
     "gather_inputs",
-    "numbers_differ",
     "read_inputs",
-    "read_published",
     "read_seen",
     "record_seen",
     "revised_line",
@@ -200,19 +198,6 @@ def read_inputs(folder: str | Path) -> Inputs | None:
         return Inputs.from_mapping(data)
     except ValueError:
         return None
-
-
-def read_published(folder: str | Path) -> str | None:
-    """When the report in ``folder`` was published (``published.txt``), or ``None`` where not recorded."""
-    text = read_regular_text(Path(folder) / PUBLISHED_STAMP, limit=200)
-    if text is None:
-        return None
-    text = text.strip()
-    try:
-        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return None
-    return text
 
 
 # --------------------------------------------------------------------------- first seen
@@ -411,11 +396,6 @@ def same_numbers(new: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
         shared = set(a) & set(b)
         a, b = {k: a[k] for k in shared}, {k: b[k] for k in shared}
     return a == b
-
-
-def numbers_differ(new: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
-    """``not same_numbers(new, published)``."""
-    return not same_numbers(new, published)
 
 
 def revised_line(
