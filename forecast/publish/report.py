@@ -36,7 +36,7 @@ from . import sections
 from .brief import Confidence, confidence
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
-from .revision import Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
+from .revision import NO_INPUT_CHANGED, Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
@@ -312,7 +312,7 @@ class Report:
             before_ids=p.evidence_ids if p.ids_listed else None,
             before_temper=p.temper,
         )
-        return [c.text for c in found]
+        return [c.text for c in found] or [NO_INPUT_CHANGED]
 
     @cached_property
     def revises(self) -> RevisionRecord | None:

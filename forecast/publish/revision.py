@@ -33,6 +33,7 @@ from ..store import INPUTS_RECORD, SEEN_LEDGER, append_text, read_json, read_reg
 
 __all__ = [
     "NOT_NUMBERS",
+    "NO_INPUT_CHANGED",
     "Cause",
     "Inputs",
     "causes",
@@ -55,8 +56,8 @@ _SEPARATOR = "\x1f"
 #: How many reports a cause names before it counts the rest.
 _NAMED = 5
 
-#: Keys of ``summary.json`` that are not what a report published but how it compares with others, or what
-#: its revision is: a rerun that differs only in these publishes nothing new.
+#: Keys of ``summary.json`` that are not what a report published but how it compares with others (and the
+#: threshold it alerts at), or what its revision is: a rerun that differs only in these publishes nothing new.
 NOT_NUMBERS = frozenset(
     {
         "revision",
@@ -66,6 +67,7 @@ NOT_NUMBERS = frozenset(
         "moves",
         "alert",
         "alerts",
+        "alert_threshold",
         "inbox_unreviewed",
         "schema_version",
     }
@@ -375,6 +377,10 @@ def causes(
     if before.forecast != now.forecast:
         found.append(Cause("version", f"forecast {before.forecast} → {now.forecast}"))
     return found
+
+
+#: The cause of a revision whose recorded inputs are all as they were.
+NO_INPUT_CHANGED = "none of its recorded inputs changed (the software it runs on may have)"
 
 
 # --------------------------------------------------------------------------- what a rerun changed
