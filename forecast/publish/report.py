@@ -28,7 +28,15 @@ from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..model import EvidenceLog, Question
-from ..store import EVIDENCE_CSV, INPUTS_RECORD, atomic_write_text, atomic_writer, json_number, report_dir
+from ..store import (
+    EVIDENCE_CSV,
+    INPUTS_RECORD,
+    SUMMARY,
+    atomic_write_text,
+    atomic_writer,
+    json_number,
+    report_dir,
+)
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
@@ -149,7 +157,7 @@ class Report:
         published = published_inputs = None
         if reports_dir and not options.get("analyst"):  # a revision is of the published (team) view
             folder = report_dir(reports_dir, question_id, as_of)
-            published = read_summary(folder / "summary.json")
+            published = read_summary(folder / SUMMARY)
             published_inputs = None if published is None else read_inputs(folder)
         return cls(
             question,
