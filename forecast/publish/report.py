@@ -24,6 +24,7 @@ from ..assessment import Assessment, assess
 from ..catalog import read_catalog
 from ..engine.results import Trajectory
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..inbox.store import unreviewed_count
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
@@ -173,7 +174,7 @@ class Report:
             previous_inputs=None if previous is None else read_inputs(previous.folder),
             seen=read_seen(reports_dir, question_id),
             record=_first_publications(reports_dir, question, as_of),
-            **options,
+            **{"inbox_unreviewed": unreviewed_count(data_dir, question_id), **options},
         )
 
     def __init__(
@@ -193,6 +194,7 @@ class Report:
         log_newest: int = 100,
         log_strongest: int = 50,
         analyst: str | None = None,
+        inbox_unreviewed: int = 0,
         inputs: Inputs | None = None,
         published: Summary | None = None,
         published_inputs: Inputs | None = None,
@@ -201,6 +203,8 @@ class Report:
         record: Sequence[tuple[date, Mapping[str, float]]] | None = None,
     ) -> None:
         self.as_of = as_of
+        #: Items in the question's news inbox not yet reviewed: said in the key judgments, no number uses it.
+        self.inbox_unreviewed = inbox_unreviewed
         self.question, self.evidence = question, evidence
         #: The question file's own question, whatever the view.
         self.base_question = self.question
@@ -550,6 +554,7 @@ class Report:
             previous=None if self.previous is None else self.previous.as_previous(),
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
+            inbox_unreviewed=self.inbox_unreviewed,
             revision=self.revision,
             revises=self.revises,
             **self._team_numbers(),
@@ -671,6 +676,7 @@ class Report:
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_as_shown() if settled else None,
+            inbox_unreviewed=0 if settled else self.inbox_unreviewed,
             revision=self.revision_line,
             method_changes=[] if settled else self.move_causes,
         )
@@ -977,7 +983,7 @@ class Report:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(
                 ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
-                 *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
+                 *map(spreadsheet_safe, extra), "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
             )  # fmt: skip
             safe, a = spreadsheet_safe, self.assessment
             audited = a.audited

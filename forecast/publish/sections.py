@@ -101,6 +101,8 @@ class KeyJudgments:
     outside_line: str | None
     resolution: dict[str, Any] | None
     eve_probabilities: dict[str, float] | None
+    #: items in the news inbox not yet reviewed (said, with no effect on any number)
+    inbox_unreviewed: int = 0
     #: the line naming this report's revision, and what it replaced (``None`` for the first publication)
     revision: str | None = None
     #: how the forecast is made, changed since the report compared with ("temper 1 → 0.35")

@@ -84,7 +84,12 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest", "revises"}
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
+    "uncalibrated_probabilities",
+    "evidence_digest",
+    "inbox_unreviewed",
+    "revises",
+}
 #: Keys of a part of the summary left out where they are ``None`` (``resolution``'s record of the eve).
 _NESTED_LEFT_OUT_WHEN_NONE = frozenset({"eve_published", "replayed_on_eve"})
 #: What a summary of version 0 must have to be read as a previous report.
@@ -425,6 +430,9 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: items in the question's news inbox with a candidate still ``new`` (no effect on any number);
+    #: ``None`` in a summary written before the inbox, which is written back without it
+    inbox_unreviewed: int | None = None
     #: since version 4: which publication of this date's report this is (1 for the first; an older
     #: summary reads as 1), and, for a later one, the revision it replaced (docs/record.md)
     revision: int = 1
