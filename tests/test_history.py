@@ -361,7 +361,7 @@ def test_the_backfilled_index_neither_scrolls_sideways_nor_fails_axe(browser, ba
     _, out = backfilled
     context, page = open_page(browser, out / "index.html", width)
     try:
-        assert "out of date" in page.inner_text("main")
+        assert "it is kept as published" in page.inner_text("main")
         found = page.evaluate(_MEASURE)
         assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], "the page scrolls sideways"
         assert found["outside"] == [] and found["spilling"] == []
