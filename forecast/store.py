@@ -11,6 +11,11 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/trajectory.csv   the daily probabilities
     OUT/<question>/<as_of>/effects.csv      each counted report's effect, in points
     OUT/<question>/<as_of>/checklist.csv    each indicator's status, weight and diagnosticity
+    OUT/<question>/<as_of>/inputs.json      the digests of the inputs the report was made from
+    OUT/<question>/<as_of>/published.txt    when it was published (UTC)
+    OUT/<question>/<as_of>@r<n>/            revision n of that date's report, kept as it was published
+                                            once a later revision replaced it (docs/record.md)
+    OUT/<question>/evidence-seen.jsonl      when each evidence report (id and content) was first seen
     OUT/<question>/catalog.jsonl            one line per report: what the index and the history need of it
     OUT/<question>/history.html             every report of the question, a chart and a table
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
@@ -64,19 +69,24 @@ __all__ = [
     "EVIDENCE_CSV",
     "FRAME_CSVS",
     "INDEX",
+    "INPUTS_RECORD",
     "LOCKS",
     "LOCK_NAME",
     "MARKER",
     "PARTIAL_SUFFIX",
+    "PUBLISHED_STAMP",
     "RESERVED_NAMES",
+    "REVISION_MARK",
     "RUNS",
     "SCENARIOS_CSV",
     "SCORECARD_DIR",
+    "SEEN_LEDGER",
     "SUMMARY",
     "TRAJECTORY_CSV",
     "WORK",
     "ReportEntry",
     "SummaryReader",
+    "append_text",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_writer",
@@ -101,6 +111,9 @@ __all__ = [
     "replace_dir",
     "report_dates",
     "report_dir",
+    "report_listing",
+    "revision_dir",
+    "revision_folders",
     "work_dir",
 ]
 
@@ -115,6 +128,15 @@ SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV = (
     "checklist.csv",
 )
 FRAME_CSVS = (SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV)
+#: The digests of the inputs a report was made from, beside its summary (docs/record.md).
+INPUTS_RECORD = "inputs.json"
+#: When a report was published: one ISO 8601 UTC timestamp and a newline, beside its summary.
+PUBLISHED_STAMP = "published.txt"
+#: Per question: when each evidence report (its id and the digest of its content) was first seen.
+SEEN_LEDGER = "evidence-seen.jsonl"
+#: How a kept revision's folder is named after its date: ``2025-02-20@r1``.
+REVISION_MARK = "@r"
+_REVISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})@r([1-9][0-9]{0,8})$")
 #: The reviewers' front page.
 INDEX = "index.html"
 #: One manifest per run.
@@ -166,6 +188,20 @@ def json_number(x: float) -> float | None:
 def report_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
     """The folder of one question's report as of one date."""
     return Path(out_dir) / question_id / str(as_of)
+
+
+def revision_dir(out_dir: str | Path, question_id: str, as_of: date | str, revision: int) -> Path:
+    """The folder that keeps revision ``revision`` of a report once a later one replaced it.
+
+    ``OUT/<question>/<as_of>@r<revision>/``: beside the report's own folder, at the
+    same depth, so that the kept page's links still lead where they led.
+    """
+    return Path(out_dir) / question_id / f"{as_of}{REVISION_MARK}{revision}"
+
+
+def revision_folders(out_dir: str | Path, question_id: str) -> dict[date, tuple[int, ...]]:
+    """The kept revisions of each date of a question (:func:`revision_dir`), from its folder's listing alone."""
+    return report_listing(out_dir, question_id)[1]
 
 
 def failed_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
@@ -300,30 +336,70 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def append_text(path: str | Path, text: str) -> None:
+    """Append whole lines ``text`` (ending in a newline) to the file at ``path``, in one ``write``.
+
+    A file that does not exist yet is written atomically (:func:`atomic_write_text`);
+    so is one whose last line was cut short, or that is not a regular file, which is
+    then replaced by its readable lines and ``text``. Call while holding the lock of
+    the question the file belongs to.
+    """
+    path = Path(path)
+    data = text.encode("utf-8")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        atomic_write_bytes(path, data)
+        return
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            status = os.fstat(fd)
+            whole = stat.S_ISREG(status.st_mode) and (
+                not status.st_size or os.pread(fd, 1, status.st_size - 1) == b"\n"
+            )
+            if whole and os.write(fd, data) == len(data):
+                return
+        finally:
+            os.close(fd)
+    kept = read_regular_text(path) or ""
+    kept = kept[: kept.rfind("\n") + 1]  # a line cut short is dropped
+    atomic_write_text(path, kept + text)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def replace_dir(new: Path, final: Path) -> None:
+def replace_dir(new: Path, final: Path, keep: Path | None = None) -> None:
     """Move the finished folder ``new`` to ``final``, replacing what was there.
 
     The old folder is first renamed aside, to ``<new>.aside`` beside ``new`` (in the
-    run's scratch space), and only removed once the new one is in place. Where it
-    came from is written first to ``<new>.aside.json``, so that :func:`recover`
-    puts it back if the process is killed between the two renames.
+    run's scratch space), and only removed once the new one is in place, or, given
+    ``keep``, renamed there (a revision kept as it was published). Where it came
+    from (and where it goes) is written first to ``<new>.aside.json``, so that
+    :func:`recover` puts it back, or where it was to be kept, if the process is
+    killed between the renames.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     aside = None
     if final.exists():
         aside = new.with_name(new.name + _ASIDE)
         record = new.with_name(new.name + _ASIDE + ".json")
-        atomic_write_text(record, json.dumps({"final": str(final.resolve())}))
+        whence = {"final": str(final.resolve())}
+        if keep is not None:
+            whence["keep"] = str(keep.parent.resolve() / keep.name)
+        atomic_write_text(record, json.dumps(whence))
         os.rename(final, aside)
     os.rename(new, final)
     if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+        if keep is not None and not keep.exists():
+            os.rename(aside, keep)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
         record.unlink(missing_ok=True)  # last: while the set-aside folder exists, its record says whence
 
 
@@ -331,8 +407,15 @@ def _restore(record: Path, out_dir: Path) -> None:
     """Put a folder :func:`replace_dir` set aside back where its record says it came from."""
     aside = record.with_name(record.name.removesuffix(".json"))
     final = _recorded_final(record, out_dir)
-    if final is not None and aside.is_dir() and not final.exists():
+    if final is None or not aside.is_dir():
+        return
+    if not final.exists():
         os.rename(aside, final)
+        return
+    # The new folder was in place: the old one is a revision to keep where the record says.
+    keep = _recorded_final(record, out_dir, "keep")
+    if keep is not None and keep.parent == final.parent and not os.path.lexists(keep):
+        os.rename(aside, keep)
 
 
 def recover_job(out_dir: str | Path, key: str) -> None:
@@ -414,11 +497,11 @@ def recover(out_dir: str | Path) -> None:
         lock.release()
 
 
-def _recorded_final(record: Path, out_dir: Path) -> Path | None:
-    """Where a set-aside folder came from, if its record says so and that is inside OUT."""
+def _recorded_final(record: Path, out_dir: Path, key: str = "final") -> Path | None:
+    """Where a set-aside folder came from (or, ``key="keep"``, is to be kept), if its record says so and that is inside OUT."""
     data = read_json(record)
     try:
-        final = Path(data["final"])
+        final = Path(data[key])
     except (KeyError, TypeError):
         return None
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
@@ -551,22 +634,39 @@ def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
     No summary is read: a folder named for a date is listed whatever it holds, so a
     caller reads only the few it needs (see :func:`current_report`).
     """
+    return report_listing(out_dir, question_id)[0]
+
+
+def report_listing(out_dir: str | Path, question_id: str) -> tuple[list[date], dict[date, tuple[int, ...]]]:
+    """A question folder's report dates, oldest first, and each date's kept revisions, from one listing.
+
+    A kept revision is a folder ``<date>@r<n>`` (:func:`revision_dir`); its date's
+    report is the folder ``<date>``, the latest revision.
+    """
     folder = Path(out_dir) / question_id
     dates = []
+    kept: dict[date, list[int]] = {}
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if len(entry.name) != 10:
-                    continue
-                try:
-                    as_of = date.fromisoformat(entry.name)
-                except ValueError:
-                    continue
-                if entry.is_dir():
-                    dates.append(as_of)
+                name = entry.name
+                if len(name) == 10:
+                    try:
+                        as_of = date.fromisoformat(name)
+                    except ValueError:
+                        continue
+                    if entry.is_dir():
+                        dates.append(as_of)
+                elif REVISION_MARK in name and (match := _REVISION_NAME.match(name)) is not None:
+                    try:
+                        as_of = date.fromisoformat(match.group(1))
+                    except ValueError:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        kept.setdefault(as_of, []).append(int(match.group(2)))
     except OSError:  # no such folder, or not a folder
-        return []
-    return sorted(dates)
+        return [], {}
+    return sorted(dates), {d: tuple(sorted(n)) for d, n in kept.items()}
 
 
 def _first_readable(

@@ -603,7 +603,7 @@ def test_forecast_run_publishes_a_calibrated_report(tmp_path):
     assert result.returncode == 0, result.stderr
     folder = out / EXAMPLE / AS_OF.isoformat()
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert summary["temper"] == 0.42 and summary["schema_version"] == 3
+    assert summary["temper"] == 0.42 and summary["schema_version"] == 4
     assert set(summary["uncalibrated_probabilities"]) == set(summary["probabilities"])
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert (

@@ -15,6 +15,7 @@ from datetime import date
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..catalog import Catalog, CatalogEntry
+from ..store import REVISION_MARK
 from .html import Html, page_html, render_template
 from .plots import PALETTE, Chart
 
@@ -211,13 +212,25 @@ def history_page(catalog: Catalog) -> str | None:
                 threshold_points=entry.threshold,
             )
         )
+        day = entry.as_of.isoformat()
+        newest = entry.revision
         rows.append(
             {
-                "as_of": entry.as_of.isoformat(),
+                "as_of": day,
                 "probabilities": entry.probabilities,
                 "leading": entry.leading,
                 "moves": None if changes is None else dict(changes.moves),
                 "alert": bool(changes and changes.alerting),
+                "revisions": [
+                    {
+                        "revision": v.revision,
+                        "published": v.published.replace("T", " ").removesuffix("Z") if v.published else None,
+                        "probabilities": v.probabilities,
+                        "cause": "; ".join(v.causes) if v.revision > 1 else "first publication",
+                        "href": f"{day if v.revision == newest else f'{day}{REVISION_MARK}{v.revision}'}/report.html",
+                    }
+                    for v in entry.revisions()
+                ],
             }
         )
     chart_names = {s: names.get(s, s) for s in order}
@@ -229,6 +242,7 @@ def history_page(catalog: Catalog) -> str | None:
         order=order,
         names=names,
         skipped=len(catalog.unreadable),
+        revised=[r for r in reversed(rows) if len(r["revisions"]) > 1],
         chart=Html(history_chart(entries, order, chart_names, alerts=alerts)._repr_html_()),
     )
     footer = (

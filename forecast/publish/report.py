@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
+from ..catalog import read_catalog
 from ..engine.compiled import CompiledEvidence
 from ..engine.results import Trajectory
 from ..engine.rule import (
@@ -36,7 +37,15 @@ from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..model import EvidenceLog, Question
-from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
+from ..store import (
+    EVIDENCE_CSV,
+    INPUTS_RECORD,
+    SUMMARY,
+    atomic_write_text,
+    atomic_writer,
+    json_number,
+    report_dir,
+)
 from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
@@ -44,16 +53,19 @@ from . import sections
 from .brief import Confidence, confidence
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
+from .revision import NO_INPUT_CHANGED, Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
     CriticalItem,
     ResolutionRecord,
+    RevisionRecord,
     ScoreRecord,
     Summary,
     WatchEntry,
     counted_ids,
     previous_report,
+    read_summary,
 )
 
 __all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
@@ -151,6 +163,11 @@ class Report:
         as_of = parse_as_of(as_of)
         question, evidence = load_by_id(data_dir, question_id)
         previous = previous_report(reports_dir, question_id, as_of)
+        published = published_inputs = None
+        if reports_dir and not options.get("analyst"):  # a revision is of the published (team) view
+            folder = report_dir(reports_dir, question_id, as_of)
+            published = read_summary(folder / SUMMARY)
+            published_inputs = None if published is None else read_inputs(folder)
         return cls(
             question,
             evidence,
@@ -159,6 +176,12 @@ class Report:
             outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
             previous=None if previous is None else previous.summary,
             previous_folder=None if previous is None else previous.folder,
+            inputs=gather_inputs(question, evidence, data_dir),
+            published=published,
+            published_inputs=published_inputs,
+            previous_inputs=None if previous is None else read_inputs(previous.folder),
+            seen=read_seen(reports_dir, question_id),
+            record=_first_publications(reports_dir, question, as_of),
             **{"inbox_unreviewed": unreviewed_count(data_dir, question_id), **options},
         )
 
@@ -180,6 +203,12 @@ class Report:
         log_strongest: int = 50,
         analyst: str | None = None,
         inbox_unreviewed: int = 0,
+        inputs: Inputs | None = None,
+        published: Summary | None = None,
+        published_inputs: Inputs | None = None,
+        previous_inputs: Inputs | None = None,
+        seen: Mapping[tuple[str, str], str] | None = None,
+        record: Sequence[tuple[date, Mapping[str, float]]] | None = None,
     ) -> None:
         self.as_of = as_of
         #: Items in the question's news inbox not yet reviewed: said in the key judgments, no number uses it.
@@ -209,6 +238,13 @@ class Report:
         )
         self.draws, self.seed, self.watch = draws, seed, watch
         self.log_newest, self.log_strongest = log_newest, log_strongest
+        self.inputs = inputs
+        #: The report already published for this date, which this one would revise (none in an analyst's view).
+        self.published = None if self.analyst is not None else published
+        self.published_inputs, self.previous_inputs = published_inputs, previous_inputs
+        self.seen = dict(seen or {})
+        #: Each as-of date's first publication of the question (the track record), for a settled report's eve.
+        self.record = list(record or ())
 
     # ------------------------------------------------------------------ numbers
 
@@ -266,11 +302,93 @@ class Report:
 
     @property
     def alerts(self) -> list[str]:
-        """Scenarios that moved by the alert threshold or more since the previous report.
+        """Scenarios that moved by the alert threshold or more since the previous report, or from what the
+        revision this one replaces published (in the question's order).
 
         None once the question has resolved: a settled question raises no alert.
         """
-        return [] if self.score is not None else list(self.changes.alerting)
+        if self.score is not None:
+            return []
+        alerting = set(self.changes.alerting) | set(self.revises.alerts if self.revises else ())
+        return [s for s in self.question.scenario_ids if s in alerting]
+
+    # ------------------------------------------------------------------ the record (docs/record.md)
+
+    @property
+    def revision(self) -> int:
+        """Which publication of this date's report this is: 1 for the first."""
+        return 1 if self.published is None else self.published.revision + 1
+
+    @cached_property
+    def revision_causes(self) -> list[str]:
+        """What changed in the inputs since the revision this one replaces, in words (empty for revision 1)."""
+        if self.published is None or self.inputs is None:
+            return []
+        p = self.published
+        found = causes(
+            self.published_inputs,
+            self.inputs,
+            self.seen,
+            before_ids=p.evidence_ids if p.ids_listed else None,
+            before_temper=p.temper,
+        )
+        return [c.text for c in found] or [NO_INPUT_CHANGED]
+
+    @cached_property
+    def revises(self) -> RevisionRecord | None:
+        """The revision this report replaces: what it published, why they differ, what moved past the threshold."""
+        if self.published is None:
+            return None
+        published = self.published.probabilities
+        moved = analysis.compare_summaries(
+            {"probabilities": dict(self.assessment.probabilities)},
+            {"probabilities": published},
+            threshold_points=self.alert_threshold,
+        ).alerting
+        return RevisionRecord(self.published.revision, dict(published), tuple(self.revision_causes), moved)
+
+    @cached_property
+    def move_causes(self) -> list[str]:
+        """How the forecast is made, changed since the report compared with (the temper, the question file...)."""
+        if self.previous is None or self.inputs is None:
+            return []
+        before = self.previous_inputs
+        if before is None:  # an earlier version's report: its summary still says its temper
+            found = causes(None, self.inputs, self.seen, before_temper=self._previous_report.temper)
+        else:
+            found = causes(before, self.inputs, self.seen)
+        return [c.text for c in found if c.method]
+
+    @property
+    def revised_alert(self) -> str | None:
+        """The alert of a revision that moved a scenario past the threshold, in words (else ``None``)."""
+        r = self.revises
+        if r is None or not r.alerts or self.score is not None:
+            return None
+        q = self.question
+        return revised_line(
+            self.as_of.isoformat(), q.scenario_ids, {s.id: s.name for s in q.scenarios},
+            r.probabilities, self.assessment.probabilities, r.alerts, r.causes,
+        )  # fmt: skip
+
+    @property
+    def revision_line(self) -> str | None:
+        """The key judgments' line naming the revision (``None`` for revision 1)."""
+        r = self.revises
+        if r is None:
+            return None
+        q, now = self.question, self.assessment.probabilities
+        moved = [
+            f"{s.label} {r.probabilities.get(s.id, 0.0) * 100:.0f}% → {now[s.id] * 100:.0f}%"
+            for s in q.scenarios
+            if round(r.probabilities.get(s.id, 0.0) * 100) != round(now[s.id] * 100)
+        ]
+        what = f"; it moved {', '.join(moved)}" if moved else ", with the same probabilities to the percent"
+        why = f", after {'; '.join(r.causes)}" if r.causes else ""
+        return (
+            f"This is revision {self.revision} of the report as of {self.as_of}: it replaces revision "
+            f"{r.revision}, which stays published{what}{why}."
+        )
 
     @property
     def team_view(self) -> bool:
@@ -319,11 +437,17 @@ class Report:
             return None
         r, q = self.question.resolution, self.question
         eve = r.date - timedelta(days=1)
-        trajectory = self.assessment.trajectory
-        if trajectory.dates and trajectory.dates[0] <= eve:
-            p_eve = trajectory.at(eve)[r.scenario]
-        else:
-            p_eve = q.scenario(r.scenario).prior
+        replayed = self._eve_probabilities()
+        p_eve, brier_final, eve_published, replayed_on_eve = (
+            replayed[r.scenario], self.score.brier_final, None, None,
+        )  # fmt: skip
+        standing = self.published_eve
+        if standing is not None:  # the eve as published: the record, not today's replay (docs/record.md)
+            eve_published = standing[0].isoformat()
+            p_eve = standing[1][r.scenario]
+            brier_final = float(analysis.brier_score([standing[1][s] for s in q.scenario_ids],
+                                                     q.scenario_ids.index(r.scenario)))  # fmt: skip
+            replayed_on_eve = None if replayed[r.scenario] == p_eve else replayed[r.scenario]
         return {
             "scenario": r.scenario,
             "name": q.scenario(r.scenario).name,
@@ -332,9 +456,22 @@ class Report:
             "eve": eve.isoformat(),
             "probability_on_eve": p_eve,
             "note": r.note,
-            "brier_final": self.score.brier_final,
+            "brier_final": brier_final,
             "brier_prior": self.score.brier_prior,
+            "eve_published": eve_published,
+            "replayed_on_eve": replayed_on_eve,
         }
+
+    @cached_property
+    def published_eve(self) -> tuple[date, dict[str, float]] | None:
+        """The publication standing on the eve of the resolution date, as first published: (as-of date,
+        probabilities); ``None`` where none was published by the eve, or no record was given."""
+        resolution = self.question.resolution
+        if resolution is None or not self.record:
+            return None
+        eve, ids = resolution.date - timedelta(days=1), set(self.question.scenario_ids)
+        standing = [(d, dict(p)) for d, p in self.record if d <= eve and set(p) == ids]
+        return max(standing, key=lambda x: x[0]) if standing else None
 
     # ------------------------------------------------------------------ calibration (docs/calibration.md)
 
@@ -414,6 +551,7 @@ class Report:
                 tripwires_newly_fired=tuple(c.tripwires_fired),
                 leader_changed=c.leader_changed,
                 previous_replaced=self.previous_replaced,
+                causes=tuple(self.move_causes),
             ),
             alert_threshold=self.alert_threshold,
             alert=bool(self.alerts),
@@ -425,6 +563,8 @@ class Report:
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
             inbox_unreviewed=self.inbox_unreviewed,
+            revision=self.revision,
+            revises=self.revises,
             **self._team_numbers(),
         )
 
@@ -451,6 +591,8 @@ class Report:
         self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
         if self.outside.as_of(self.as_of):
             self.write_outside_csv(path.with_name(OUTSIDE_CSV))
+        if self.inputs is not None:
+            atomic_write_text(path.with_name(INPUTS_RECORD), self.inputs.to_json())
         atomic_write_text(path, self.summary_record().to_json())
         return path
 
@@ -479,6 +621,8 @@ class Report:
                 "prior": s.prior,
                 "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
+                # Moved past the threshold since the report compared with (a revision's own alert aside).
+                "move_alert": self.score is None and s.id in self.changes.alerting,
                 "interval": self.intervals.bounds[s.id],
             }
             # One order everywhere, the question file's, so a scenario keeps its place as it rises and falls.
@@ -514,6 +658,7 @@ class Report:
             closed_unresolved=a.closed_unresolved,
             calibration=self.calibration_note,
             key_judgments=self.build_key_judgments(),
+            revised=self.revised_alert,
         )
 
     # ------------------------------------------------------------------ key judgments
@@ -538,8 +683,10 @@ class Report:
             analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
-            eve_probabilities=self._eve_probabilities() if settled else None,
+            eve_probabilities=self._eve_as_shown() if settled else None,
             inbox_unreviewed=0 if settled else self.inbox_unreviewed,
+            revision=self.revision_line,
+            method_changes=[] if settled else self.move_causes,
         )
 
     def _eve_probabilities(self) -> dict[str, float]:
@@ -549,6 +696,11 @@ class Report:
         if trajectory.dates and trajectory.dates[0] <= eve:
             return dict(trajectory.at(eve))
         return dict(self.assessment.priors)
+
+    def _eve_as_shown(self) -> dict[str, float]:
+        """The eve's forecast as the page shows it: as published where it was, else today's replay."""
+        standing = self.published_eve
+        return dict(standing[1]) if standing is not None else self._eve_probabilities()
 
     @property
     def analysts_range(self) -> dict[str, tuple[float, float]] | None:
@@ -1101,6 +1253,16 @@ def _look_words(c: CompiledEvidence, p: int, final: int, last: int, role: str) -
     heavier = [q for q in range(final, p) if rank[q] > rank[p]]
     reach = f[heavier[-1] - final] if heavier else 0.0
     return f"covers {reach:.0%} to {f[-1]:.0%} of its window at its own weight"
+
+
+def _first_publications(
+    reports_dir: str | Path | None, question: Question, as_of: date
+) -> list[tuple[date, Mapping[str, float]]]:
+    """A settled question's first publications in ``reports_dir`` (none for a question still open)."""
+    if not reports_dir or question.resolution is None or as_of < question.resolution.date:
+        return []
+    entries = read_catalog(reports_dir, question.id).entries()
+    return [(e.as_of, e.revisions()[0].probabilities) for e in entries]
 
 
 def _until(trajectory: Trajectory, end: date) -> Trajectory:

@@ -20,12 +20,16 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..analysis.scoring import CalibrationBins, Score, calibration_bins
+import numpy as np
+
+from ..analysis.scoring import CalibrationBins, Score, calibration_bins, score_published
 from ..assessment import Assessment, assess
+from ..catalog import read_catalog
 from ..errors import ForecastError
 from ..inputs.calibration import apply_calibration, load_calibration
 from ..inputs.evidence import load_evidence
@@ -65,27 +69,76 @@ _SCORE_FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class PublishedRecord:
+    """What a resolved question published before it resolved, and the score of it (docs/record.md)."""
+
+    #: The score of the forecasts as first published (each as-of date's revision 1).
+    score: Score
+    #: The eve's standing forecast's probability of what happened.
+    p_resolved: float
+    #: As-of dates published before the resolution date, oldest first.
+    dates: tuple[date, ...]
+
+    @property
+    def before_resolution(self) -> bool:
+        """Whether anything was published as of a date before the resolution date."""
+        return bool(self.dates)
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedQuestion:
     """A resolved question, its evidence log, its assessment as of the resolution date and its score.
 
-    The assessment is the forecast its reports published: the team's
+    The assessment is the forecast its reports publish today: the team's
     (:class:`~forecast.team.TeamAssessment`) where the question has judgment
-    files, the question file's own model otherwise.
+    files, the question file's own model otherwise; its score is the **hindcast**,
+    today's inputs and rule replayed. ``published`` is the track record, read from
+    the output folder's reports (``None`` where the scorecard was given no output
+    folder): where there is one, :attr:`score` is its score.
     """
 
     question: Question
     evidence: EvidenceLog
     assessment: Assessment
+    published: PublishedRecord | None = None
 
     @property
-    def score(self) -> Score:
-        """The question's scores (:attr:`forecast.Assessment.score` as of the resolution date)."""
+    def hindcast(self) -> Score:
+        """Today's inputs and rule replayed (:attr:`forecast.Assessment.score` as of the resolution date)."""
         return self.assessment.score
 
     @property
+    def score(self) -> Score:
+        """The question's scores: the published record's, or the hindcast's without an output folder."""
+        return self.hindcast if self.published is None else self.published.score
+
+    @property
     def p_resolved(self) -> float:
-        """The final forecast's probability of the scenario that happened."""
+        """The final forecast's (the eve's) probability of the scenario that happened."""
+        if self.published is not None:
+            return self.published.p_resolved
         return math.exp(-self.score.log_final)
+
+
+def published_record(
+    question: Question, publications: Sequence[tuple[date, Mapping[str, float]]], prior: Mapping[str, float]
+) -> PublishedRecord:
+    """The :class:`PublishedRecord` of a resolved question from its publications (as-of date, probabilities).
+
+    Each publication stands from its as-of date to the next; the days before the
+    first are scored at ``prior`` (:func:`forecast.analysis.score_published`).
+    """
+    ids = question.scenario_ids
+    resolution = question.resolution
+    score = score_published(question, publications, np.array([prior[s] for s in ids]))
+    before = tuple(sorted(d for d, p in publications if d < resolution.date and set(p) == set(ids)))
+    return PublishedRecord(score, math.exp(-score.log_final), before)
+
+
+def first_publications(out_dir: str | Path, question_id: str) -> list[tuple[date, Mapping[str, float]]]:
+    """Each as-of date's first publication of a question in an output folder: (date, probabilities), by date."""
+    entries = read_catalog(out_dir, question_id).entries()
+    return [(e.as_of, e.revisions()[0].probabilities) for e in entries]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +160,16 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
+def _means(scores: Sequence[Score]) -> dict[str, float] | None:
+    """Each score's mean (the skills those of the means), ``None`` for no scores."""
+    if not scores:
+        return None
+    means = {f: _mean([getattr(s, f) for s in scores]) for f in _SCORE_FIELDS}
+    for when in ("final", "daily"):
+        means[f"skill_{when}"] = 1.0 - means[f"brier_{when}"] / means["brier_prior"]
+    return means
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionInputs:
     """What the scorecard reads of one resolved question: its files, loaded."""
@@ -115,6 +178,8 @@ class QuestionInputs:
     evidence: EvidenceLog
     judgments: tuple[Judgment, ...] = ()
     outside: OutsideForecasts = field(default_factory=OutsideForecasts)
+    #: Each as-of date's first publication (:func:`first_publications`); ``None``: no output folder read.
+    published: tuple[tuple[date, Mapping[str, float]], ...] | None = None
 
 
 class Scorecard:
@@ -183,7 +248,8 @@ class Scorecard:
             except (ForecastError, ValueError, OSError) as exc:
                 skipped.append(SkippedQuestion(question_id, _one_line(exc, data_dir)))
                 continue
-            inputs.append(QuestionInputs(question, evidence, tuple(judgments), outside))
+            published = tuple(first_publications(reports_dir, question_id)) if reports_dir else None
+            inputs.append(QuestionInputs(question, evidence, tuple(judgments), outside, published))
             if reports_dir:
                 latest = current_report(reports_dir, question_id)
                 if latest is not None:
@@ -222,8 +288,12 @@ class Scorecard:
                 own = assess(question, evidence, end)
                 # With judgment files the reports published the team's forecast: score that one.
                 team = TeamForecast(question, own.compiled, judgments, end) if judgments else None
-                scored = ResolvedQuestion(question, evidence, team.assessment if team else own)
-                _ = scored.score  # now, so that a resolution it cannot score is skipped with its error
+                replay = team.assessment if team else own
+                record = None
+                if given.published is not None:  # the track record: what its reports published
+                    record = published_record(question, given.published, replay.priors)
+                scored = ResolvedQuestion(question, evidence, replay, record)
+                _ = scored.hindcast  # now, so that a resolution it cannot score is skipped with its error
                 forecasters.extend(forecaster_scores(question, own.compiled, judgments, outside, team=team))
             except (ForecastError, ValueError) as exc:
                 skipped.append(SkippedQuestion(question.id, _one_line(exc)))
@@ -269,25 +339,28 @@ class Scorecard:
     def overall(self) -> dict[str, float] | None:
         """Each score's mean over the resolved questions of the record (``None`` when there are none).
 
-        While the record is empty, the means are the examples'. The skills are those of the
-        means, ``1 - mean Brier / mean prior Brier``, so that they agree with the bottom
-        line's comparison with the priors.
+        The scores are those of the forecasts as published, where the scorecard read an output
+        folder (:attr:`ResolvedQuestion.score`): the track record. While the record is empty, the
+        means are the examples'. The skills are those of the means, ``1 - mean Brier / mean prior
+        Brier``, so that they agree with the bottom line's comparison with the priors.
         """
-        return self.hindcast
+        return _means([r.score for r in self.scored])
 
     @cached_property
     def hindcast(self) -> dict[str, float] | None:
-        """The scores of today's inputs and rule replayed over each question's life, averaged as :attr:`overall`.
+        """:attr:`overall`'s numbers for today's inputs and rule replayed over the same questions.
 
-        ``forecast calibrate``'s untempered in-sample mean daily log score of the same
-        questions is this ``log_daily`` (docs/calibration.md).
+        Not the record: a temper fitted on these questions makes it better than the forecasts
+        were (docs/record.md). ``forecast calibrate``'s untempered in-sample mean daily log score
+        of the same questions is this ``log_daily`` (docs/calibration.md). ``None`` without
+        resolved questions.
         """
-        if not self.scored:
-            return None
-        means = {f: _mean([getattr(r.score, f) for r in self.scored]) for f in _SCORE_FIELDS}
-        for when in ("final", "daily"):
-            means[f"skill_{when}"] = 1.0 - means[f"brier_{when}"] / means["brier_prior"]
-        return means
+        return _means([r.hindcast for r in self.scored])
+
+    @property
+    def from_record(self) -> bool:
+        """Whether the scores are those of published reports (the scorecard read an output folder)."""
+        return any(r.published is not None for r in self.scored)
 
     @cached_property
     def leaderboard(self) -> list[LeaderboardRow]:
@@ -348,6 +421,11 @@ class Scorecard:
                 "p_resolved_final": json_number(r.p_resolved),
                 "illustrative": r.question.illustrative,
             }
+            if r.published is not None:
+                entry |= {
+                    "published_before_resolution": r.published.before_resolution,
+                    "first_published": r.published.dates[0].isoformat() if r.published.dates else None,
+                }
             questions.append(entry)
         return {
             "bottom_line": self.headline(),
@@ -464,6 +542,7 @@ class Scorecard:
                     "note": r.question.resolution.note,
                     "p_resolved": r.p_resolved,
                     "score": r.score,
+                    "published": r.published,
                 }
                 for r in resolved
             ]
@@ -471,7 +550,9 @@ class Scorecard:
         record = render_template(
             "scorecard_scores.html.j2",
             rows=rows(self.record),
-            overall=self.overall,
+            overall=self.overall if self.record else None,
+            hindcast=self.hindcast if self.record else None,
+            from_record=self.from_record,
             examples=False,
             any_examples=bool(self.examples),
         )
@@ -481,6 +562,8 @@ class Scorecard:
             "scorecard_scores.html.j2",
             rows=rows(self.examples),
             overall=None if self.record else self.overall,
+            hindcast=None if self.record else self.hindcast,
+            from_record=self.from_record,
             examples=True,
             any_examples=True,
         )

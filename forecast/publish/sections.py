@@ -12,7 +12,7 @@ template's variable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, ClassVar
 
@@ -103,6 +103,10 @@ class KeyJudgments:
     eve_probabilities: dict[str, float] | None
     #: items in the news inbox not yet reviewed (said, with no effect on any number)
     inbox_unreviewed: int = 0
+    #: the line naming this report's revision, and what it replaced (``None`` for the first publication)
+    revision: str | None = None
+    #: how the forecast is made, changed since the report compared with ("temper 1 → 0.35")
+    method_changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,8 @@ class BottomLine(Section):
     key_judgments: KeyJudgments
     #: What a calibrated report says of its temper (``None`` when the rule is not tempered).
     calibration: str | None = None
+    #: The alert of a revision that moved a scenario past the threshold (docs/record.md), in words.
+    revised: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ __all__ = [
     "ChangeRecord",
     "CriticalItem",
     "ResolutionRecord",
+    "RevisionRecord",
     "ScoreRecord",
     "Summary",
     "SummaryError",
@@ -69,9 +70,11 @@ __all__ = [
 #: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1. Version 3
 #: added ``evidence_digest``, and leaves out ``evidence_ids`` where more than :data:`COMPACT_ABOVE`
 #: reports are counted (``changes.evidence_added`` and ``evidence_removed`` are null where unknown).
-SCHEMA_VERSION = 3
+#: Version 4 added ``revision``, ``revises`` and ``changes.causes`` (docs/record.md); an older summary
+#: reads as revision 1.
+SCHEMA_VERSION = 4
 #: Older versions with a ``schema_version`` that read as they are, their missing keys at their defaults.
-_READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+_READABLE_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
 #: A report that counts more reports than this writes a compact summary: their number and digest, not
 #: their ids (which are in its ``evidence.csv``). At 10,000 ids, a summary is about 150 kB.
 COMPACT_ABOVE = 10_000
@@ -81,7 +84,14 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest", "inbox_unreviewed"}
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
+    "uncalibrated_probabilities",
+    "evidence_digest",
+    "inbox_unreviewed",
+    "revises",
+}
+#: Keys of a part of the summary left out where they are ``None`` (``resolution``'s record of the eve).
+_NESTED_LEFT_OUT_WHEN_NONE = frozenset({"eve_published", "replayed_on_eve"})
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -225,14 +235,33 @@ class ChangeRecord:
     tripwires_newly_fired: tuple[str, ...]
     leader_changed: bool
     previous_replaced: bool
+    #: since version 4: how the forecast is made, changed since that report (the temper, the question
+    #: file...), in words such as "temper 1 → 0.35" (docs/record.md)
+    causes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChangeRecord:
         return cls(
             d["previous_as_of"], _ids_or_none(d["evidence_added"]), _ids_or_none(d["evidence_removed"]),
             {i: (v[0], v[1]) for i, v in d["status_changes"].items()}, tuple(d["tripwires_newly_fired"]),
-            d["leader_changed"], d["previous_replaced"],
+            d["leader_changed"], d["previous_replaced"], tuple(d.get("causes", ())),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """``revises``: the revision of the same date's report that this one replaced, and why they differ."""
+
+    revision: int
+    probabilities: dict[str, float]
+    #: what changed in the inputs since that revision, in words (docs/record.md)
+    causes: tuple[str, ...]
+    #: the scenarios that moved by the alert threshold or more from what that revision published
+    alerts: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RevisionRecord:
+        return cls(int(d["revision"]), _floats(d["probabilities"]), tuple(d["causes"]), tuple(d["alerts"]))
 
 
 @dataclass(frozen=True)
@@ -269,10 +298,14 @@ class ResolutionRecord:
     note: str
     brier_final: float
     brier_prior: float
+    #: since version 4: the as-of date of the publication that stood on the eve (``None``: none did, and the
+    #: eve is today's replay), and today's replay's probability where it differs from the published one
+    eve_published: str | None = None
+    replayed_on_eve: float | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ResolutionRecord:
-        return cls(**{f.name: d[f.name] for f in fields(cls)})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 def _ids_or_none(v: Any) -> tuple[str, ...] | None:
@@ -310,6 +343,7 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "team_probabilities": _optional(_floats),
     "temper": float,
     "uncalibrated_probabilities": _optional(_floats),
+    "revises": _optional(RevisionRecord.from_dict),
 }
 
 
@@ -318,7 +352,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Summary):
         return value.as_dict(nested=True)
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if not (f.name in _NESTED_LEFT_OUT_WHEN_NONE and getattr(value, f.name) is None)
+        }
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -395,6 +433,10 @@ class Summary:
     #: items in the question's news inbox with a candidate still ``new`` (no effect on any number);
     #: ``None`` in a summary written before the inbox, which is written back without it
     inbox_unreviewed: int | None = None
+    #: since version 4: which publication of this date's report this is (1 for the first; an older
+    #: summary reads as 1), and, for a later one, the revision it replaced (docs/record.md)
+    revision: int = 1
+    revises: RevisionRecord | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
@@ -438,6 +480,8 @@ class Summary:
         if self.legacy_keys is not None:
             return {"schema_version": 0} | {k: _plain(getattr(self, k)) for k in sorted(self.legacy_keys)}
         skip = {"legacy_keys", "previous"} if nested else {"legacy_keys"}
+        if self.schema_version < 4:  # read from an older version: written back as it was
+            skip |= {"revision", "revises"}
         if not self.ids_listed:
             skip.add("evidence_ids")  # a compact summary: the ids are in evidence.csv
         return {

@@ -33,6 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ..analysis.points import at_least
 from ..catalog import CATALOG, update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
 from ..inbox.store import MAX_INBOX_BYTES, InboxError, inbox_path
@@ -45,8 +46,10 @@ from ..inputs.safe_yaml import MAX_FILE_BYTES, is_missing
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question, as_of_refused
 from ..publish.render import Failure, refresh_catalogs, write_index
+from ..publish.revision import read_inputs, record_seen, revised_line, same_numbers, utc_now
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
+    PUBLISHED_STAMP,
     SCORECARD_DIR,
     SUMMARY,
     atomic_write_text,
@@ -61,6 +64,7 @@ from ..store import (
     recover_job,
     replace_dir,
     report_dir,
+    revision_dir,
 )
 from .worker import REPORT_MODULES, Worker
 
@@ -129,6 +133,10 @@ class QuestionOutcome:
     #: What the question's catalog (``catalog.jsonl``) did not match and was repaired, when it was
     #: brought up to date as the report was published (see :mod:`forecast.catalog`).
     catalog: list[str] = field(default_factory=list)
+    #: Which publication of the date's report is in place after the job (1 for the first; docs/record.md).
+    revision: int | None = None
+    #: The rerun made the numbers already published for the date: nothing new was published.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -453,22 +461,46 @@ def _execute(
 
 
 def alert_line(summary: Summary) -> str:
-    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when.
+    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when, why.
 
     Examples
     --------
     ``india-pak-ceasefire: Yes −50.7 pts since 2025-10-01 (threshold 10)``; several
-    scenarios are listed in the report's order, separated by commas.
+    scenarios are listed in the report's order, separated by commas. A move made by a
+    change of method says so: ``..., after temper 1 → 0.35``. A revision that moved a
+    scenario past the threshold from what was published for its date says so first:
+    ``russia-syria-bases: Revised: the forecast published for 2025-02-20 moved Partial
+    deal 78% → 55% after temper 1 → 0.35`` (see :func:`forecast.publish.revision.revised_line`).
     """
+    parts = []
+    r = summary.revises
+    if r is not None and r.alerts:
+        parts.append(
+            revised_line(
+                summary.as_of,
+                summary.scenario_order,
+                summary.scenario_names,
+                r.probabilities,
+                summary.probabilities,
+                r.alerts,
+                r.causes,
+            )
+        )
     moves = summary.moves or {}
-    said = ", ".join(
-        f"{summary.scenario_names.get(s, s)} {_signed(moves.get(s, 0.0))} pts"
+    moved = [
+        s
         for s in summary.scenario_order
-        if s in summary.alerts
-    )
-    since = summary.changes.previous_as_of if summary.changes is not None else None
-    when = f" since {since}" if since else ""
-    return f"{summary.question}: {said}{when} (threshold {summary.alert_threshold:g})"
+        if s in summary.alerts and s in moves and at_least(abs(moves[s]), summary.alert_threshold)
+    ]
+    replaced = summary.changes is not None and summary.changes.previous_replaced
+    if moved and not (parts and replaced):  # a comparison with the revision replaced is said above
+        said = ", ".join(f"{summary.scenario_names.get(s, s)} {_signed(moves[s])} pts" for s in moved)
+        since = summary.changes.previous_as_of if summary.changes is not None else None
+        when = f" since {since}" if since else ""
+        why = summary.changes.causes if summary.changes is not None else ()
+        after = f", after {'; '.join(why)}" if why else ""
+        parts.append(f"{said}{when} (threshold {summary.alert_threshold:g}){after}")
+    return f"{summary.question}: {'; '.join(parts)}"
 
 
 def _signed(points: float) -> str:
@@ -483,26 +515,12 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
         for scratch_file in ("error.json", "kernel.log"):
             (scratch / scratch_file).unlink(missing_ok=True)
         shutil.rmtree(scratch / SNAPSHOT, ignore_errors=True)  # the manifest keeps their hashes
-        replace_dir(scratch, job.final)
-        alerts: list[str] = []
-        line = None
-        notes: list[str] = []
-        if job.summary_name == SUMMARY:  # the scorecard's job has no alerts, and no catalog
-            summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
-            alerts = list(summary.alerts) if summary is not None else []
-            line = alert_line(summary) if summary is not None and alerts else None
-            # Still under the question's lock: the report's line is appended to its catalog.
-            out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
-            try:
-                notes = update_catalog(out_dir, job.key, published=as_of).notes
-            except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
-                notes = [
-                    f"{CATALOG} could not be written ({exc.strerror or exc}); it is read around until it can be"
-                ]
-        return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
-            inputs=inputs, catalog=notes,
-        )  # fmt: skip
+        if job.summary_name != SUMMARY:  # the scorecard: no revisions, no alerts, no catalog
+            replace_dir(scratch, job.final)
+            return QuestionOutcome(
+                job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, [], inputs=inputs
+            )
+        return _publish_report(job, scratch, duration, inputs)
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
         for name in ("report.html", job.summary_name):
@@ -512,6 +530,51 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
     return QuestionOutcome(
         job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause, inputs=inputs
     )
+
+
+def _publish_report(
+    job: _Job, scratch: Path, duration: float, inputs: dict[str, str] | None
+) -> QuestionOutcome:
+    """Publish a question's finished report as the date's first publication or its next revision, or not at all.
+
+    A date already published keeps what it published: where the new report's numbers
+    are the same (:func:`forecast.publish.revision.same_numbers`), nothing new is
+    published; otherwise the report in place is kept as it is, as
+    ``<as_of>@r<n>/``, and the new one, its next revision, takes its place
+    (docs/record.md). Either way the evidence it read is entered in the question's
+    ledger of first sightings. Runs under the question's lock.
+    """
+    out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
+    new = read_json(scratch / SUMMARY)  # checked against its schema in scratch
+    summary = read_summary(scratch / SUMMARY)
+    published = read_json(job.final / SUMMARY)
+    record = read_inputs(scratch)
+    unchanged = new is not None and published is not None and same_numbers(new, published)
+    if unchanged:
+        revision = published.get("revision", 1)
+        revision = revision if type(revision) is int and revision >= 1 else 1
+        alerts, line = [], None
+    else:
+        atomic_write_text(scratch / PUBLISHED_STAMP, utc_now() + "\n")
+        keep = None
+        if summary is not None and summary.revises is not None:  # the report in place is kept as it was
+            keep = revision_dir(out_dir, job.key, as_of, summary.revises.revision)
+        replace_dir(scratch, job.final, keep=keep)
+        revision = summary.revision if summary is not None else 1
+        alerts = list(summary.alerts) if summary is not None else []
+        line = alert_line(summary) if summary is not None and alerts else None
+    # Still under the question's lock: the ledger of first sightings, then the report's catalog line.
+    notes: list[str] = []
+    try:
+        if record is not None:
+            record_seen(out_dir, job.key, record)
+        notes = update_catalog(out_dir, job.key, published=None if unchanged else as_of).notes
+    except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
+        notes = [f"{CATALOG} could not be written ({exc.strerror or exc}); it is read around until it can be"]
+    return QuestionOutcome(
+        job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
+        inputs=inputs, catalog=notes, revision=revision, unchanged=unchanged,
+    )  # fmt: skip
 
 
 def _run_job(

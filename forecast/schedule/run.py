@@ -80,6 +80,10 @@ class _Progress:
     def finished(self, outcome: QuestionOutcome) -> None:
         self.done += 1
         detail = "ok" if outcome.status == "ok" else f"FAILED: {outcome.reason}"
+        if outcome.ok and outcome.unchanged:
+            detail = f"ok, the same numbers as revision {outcome.revision}: nothing new published"
+        elif outcome.ok and (outcome.revision or 1) > 1:
+            detail = f"ok, revision {outcome.revision} published"
         self.say(f"[{self.done}/{self.total}] {outcome.question}: {detail} ({outcome.duration_s:.1f} s)")
 
 
