@@ -259,16 +259,23 @@ def test_a_catalog_that_is_a_link_is_neither_read_nor_appended_to_nor_replaced(t
 EARLIEST, EARLIER = "2025-01-10", "2025-01-20"
 
 
-def _rename_scenario(data: Path, old: str, new: str, old_name: str, new_name: str) -> None:
-    """Rename a scenario in the question file, its judgment files and its outside forecasts, consistently."""
+#: The scenario renamed, with its name and short name: before and after.
+RENAMED = {"keep": "hold", "Russia keeps its bases": "Russia holds its bases", "Keeps bases": "Holds bases"}
+
+
+def _rename_scenario(data: Path) -> None:
+    """Rename a scenario (id, name and short name) in the question file, its judgment files and its
+    outside forecasts, consistently."""
     paths = [
         data / "questions" / f"{EXAMPLE}.yaml",
         *(data / "judgments" / EXAMPLE).glob("*.yaml"),
         data / "forecasts" / f"{EXAMPLE}.csv",
     ]
     for path in paths:
-        text = path.read_text(encoding="utf-8").replace(old_name, new_name)
-        path.write_text(re.sub(rf"\b{old}\b", new, text), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        for old, new in RENAMED.items():
+            text = re.sub(rf"\b{old}\b", new, text)
+        path.write_text(text, encoding="utf-8")
 
 
 def _with_a_lone_surrogate_in_an_id(summary: Path) -> None:
@@ -294,7 +301,7 @@ def edited(tmp_path_factory):
     run(EARLIEST)
     _with_a_lone_surrogate_in_an_id(out / EXAMPLE / EARLIEST / "summary.json")
     run(EARLIER)
-    _rename_scenario(data, "keep", "hold", "Russia keeps its bases", "Russia holds its bases")
+    _rename_scenario(data)
     results["validate"] = forecast_cli("validate", "--data", data)
     run(AS_OF)
     return {"data": data, "out": out, "results": results}
@@ -322,13 +329,13 @@ def test_a_renamed_scenario_validates_and_its_next_run_writes_the_report_index_a
     manifest = json.loads(max((out / RUNS).glob("*.json")).read_text(encoding="utf-8"))
     assert manifest["parameters"]["as_of"] == AS_OF
     index = (out / INDEX).read_text(encoding="utf-8")
-    assert f"{EXAMPLE}/{AS_OF}/report.html" in index and "Russia holds its bases" in index
+    assert f"{EXAMPLE}/{AS_OF}/report.html" in index and "Holds bases" in index
 
 
 def test_the_history_shows_a_renamed_scenario_by_its_old_name_up_to_the_rename(edited):
     page = (edited["out"] / EXAMPLE / "history.html").read_text(encoding="utf-8")
     headers = re.findall(r'<th scope="col" class="num">([^<]*)</th>', page)
-    assert "Russia keeps its bases" in headers and "Russia holds its bases" in headers
+    assert "Keeps bases" in headers and "Holds bases" in headers
     rows = {
         m.group(1): m.group(2)
         for m in re.finditer(
@@ -336,7 +343,7 @@ def test_the_history_shows_a_renamed_scenario_by_its_old_name_up_to_the_rename(e
         )
     }
     cells = {d: re.findall(r'<td class="num">(.*?)</td>', row) for d, row in rows.items()}
-    old, new = headers.index("Russia keeps its bases"), headers.index("Russia holds its bases")
+    old, new = headers.index("Keeps bases"), headers.index("Holds bases")
     assert cells[EARLIER][old] != "—" and cells[EARLIER][new] == "—"
     assert cells[AS_OF][old] == "—" and cells[AS_OF][new] != "—"
 
@@ -358,7 +365,7 @@ def test_an_index_card_missing_a_move_for_a_scenario_shows_a_dash(edited, tmp_pa
     shutil.rmtree(out / EXAMPLE / EARLIEST)
     _publish(out, edited["data"])
     card = (out / INDEX).read_text(encoding="utf-8").split(f"{EXAMPLE}/{AS_OF}/report.html", 1)[1]
-    row = re.search(r'<tr[^>]*><th scope="row">Russia holds its bases</th>(.*?)</tr>', card).group(1)
+    row = re.search(r'<tr[^>]*><th scope="row">Holds bases</th>(.*?)</tr>', card).group(1)
     assert re.findall(r'<td class="num">(.*?)</td>', row)[0] == "—"
 
 
@@ -367,6 +374,7 @@ def test_a_title_that_is_not_text_in_a_summary_edited_with_its_stamp_kept_never_
     edited, tmp_path
 ):
     out = _copy_out(edited, tmp_path)
+    _publish(out, edited["data"])  # the index checks the copy's summary, and marks its line checked
     summary = out / EXAMPLE / AS_OF / "summary.json"
     before = os.stat(summary)
     text = summary.read_text(encoding="utf-8")
@@ -374,7 +382,7 @@ def test_a_title_that_is_not_text_in_a_summary_edited_with_its_stamp_kept_never_
     summary.write_text(text.replace(f'"title": {title}', f'"title": {"1" * len(title)}'), encoding="utf-8")
     os.utime(summary, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert os.stat(summary).st_size == before.st_size
-    assert read_catalog(out, EXAMPLE).entry(date.fromisoformat(AS_OF)).checked  # its line says checked
+    assert read_catalog(out, EXAMPLE).fresh(date.fromisoformat(AS_OF)).checked  # its line says checked
     published = _publish(out, edited["data"])
     index = published.index.read_text(encoding="utf-8")
     assert f"{EXAMPLE}/{EARLIER}/report.html" in index  # the latest report that can be shown
