@@ -52,7 +52,6 @@ lock it holds, so it never pulls scratch space from under a job still running.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import math
 import os
@@ -66,6 +65,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from .errors import LinkInOut
 
 __all__ = [
     "CHECKLIST_CSV",
@@ -174,20 +175,6 @@ def json_number(x: float) -> float | None:
     (0.25, None, None)
     """
     return float(x) if math.isfinite(x) else None
-
-
-class LinkInOut(OSError):
-    """A symbolic link in OUT where forecast keeps a file or folder of its own: it is left alone.
-
-    An ``OSError``, so that what reports a write that failed reports this one too; its
-    text is ``<path>: a symbolic link, left alone``.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(errno.ELOOP, f"{path}: a symbolic link, left alone", str(path))
-
-    def __str__(self) -> str:
-        return self.strerror
 
 
 def refuse_links(out_dir: str | Path, path: str | Path) -> None:
