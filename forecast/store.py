@@ -192,7 +192,7 @@ def refuse_links(out_dir: str | Path, path: str | Path) -> None:
     >>> refuse_links(out, os.path.join(out, "q", "catalog.jsonl"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    forecast.store.LinkInOut: .../q: a symbolic link, left alone
+    forecast.errors.LinkInOut: .../q: a symbolic link, left alone
     """
     out_dir, path = Path(out_dir), Path(path)
     try:
