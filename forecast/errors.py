@@ -8,10 +8,12 @@ that print as ``FILE:LINE: message``.
 from __future__ import annotations
 
 import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
     "CalibrationFileError",
     "EvidenceFileError",
     "EvidenceWriteError",
@@ -20,6 +22,7 @@ __all__ = [
     "JudgmentFileError",
     "LinkInOut",
     "LockTimeoutError",
+    "OutputFolderError",
     "OutsideForecastFileError",
     "Problem",
     "QuestionFileError",
@@ -110,6 +113,14 @@ class CalibrationFileError(InvalidInputError):
     """A data folder's ``calibration.yaml`` is not valid."""
 
 
+class ArgumentError(ForecastError, ValueError):
+    """An argument given to a public function is not valid (a ``ValueError`` too)."""
+
+
+class OutputFolderError(ForecastError, FileNotFoundError):
+    """An output folder (OUT) to read does not exist or is not a folder (a ``FileNotFoundError`` too)."""
+
+
 class RunError(ForecastError):
     """A scheduled run could not do its work (locked, unwritable output, ...)."""
 
@@ -140,6 +151,11 @@ def display_path(path: str | Path) -> str:
         return printable_name(str(p.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
         return printable_name(str(p))
+    except (RuntimeError, OSError):  # a symbolic link that loops (Python 3.11 raises RuntimeError)
+        try:
+            return printable_name(os.path.relpath(os.path.abspath(p)))
+        except (OSError, ValueError):
+            return printable_name(str(p))
 
 
 def printable_name(name: str) -> str:

@@ -101,6 +101,8 @@ class KeyJudgments:
     outside_line: str | None
     resolution: dict[str, Any] | None
     eve_probabilities: dict[str, float] | None
+    #: items in the news inbox not yet reviewed (said, with no effect on any number)
+    inbox_unreviewed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
