@@ -22,7 +22,7 @@ from forecast import posterior_as_of
 from forecast.model import EvidenceRow, Question
 
 from .harness import Line, Options, Target, assert_close, register, sampling, time_side_by_side
-from .reference import reference_assessment
+from .reference import not_seen_term, reference_assessment
 from .synthetic import make_workload
 
 __all__ = ["check_intervals", "check_leave_one_out"]
@@ -53,11 +53,14 @@ def _posterior_draws_by_definition(
     high = np.array([[i.ranges[s][1] for s in ids] for i in question.indicators])
     uniforms = np.random.default_rng(seed).random((draws, low.size)).reshape(draws, *low.shape)
     p = low + (high - low) * uniforms
-    observed = np.array([reference.status.get(i.id) is True for i in question.indicators])
-    weight = np.array([reference.weight.get(i.id, 0.0) for i in question.indicators])
-    # A "not seen" counts log(1 - p F), F the part of its window passed (the reference's).
-    fraction = np.array([reference.fraction.get(i.id, 1.0) for i in question.indicators])
-    logs = np.where(observed[:, None], np.log(p), np.log1p(-p * fraction[None, :, None]))
+    # A "not seen" counts its looks stretch by stretch (the reference's), its weights inside the sum.
+    weight = np.array(
+        [reference.weight.get(i.id, 0.0) if i.id not in reference.looks else 1.0 for i in question.indicators]
+    )
+    logs = np.log(p)
+    for k, indicator in enumerate(question.indicators):
+        if indicator.id in reference.looks:
+            logs[:, k] = not_seen_term(p[:, k], reference.looks[indicator.id])
     total = np.log([s.prior for s in question.scenarios]) + np.einsum("k,dkj->dj", weight, logs)
     total -= total.max(axis=1, keepdims=True)
     probabilities = np.exp(total)

@@ -28,7 +28,7 @@ from forecast import posterior_as_of
 from forecast.model import Question
 
 from .harness import Line, Options, Target, assert_close, register, sampling, time_side_by_side
-from .reference import ReferenceResult, reference_assessment
+from .reference import ReferenceResult, not_seen_term, reference_assessment
 from .synthetic import make_workload
 
 __all__ = ["pgmpy_network"]
@@ -55,8 +55,10 @@ def pgmpy_network(question: Question, reference: ReferenceResult):
     cpds = [TabularCPD(SCENARIO, n, [[s.prior] for s in question.scenarios])]
     for indicator in with_status:
         p = np.array([indicator.likelihood[s] for s in question.scenario_ids])
-        seen = p if reference.status[indicator.id] else 1.0 - p * reference.fraction[indicator.id]
-        tempered = seen ** reference.weight[indicator.id]
+        if reference.status[indicator.id]:
+            tempered = p ** reference.weight[indicator.id]
+        else:  # each stretch of the window at the weight of the best look that covers it
+            tempered = np.exp(not_seen_term(p, reference.looks[indicator.id]))
         cpds.append(
             TabularCPD(indicator.id, 2, [tempered, 1.0 - tempered], evidence=[SCENARIO], evidence_card=[n])
         )

@@ -9,9 +9,11 @@ slow: each report costs a few dictionary look-ups and one pass over the scenario
 The rule (see :mod:`forecast.engine`): a report weighs ``w = R[reliability] *
 C[credibility]``; an indicator's status is what its last report says and its weight
 the highest ``w`` among the trailing reports that say the same; it contributes
-``w * log p(s)`` to each scenario's log-probability if observed, and
-``w * log(1 - p(s) F(d))`` if not seen yet, ``F(d)`` being the part of its window
-passed by ``d``, the latest date among those trailing reports of that weight. A
+``w * log p(s)`` to each scenario's log-probability if observed. If not seen, each
+trailing "not seen" report covers the first ``F(d)`` of the window (the part passed
+by its date ``d``); with the distinct fractions ``F_1 < ... < F_m`` and ``F_0 = 0``,
+the indicator contributes ``sum_k W_k [log(1 - p(s) F_k) - log(1 - p(s) F_(k-1))]``,
+``W_k`` being the highest weight among the looks with ``F >= F_k``. A
 dependence group contributes ``L_leader + (1 - rho) * sum(L_other)`` over its members
 with a status, the leader being the one whose contribution spreads most (the first,
 on a tie). The posterior is proportional to ``prior * exp(sum)``.
@@ -26,7 +28,7 @@ from datetime import date, timedelta
 
 from forecast.model import EvidenceRow, Question
 
-__all__ = ["ReferenceResult", "reference_assessment", "softmax"]
+__all__ = ["ReferenceResult", "not_seen_term", "reference_assessment", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,10 @@ class ReferenceResult:
     """The posterior as of the date, on every day from the opening up to it, and the final states.
 
     ``status`` maps each indicator with a report to whether it was last observed,
-    ``weight`` to the weight that status counts with, and ``fraction`` to ``F``, the
-    part of its window a "not seen" counts for (1 for a sighting).
+    ``weight`` to the weight that status counts with (for a "not seen", its best look's),
+    and ``fraction`` to ``F``, the part of its window its latest look covers (1 for a sighting).
+    ``looks`` maps each "not seen" indicator to the ``(F, w)`` of its looks that can count,
+    ``F`` ascending: its contribution is :func:`not_seen_term` of them.
     """
 
     scenario_ids: tuple[str, ...]
@@ -45,6 +49,7 @@ class ReferenceResult:
     status: dict[str, bool]
     weight: dict[str, float]
     fraction: dict[str, float]
+    looks: dict[str, list[tuple[float, float]]]
 
 
 def softmax(log_weights: Sequence[float]) -> list[float]:
@@ -55,12 +60,26 @@ def softmax(log_weights: Sequence[float]) -> list[float]:
     return [v / total for v in weights]
 
 
+def not_seen_term(p, looks: list[tuple[float, float]]):
+    """``sum_k W_k [log(1 - p F_k) - log(1 - p F_(k-1))]`` over the looks ``(F, w)``: each stretch of
+    the window at the weight of the best look that covers it. ``p`` may be a number or a numpy array."""
+    import numpy as np
+
+    fractions = sorted({f for f, _ in looks})
+    total = 0.0
+    before = 0.0
+    for f in fractions:
+        best = max(w for g, w in looks if g >= f)
+        total = total + best * (np.log1p(-p * f) - np.log1p(-p * before))
+        before = f
+    return total
+
+
 def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of: date) -> ReferenceResult:
     """The posterior as of ``as_of`` and the daily trajectory from the question's opening."""
     scenario_ids = question.scenario_ids
     log_prior = [math.log(s.prior) for s in question.scenarios]
     log_if_observed = {i.id: [math.log(i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
-    log_if_absent = {i.id: [math.log1p(-i.likelihood[s]) for s in scenario_ids] for i in question.indicators}
     likelihood = {i.id: [i.likelihood[s] for s in scenario_ids] for i in question.indicators}
     window = {i.id: question.window_of(i) for i in question.indicators}
     group_of = {i.id: i.group for i in question.indicators if i.group is not None}
@@ -72,6 +91,18 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
         if end <= start:
             return 1.0
         return min(max((day - start).days / (end - start).days, 0.0), 1.0)
+
+    def not_seen(indicator: str, seen_looks: list[tuple[float, float]]) -> list[float]:
+        # Each stretch (F_(k-1), F_k] at the weight of the best look that covers it.
+        fractions = sorted({f for f, _ in seen_looks})
+        total = [0.0] * len(scenario_ids)
+        before = 0.0
+        for f in fractions:
+            best = max(w for g, w in seen_looks if g >= f)
+            for j, p in enumerate(likelihood[indicator]):
+                total[j] += best * (math.log1p(-p * f) - math.log1p(-p * before))
+            before = f
+        return total
 
     def group_contribution(group: str) -> list[float]:
         rows = [contribution[i] for i in members[group] if i in contribution]
@@ -93,7 +124,10 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
 
     status: dict[str, bool] = {}
     weight: dict[str, float] = {}
-    counted_day: dict[str, date] = {}  # the latest date among the trailing reports of the top weight
+    # (F, w) of the trailing "not seen" reports that can still count: a look that a later one of at
+    # least its weight covers is dropped, as it would never be the best look over any stretch.
+    looks: dict[str, list[tuple[float, float]]] = {}
+    latest_day: dict[str, date] = {}
     contribution: dict[str, list[float]] = {}
     no_contribution = [0.0] * len(scenario_ids)
     running = [0.0] * len(scenario_ids)  # sum of every indicator's current contribution
@@ -114,20 +148,18 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
         while day < report_date:
             end_day()
         indicator = row.indicator
-        if status.get(indicator) == row.observed and w < weight[indicator]:
-            pass
-        elif status.get(indicator) == row.observed:
-            weight[indicator], counted_day[indicator] = w, report_date
-        else:
-            status[indicator], weight[indicator], counted_day[indicator] = row.observed, w, report_date
+        if status.get(indicator) != row.observed:
+            status[indicator], weight[indicator], looks[indicator] = row.observed, w, []
+        weight[indicator] = max(weight[indicator], w)
+        latest_day[indicator] = report_date
         if row.observed:
-            logs = log_if_observed[indicator]
+            new = [weight[indicator] * v for v in log_if_observed[indicator]]
         else:
-            f = fraction(indicator, counted_day[indicator])
-            logs = (
-                log_if_absent[indicator] if f >= 1.0 else [math.log1p(-p * f) for p in likelihood[indicator]]
-            )
-        new = [weight[indicator] * v for v in logs]
+            kept = looks[indicator]
+            while kept and kept[-1][1] <= w:
+                kept.pop()
+            kept.append((fraction(indicator, report_date), w))
+            new = not_seen(indicator, looks[indicator])
         group = group_of.get(indicator)
         if group is None:
             old = contribution.get(indicator, no_contribution)
@@ -141,5 +173,8 @@ def reference_assessment(question: Question, rows: Sequence[EvidenceRow], as_of:
         end_day()
 
     probabilities = softmax([p + r for p, r in zip(log_prior, running)])
-    fractions = {i: 1.0 if status[i] else fraction(i, counted_day[i]) for i in status}
-    return ReferenceResult(scenario_ids, probabilities, dates, trajectory, status, weight, fractions)
+    fractions = {i: 1.0 if status[i] else fraction(i, latest_day[i]) for i in status}
+    absent_looks = {i: sorted(looks[i]) for i in status if not status[i]}
+    return ReferenceResult(
+        scenario_ids, probabilities, dates, trajectory, status, weight, fractions, absent_looks
+    )

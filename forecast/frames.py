@@ -98,11 +98,11 @@ class Frames:
     >>> a.frames.scenarios[["prior", "probability"]].round(3)
               prior  probability
     scenario
-    keep       0.25        0.065
-    partial    0.40        0.783
-    exit       0.35        0.152
+    keep       0.25        0.067
+    partial    0.40        0.787
+    exit       0.35        0.146
     >>> a.frames.effects.sum().round(1).to_dict()  # each scenario's move from its prior, in points
-    {'keep': -18.5, 'partial': 38.3, 'exit': -19.8}
+    {'keep': -18.3, 'partial': 38.7, 'exit': -20.4}
     """
 
     def __init__(self, assessment: ForecastView, draws: int = 2000, seed: int = DEFAULT_SEED) -> None:
@@ -144,7 +144,9 @@ class Frames:
         Columns: ``id``, ``date`` (``datetime64``), ``indicator``, ``observed`` (bool),
         ``source``, ``reliability``, ``credibility`` (int), ``weight`` (float), ``role``
         (in the evidence log's words: ``"counted"``, ``"same event as a counted
-        report"``, ``"overtaken by a later report"``, ``"after the as-of date"``),
+        report"``, ``"adds nothing: a later look at least as strong"``, ``"adds nothing:
+        an earlier, stronger look"``, ``"overtaken by a later report"``, ``"after the
+        as-of date"``),
         ``url``, ``summary``, then the log's extra columns (text, empty where a row
         has none).
         """

@@ -38,7 +38,12 @@ from forecast import (
     trajectory,
 )
 from forecast.engine import compiled as engine
-from forecast.engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from forecast.engine.rule import (
+    ROLE_AFTER_AS_OF,
+    ROLE_COVERED_LATER,
+    ROLE_SETS_STATUS,
+    ROLE_SUPERSEDED,
+)
 from forecast.model import DEFAULT_CREDIBILITY_WEIGHTS, DEFAULT_RELIABILITY_WEIGHTS
 
 OPENED = date(2025, 1, 1)
@@ -627,11 +632,14 @@ def state_read_off_the_runs(compiled: engine.CompiledEvidence) -> dict[str, np.n
     state["status"][ind] = observed
     state["has_status"][ind] = True
     state["status_weight"][ind] = tables.levels[runs.top]
-    state["seen_by"][ind[~observed]] = counted_day[~observed]
+    state["seen_by"][ind[~observed]] = compiled.grouped_day[last[~observed]]  # the latest look
     state["latest_row"][ind] = compiled.by_indicator[last]
     state["contribution"][ind] = tables.levels[runs.top][:, None] * tables.log_likelihood(
         ind, observed, counted_day
     )
+    # A "not seen": its staircase of looks at its last report, from every "not seen" report's state.
+    looks = np.flatnonzero(~compiled.grouped_observed)
+    state["contribution"][ind[~observed]] = compiled._all_looks[:, np.searchsorted(looks, last[~observed])].T
     return state
 
 
@@ -750,15 +758,15 @@ def test_a_grade_the_question_does_not_weigh_is_named():
 def test_audit_trail_gives_each_row_its_role_in_file_order():
     rows = reports(
         ("x", 1, "yes", "A1"),  # overturned on day 2
-        ("x", 2, "no", "C3"),  # same status, weaker than the B2 that follows
-        ("x", 3, "no", "B2"),  # the heaviest report of the final status
+        ("x", 2, "no", "C3"),  # a look that the heavier, later B2 covers
+        ("x", 3, "no", "B2"),  # the latest look, the heaviest
         ("x", 9, "yes", "E5"),  # after the as-of date
     )
     audit = assess(COIN, rows, day(5)).audit
     assert [entry.row for entry in audit] == rows
     assert [entry.role for entry in audit] == [
         ROLE_SUPERSEDED,
-        ROLE_CORROBORATES,
+        ROLE_COVERED_LATER,
         ROLE_SETS_STATUS,
         ROLE_AFTER_AS_OF,
     ]

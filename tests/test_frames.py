@@ -145,6 +145,8 @@ def test_the_evidence_frame_has_one_typed_row_per_log_row(question, evidence, as
     assert set(frame["role"]) <= {
         "counted",
         "same event as a counted report",
+        "adds nothing: a later look at least as strong",
+        "adds nothing: an earlier, stronger look",
         "overtaken by a later report",
         "after the as-of date",
     }

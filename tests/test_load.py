@@ -179,7 +179,7 @@ def test_unknown_key_is_a_warning_naming_it(make_question):
     [warning] = question.warnings
     assert (warning.severity, warning.line) == ("warning", 17)
     assert "unknown key 'indicators.clouds.likelyhood' is ignored" in warning.message
-    assert "expected one of group, likelihood, signals, text, tripwire, window" in warning.message
+    assert "expected one of group, likelihood, look_for, signals, text, tripwire, window" in warning.message
 
 
 def test_misspelt_key_is_warned_about_and_the_missing_one_is_an_error(make_question):

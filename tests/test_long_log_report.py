@@ -14,7 +14,14 @@ import pytest
 from helpers import AS_OF, EXAMPLE, copy_data
 
 from benchmarks.long_log import write_long_log
-from forecast.engine.rule import ROLE_AFTER_AS_OF, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from forecast.engine.rule import (
+    ROLE_AFTER_AS_OF,
+    ROLE_CORROBORATES,
+    ROLE_COVERED_EARLIER,
+    ROLE_COVERED_LATER,
+    ROLE_SETS_STATUS,
+    ROLE_SUPERSEDED,
+)
 from forecast.publish import report as report_module
 from forecast.publish.report import Report
 
@@ -42,10 +49,23 @@ def explanations_before(a, ids: set[str] | None = None) -> dict[str, str]:
     for e in sorted((e for e in a.audit if e.order is not None), key=lambda e: e.order):
         by_indicator.setdefault(e.row.indicator, []).append(e)
     words = {}
+
+    def fraction(e) -> float:
+        start, end = a.question.window_of(a.question.indicator(e.row.indicator))
+        if end <= start:
+            return 1.0
+        return min(max((e.row.date - start).days / (end - start).days, 0.0), 1.0)
+
     for entries in by_indicator.values():
         # Once per indicator, not per report, so a long log costs a pass, not a square.
         counted = next((x for x in entries if x.role == ROLE_SETS_STATUS), None)
         run = [x for x in entries if x.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS)]
+        # The final run's looks, if it says "not seen": the trailing reports that say so.
+        looks = []
+        for x in reversed(entries):
+            if x.row.observed:
+                break
+            looks.insert(0, x)
         # For each report, the next one that says the opposite (the one that overtook it), found backwards.
         overtaken_by: list[object] = [None] * len(entries)
         next_saying = {True: None, False: None}
@@ -63,6 +83,21 @@ def explanations_before(a, ids: set[str] | None = None) -> dict[str, str]:
                         f"its move was undone by {later.row.id}"
                         if moved
                         else f"adds nothing; {later.row.id} overtook it"
+                    )
+            elif not e.row.observed and e in looks:
+                # A look of the final "not seen" run: what covers it, or the stretch it adds.
+                mine = looks.index(e)
+                if e.role == ROLE_COVERED_LATER:
+                    later = next(x for x in looks[mine + 1 :] if x.weight >= e.weight)
+                    words[e.row.id] = f"{later.row.id}, a later look at least as strong, covers all it covers"
+                elif e.role == ROLE_COVERED_EARLIER:
+                    earlier = next(x for x in reversed(looks[:mine]) if x.weight > e.weight)
+                    words[e.row.id] = f"{earlier.row.id}, a stronger look, had reached as far"
+                elif len(looks) > 1:
+                    heavier = [x for x in looks[:mine] if x.weight > e.weight]
+                    reach = fraction(heavier[-1]) if heavier else 0.0
+                    words[e.row.id] = (
+                        f"covers {reach:.0%} to {fraction(e):.0%} of its window at its own weight"
                     )
             elif e.role in (ROLE_CORROBORATES, ROLE_SETS_STATUS):
                 if counted is None or len(run) == 1:

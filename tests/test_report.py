@@ -223,15 +223,15 @@ def test_the_checklists_show_groups_and_windows(report):
         == 2
     )
     assert "Window: 2024-12-08 to 2025-01-08" in html
-    # The strongest "not seen" of the evacuation (A2, 2024-12-10) came 2 days into its 31-day window.
-    assert "not seen yet (by 2024-12-10, 6% of its window)" in html
+    # The latest look for the evacuation (B2, 2024-12-16) came 8 days into its 31-day window: 26%.
+    assert "not seen by 2024-12-16, 26% of its window" in html
     # As of 2025-02-20 that window (to 2025-01-08) has closed: the report asks for a report at its end.
     assert "its window has closed, and a report that it did not happen would count fully" in html
 
 
 def test_a_not_seen_yet_within_its_window_is_not_asked_for_more():
     html = str(Report.load(EXAMPLE, as_of="2024-12-20", data_dir=DATA).checklists())
-    assert "not seen yet (by 2024-12-10" in html and "its window has closed" not in html
+    assert "not seen by 2024-12-16" in html and "its window has closed" not in html
 
 
 def test_the_index_flags_stale_evidence_and_a_closed_unresolved_question(tmp_path):

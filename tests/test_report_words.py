@@ -58,7 +58,8 @@ def test_each_role_is_named_for_what_happened_to_the_report(rain):
         )
         assert cell.group(1).startswith(role + "<") or cell.group(1) == role, (row_id, cell.group(1))
     assert set(ROLE_LABELS.values()) == {
-        "counted", "same event as a counted report", "overtaken by a later report", "after the as-of date"
+        "counted", "same event as a counted report", "overtaken by a later report", "after the as-of date",
+        "adds nothing: a later look at least as strong", "adds nothing: an earlier, stronger look",
     }  # fmt: skip
 
 
@@ -154,3 +155,44 @@ def test_a_resolved_question_leads_with_the_outcome_its_date_and_the_score():
     # A question not yet resolved on the report's date reads live.
     assert Report.load("riverside-festival-return", as_of="2024-07-19", data_dir=DATA).resolution is None
     assert math.isclose(sum(eve.values()), 1)
+
+
+LOOKS_QUESTION = QUESTION.replace(
+    '    window: [2025-01-01, 2025-01-02]   # so that r4\'s "not seen", at its end, counts fully\n',
+    "    window: [2025-01-01, 2025-04-11]   # 100 days\n",
+)
+# Looks that found nothing: l1 (C3, 10%) is covered by the later, heavier l2 (B2, 16%); l3 (B3,
+# 80%) adds 16% to 80%; l4 (C3, past the end) adds the rest; l5 (E5, also past the end) adds nothing.
+LOOKS_LOG = """\
+id,date,indicator,observed,source,reliability,credibility
+l1,2025-01-11,clouds,no,Wire,C,3
+l2,2025-01-17,clouds,no,Agency,B,2
+l3,2025-03-22,clouds,no,Agency,B,3
+l4,2025-04-20,clouds,no,Blog,C,3
+l5,2025-04-25,clouds,no,Blog,E,5
+"""
+
+
+def test_each_look_that_found_nothing_says_what_it_covers_or_what_covers_it(make_question, tmp_path):
+    make_question(LOOKS_QUESTION, LOOKS_LOG)
+    html = Report.load("q", as_of="2025-05-01", data_dir=tmp_path).evidence_log()
+    roles = {
+        row_id: re.search(
+            rf'id="evidence-{row_id}">.*?<td class="role" data-label="Role">(.*?)</td>', html, re.S
+        )
+        .group(1)
+        .split("<")[0]
+        for row_id in ("l1", "l2", "l3", "l4", "l5")
+    }
+    assert roles == {
+        "l1": "adds nothing: a later look at least as strong",
+        "l2": "counted",
+        "l3": "counted",
+        "l4": "counted",
+        "l5": "adds nothing: an earlier, stronger look",
+    }
+    assert "l2, a later look at least as strong, covers all it covers" in html
+    assert "covers 16% to 80% of its window at its own weight" in html
+    assert "covers 80% to 100% of its window at its own weight" in html
+    assert "l4, a stronger look, had reached as far" in html
+    assert "same event" not in html.split('id="evidence-l1"')[1]

@@ -1,9 +1,11 @@
 """Dependence groups and windows, as a specification, checked against an independent implementation.
 
 The rule (docs/rule/index.md and docs/rule/dependence-groups.md): an indicator's contribution
-is ``L(s) = w log p(s)`` if seen and ``w log(1 - p(s) F(d))`` if not seen yet, with
-``F(d) = clamp((d - start) / (end - start), 0, 1)`` over its window and ``d`` the latest
-date among the trailing reports of the indicator's weight. A group contributes
+is ``L(s) = w log p(s)`` if seen; if not seen, each trailing "not seen" report covers the
+first ``F(d) = clamp((d - start) / (end - start), 0, 1)`` of the window by its date ``d``,
+and with the distinct fractions ``F_1 < ... < F_m`` (``F_0 = 0``) the indicator contributes
+``sum_k W_k [log(1 - p(s) F_k) - log(1 - p(s) F_(k-1))]``, ``W_k`` the highest weight among
+the looks with ``F >= F_k`` (docs/rule/absence.md). A group contributes
 ``L_leader + (1 - rho) sum(L_other)``, its leader the member with a status whose
 contribution spreads most across scenarios (the first, on a tie).
 
@@ -63,14 +65,18 @@ def contributions(question: Question, rows: list[EvidenceRow], as_of: date) -> d
             if r.observed != said:
                 break
             trailing.append((d, w))
-        weight = max(w for _, w in trailing)
-        latest = max(d for d, w in trailing if w == weight)
         p = [ind.likelihood[s] for s in question.scenario_ids]
         if said:
+            weight = max(w for _, w in trailing)
             result[ind.id] = [weight * math.log(x) for x in p]
         else:
-            f = fraction(question, ind, latest)
-            result[ind.id] = [weight * math.log(1 - x * f) for x in p]
+            # Each stretch (F_(k-1), F_k] at W_k, the highest weight among the looks with F >= F_k.
+            looks = [(fraction(question, ind, d), w) for d, w in trailing]
+            fs = sorted({f for f, _ in looks})
+            stretches = [(a, b, max(w for f, w in looks if f >= b)) for a, b in zip([0.0, *fs], fs)]
+            result[ind.id] = [
+                sum(w * (math.log(1 - x * b) - math.log(1 - x * a)) for a, b, w in stretches) for x in p
+            ]
     return result
 
 
@@ -276,18 +282,26 @@ def test_a_not_seen_part_way_counts_the_part_of_the_window_passed():
     assert got["a"] == approx(1 / (1 + math.exp(-log_odds)), abs=1e-12)
 
 
-def test_the_strongest_not_seen_counts_from_its_latest_date_and_is_shown_as_counted():
-    window = (date(2025, 3, 1), date(2025, 5, 1))
+def test_a_later_weaker_look_adds_its_own_stretch_and_an_earlier_equal_look_adds_nothing():
+    window = (date(2025, 3, 1), date(2025, 5, 1))  # 61 days
     question = make_question([indicator("x", {"a": 0.9, "b": 0.1}, window=window)])
     rows = [
-        report(0, "x", date(2025, 3, 10), False, "A1"),
-        report(1, "x", date(2025, 3, 20), False, "A1"),
-        report(2, "x", date(2025, 4, 10), False, "C3"),  # weaker and later: does not set d
+        report(0, "x", date(2025, 3, 10), False, "A1"),  # F 9/61: the A1 look after it covers it
+        report(1, "x", date(2025, 3, 20), False, "A1"),  # F 19/61, at weight 1
+        report(2, "x", date(2025, 4, 10), False, "C3"),  # F 40/61: only it covers 19/61 to 40/61, at 0.36
     ]
     a = assess(question, rows, date(2025, 6, 1))
-    assert a.states["x"].seen_by == date(2025, 3, 20)
-    assert a.states["x"].counted.id == "e1"
-    assert [e.role for e in a.audit] == ["corroborates", "sets status", "corroborates"]
+    assert a.states["x"].seen_by == date(2025, 4, 10)  # the latest look
+    assert a.states["x"].fraction == approx(40 / 61)
+    assert a.states["x"].counted.id == "e2"
+    assert [e.role for e in a.audit] == ["covered by a later look", "sets status", "sets status"]
+
+    def term(p: float) -> float:
+        early, late = math.log(1 - p * 19 / 61), math.log(1 - p * 40 / 61)
+        return 1.0 * early + 0.36 * (late - early)
+
+    expected = 0.5 * math.exp(term(0.9)) / (0.5 * math.exp(term(0.9)) + 0.5 * math.exp(term(0.1)))
+    assert a.probabilities["a"] == approx(expected, abs=1e-12)
 
 
 def test_an_empty_default_window_counts_a_not_seen_fully():
@@ -580,7 +594,7 @@ def group_changes_one_by_one(compiled) -> np.ndarray:
     """
     positions = compiled.grouped_positions
     n_scen = len(compiled.scenario_ids)
-    applied = compiled._applied(positions).T
+    applied = compiled.applied(positions).T
     rows = compiled.by_indicator[positions]
     in_order = np.lexsort((rows, compiled._rank[rows], compiled.day[rows]))
     tables, indicator = compiled.tables, compiled.grouped_indicator[positions]

@@ -83,15 +83,17 @@ def _reports_that_can_matter(compiled: CompiledEvidence) -> np.ndarray:
     """The reports whose removal can change their indicator's status or weight, by position in
     ``compiled.by_indicator``.
 
-    Per indicator there are at most two: the one whose weight counts (removing a
-    report that only corroborates leaves the same maximum), and the last report
-    before the final run (removing it can join the final run to the run before).
-    Reports superseded earlier cannot reach the status.
+    Per indicator: the one whose weight counts, for a sighting (removing a report that
+    only corroborates leaves the same maximum), or each look that covers a stretch of its
+    own, for a "not seen" (removing a look that adds nothing leaves the same staircase);
+    and the last report before the final run (removing it can join the final run to the
+    run before). Reports superseded earlier cannot reach the status.
     """
     runs = compiled.runs
     _, setters = runs.setters()
     has_earlier_run = runs.final_start > np.flatnonzero(runs.first)
-    return np.union1d(setters, runs.final_start[has_earlier_run] - 1)
+    looks = compiled.final_looks_counted()
+    return np.union1d(np.union1d(setters, looks), runs.final_start[has_earlier_run] - 1)
 
 
 def _log_posterior_without_each_report(compiled: CompiledEvidence) -> np.ndarray:

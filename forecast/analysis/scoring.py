@@ -272,7 +272,7 @@ def score(question: Question, evidence: Evidence) -> Score:
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> s = score(q, load_evidence("data/evidence/russia-syria-bases.csv", q))
     >>> round(s.brier_final, 3), round(s.brier_prior, 3), round(s.skill_final, 2)
-    (0.074, 0.545, 0.86)
+    (0.071, 0.545, 0.87)
     """
     resolution = question.resolution
     if resolution is None:
@@ -449,7 +449,7 @@ def calibration_points(
     >>> q = replace(q, resolution=Resolution("partial", date(2025, 3, 1)))
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(round(p, 2), happened) for p, happened in calibration_points([(q, log)])]
-    [(0.07, False), (0.78, True), (0.15, False)]
+    [(0.07, False), (0.79, True), (0.15, False)]
     """
     points = []
     for question, evidence in questions_with_evidence:

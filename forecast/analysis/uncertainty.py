@@ -203,11 +203,18 @@ def intervals(
     offset = np.where(observed, entries.low, np.where(counted, 1.0 - entries.low * f, 1.0))
     slope = np.where(observed, width, np.where(counted, -width * f, 0.0))
     sample = entries.uniforms(draws, seed)
+    absent = np.flatnonzero(status == ABSENT)
+    # A "not seen" contributes sum c log(1 - p F) over the steps of its staircase of looks
+    # (its weights are in the coefficients c), so it is drawn on its own and scattered with weight 1.
+    drawn_absent = _staircase_logs(
+        compiled, ind[absent], entries.low[absent] + width[absent] * sample[:, absent]
+    )
     sample *= slope
     sample += offset
     np.log(sample, out=sample)
+    sample[:, absent] = drawn_absent
     tables.tempered(sample)
-    weight = compiled.status_weight[ind]
+    weight = np.where(status == ABSENT, 1.0, compiled.status_weight[ind])
     grouped = tables.group_of[ind] >= 0
     # Scatter each ungrouped entry's weighted log onto its scenario with one matrix product.
     scatter = np.zeros((len(entries), len(ids)))
@@ -235,16 +242,37 @@ def intervals(
     )
 
 
+def _staircase_logs(compiled: CompiledEvidence, indicator: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``sum c log(1 - p F)`` over the steps of the final staircase of each "not seen" ``indicator``
+    (one column of ``p`` per entry, untempered)."""
+    return _steps_logs(compiled, compiled.latest_row_position[indicator], p)
+
+
+def _steps_logs(compiled: CompiledEvidence, positions: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``sum c log(1 - p F)`` over the steps of the staircase each "not seen" report at ``positions``
+    (of ``compiled.by_indicator``) leaves, for each column of ``p`` (one per position), untempered."""
+    result = np.zeros((p.shape[0], len(positions)))
+    if not len(positions):
+        return result
+    owner, fraction, coefficient = compiled.staircase_steps(positions)
+    terms = np.log1p(-p[:, owner] * fraction)
+    terms *= coefficient
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    result[:, owner[starts]] = np.add.reduceat(terms, starts, axis=1)
+    return result
+
+
 def _states_by_report_day(
     compiled: CompiledEvidence, tracked: np.ndarray, report_days: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Status and weight of the ``tracked`` indicators at the end of each report day.
 
     Row 0 is the state before any report (all pending), row ``k + 1`` the state at
     the end of ``report_days[k]``. The engine gives each report's indicator's
     status, weight and the date its "not seen" counts from once that report is
     applied; an indicator's state at the end of a day is that after its last report
-    on or before the day.
+    on or before the day. The fourth array is that report's position in
+    ``compiled.by_indicator`` (-1 before any), where a "not seen" state's staircase is read.
     """
     n_ind = len(compiled.question.indicators)
     column = np.full(n_ind, -1, np.intp)
@@ -262,7 +290,7 @@ def _states_by_report_day(
     status = np.where(known, compiled.grouped_observed[position].astype(np.int8), PENDING).astype(np.int8)
     weight = np.where(known, compiled.running_weight[position], 0.0)
     counted_day = np.where(known, compiled.running_day[position], 0)
-    return status, weight, counted_day
+    return status, weight, counted_day, position
 
 
 def trajectory_intervals(
@@ -367,31 +395,32 @@ def report_day_draws(
     grouped_indicators = np.flatnonzero(tables.group_of >= 0)
     tracked = np.union1d(entries.indicator, grouped_indicators)
     entry_column = np.searchsorted(tracked, entries.indicator)
-    tracked_status, tracked_weight, tracked_day = _states_by_report_day(compiled, tracked, report_days)
+    tracked_status, tracked_weight, _, tracked_position = _states_by_report_day(
+        compiled, tracked, report_days
+    )
     status, weight = tracked_status[:, entry_column], tracked_weight[:, entry_column]  # (K + 1, E)
     ind, scen = entries.indicator, entries.scenario
-    fraction = tables.fraction(ind, tracked_day[:, entry_column].astype(float))  # (K + 1, E)
     ungrouped = tables.group_of[ind] < 0
 
-    # Each draw moves the point log-posterior by w * (log p - log p_point) for observed entries and
-    # w * (log(1 - p F) - log(1 - p_point F)) for "not seen" ones, on the entry's scenario; those
-    # with F = 1 for every state at once, by matrix products, the others pair by pair.
+    # Each draw moves the point log-posterior by w * (log p - log p_point) for observed entries, for
+    # every state at once by matrix products, and for "not seen" ones by the same sum over the
+    # steps of the state's staircase of looks, sum c (log(1 - p F) - log(1 - p_point F)), pair by pair.
     p = entries.low + (entries.high - entries.low) * entries.uniforms(draws, seed)
     log_p_move = np.log(p) - compiled.log_p[ind, scen]
-    log_not_p_move = np.log1p(-p) - compiled.log_not_p[ind, scen]
-    full = fraction >= 1.0
     shift = np.empty((draws, len(base), len(question.scenario_ids)))
     for j in range(shift.shape[2]):
         on = (scen == j) & ungrouped
         observed = np.where(status[:, on] == OBSERVED, weight[:, on], 0.0)  # (K + 1, entries of j)
-        absent = np.where((status[:, on] == ABSENT) & full[:, on], weight[:, on], 0.0)
-        shift[:, :, j] = log_p_move[:, on] @ observed.T + log_not_p_move[:, on] @ absent.T
-    state, entry = np.nonzero((status == ABSENT) & ~full & ungrouped)
+        shift[:, :, j] = log_p_move[:, on] @ observed.T
+    state, entry = np.nonzero((status == ABSENT) & ungrouped)
     point_p = tables.p[ind, scen]
+    position = tracked_position[:, entry_column]
     for chunk in range(0, len(state), _PAIRS_AT_ONCE):
         k, e = state[chunk : chunk + _PAIRS_AT_ONCE], entry[chunk : chunk + _PAIRS_AT_ONCE]
-        f = fraction[k, e]
-        move = weight[k, e] * (np.log1p(-p[:, e] * f) - np.log1p(-point_p[e] * f))  # (draws, pairs)
+        at = position[k, e]
+        move = _steps_logs(compiled, at, p[:, e]) - _steps_logs(
+            compiled, at, np.broadcast_to(point_p[e], (1, len(e)))
+        )
         for j in range(shift.shape[2]):
             on = scen[e] == j
             one_hot = np.zeros((int(on.sum()), len(base)))
@@ -399,7 +428,7 @@ def report_day_draws(
             shift[:, :, j] += move[:, on] @ one_hot
     tables.tempered(shift)  # the moves of the likelihoods, tempered as the rule's contributions are
     if tables.groups:
-        _shift_groups(compiled, shift, tracked, tracked_status, tracked_weight, tracked_day, entries, p)
+        _shift_groups(compiled, shift, tracked, tracked_status, tracked_weight, tracked_position, entries, p)
     return report_days, softmax(base + shift)
 
 
@@ -409,15 +438,17 @@ def _shift_groups(
     tracked: np.ndarray,
     status: np.ndarray,
     weight: np.ndarray,
-    counted_day: np.ndarray,
+    position: np.ndarray,
     entries: _RangedEntries,
     p: np.ndarray,
 ) -> None:
     """Add to ``shift[d, k]`` how each group's contribution moves in draw ``d`` at state ``k``.
 
-    At each state the members' point contributions are rebuilt from their status, weight and
-    date, the drawn likelihoods put in place of the ranged ones, and the group rule applied
-    draw by draw, against the same rule on the point values.
+    At each state the members' point contributions are the engine's after the report each
+    state was left by (``position``, in ``compiled.by_indicator``), the drawn likelihoods put
+    in place of the ranged ones (a sighting's ``w log p``, a "not seen"'s sum over the steps
+    of its staircase of looks), and the group rule applied draw by draw, against the same rule
+    on the point values.
     """
     tables = compiled.tables
     column = np.full(len(compiled.question.indicators), -1, np.intp)
@@ -431,15 +462,17 @@ def _shift_groups(
             has = st != PENDING
             if not has.any():
                 continue
-            day = counted_day[k, cols].astype(float)
-            point = w[:, None] * tables.log_likelihood(members, st == OBSERVED, day)
-            point[~has] = 0.0
+            at = position[k, cols]
+            point = np.zeros((len(members), len(compiled.scenario_ids)))
+            point[has] = compiled.applied(at[has]).T
             drawn = np.repeat(point[None], len(p), axis=0)
-            f = tables.fraction(members, day)
             for e, m in zip(ranged.tolist(), slot.tolist()):
                 if not has[m]:
                     continue
                 pe = p[:, e]
-                value = np.log(pe) if st[m] == OBSERVED else np.log1p(-pe * f[m])
-                drawn[:, m, entries.scenario[e]] = tables.tempered(w[m] * value)
+                if st[m] == OBSERVED:
+                    value = w[m] * np.log(pe)
+                else:
+                    value = _steps_logs(compiled, at[m : m + 1], pe[:, None])[:, 0]
+                drawn[:, m, entries.scenario[e]] = tables.tempered(value)
             shift[:, k] += group_contribution_draws(drawn, has, rho) - group_contribution(point, has, rho)

@@ -86,7 +86,7 @@ def watch_list(
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> [(w.indicator, round(w.information_bits, 3)) for w in watch_list(q, log, date(2025, 3, 1), top=2)]
-    [('formal-withdrawal-or-termination', 0.305), ('reduced-terms-agreement-signed', 0.225)]
+    [('formal-withdrawal-or-termination', 0.297), ('reduced-terms-agreement-signed', 0.221)]
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
         raise ValueError(f"top must be a whole number of at least 0 or None, got {top!r}")
@@ -126,15 +126,16 @@ def watch_arrays(question: Question, compiled: CompiledEvidence, as_of: date) ->
     f = np.where(not_yet, tables.fraction(watched, seen_by), 0.0)[:, None]
     q = p * (1.0 - f) / (1.0 - p * f)
     # Seen: an A1 report as of the date starts a new run. Confirmed absent: an A1 report at the
-    # window's end joins the "not seen" run, and counts from its date if it is the strongest.
+    # window's end, on its own for a pending indicator, added to the looks already made for a
+    # "not seen yet" one (the staircase rule: it covers the rest of the window at its weight).
     weight = question.weight("A", 1)
-    held = compiled.status_weight[watched]
-    absent_weight = np.where(not_yet, np.maximum(held, weight), weight)
-    absent_day = np.where(not_yet & (weight < held), seen_by, window_end[watched].astype(float))
     said_yes, said_no = np.ones(len(watched), bool), np.zeros(len(watched), bool)
     has_status = said_yes  # after either report, every watched indicator has a status
     seen_log = weight * tables.log_likelihood(watched, said_yes, seen_by)
-    absent_log = absent_weight[:, None] * tables.log_likelihood(watched, said_no, absent_day)
+    end = window_end[watched].astype(float)
+    absent_log = weight * tables.log_likelihood(watched, said_no, end)
+    if not_yet.any():
+        absent_log[not_yet] = compiled.contribution_with_look(watched[not_yet], weight, end[not_yet])
     if_observed = softmax(compiled.log_posterior_replacing(watched, seen_log, has_status))
     if_absent = softmax(compiled.log_posterior_replacing(watched, absent_log, has_status))
     return WatchArrays(watched, not_yet, q, if_observed, if_absent)

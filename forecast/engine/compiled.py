@@ -26,10 +26,12 @@ from .rule import (
     PENDING,
     ROLE_AFTER_AS_OF,
     ROLE_NAMES,
+    absence_contribution,
     group_contribution,
     group_leader,
     group_rule,
     group_total,
+    heavier_before,
     rule_tables,
     softmax,
 )
@@ -397,6 +399,11 @@ class CompiledEvidence:
         self.grouped_indicator = key.astype(np.int16 if len(tables.index) <= _INT16_MAX else np.int32)
         return by_ind
 
+    @property
+    def grouped_rank(self) -> np.ndarray:
+        """The weight ranks of the reports of ``by_indicator``, in that order."""
+        return self._grouped_rank
+
     @cached_property
     def _day_span(self) -> tuple[int, int]:
         """The earliest and the latest date (ordinals) of the counted reports; ``(0, 0)`` if none."""
@@ -423,9 +430,10 @@ class CompiledEvidence:
         return _Runs(self.grouped_indicator, self.grouped_observed, self._grouped_rank, len(self._levels))
 
     @cached_property
-    def _final(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _final(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For each indicator with a report, in question order: its number, the position (in
-        ``by_indicator``) of its last report, the date (ordinal) its weight counts from, and that weight.
+        ``by_indicator``) of its last report, the date (ordinal) its weight counts from, that weight,
+        and the position of the first report of its final run.
 
         The status is the last report's; the weight the top rank within the final run (the trailing
         reports that say the same), and the date that of the latest report of that rank in the run.
@@ -435,11 +443,17 @@ class CompiledEvidence:
         bits = n.bit_length()  # every position is below 2**bits
         if not n:
             none = np.zeros(0, np.intp)
-            return none, none, np.zeros(0, np.int64), np.zeros(0)
+            return none, none, np.zeros(0, np.int64), np.zeros(0), none
         if n > _SHORT_LOG or (n * n_levels) << bits >= 1 << 63:  # a long log, or the key would overflow
             runs = self.runs
             counts_from, top = runs.latest_marked(runs.last), runs.top
-            return ind[runs.last], runs.last, self.day[self.by_indicator[counts_from]], self._levels[top]
+            return (
+                ind[runs.last],
+                runs.last,
+                self.day[self.by_indicator[counts_from]],
+                self._levels[top],
+                runs.final_start,
+            )
         new_group = ind[1:] != ind[:-1]
         is_last = np.empty(n, bool)
         is_last[:-1] = new_group
@@ -452,6 +466,7 @@ class CompiledEvidence:
             new_group | (self.grouped_observed[1:] != self.grouped_observed[:-1]), positions[1:], out=key[1:]
         )
         np.maximum.accumulate(key, out=key)
+        final_start = key[last]
         # The running maximum of (run start, rank, position) as one integer, at a group's last report, is
         # its final run's top rank and the latest report of that rank: runs begin later and later, so
         # no run's maximum reaches into the next. One accumulate for every group, no pass per run.
@@ -462,7 +477,13 @@ class CompiledEvidence:
         np.maximum.accumulate(key, out=key)
         counts_from = key[last]
         counts_from &= (1 << bits) - 1
-        return ind[last], last, self.day[self.by_indicator[counts_from]], self._levels[rank[counts_from]]
+        return (
+            ind[last],
+            last,
+            self.day[self.by_indicator[counts_from]],
+            self._levels[rank[counts_from]],
+            final_start,
+        )
 
     @cached_property
     def status(self) -> np.ndarray:
@@ -483,18 +504,26 @@ class CompiledEvidence:
     def status_weight(self) -> np.ndarray:
         """The weight each indicator's status counts with (zero while pending)."""
         weight = np.zeros(len(self.question.indicators))
-        final_ind, _, _, final_weight = self._final
+        final_ind, _, _, final_weight, _ = self._final
         weight[final_ind] = final_weight
         return weight
 
     @cached_property
     def seen_by(self) -> np.ndarray:
-        """Per indicator, the date (ordinal) its "not seen" counts from: -1 unless not observed."""
-        final_ind, last, counted_day, _ = self._final
+        """Per indicator, the date (ordinal) of its latest look, if it was not seen: -1 unless not observed."""
+        final_ind, last = self._final[:2]
         seen_by = np.full(len(self.question.indicators), -1, np.int64)
         absent = ~self.grouped_observed[last]
-        seen_by[final_ind[absent]] = counted_day[absent]
+        seen_by[final_ind[absent]] = self.grouped_day[last[absent]]
         return seen_by
+
+    @cached_property
+    def latest_row_position(self) -> np.ndarray:
+        """Per indicator, the position in ``by_indicator`` of its latest report (-1: pending)."""
+        final_ind, last = self._final[:2]
+        latest = np.full(len(self.question.indicators), -1, np.int64)
+        latest[final_ind] = last
+        return latest
 
     @cached_property
     def latest_row(self) -> np.ndarray:
@@ -507,16 +536,142 @@ class CompiledEvidence:
     @cached_property
     def contribution(self) -> np.ndarray:
         """Each indicator's own contribution ``L_i`` (zero while pending), before any group rule."""
-        final_ind, last, counted_day, weight = self._final
-        rows = weight[:, None] * self.tables.log_likelihood(
-            final_ind, self.grouped_observed[last], counted_day
-        )
+        final_ind, last, counted_day, weight, _ = self._final
+        observed = self.grouped_observed[last]
+        rows = weight[:, None] * self.tables.log_likelihood(final_ind, observed, counted_day)
+        if not observed.all():
+            # A "not seen": the staircase of its final run's looks, read at its last report.
+            positions, _, after, _ = self._final_looks
+            rows[~observed] = after[:, np.searchsorted(positions, last[~observed])].T
         n_ind = len(self.question.indicators)
         if len(final_ind) == n_ind:  # every indicator has a status: the rows are in question order already
             return rows
         contribution = np.zeros((n_ind, len(self.scenario_ids)))
         contribution[final_ind] = rows
         return contribution
+
+    def _staircase(
+        self, indicator: np.ndarray, rank: np.ndarray, day: np.ndarray, run: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rule for "not seen" reports, applied to runs of them: each look's place and contribution.
+
+        The looks are given in the rule's order, each with its indicator, weight rank, date
+        (ordinal) and run number (non-decreasing; a run is one indicator's consecutive "not seen"
+        reports). Returns, per look, the look below it on its run's staircase of best looks
+        (:func:`~.rule.heavier_before`, an index into the looks; -1: none), its indicator's
+        contribution once it is applied (scenario-major, :func:`~.rule.absence_contribution`),
+        and its window fraction ``F``.
+        """
+        tables = self.tables
+        if not len(run):
+            return np.zeros(0, np.int64), np.zeros((len(self.scenario_ids), 0)), np.zeros(0)
+        starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+        reach = int(np.diff(starts, append=len(run)).max())
+        key = run.astype(np.int64) * len(self._levels)
+        key += rank
+        below = heavier_before(key, reach)
+        f = tables.fraction(indicator, day.astype(float))
+        logs = np.take(tables.p_by_scenario, indicator, axis=1)
+        logs *= -f
+        np.log1p(logs, out=logs)
+        tables.tempered(logs)
+        return below, absence_contribution(logs, np.take(self._levels, rank), below), f
+
+    def _looks_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_staircase` of the "not seen" reports at ``positions`` of ``by_indicator`` (whole runs)."""
+        indicator = np.take(self.grouped_indicator, positions)
+        new_run = np.ones(len(positions), bool)
+        new_run[1:] = (indicator[1:] != indicator[:-1]) | (positions[1:] != positions[:-1] + 1)
+        return self._staircase(
+            indicator,
+            np.take(self._grouped_rank, positions),
+            np.take(self.grouped_day, positions),
+            np.cumsum(new_run),
+        )
+
+    @cached_property
+    def _final_looks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The reports of the final runs that say "not seen": their positions in ``by_indicator``,
+        the look below each on its staircase (an index into them; -1: none), each one's indicator's
+        contribution once it is applied (scenario-major), and each one's window fraction."""
+        _, last, _, _, final_start = self._final
+        absent = ~self.grouped_observed[last]
+        start, end = final_start[absent], last[absent] + 1
+        length = end - start
+        positions = np.repeat(start - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
+        below, after, f = self._looks_at(positions)
+        return positions, below, after, f
+
+    def final_looks_counted(self) -> np.ndarray:
+        """Positions in ``by_indicator`` of the "not seen" reports of the final runs that count
+        (each covers a stretch of its window no later, stronger look covers)."""
+        positions = self._final_looks[0]
+        return positions[self._roles[0][self.by_indicator[positions]] == 2]
+
+    @cached_property
+    def _every_look(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As ``_final_looks``, for every "not seen" report (each run's staircase, look by look)."""
+        positions = np.flatnonzero(~self.grouped_observed)
+        below, after, f = self._looks_at(positions)
+        return positions, below, after, f
+
+    @property
+    def _all_looks(self) -> np.ndarray:
+        """Each "not seen" report's indicator's contribution once it is applied, scenario-major."""
+        return self._every_look[2]
+
+    def contribution_with_look(self, indicators: np.ndarray, weight: float, day: np.ndarray) -> np.ndarray:
+        """Each "not seen" indicator's contribution with one more "not seen" report of ``weight``
+        dated ``day`` (ordinals, on or after its latest report), one row per indicator.
+
+        The new look goes on top of the staircase: the looks of at most its weight below it
+        are covered, and it covers the stretch from the highest look left to its own ``F``.
+        """
+        every, below, after, f = self._every_look
+        at = np.searchsorted(every, self.latest_row_position[indicators])
+        levels = self._levels[self._grouped_rank[every]]
+        base = at.copy()
+        while True:
+            light = np.flatnonzero((base >= 0) & (levels[np.maximum(base, 0)] <= weight))
+            if not light.size:
+                break
+            base[light] = below[base[light]]
+        tables = self.tables
+        logs = tables.tempered(np.log1p(-tables.p[indicators] * tables.fraction(indicators, day)[:, None]))
+        has_base = base >= 0
+        under = np.zeros_like(logs)
+        under[has_base] = tables.tempered(np.log1p(-tables.p[indicators[has_base]] * f[base[has_base], None]))
+        result = weight * (logs - under)
+        result[has_base] += after[:, base[has_base]].T
+        return result
+
+    def staircase_steps(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The steps of the staircase of looks each "not seen" report at ``positions`` (of
+        ``by_indicator``) leaves its indicator with, for analyses that vary the likelihoods.
+
+        Returns ``(owner, fraction, coefficient)``, one entry per step: the index into
+        ``positions`` it belongs to, its look's ``F`` and ``c = w - w_above`` (the look's weight
+        less that of the look above it on the staircase; the top's, less zero). Its
+        indicator's contribution is then ``sum c τ log(1 - p F)`` over its steps, for any ``p``.
+        """
+        every, below, _, f = self._every_look
+        at = np.searchsorted(every, positions)
+        weight = self._levels[self._grouped_rank[every]]
+        owners, fractions, coefficients = [], [], []
+        owner, above = np.arange(len(positions)), np.zeros(len(positions))
+        while at.size:
+            w = weight[at]
+            owners.append(owner)
+            fractions.append(f[at])
+            coefficients.append(w - above)
+            under = below[at]
+            keep = under >= 0
+            at, owner, above = under[keep], owner[keep], w[keep]
+        if not owners:
+            return np.zeros(0, np.intp), np.zeros(0), np.zeros(0)
+        owner, fraction, coefficient = (np.concatenate(x) for x in (owners, fractions, coefficients))
+        order = np.argsort(owner, kind="stable")
+        return owner[order], fraction[order], coefficient[order]
 
     def _in_rule_order(self) -> np.ndarray:
         """The counted reports in the rule's order: date, then weight, then row order."""
@@ -553,8 +708,11 @@ class CompiledEvidence:
 
     @cached_property
     def _roles(self) -> tuple[np.ndarray, np.ndarray]:
-        # The report whose weight counts sets the status; the rest of its run corroborate;
-        # reports before the final run were superseded.
+        # A sighting: the report whose weight counts sets the status, the rest of its run
+        # corroborate. A "not seen": each look on the final staircase that covers a stretch of
+        # its own counts, one on it that reaches no further than the look below it was covered
+        # by an earlier look, and one off it by a later look (the latest look counts for the
+        # indicator). Reports before the final run were superseded.
         in_final_run, setter_positions = self.runs.setters()
         role_code = np.zeros(self.n, np.int8)
         role_code[self.by_indicator[in_final_run]] = 1
@@ -562,6 +720,26 @@ class CompiledEvidence:
         role_code[setters] = 2
         counted_row = np.full(len(self.question.indicators), -1, np.int64)
         counted_row[self.grouped_indicator[setter_positions]] = setters
+        positions, below, _, f = self._final_looks
+        if len(positions):
+            code = np.full(len(positions), 3, np.int8)
+            last = self._final[1]
+            tops = np.searchsorted(positions, last[~self.grouped_observed[last]])
+            # Down each staircase from its top, the latest look; the indicator's counted report is
+            # the latest look that counts (the top, unless it only repeats a stronger look's reach).
+            at, owner = tops, np.arange(len(tops))
+            counts = np.full(len(tops), -1, np.int64)
+            while at.size:
+                under = below[at]
+                stretch = under < 0
+                stretch[~stretch] = f[at[~stretch]] > f[under[~stretch]]
+                code[at] = np.where(stretch, 2, 4)
+                first = stretch & (counts[owner] < 0)
+                counts[owner[first]] = at[first]
+                at, owner = under[under >= 0], owner[under >= 0]
+            role_code[self.by_indicator[positions]] = code
+            latest = self.by_indicator[positions[np.where(counts >= 0, counts, tops)]]
+            counted_row[self.indicator[latest]] = latest
         return role_code, counted_row
 
     @property
@@ -603,54 +781,39 @@ class CompiledEvidence:
 
     @cached_property
     def _marked(self) -> np.ndarray:
-        """Positions in ``by_indicator`` of the reports that begin a state: a report whose weight
-        is its run's top so far (so the first of each run), from which its indicator's weight and
-        date count. Any other report leaves its indicator's contribution as it was."""
-        return self.runs.marked
-
-    def _state_logs(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
-        """The log-likelihood of the state each marked report ``lo`` to ``hi`` begins, scenario-major.
-
-        That is ``τ log p`` (observed) or ``τ log(1 - p)`` (not seen, the window over) from the
-        question's table, and ``τ log(1 - p F(d))`` for a "not seen" part-way through its window.
-        A state begins at a marked report (see ``_marked``), and the reports after it that leave
-        the weight and ``d`` as they were share its contribution; so the logarithms are taken
-        once per state, not once per report. Multiplied by the weight, a column is the
-        indicator's contribution once that report is applied. ``out``, if given, is C-contiguous.
-        """
-        marked = self._marked[lo:hi]
-        indicator, observed = np.take(self.grouped_indicator, marked), np.take(self.grouped_observed, marked)
-        code = observed * np.intp(len(self.question.indicators))
-        code += indicator
-        # Any mode but "raise" writes straight into ``out``; the codes are in range.
-        logs = np.take(self._log_table_by_scenario, code, axis=1, out=out, mode="wrap")
-        starts = np.flatnonzero(~observed)
-        f = self.tables.fraction(indicator[starts], np.take(self.grouped_day, marked[starts]).astype(float))
-        partial = f < 1.0
-        if partial.any():
-            if not partial.all():
-                starts, f = starts[partial], f[partial]
-            partial_logs = np.take(self.tables.p_by_scenario, indicator[starts], axis=1)
-            partial_logs *= -f
-            np.log1p(partial_logs, out=partial_logs)
-            logs[:, starts] = self.tables.tempered(partial_logs)
-        return logs
+        """Positions in ``by_indicator`` of the reports that begin a state: a sighting whose weight
+        is its run's top so far (so the first of each run), from which its indicator's weight
+        counts, and every "not seen" (each one's look may add a stretch). Any other report leaves
+        its indicator's contribution as it was."""
+        runs = self.runs
+        return np.flatnonzero((self._grouped_rank == runs.running) | ~self.grouped_observed)
 
     @cached_property
-    def _marked_logs(self) -> np.ndarray:
-        """:meth:`_state_logs` of every marked report."""
-        return self._state_logs(0, len(self._marked))
+    def _marked_contribution(self) -> np.ndarray:
+        """The contribution of the state each marked report begins, scenario-major: ``w τ log p``
+        for a sighting, the staircase of its run's looks so far for a "not seen"."""
+        marked = self._marked
+        indicator, observed = np.take(self.grouped_indicator, marked), np.take(self.grouped_observed, marked)
+        # One gather from the table for every state (a sighting's is kept), then the looks in place.
+        code = observed * np.intp(len(self.question.indicators))
+        code += indicator
+        contribution = np.take(self._log_table_by_scenario, code, axis=1)
+        contribution *= np.take(self._levels, np.take(self._grouped_rank, marked))
+        absent = np.flatnonzero(~observed)
+        if absent.size:
+            contribution[:, absent] = self._all_looks
+        return contribution
 
-    def _applied(self, where: slice | np.ndarray) -> np.ndarray:
+    def applied(self, where: slice | np.ndarray) -> np.ndarray:
         """Each report's indicator's contribution once the report is applied, scenario-major.
 
         ``where`` selects positions of ``by_indicator``. A report's contribution is that of the
-        marked report its state began at: one gather from ``_marked_logs``, times the weight.
+        marked report its state began at: one gather from ``_marked_contribution``.
         """
-        state_of = np.cumsum(self.runs.latest_top == np.arange(self.n)) - 1
-        contribution = np.take(self._marked_logs, state_of[self.runs.latest_top[where]], axis=1)
-        contribution *= self._levels[self.runs.running[where]]
-        return contribution
+        is_marked = np.zeros(self.n, bool)
+        is_marked[self._marked] = True
+        state_of = np.cumsum(is_marked) - 1
+        return np.take(self._marked_contribution, state_of[where], axis=1)
 
     @cached_property
     def grouped_positions(self) -> np.ndarray:
@@ -675,7 +838,7 @@ class CompiledEvidence:
         n_scen = len(self.scenario_ids)
         if not positions.size:
             return np.zeros((n_scen, 0))
-        applied = self._applied(positions).T  # (reports, scenarios)
+        applied = self.applied(positions).T  # (reports, scenarios)
         rows = self.by_indicator[positions]
         in_order = np.lexsort((rows, self._rank[rows], self.day[rows]))
         tables, indicator = self.tables, self.grouped_indicator[positions]
@@ -702,7 +865,7 @@ class CompiledEvidence:
     @cached_property
     def _changes(self) -> np.ndarray:
         """``changes[j, k]``: how report ``k`` (by indicator, in rule order) moves scenario ``j``'s log."""
-        contribution = self._applied(slice(None))
+        contribution = self.applied(slice(None))
         # A report changes its indicator's contribution from the one before it (from nothing if first).
         change = np.empty_like(contribution)
         np.subtract(contribution[:, 1:], contribution[:, :-1], out=change[:, 1:])
@@ -746,9 +909,24 @@ class CompiledEvidence:
             if len(case)
             else np.zeros(0, np.int64)
         )
+        final_observed = observed[cases.last] if len(case) else np.zeros(0, bool)
         result[with_reports] = weight[:, None] * self.tables.log_likelihood(
-            indicator, observed[cases.last], counted_day
+            indicator, final_observed, counted_day
         )
+        if not final_observed.all():
+            # A "not seen" left: the staircase of the looks left in its final run.
+            absent = np.flatnonzero(~final_observed)
+            start, end = cases.final_start[absent], cases.last[absent] + 1
+            length = end - start
+            looks = np.repeat(start - np.cumsum(length) + length, length) + np.arange(int(length.sum()))
+            at = kept[looks]
+            after = self._staircase(
+                self.grouped_indicator[at],
+                self._grouped_rank[at],
+                self.grouped_day[at],
+                np.repeat(np.arange(len(absent)), length),
+            )[1]
+            result[with_reports[absent]] = after[:, np.cumsum(length) - 1].T
         has_status = np.zeros(len(positions), bool)
         has_status[with_reports] = True
         return result, has_status
@@ -809,9 +987,9 @@ class CompiledEvidence:
         summed (a bincount per scenario) and the days accumulated. Only the reports that
         begin a state (``_marked``) can change a contribution: the others leave it as the
         report before them did. They are taken a block of ``_BLOCK`` at a time, their
-        states' logarithms too (:meth:`_state_logs`), into buffers reused block after block,
-        so the working memory stays small however long the log; each block's changes are
-        summed by day (one bincount per scenario) and added to the days' sums in block order.
+        each state's contribution read from ``_marked_contribution``; each block's changes are
+        summed by day (one bincount per scenario) and added to the days' sums in block order,
+        with a buffer for the changes reused block after block.
         """
         n_days = end.toordinal() - start.toordinal() + 1
         n_scen = len(self.scenario_ids)
@@ -834,19 +1012,13 @@ class CompiledEvidence:
 
         n_marked = len(marked)
         if n_marked:
-            # Buffers for a block's contributions (with the report before the block) and changes,
-            # reused block after block, so the working memory stays small however long the log.
-            width = min(n_marked, _BLOCK + 1)
-            contribution_buffer = np.empty(n_scen * width)
-            change_buffer = np.empty(n_scen * width)
+            # A buffer for a block's changes, reused block after block.
+            change_buffer = np.empty(n_scen * min(n_marked, _BLOCK + 1))
+            states = self._marked_contribution
         for a in range(0, n_marked, _BLOCK):
             # Reports [lo, b): the block, and the report before it, whose contribution the first replaces.
             lo, b = max(a - 1, 0), min(a + _BLOCK, n_marked)
-            contribution = self._state_logs(
-                lo, b, contribution_buffer[: n_scen * (b - lo)].reshape(n_scen, b - lo)
-            )
-            # A marked report's weight is its run's top so far: its own.
-            contribution *= np.take(self._levels, np.take(self._grouped_rank, marked[lo:b]))
+            contribution = states[:, lo:b]
             change = change_buffer[: n_scen * (b - a)].reshape(n_scen, b - a)
             if lo < a:
                 np.subtract(contribution[:, 1:], contribution[:, :-1], out=change)
@@ -1051,7 +1223,7 @@ def posterior_as_of(
     >>> from forecast import load_question, load_evidence
     >>> q = load_question("data/questions/russia-syria-bases.yaml")  # doctest: +SKIP
     >>> posterior_as_of(q, load_evidence("data/evidence/russia-syria-bases.csv", q))  # doctest: +SKIP
-    {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.15...}
+    {'keep': 0.06..., 'partial': 0.78..., 'exit': 0.14...}
     """
     return compile_evidence(question, evidence, as_of).probabilities()
 

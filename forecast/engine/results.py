@@ -24,10 +24,11 @@ class IndicatorState:
     """Where an indicator stands as of a date.
 
     ``status`` is ``True`` (observed), ``False`` (looked for, not seen) or ``None``
-    (pending: no report yet). ``weight`` is the weight its status counts with,
-    ``counted`` the report that weight comes from and ``latest`` its latest report.
-    ``window`` is the indicator's window; for a "not seen", ``seen_by`` is the date
-    it counts from and ``fraction`` the part of the window passed by then, ``F``.
+    (pending: no report yet). ``weight`` is the weight its status counts with (for a
+    "not seen", that of its best look), ``counted`` the report that weight comes from
+    (for a "not seen", its latest look that counts) and ``latest`` its latest report.
+    ``window`` is the indicator's window; for a "not seen", ``seen_by`` is the date of
+    its latest look and ``fraction`` the part of the window passed by then, ``F``.
     """
 
     indicator: Indicator

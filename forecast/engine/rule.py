@@ -4,10 +4,14 @@ Each indicator is one yes/no child of the scenario in a naive-Bayes model. A
 report's weight is ``w = R[reliability] * C[credibility]``. An indicator's
 reports are ordered by date, then weight, then row order; its status is what the
 last report says, and its weight the highest ``w`` among the trailing reports
-that say the same. An indicator with a status contributes ``L(s) = w * log p(s)``
-(observed) or ``w * log(1 - p(s) * F(d))`` (not observed yet) to each scenario's
-log-probability, where ``F(d)`` is the fraction of the indicator's window passed
-by ``d``, the latest date among the trailing reports of the indicator's weight.
+that say the same. An observed indicator contributes ``L(s) = w * log p(s)`` to each scenario's
+log-probability. A "not seen" one contributes, over its trailing "not seen" reports
+with window fractions ``F_1 < ... < F_m`` (``F_0 = 0``; ``F(d)`` is the fraction of
+the indicator's window passed by the report's date ``d``),
+``L(s) = sum_k W_k [log(1 - p(s) F_k) - log(1 - p(s) F_(k-1))]``, ``W_k`` being the
+highest weight among the reports with ``F >= F_k``: each stretch of the window counts
+at the weight of the best look that covers it (:func:`heavier_before`,
+:func:`absence_contribution`).
 Indicators of a dependence group contribute ``L_leader + (1 - rho) * sum(L_other)``,
 the leader being the member with a status whose ``L`` spreads most across scenarios.
 Every contribution is multiplied by the question's temper τ before it is added to
@@ -34,15 +38,19 @@ from ..model import Question
 __all__ = [
     "ROLE_AFTER_AS_OF",
     "ROLE_CORROBORATES",
+    "ROLE_COVERED_EARLIER",
+    "ROLE_COVERED_LATER",
     "ROLE_LABELS",
     "ROLE_NAMES",
     "ROLE_SETS_STATUS",
     "ROLE_SUPERSEDED",
+    "absence_contribution",
     "group_contribution",
     "group_contribution_draws",
     "group_leader",
     "group_rule",
     "group_total",
+    "heavier_before",
     "rule_tables",
     "softmax",
 ]
@@ -60,6 +68,14 @@ ROLE_SUPERSEDED = "superseded"
 ROLE_AFTER_AS_OF = "after as-of"
 
 
+#: A "not seen" whose whole stretch of the window a later look of at least its weight covers.
+ROLE_COVERED_LATER = "covered by a later look"
+
+
+#: A "not seen" that reached no further into the window than an earlier, stronger look.
+ROLE_COVERED_EARLIER = "covered by an earlier look"
+
+
 PENDING, ABSENT, OBSERVED = -1, 0, 1
 
 
@@ -69,11 +85,16 @@ ROLE_LABELS = {
     ROLE_CORROBORATES: "same event as a counted report",
     ROLE_SUPERSEDED: "overtaken by a later report",
     ROLE_AFTER_AS_OF: "after the as-of date",
+    ROLE_COVERED_LATER: "adds nothing: a later look at least as strong",
+    ROLE_COVERED_EARLIER: "adds nothing: an earlier, stronger look",
 }
 
 
-#: Role names by their codes (0, 1, 2), as ``CompiledEvidence.role`` looks them up.
-ROLE_NAMES = np.array([ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS], dtype=object)
+#: Role names by their codes (0 to 4), as ``CompiledEvidence.role`` looks them up.
+ROLE_NAMES = np.array(
+    [ROLE_SUPERSEDED, ROLE_CORROBORATES, ROLE_SETS_STATUS, ROLE_COVERED_LATER, ROLE_COVERED_EARLIER],
+    dtype=object,
+)
 
 
 def softmax(log_weights: np.ndarray) -> np.ndarray:
@@ -204,6 +225,83 @@ class RuleTables:
         for members, rho in self.groups:
             total += group_contribution(contribution[members], has_status[members], rho)
         return total
+
+
+def heavier_before(key: np.ndarray, reach: int) -> np.ndarray:
+    """For each position, the latest earlier position whose key is strictly greater (-1: none).
+
+    With ``key = run * levels + rank`` for the "not seen" reports of each run in the rule's
+    order, that is each look's nearest earlier look of a higher weight in its run (earlier
+    runs' keys are all lower): the look below it on the staircase of the best looks.
+    ``reach`` bounds how far back the answer can be (the longest run). Found by binary
+    lifting over a table of window maxima: ``2 * ceil(log2(reach))`` vectorised passes.
+    """
+    n = len(key)
+    result = np.full(n, -1, np.int64)
+    if n < 2:
+        return result
+    # Most answers are the position just before, or none (a run's first look, whose earlier
+    # keys are all lower); only the rest are searched.
+    heavier = key[:-1] > key[1:]
+    result[1:][heavier] = np.flatnonzero(heavier)
+    searched = np.flatnonzero(~heavier) + 1
+    if not searched.size:
+        return result
+    levels = max(int(reach).bit_length(), 1)
+    maxima = [key]  # maxima[k][i]: the largest key among positions i - 2**k + 1 .. i
+    for k in range(1, levels):
+        previous, width = maxima[-1], 1 << (k - 1)
+        wider = previous.copy()
+        np.maximum(previous[width:], previous[:-width], out=wider[width:])
+        maxima.append(wider)
+    own = key[searched]
+    at = searched - 1
+    for k in range(levels - 1, -1, -1):
+        # Skip the 2**k positions ending at ``at`` where none of them is heavier.
+        skip = np.take(maxima[k], np.maximum(at, 0)) <= own
+        skip &= at >= 0
+        at -= skip.astype(np.int64) << k
+    found = at >= 0
+    found[found] = key[at[found]] > own[found]
+    result[searched[found]] = at[found]
+    return result
+
+
+def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray) -> np.ndarray:
+    """Each look's "not seen" contribution once it is applied, from its staircase of best looks.
+
+    ``logs[..., r]`` is ``τ log(1 - p F_r)`` for look ``r`` (on the last axis), ``weight[r]``
+    its weight and ``below[r]`` the look below it on the staircase (:func:`heavier_before`;
+    -1: none). Look ``r`` covers the stretch from ``F_below`` to ``F_r`` at its weight, and
+    the looks below it the stretches before that, so its contribution is
+    ``w_r (logs_r - logs_below) + contribution_below`` (``w_r logs_r`` at the bottom): taken
+    up the staircases a step at a time, every look at the same height at once.
+    """
+    total = logs * weight
+    stepped = np.flatnonzero(below >= 0)
+    if not stepped.size:
+        return total
+    # Each look's height on its staircase (0 at the bottom), by doubling along ``below``.
+    height = (below >= 0).astype(np.int64)
+    up = below.copy()
+    live = stepped
+    while live.size:
+        height[live] += height[up[live]]
+        up[live] = up[up[live]]
+        live = live[up[live] >= 0]
+    order = stepped[np.argsort(height[stepped], kind="stable")]
+    ends = np.searchsorted(height[order], np.arange(1, int(height.max()) + 1), side="right")
+    begin = 0
+    for end in ends.tolist():
+        looks = order[begin:end]
+        under = below[looks]
+        step = np.take(logs, looks, axis=-1)
+        step -= np.take(logs, under, axis=-1)
+        step *= weight[looks]
+        step += np.take(total, under, axis=-1)
+        total[..., looks] = step
+        begin = end
+    return total
 
 
 def group_total(contribution: np.ndarray, has_status: np.ndarray | None = None) -> np.ndarray:

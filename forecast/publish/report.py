@@ -21,8 +21,16 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
+from ..engine.compiled import CompiledEvidence
 from ..engine.results import Trajectory
-from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..engine.rule import (
+    ROLE_AFTER_AS_OF,
+    ROLE_COVERED_EARLIER,
+    ROLE_COVERED_LATER,
+    ROLE_LABELS,
+    ROLE_SETS_STATUS,
+    ROLE_SUPERSEDED,
+)
 from ..inbox.store import unreviewed_count
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
@@ -1053,6 +1061,12 @@ def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, 
                 f"its move was undone by {later}" if moved[j] else f"adds nothing; {later} overtook it"
             )
             continue
+        if not c.grouped_observed[p]:
+            # A look of the final "not seen" run: which stretch of the window it covers, or what covers it.
+            words_for_look = _look_words(c, p, final, last, str(role[j]))
+            if words_for_look:
+                words[row_id] = words_for_look
+            continue
         # Corroborates or sets the status: a report of the final run, which its indicator's status counts.
         counted = int(setter[c.grouped_indicator[p]])
         if counted < 0 or last == final:
@@ -1068,6 +1082,25 @@ def _role_explanations(a: Assessment, ids: set[str] | None = None) -> dict[str, 
         else:
             words[row_id] = f"a stronger report of {rows[first].id}'s event; {rows[counted].id} now counts it"
     return words
+
+
+def _look_words(c: CompiledEvidence, p: int, final: int, last: int, role: str) -> str | None:
+    """A few words on a "not seen" report of a final run (at ``p`` of ``c.by_indicator``, the run
+    being ``final`` to ``last``): what covers it, or the stretch of the window it adds."""
+    by, rows, rank = c.by_indicator, c.rows, c.grouped_rank
+    if role == ROLE_COVERED_LATER:
+        later = next(q for q in range(p + 1, last + 1) if rank[q] >= rank[p])
+        return f"{rows[by[later]].id}, a later look at least as strong, covers all it covers"
+    if role == ROLE_COVERED_EARLIER:
+        earlier = next(q for q in range(p - 1, final - 1, -1) if rank[q] > rank[p])
+        return f"{rows[by[earlier]].id}, a stronger look, had reached as far"
+    if role != ROLE_SETS_STATUS or final == last:
+        return None
+    day = c.grouped_day[final : p + 1].astype(float)
+    f = c.tables.fraction(c.grouped_indicator[final : p + 1], day).tolist()
+    heavier = [q for q in range(final, p) if rank[q] > rank[p]]
+    reach = f[heavier[-1] - final] if heavier else 0.0
+    return f"covers {reach:.0%} to {f[-1]:.0%} of its window at its own weight"
 
 
 def _until(trajectory: Trajectory, end: date) -> Trajectory:
