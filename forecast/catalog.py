@@ -50,11 +50,13 @@ from typing import Any
 from .store import (
     PUBLISHED_STAMP,
     SUMMARY,
+    LinkInOut,
     atomic_write_text,
     finite_number,
     peek_summary,
     question_lock,
     read_regular_text,
+    refuse_links,
     report_dir,
     report_listing,
     revision_dir,
@@ -214,7 +216,7 @@ class CatalogEntry:
                 title=_text(data["title"]),
                 names=_frozen({str(k): _text(v) for k, v in data["names"].items()}),
                 labels=_frozen({str(k): _text(v) for k, v in data["labels"].items()}),
-                threshold=_finite(data["threshold"]),
+                threshold=_threshold(data["threshold"]),
                 resolved=None if data["resolved"] is None else _text(data["resolved"]),
                 resolution_date=None if data["resolution_date"] is None else _text(data["resolution_date"]),
                 checked=_boolean(data["checked"]),
@@ -243,6 +245,13 @@ def _finite(value: Any) -> float:
     number = finite_number(value)
     if number is None:
         raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
+def _threshold(value: Any) -> float:
+    number = _finite(value)
+    if number < 0:  # a move of at least a negative number of points: every report an alert, and no rule
+        raise ValueError(f"not a threshold of at least 0 points: {value!r}")
     return number
 
 
@@ -642,12 +651,15 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
     out_dir = Path(out_dir)
     catalog = Catalog(question_id, out_dir / question_id / CATALOG)
     on_disk, catalog.kept = report_listing(out_dir, question_id)
-    text = read_regular_text(catalog.path)
+    link = os.path.islink(catalog.path)
+    text = None if link else read_regular_text(catalog.path)
     parsed = None if text is None else _parse_file(text, question_id, verify=stamps)
     if parsed is None:
         lines: dict[date, _Line] = {}
         catalog.rebuilt = bool(on_disk)
-        if text is not None:
+        if link:  # not read, and never written through (see forecast.store.refuse_links)
+            catalog.problems.append(str(LinkInOut(CATALOG)))
+        elif text is not None:
             catalog.problems.append(f"{CATALOG} is not a version-{CATALOG_VERSION} catalog of this question")
         elif os.path.lexists(catalog.path):
             catalog.problems.append(f"{CATALOG} is not a readable regular file")
@@ -708,20 +720,25 @@ def update_catalog(out_dir: str | Path, question_id: str, published: date | None
                 or catalog.rebuilt
             )
             and entry is not None
-            and _append(catalog.path, entry.line())
+            and _append(Path(out_dir), catalog.path, entry.line())
         ):
             catalog.dirty = False
             return catalog
     if catalog.dirty:
-        atomic_write_text(catalog.path, catalog.text())
+        atomic_write_text(catalog.path, catalog.text(), within=out_dir)
         catalog.dirty = False
     return catalog
 
 
-def _append(path: Path, line: str) -> bool:
-    """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to."""
+def _append(out_dir: Path, path: Path, line: str) -> bool:
+    """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to.
+
+    A link, at the catalog or on the way to it, is never appended through (``False``).
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        refuse_links(out_dir, path)
+        fd = os.open(path, flags)
     except OSError:
         return False
     try:
@@ -771,7 +788,7 @@ def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> 
         return (
             free
             and _stamp_of(path) == entry.stamp
-            and _append(out_dir / question_id / CATALOG, replace(entry, checked=True).line())
+            and _append(out_dir, out_dir / question_id / CATALOG, replace(entry, checked=True).line())
         )
 
 

@@ -199,7 +199,8 @@ def history_page(catalog: Catalog) -> str | None:
     latest = entries[-1]
     order = [s for s in latest.order if s in latest.probabilities]
     order += sorted(set().union(*(e.probabilities for e in entries)) - set(order))
-    names = {**latest.names, **latest.labels}
+    # Each scenario by the name of its latest report: one renamed keeps its old name up to the rename.
+    names = {s: n for e in entries for s, n in {**e.names, **e.labels}.items()}
     rows = []
     for k, entry in enumerate(entries):
         before = entries[k - 1] if k else None

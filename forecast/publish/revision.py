@@ -242,7 +242,7 @@ def record_seen(out_dir: str | Path, question_id: str, inputs: Inputs) -> int:
         if (i, digest) not in known
     ]
     if new and inputs.seen:
-        append_text(Path(out_dir) / question_id / SEEN_LEDGER, "".join(new))
+        append_text(Path(out_dir) / question_id / SEEN_LEDGER, "".join(new), within=out_dir)
     return len(new)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -39,7 +40,7 @@ from typing import Any
 from .. import store
 from ..analysis.changes import evidence_digest
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS
-from ..errors import ForecastError
+from ..errors import ForecastError, printable_name
 from ..inputs.evidence import FORMULA_PREFIXES
 from ..store import EVIDENCE_CSV, SUMMARY, ReportEntry
 
@@ -94,6 +95,29 @@ _LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
 _NESTED_LEFT_OUT_WHEN_NONE = frozenset({"eve_published", "replayed_on_eve"})
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
+
+
+#: A JSON escape of a UTF-16 surrogate: JSON can spell one alone, which no UTF-8 file or page can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(data: Any, where: str = "") -> str | None:
+    """The key path of the first string (key or value) in ``data`` holding a lone surrogate, or ``None``."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        inner = f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and _lone_surrogate(key) is not None:
+            return printable_name(inner)
+        found = _lone_surrogate(value, inner)
+        if found is not None:
+            return printable_name(found)
+    return None
 
 
 class SummaryError(ForecastError):
@@ -534,6 +558,16 @@ class Summary:
             raise SummaryError(f"{source}: not JSON: {exc}") from None
         except RecursionError:
             raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
+        if _SURROGATE_ESCAPE.search(text):  # only then: a walk of every string costs a long log's summary
+            try:
+                where = _lone_surrogate(data)
+            except RecursionError:
+                raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
+            if where is not None:
+                raise SummaryError(
+                    f"{source}: {where or '(top level)'}: holds a lone surrogate (a \\ud800 escape), "
+                    "which is not text; expected text that can be written as UTF-8"
+                )
         return cls.from_mapping(data, source=source, question=question, schema_checked=schema_checked)
 
     @classmethod

@@ -45,6 +45,7 @@ from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.safe_yaml import MAX_FILE_BYTES, is_missing
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question, as_of_refused
+from ..publish.history import HISTORY_PAGE
 from ..publish.render import Failure, refresh_catalogs, write_index
 from ..publish.revision import read_inputs, record_seen, revised_line, same_numbers, utc_now
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
@@ -52,6 +53,7 @@ from ..store import (
     PUBLISHED_STAMP,
     SCORECARD_DIR,
     SUMMARY,
+    LinkInOut,
     atomic_write_text,
     check_out_dir,
     claim_out_dir,
@@ -62,11 +64,14 @@ from ..store import (
     question_lock,
     read_json,
     recover_job,
+    refuse_links,
+    remove_tree,
     replace_dir,
     report_dir,
     revision_dir,
+    work_dir,
 )
-from .worker import REPORT_MODULES, Worker
+from .worker import KERNEL_RECORD, REPORT_MODULES, Worker, reap_kernel
 
 __all__ = [
     "Published",
@@ -114,8 +119,9 @@ class QuestionOutcome:
     ``status`` is ``"ok"`` or ``"failed"``; ``cause`` says why a job failed:
     ``"input"`` (its question file or log is invalid: running it again cannot
     help), ``"notebook"`` (the notebook raised, or its kernel died),
-    ``"timeout"``, ``"busy"`` (another job held the question's lock too long) or
-    ``"interrupted"``.
+    ``"timeout"``, ``"busy"`` (another job held the question's lock too long),
+    ``"output"`` (a symbolic link in OUT where the job writes: it is left alone, and
+    nothing is published) or ``"interrupted"``.
     """
 
     question: str
@@ -373,8 +379,19 @@ def _kernel_environment() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def _kill(process: Worker) -> None:
-    """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows."""
+def _kill(process: Worker, scratch: Path) -> None:
+    """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows.
+
+    The kernel runs in a session of its own: one the worker could not take down (stopped
+    with SIGSTOP, or hung) is killed once the worker has gone (:func:`reap_kernel`).
+    """
+    try:
+        _stop_worker(process)
+    finally:
+        reap_kernel(scratch)
+
+
+def _stop_worker(process: Worker) -> None:
     if process.poll() is not None:  # exited: its pid, and so its group's id, may be another's now
         return
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
@@ -400,6 +417,7 @@ def _execute(
 ) -> str | None:
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
+    refuse_links(out_dir, scratch)
     scratch.mkdir(parents=True)
     if job.snapshot is not None:  # the notebook reads this copy: a relative data_dir, the kernel's cwd
         problem = job.snapshot.take(scratch / SNAPSHOT)
@@ -427,7 +445,7 @@ def _execute(
         if job.check is not None:  # while the worker's kernel starts and it imports papermill
             problem = job.check()
             if problem is not None:
-                _kill(worker)
+                _kill(worker, scratch)
                 raise _InvalidInput(problem)
         while True:
             try:
@@ -436,14 +454,15 @@ def _execute(
             except subprocess.TimeoutExpired:
                 pass
             if stop is not None and stop.is_set():
-                _kill(worker)
+                _kill(worker, scratch)
                 return _INTERRUPTED
             if time.monotonic() - started > timeout:
-                _kill(worker)
+                _kill(worker, scratch)
                 return f"timed out after {timeout:g} s and was stopped"
     except BaseException:  # the scheduler stops us (SIGTERM, Ctrl-C): take the kernel down too
-        _kill(worker)
+        _kill(worker, scratch)
         raise
+    reap_kernel(scratch)  # a kernel its worker could not stop (say, one stopped with SIGSTOP) stops here
     if status != 0:
         error = read_json(scratch / "error.json")
         reason = (error or {}).get("reason") or f"worker exited with status {status}"
@@ -508,24 +527,24 @@ def _signed(points: float) -> str:
     return f"{points:+.1f}".replace("-", "\u2212")
 
 
-def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
+def _publish(job: _Job, scratch: Path, out_dir: Path, reason: str | None, duration: float) -> QuestionOutcome:
     """Move a finished report into place, or keep a failed run's executed notebook."""
     inputs = job.snapshot.inputs if job.snapshot is not None else None
     if reason is None:
-        for scratch_file in ("error.json", "kernel.log"):
+        for scratch_file in ("error.json", "kernel.log", KERNEL_RECORD):
             (scratch / scratch_file).unlink(missing_ok=True)
         shutil.rmtree(scratch / SNAPSHOT, ignore_errors=True)  # the manifest keeps their hashes
         if job.summary_name != SUMMARY:  # the scorecard: no revisions, no alerts, no catalog
-            replace_dir(scratch, job.final)
+            replace_dir(scratch, job.final, within=out_dir)
             return QuestionOutcome(
                 job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, [], inputs=inputs
             )
-        return _publish_report(job, scratch, duration, inputs)
+        return _publish_report(job, scratch, out_dir, duration, inputs)
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
-        for name in ("report.html", job.summary_name):
+        for name in ("report.html", job.summary_name, KERNEL_RECORD):
             (scratch / name).unlink(missing_ok=True)
-        replace_dir(scratch, job.failed)
+        replace_dir(scratch, job.failed, within=out_dir)
     cause = "timeout" if reason.startswith("timed out") else "notebook"
     return QuestionOutcome(
         job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause, inputs=inputs
@@ -533,7 +552,7 @@ def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> Q
 
 
 def _publish_report(
-    job: _Job, scratch: Path, duration: float, inputs: dict[str, str] | None
+    job: _Job, scratch: Path, out_dir: Path, duration: float, inputs: dict[str, str] | None
 ) -> QuestionOutcome:
     """Publish a question's finished report as the date's first publication or its next revision, or not at all.
 
@@ -544,7 +563,7 @@ def _publish_report(
     (docs/record.md). Either way the evidence it read is entered in the question's
     ledger of first sightings. Runs under the question's lock.
     """
-    out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
+    as_of = date.fromisoformat(job.final.name)
     new = read_json(scratch / SUMMARY)  # checked against its schema in scratch
     summary = read_summary(scratch / SUMMARY)
     published = read_json(job.final / SUMMARY)
@@ -559,7 +578,7 @@ def _publish_report(
         keep = None
         if summary is not None and summary.revises is not None:  # the report in place is kept as it was
             keep = revision_dir(out_dir, job.key, as_of, summary.revises.revision)
-        replace_dir(scratch, job.final, keep=keep)
+        replace_dir(scratch, job.final, keep=keep, within=out_dir)
         revision = summary.revision if summary is not None else 1
         alerts = list(summary.alerts) if summary is not None else []
         line = alert_line(summary) if summary is not None and alerts else None
@@ -577,6 +596,19 @@ def _publish_report(
     )  # fmt: skip
 
 
+def _refuse_links_in_the_way(job: _Job, out_dir: Path) -> None:
+    """Raise :class:`LinkInOut` for a link where the job would write: nothing runs, nothing is published."""
+    owned = [work_dir(out_dir), job.final, job.failed]
+    if job.snapshot is not None:  # a question's job: its catalog and history page too
+        owned += [
+            out_dir / job.key / CATALOG,
+            out_dir / job.key / HISTORY_PAGE,
+            out_dir / job.key / SEEN_LEDGER,
+        ]
+    for path in owned:
+        refuse_links(out_dir, path)
+
+
 def _run_job(
     job: _Job,
     out_dir: Path,
@@ -588,7 +620,10 @@ def _run_job(
 ) -> QuestionOutcome:
     from filelock import Timeout
 
-    lock = question_lock(out_dir, job.key)
+    try:
+        lock = question_lock(out_dir, job.key)
+    except LinkInOut as exc:
+        return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "output")
     try:
         lock.acquire(timeout=lock_timeout)
     except Timeout:
@@ -598,6 +633,10 @@ def _run_job(
             [], "busy",
         )  # fmt: skip
     try:
+        try:
+            _refuse_links_in_the_way(job, out_dir)
+        except LinkInOut as exc:  # before anything runs: the question fails, the others go on
+            return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "output")
         recover_job(out_dir, job.key)  # what a killed job of this question left behind
         started = time.monotonic()
         scratch = job_scratch(out_dir, job.key)
@@ -609,9 +648,9 @@ def _run_job(
                 return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input", inputs=inputs)
             if reason == _INTERRUPTED:
                 return QuestionOutcome(job.key, "failed", 0.0, None, reason, [], "interrupted")
-            return _publish(job, scratch, reason, time.monotonic() - started)
+            return _publish(job, scratch, out_dir, reason, time.monotonic() - started)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)  # what was not published
+            remove_tree(scratch, out_dir)  # what was not published
     finally:
         lock.release()
 
@@ -624,7 +663,8 @@ def _claim(out_dir: Path) -> None:
 
 
 def _record(out_dir: Path, run: str, outcome: QuestionOutcome) -> None:
-    atomic_write_text(outcome_dir(out_dir, run) / _record_name(outcome.question), json.dumps(asdict(outcome)))
+    path = outcome_dir(out_dir, run) / _record_name(outcome.question)
+    atomic_write_text(path, json.dumps(asdict(outcome)), within=out_dir)
 
 
 def _record_name(key: str) -> str:
@@ -889,7 +929,7 @@ def publish_run(
         repaired = [f"{o.question}: {note}" for o in outcomes for note in o.catalog]
         repaired += [f"{q}: {note}" for q, c in catalogs.items() for note in c.notes]
         # No clock time in the index: the manifest keeps it.
-        index = write_index(out_dir, failures, histories=published, catalogs=catalogs)
+        index = write_index(out_dir, failures, histories=published, catalogs=catalogs, notes=repaired)
         inputs = {}
         recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:
@@ -911,6 +951,6 @@ def publish_run(
             "errors": [{"question": o.question, "reason": o.reason} for o in outcomes if not o.ok],
             "catalog": repaired,
         }
-        atomic_write_text(manifest, json.dumps(record, indent=2) + "\n")
-        shutil.rmtree(outcome_dir(out_dir, run), ignore_errors=True)
+        atomic_write_text(manifest, json.dumps(record, indent=2) + "\n", within=out_dir)
+        remove_tree(outcome_dir(out_dir, run), out_dir)
     return Published(outcomes, manifest, index, repaired)
