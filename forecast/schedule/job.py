@@ -52,6 +52,7 @@ from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summa
 from ..store import (
     PUBLISHED_STAMP,
     SCORECARD_DIR,
+    SEEN_LEDGER,
     SUMMARY,
     LinkInOut,
     atomic_write_text,
