@@ -26,7 +26,7 @@ def test_the_worked_example_has_two_concerns_and_low_confidence():
     assert (c.level, c.concerns) == ("low", 2)
     assert c.reasons == (
         "57% of counted weight from A–B sources; one source (Reuters) carries most of the move, 55% (concern); "
-        "latest evidence 3 days old (stale after 60); 5–95% range 16 points wide; analysts span 18 points (concern)."
+        "latest evidence 3 days old (stale after 60 days); 5–95% range 16 points wide; analysts span 18 points (concern)."
     )
 
 

@@ -32,12 +32,13 @@ from ..tables import write_tables
 from ..team import TeamForecast
 from ..words import probability_words
 from . import sections
-from .brief import Confidence, confidence
+from .brief import Confidence, confidence, shown_span
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
+    ConfidenceRecord,
     CriticalItem,
     ResolutionRecord,
     ScoreRecord,
@@ -380,6 +381,9 @@ class Report:
                 for i in self.critical
             ),
             most_influential={s: (i.indicator if i else None) for s, i in self.most_influential.items()},
+            most_influential_move={s: (i.change[s] if i else None) for s, i in self.most_influential.items()},
+            priors=dict(a.priors),
+            confidence=None if settled else self._confidence_record(),
             watch=tuple(
                 WatchEntry(
                     w.indicator,
@@ -414,6 +418,10 @@ class Report:
             uncalibrated_probabilities=self.uncalibrated_probabilities,
             **self._team_numbers(),
         )
+
+    def _confidence_record(self) -> ConfidenceRecord:
+        c = self.confidence
+        return ConfidenceRecord(c.level, c.concern_names, dict(c.figures))
 
     def summary(self) -> dict[str, Any]:
         """The numbers of this report, as JSON data: :meth:`summary_record` as ``summary.json`` holds it."""
@@ -543,7 +551,12 @@ class Report:
 
     @cached_property
     def confidence(self) -> Confidence:
-        """How much the forecast can be relied on, by the rule of docs/key-judgments.md."""
+        """How much the forecast can be relied on, by the rule of docs/key-judgments.md.
+
+        The weights and the leading scenario's movement are those of the counted reports
+        (role *counted*): a report later overtaken, or one that repeats a counted one, is
+        not in them. The widths are judged on the whole percents the page shows.
+        """
         a, q = self.assessment, self.question
         audited = a.audited
         rows = audited.rows
@@ -554,11 +567,14 @@ class Report:
         by_source: dict[str, float] = {}
         if a.effects.size:
             column = q.scenario_ids.index(a.leading)
-            for row, effect in zip(rows, np.abs(a.effects[:, column]).tolist()):
-                by_source[row.source] = by_source.get(row.source, 0.0) + effect
+            sizes = np.abs(a.effects[:, column]).tolist()
+            for k in counted:
+                by_source[rows[k].source] = by_source.get(rows[k].source, 0.0) + sizes[k]
         top = max(by_source, key=lambda k: (by_source[k], k), default=None)
         low, high = self.intervals.bounds[a.leading]
-        spread = self.team.spread[a.leading] * 100 if self.team_view else None
+        spread = None
+        if self.team_view:
+            spread = shown_span(*self.team.analyst_range[a.leading])
         return confidence(
             counted_weight=counted_weight,
             ab_weight=ab_weight,
@@ -567,7 +583,7 @@ class Report:
             top_source_movement=by_source.get(top, 0.0),
             evidence_age_days=a.evidence_age_days,
             stale_after_days=q.stale_after_days,
-            range_points=(high - low) * 100 if self.intervals.ranged else None,
+            range_points=shown_span(low, high) if self.intervals.ranged else None,
             analysts_spread_points=spread,
         )
 

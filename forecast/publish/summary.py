@@ -48,6 +48,7 @@ __all__ = [
     "SCHEMA_FILE",
     "SCHEMA_VERSION",
     "ChangeRecord",
+    "ConfidenceRecord",
     "CriticalItem",
     "ResolutionRecord",
     "ScoreRecord",
@@ -81,7 +82,15 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest"}
+#: (``priors``, ``most_influential_move`` and ``confidence`` are ``None`` in a summary read from a report
+#: made before they were written, and ``confidence`` once the question has resolved.)
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
+    "uncalibrated_probabilities",
+    "evidence_digest",
+    "priors",
+    "most_influential_move",
+    "confidence",
+}
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
 
@@ -275,6 +284,25 @@ class ResolutionRecord:
         return cls(**{f.name: d[f.name] for f in fields(cls)})
 
 
+@dataclass(frozen=True)
+class ConfidenceRecord:
+    """``confidence``: the level of the confidence rule (docs/key-judgments.md) and what it was worked out from.
+
+    ``concerns`` has one entry per concern, named for the input that raised it (stale
+    evidence counts twice, so ``"age"`` is there twice); ``inputs`` holds the rule's
+    figures: ``ab_share`` and ``top_source_share`` as fractions of the counted reports'
+    weight and movement, ages in days, widths in points (``None`` where not in play).
+    """
+
+    level: str
+    concerns: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceRecord:
+        return cls(d["level"], tuple(d["concerns"]), dict(d["inputs"]))
+
+
 def _ids_or_none(v: Any) -> tuple[str, ...] | None:
     return None if v is None else tuple(v)
 
@@ -310,6 +338,9 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "team_probabilities": _optional(_floats),
     "temper": float,
     "uncalibrated_probabilities": _optional(_floats),
+    "priors": _optional(_floats),
+    "most_influential_move": _optional(dict),
+    "confidence": _optional(ConfidenceRecord.from_dict),
 }
 
 
@@ -392,6 +423,12 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: the forecast's starting point (a team's: the pool of the analysts' priors)
+    priors: dict[str, float] | None = None
+    #: per scenario, how many points leaving out its ``most_influential`` indicator would move it
+    most_influential_move: dict[str, float | None] | None = None
+    #: the confidence rule's level and inputs (``None`` once the question has resolved)
+    confidence: ConfidenceRecord | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
