@@ -196,7 +196,9 @@ def confidence(
         "ab_weight": ab_weight,
         "ab_share": ab_weight / counted_weight,
         "top_source": top_source if movement > 0 else None,
-        "top_source_share": top_source_movement / movement if top_source is not None and movement > 0 else None,
+        "top_source_share": top_source_movement / movement
+        if top_source is not None and movement > 0
+        else None,
         "movement_points": movement,
         "evidence_age_days": evidence_age_days,
         "stale_after_days": stale_after_days,

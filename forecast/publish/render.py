@@ -56,6 +56,7 @@ def render_notebook(
     title: str,
     index_href: str,
     numbers: str = "summary.json",
+    history_href: str | None = None,
 ) -> None:
     """Render an executed notebook to a standalone HTML page with the code hidden.
 
@@ -71,6 +72,8 @@ def render_notebook(
         Relative link back to the index page.
     numbers : str
         The name of the JSON file of numbers written beside the page.
+    history_href : str, optional
+        Relative link to the question's page of every report (``OUT/<question>/history.html``).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -93,8 +96,10 @@ def render_notebook(
     _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
     footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
-    nav = [
-        (index_href, "All questions"),
+    nav = [(index_href, "All questions")]
+    if history_href:
+        nav.append((history_href, "Every report of this question"))
+    nav += [
         ("report.ipynb", "Executed notebook"),
         (numbers, "Numbers (JSON)"),
     ]

@@ -30,7 +30,7 @@ from ..model import EvidenceLog, Question
 from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
-from ..words import probability_words
+from ..words import grade_words, probability_words
 from . import sections
 from .brief import Confidence, confidence, shown_span
 from .calibrated import calibration_note
@@ -57,6 +57,8 @@ SHOWN_DRIVERS = 10
 #: A pending indicator is named under "what would change it" if a report of it would move the leading
 #: scenario by at least this much (one point); the brief says so when none would.
 SIGNPOST_AT_LEAST = 0.01
+#: The bottom line names the runner-up too when it is within this many points of the leader (as shown).
+NEAR_TIE_POINTS = 5
 
 
 class Report:
@@ -182,6 +184,7 @@ class Report:
             TeamForecast(self.question, self.evidence, judgments, self.as_of) if judgments else None
         )
         self.analyst = analyst or None
+        self._judgments = tuple(judgments)
         self.previous = self._previous_report = previous
         self.previous_folder = None if previous_folder is None else Path(previous_folder)
         if self.analyst is not None:
@@ -312,7 +315,7 @@ class Report:
         if trajectory.dates and trajectory.dates[0] <= eve:
             p_eve = trajectory.at(eve)[r.scenario]
         else:
-            p_eve = q.scenario(r.scenario).prior
+            p_eve = self.assessment.priors[r.scenario]
         return {
             "scenario": r.scenario,
             "name": q.scenario(r.scenario).name,
@@ -471,7 +474,8 @@ class Report:
                 "label": s.label,
                 "description": s.description,
                 "probability": a.probabilities[s.id],
-                "prior": s.prior,
+                # The forecast's starting point: a team's is the pool of its analysts' priors.
+                "prior": a.priors[s.id],
                 "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
                 "interval": self.intervals.bounds[s.id],
@@ -509,7 +513,28 @@ class Report:
             closed_unresolved=a.closed_unresolved,
             calibration=self.calibration_note,
             key_judgments=self.build_key_judgments(),
+            latest_report=self._latest_counted(),
         )
+
+    def _latest_counted(self) -> dict[str, Any] | None:
+        """The latest report whose role is *counted* (not a repeat, not one overtaken), and the newest report
+        when that is another: what "the latest counted" names."""
+        audited = self.assessment.audited
+        rows, roles = audited.rows, audited.role.tolist()
+        counted = [k for k, role in enumerate(roles) if role == ROLE_SETS_STATUS]
+        if not counted:
+            return None
+        latest = max(counted, key=lambda k: (rows[k].date, k))
+        newest = max(range(len(rows)), key=lambda k: (rows[k].date, k))
+        row = rows[latest]
+        return {
+            "id": row.id,
+            "source": row.source,
+            "date": row.date,
+            "age": (self.assessment.as_of - row.date).days,
+            "newest": None if newest == latest or rows[newest].date == row.date else rows[newest],
+            "newest_role": ROLE_LABELS.get(roles[newest], roles[newest]),
+        }
 
     # ------------------------------------------------------------------ key judgments
 
@@ -534,7 +559,86 @@ class Report:
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_probabilities() if settled else None,
+            runner_up=None if settled else self._runner_up(),
+            criteria=[(s.name, s.description or None) for s in q.scenarios],
+            grades=[(g, grade_words(g)) for g in sorted({m.grade for m in movers} | self._overturn_grades())],
+            outside_range=[] if settled else self._outside_range(),
+            extremize=None if self.team is None else self.team.extremize,
+            overturned=None if settled else self._overturned(),
+            near_tie_points=NEAR_TIE_POINTS,
         )
+
+    def _runner_up(self) -> dict[str, Any] | None:
+        """The scenario next to the leader, where they are within :data:`NEAR_TIE_POINTS` as the page shows them."""
+        a = self.assessment
+        rows = sorted(self._scenario_rows(), key=lambda r: -r["probability"])
+        if len(rows) < 2:
+            return None
+        lead, second = rows[0], rows[1]
+        if round(lead["probability"] * 100) - round(second["probability"] * 100) > NEAR_TIE_POINTS:
+            return None
+        return second if lead["id"] == a.leading else None
+
+    def _outside_range(self) -> list[dict[str, Any]]:
+        """In the team view, the scenarios whose pooled figure is outside the analysts' lowest–highest, as shown."""
+        ranges = self.analysts_range
+        if not ranges:
+            return []
+        found = []
+        for row in self._scenario_rows():
+            low, high = ranges[row["id"]]
+            shown = round(row["probability"] * 100)
+            if shown < round(low * 100) or shown > round(high * 100):
+                found.append({"label": row["label"], "p": row["probability"], "low": low, "high": high})
+        return found
+
+    @cached_property
+    def _overturn(self) -> tuple[Any, Any, str, float] | None:
+        """The counted report with the largest move when it arrived, where it overturned a stronger report.
+
+        Returns that report, the strongest earlier report of the other status on its indicator
+        that it overtook, the scenario it moved most and the move; ``None`` where the largest
+        move is not of that kind.
+        """
+        a, audited = self.assessment, self.assessment.audited
+        if not audited.rows or not a.effects.size:
+            return None
+        largest = np.abs(a.effects).max(axis=1)
+        k = int(np.argmax(largest))
+        roles, weights, rows = audited.role.tolist(), audited.weight.tolist(), audited.rows
+        if roles[k] != ROLE_SETS_STATUS or largest[k] < 0.05:
+            return None
+        weak = rows[k]
+        overtaken = [
+            j for j, r in enumerate(rows)
+            if roles[j] == ROLE_SUPERSEDED and r.indicator == weak.indicator and r.observed != weak.observed
+            and r.date <= weak.date
+        ]  # fmt: skip
+        if not overtaken:
+            return None
+        strong = max(overtaken, key=lambda j: (weights[j], rows[j].date))
+        if weights[strong] <= weights[k]:
+            return None
+        j = int(np.abs(a.effects[k]).argmax())
+        return weak, rows[strong], self.question.scenarios[j].label, float(a.effects[k, j])
+
+    def _overturn_grades(self) -> set[str]:
+        found = self._overturn if self.resolution is None else None
+        return set() if found is None else {found[0].grade, found[1].grade}
+
+    def _overturned(self) -> dict[str, Any] | None:
+        """What the key judgments flag when the largest move rests on a weak report that overturned a strong one."""
+        found = self._overturn
+        if found is None:
+            return None
+        weak, strong, scenario, points = found
+        return {
+            "weak": weak,
+            "strong": strong,
+            "indicator": self.question.indicator(weak.indicator).text,
+            "scenario": scenario,
+            "points": points,
+        }
 
     def _eve_probabilities(self) -> dict[str, float]:
         """The forecast as it stood on the eve of the resolution date (the priors, if it resolved the day it opened)."""
@@ -617,23 +721,69 @@ class Report:
         return movers, since
 
     def _signposts(self, top: int = 2) -> list[sections.Signpost]:
-        """The pending indicators whose report would move the leading scenario most, in its direction."""
+        """What would change the forecast most: the reports that would move the leading scenario most.
+
+        A pending indicator's report (seen, or confirmed absent at its window's end, as
+        "What to watch next" works them out), or a reversal: a confirmed A1 report, dated
+        the as-of date, that overturns an indicator's status (a report that it did not
+        happen after all, or a sighting after "not seen"). Each indicator once, by its
+        larger move; the ``top`` largest, and any single report that would change the
+        leading scenario, which is always named.
+        """
         a, q = self.assessment, self.question
         lead, p = a.leading, a.probabilities[a.leading]
         options = []
         for w in self.watch_items:
             by = w.window[1] if w.window else q.closes
-            for seen, after in ((True, w.if_observed[lead]), (False, w.if_absent[lead])):
-                options.append((abs(after - p), seen, by, after, w))
+            for seen, after in ((True, w.if_observed), (False, w.if_absent)):
+                options.append((abs(after[lead] - p), seen, by, after, w.indicator, w.text, False))
+        for indicator, after in self._reversals().items():
+            seen = not a.states[indicator].status
+            options.append(
+                (abs(after[lead] - p), seen, a.as_of, after, indicator, q.indicator(indicator).text, True)
+            )
         best: dict[str, tuple] = {}
-        for option in sorted(options, key=lambda o: (-o[0], o[4].indicator, not o[1])):
-            best.setdefault(option[4].indicator, option)  # each indicator once, its larger move
-        chosen = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST][:top]
+        for option in sorted(options, key=lambda o: (-o[0], o[4], not o[1])):
+            best.setdefault(option[4], option)  # each indicator once, its larger move
+        ranked = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST]
+        flips = [o for o in ranked if max(o[3], key=o[3].get) != lead]
+        chosen = ranked[:top] + [o for o in flips[:1] if o not in ranked[:top]]
         return [
-            sections.Signpost(w.indicator, w.text, seen, None if seen else max(by, a.as_of), q.scenario(lead).label,
-                              after, after > p)
-            for _, seen, by, after, w in chosen
+            sections.Signpost(
+                indicator, text, seen, None if seen or reversal else max(by, a.as_of), q.scenario(lead).label,
+                after[lead], after[lead] > p, reversal=reversal,
+                new_leader=None if max(after, key=after.get) == lead
+                else q.scenario(max(after, key=after.get)).label,
+            )
+            for _, seen, by, after, indicator, text, reversal in chosen
         ]  # fmt: skip
+
+    def _reversals(self) -> dict[str, dict[str, float]]:
+        """Per indicator with a status, the forecast after a confirmed A1 report of the other status on the as-of date."""
+        a = self.assessment
+        with_status = [i for i, st in a.states.items() if st.status is not None]
+        if not with_status or not self.evidence.rows:
+            return {}
+        template = self.evidence.rows[0]
+        found = {}
+        for indicator in with_status:
+            row = replace(
+                template, id="hypothetical-reversal", date=a.as_of, indicator=indicator,
+                observed=not a.states[indicator].status, reliability="A", credibility=1,
+                url="", summary="", extra={},
+            )  # fmt: skip
+            found[indicator] = self._forecast_with(row)
+        return found
+
+    def _forecast_with(self, row: Any) -> dict[str, float]:
+        """This view's forecast (the team's pool, one analyst's, or the question's) with one more report."""
+        log = replace(self.evidence, rows=(*self.evidence.rows, row))
+        if self.team is None:
+            return dict(assess(self.question, log, self.as_of).probabilities)
+        team = TeamForecast(self.base_question, log, self._judgments, self.as_of)
+        if self.analyst is not None:
+            return dict(team.analyst(self.analyst).assessment.probabilities)
+        return dict(team.probabilities)
 
     def _outside_line(self) -> str | None:
         """How far the latest outside forecasts stand from this report's forecast of the leading scenario."""

@@ -43,6 +43,7 @@ from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.safe_yaml import MAX_FILE_BYTES
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question
+from ..publish.history import HISTORY_PAGE
 from ..publish.render import Failure, refresh_catalogs, write_index
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
@@ -381,6 +382,8 @@ def _execute(
         "scratch": str(scratch),
         "title": job.title,
         "index_href": "../" * depth + "index.html",
+        # OUT/<question>/history.html, the question's page of every report.
+        "history_href": "../" * (depth - 1) + HISTORY_PAGE,
         "progress": progress,
         "numbers": job.summary_name,
         "parameters": job.parameters,
