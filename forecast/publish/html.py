@@ -62,6 +62,23 @@ def grade_abbr(grade: str) -> Markup:
     return Markup('<abbr class="grade" title="{}">{}</abbr>').format(grade_words(grade), grade)
 
 
+def dependence_words(rho: float) -> str:
+    """A dependence group's rho as a reviewer says it: how much its other members count beside the strongest.
+
+    Examples
+    --------
+    >>> dependence_words(1.0), dependence_words(0.0), dependence_words(0.4)
+    ('fully dependent: counted once, as its strongest member', 'independent: each member counts in full', 'partly dependent: beside the strongest, the others count at 60% of their weight')
+    """
+    if rho >= 1:
+        return "fully dependent: counted once, as its strongest member"
+    if rho <= 0:
+        return "independent: each member counts in full"
+    return (
+        f"partly dependent: beside the strongest, the others count at {(1 - rho) * 100:.0f}% of their weight"
+    )
+
+
 def sentence(text: str) -> str:
     """``text`` ending in one full stop (or its own ``!`` or ``?``), never two."""
     text = text.rstrip()
@@ -106,6 +123,7 @@ def _environment():
     )
     env.filters["pct"] = percent
     env.filters["grade"] = grade_abbr
+    env.filters["dependence_words"] = dependence_words
     env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
     env.filters["points_added"] = points_added
     env.filters["sentence"] = sentence

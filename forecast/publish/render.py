@@ -95,7 +95,7 @@ def render_notebook(
     # Numbered once the empty team cells are gone, so that a page without them is as it was.
     _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
-    footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
+    footer = f"Rendered by forecast {__version__} from the executed notebook beside this page."
     nav = [(index_href, "All questions")]
     if history_href:
         nav.append((history_href, "Every report of this question"))
