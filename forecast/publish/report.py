@@ -544,6 +544,9 @@ class Report:
         leading = q.scenario(a.leading)
         settled = self.resolution is not None
         movers, since = ([], None) if settled else self._movers()
+        signposts = [] if settled else self._signposts()
+        # The grades the brief shows: its movers', a flagged reversal's, and the A1 its signposts assume.
+        shown = {m.grade for m in movers} | self._overturn_grades() | ({"A1"} if signposts else set())
         return sections.KeyJudgments(
             as_of=a.as_of,
             opened=q.opened,
@@ -554,14 +557,14 @@ class Report:
             confidence=None if settled else self.confidence,
             movers=movers,
             movers_since=since,
-            signposts=[] if settled else self._signposts(),
+            signposts=signposts,
             analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_probabilities() if settled else None,
             runner_up=None if settled else self._runner_up(),
             criteria=[(s.name, s.description or None) for s in q.scenarios],
-            grades=[(g, grade_words(g)) for g in sorted({m.grade for m in movers} | self._overturn_grades())],
+            grades=[(g, grade_words(g)) for g in sorted(shown)],
             outside_range=[] if settled else self._outside_range(),
             extremize=None if self.team is None else self.team.extremize,
             overturned=None if settled else self._overturned(),
@@ -746,7 +749,8 @@ class Report:
         for option in sorted(options, key=lambda o: (-o[0], o[4], not o[1])):
             best.setdefault(option[4], option)  # each indicator once, its larger move
         ranked = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST]
-        flips = [o for o in ranked if max(o[3], key=o[3].get) != lead]
+        # A report that would change the leader is named even where the leader itself barely moves.
+        flips = [o for o in best.values() if max(o[3], key=o[3].get) != lead]
         chosen = ranked[:top] + [o for o in flips[:1] if o not in ranked[:top]]
         return [
             sections.Signpost(
@@ -761,7 +765,10 @@ class Report:
     def _reversals(self) -> dict[str, dict[str, float]]:
         """Per indicator with a status, the forecast after a confirmed A1 report of the other status on the as-of date."""
         a = self.assessment
-        with_status = [i for i, st in a.states.items() if st.status is not None]
+        pending = {
+            w.indicator for w in self.watch_items
+        }  # "not seen yet": a sighting is already a watch item
+        with_status = [i for i, st in a.states.items() if st.status is not None and i not in pending]
         if not with_status or not self.evidence.rows:
             return {}
         template = self.evidence.rows[0]
