@@ -344,10 +344,27 @@ def test_the_report_opens_with_its_key_judgments_and_stays_short(browser, bundle
         if run == "team":
             assert page.locator("#key-judgments .analysts-range").count() == 3
             assert "latest outside forecasts give" in text
+        # The probabilities table: each scenario's name, probability and Prior in view, no sideways scroll in its box.
+        table = page.evaluate(_PROBABILITIES)
+        assert table["rows"] == 3 and not table["sideways"], table
+        assert all(table["visible"]), table
         violations = Axe().run(page).response["violations"]
         assert violations == [], [v["id"] for v in violations]
     finally:
         context.close()
+
+
+_PROBABILITIES = """() => {
+  const box = document.querySelector('table.probabilities').closest('.table-scroll');
+  const right = box.getBoundingClientRect().right;
+  const rows = [...document.querySelectorAll('table.probabilities tbody tr')];
+  const seen = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.right <= right + 0.5; };
+  return {
+    rows: rows.length,
+    sideways: box.scrollWidth > box.clientWidth,
+    visible: rows.flatMap(tr => [tr.querySelector('th'), tr.querySelector('td.probability-cell'), tr.querySelector('td.prior')].map(seen)),
+  };
+}"""
 
 
 def test_a_1_mb_outside_forecast_file_gives_a_page_under_2_mb_with_every_row_in_its_csv(browser, tmp_path):
