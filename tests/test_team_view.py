@@ -413,3 +413,9 @@ def test_a_held_back_teams_what_would_change_it_weighs_reports_overturning_each_
     best = max(reversals, key=lambda i: abs(reversals[i][lead] - now))
     signposts = report.build_key_judgments().signposts
     assert signposts[0].indicator == best and signposts[0].reversal
+
+
+def test_the_docs_worked_example_of_the_pooled_prior():
+    # docs/team-view.md, "The starting point": priors (0.5, 0.3, 0.2) and (0.3, 0.4, 0.3), a = 1.
+    pooled = independent_pool([{"a": 0.5, "b": 0.3, "c": 0.2}, {"a": 0.3, "b": 0.4, "c": 0.3}], 1.0)
+    assert [round(pooled[s], 4) for s in "abc"] == [0.3957, 0.3540, 0.2503]
