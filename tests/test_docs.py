@@ -78,10 +78,23 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_site_builds_strictly_and_has_a_page_on_dependence_groups(built_site: Path):
-    page = built_site / "rule" / "dependence-groups" / "index.html"
+    page = built_site / "rule" / "dependence-groups.html"
     assert page.is_file()
     text = page.read_text(encoding="utf-8")
     assert "Dependence groups" in text and "L_leader + (1 − ρ)·Σ L_other" in text
+
+
+def test_every_relative_link_of_the_site_opened_from_disk_lands_on_a_file(built_site: Path):
+    """A reader who opens site/index.html from disk follows links as files, not as a web server would."""
+    missing = []
+    for page in built_site.rglob("*.html"):
+        for href in re.findall(r'href="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][a-z0-9+.-]*:", href) or href.startswith("/"):
+                continue
+            target = (page.parent / href).resolve()
+            if not target.is_file():
+                missing.append(f"{page.relative_to(built_site)} -> {href}")
+    assert not missing, missing[:20]
 
 
 @pytest.mark.parametrize("name", ["forecast.assess", "forecast.Assessment", "forecast.ForecastError"])
@@ -95,7 +108,7 @@ def test_the_api_reference_documents_public_names_where_users_import_them(built_
 
 
 def test_the_api_reference_carries_the_docstrings_numpy_sections(built_site: Path):
-    text = (built_site / "api" / "assessment" / "index.html").read_text(encoding="utf-8")
+    text = (built_site / "api" / "assessment.html").read_text(encoding="utf-8")
     assert "Parameters:" in text and "Returns:" in text
 
 
