@@ -30,7 +30,7 @@ from ..model import EvidenceLog, Question
 from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
 from ..tables import write_tables
 from ..team import TeamForecast
-from ..words import grade_words, probability_words
+from ..words import grade_words, percent, probability_words
 from . import sections
 from .brief import Confidence, confidence, shown_span
 from .calibrated import calibration_note
@@ -811,16 +811,15 @@ class Report:
 
         if len(latest) <= 3:
             each = [
-                f"{latest[f].probabilities[lead] * 100:.0f}% ({f}, {latest[f].date}; {gap(x)})"
-                for x, f in gaps
+                f"{percent(latest[f].probabilities[lead])} ({f}, {latest[f].date}; {gap(x)})" for x, f in gaps
             ]
             one = len(each) == 1
             return (f"The latest outside forecast{'' if one else 's'} give{'s' if one else ''} {label} "
-                    f"{' and '.join(each)}, against {whose} {p * 100:.0f}%.")  # fmt: skip
+                    f"{' and '.join(each)}, against {whose} {percent(p)}.")  # fmt: skip
         newest = max(r.date for r in latest.values())
         return (
             f"The latest outside forecasts ({len(latest)} forecasters, the newest {newest}) give {label} from "
-            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {p * 100:.0f}%."
+            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {percent(p)}."
         )
 
     def _team_line(self) -> dict[str, Any] | None:
