@@ -225,7 +225,10 @@ def test_a_likelihood_spread_widens_the_intervals_but_not_the_point_forecast(tmp
 def test_the_checklists_show_groups_and_windows(report):
     html = str(report.checklists())
     assert (
-        html.count("Group: Russia draws down its forces in Syria after Assad&#39;s fall (dependence 0.5)")
+        html.count(
+            "Group: Russia draws down its forces in Syria after Assad&#39;s fall "
+            "(partly dependent: beside the strongest, the others count at 50% of their weight)"
+        )
         == 2
     )
     assert "Window: 2024-12-08 to 2025-01-08" in html
@@ -396,7 +399,7 @@ def test_a_team_brief_and_table_give_the_analysts_lowest_and_highest(team_report
     for s in team_report.question.scenario_ids:
         values = [a[s] for a in analysts.values()]
         expected = f"{min(values) * 100:.0f}%–{max(values) * 100:.0f}%"
-        assert f'analysts-range" data-scenario="{s}">{expected}<' in table
+        assert f'analysts-range" data-scenario="{s}" data-label="Analysts">{expected}<' in table
         assert f'analysts-range" data-scenario="{s}">analysts {expected}<' in brief
     assert "Two ranges, for two different things" in table
     assert "latest outside forecasts give" in _text(brief)
