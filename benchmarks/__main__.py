@@ -25,6 +25,7 @@ MODULES = (
     "benchmarks.memory",
     "benchmarks.calibration",
     "benchmarks.history",
+    "benchmarks.inbox",
 )
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 

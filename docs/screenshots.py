@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots from the bundled data: ``make docs``.
 
-Runs ``forecast`` on a private copy of ``data/`` twice, as of 2025-02-05 and
-then 2025-02-20, so that the second report has an earlier one to compare with
+Runs ``forecast`` on a clean copy of the bundled examples (:data:`BUNDLED`, each file as
+committed at ``HEAD``, read with ``git show``: never a question of the user's own in
+``data/``, nor an uncommitted edit) twice, as of 2025-02-05 and then 2025-02-20, so that the second report has an earlier one to compare with
 (and, for the bundled question, an alert), then photographs the pages in
 headless Chromium (Debian's, as the browser tests use) at 1280 px wide:
 
@@ -25,6 +26,45 @@ REPO = Path(__file__).resolve().parent.parent
 QUESTION = "russia-syria-bases"
 EARLIER, AS_OF = "2025-02-05", "2025-02-20"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+#: The bundled examples, the only files the screenshots are made from (tests/test_edges.py checks the
+#: list against the files committed under data/).
+BUNDLED = (
+    "data/evidence/harbour-bridge-reopening.csv",
+    "data/evidence/riverside-festival-return.csv",
+    "data/evidence/russia-syria-bases.csv",
+    "data/forecasts/harbour-bridge-reopening.csv",
+    "data/forecasts/riverside-festival-return.csv",
+    "data/forecasts/russia-syria-bases.csv",
+    "data/judgments/harbour-bridge-reopening/ines.yaml",
+    "data/judgments/harbour-bridge-reopening/omar.yaml",
+    "data/judgments/russia-syria-bases/basil.yaml",
+    "data/judgments/russia-syria-bases/mira.yaml",
+    "data/judgments/russia-syria-bases/tomas.yaml",
+    "data/questions/harbour-bridge-reopening.yaml",
+    "data/questions/riverside-festival-return.yaml",
+    "data/questions/russia-syria-bases.yaml",
+)
+
+
+def bundled_data(dest: Path, repo: Path = REPO, revision: str = "HEAD") -> Path:
+    """A data folder ``dest`` holding the :data:`BUNDLED` files as committed at ``revision``, and nothing else.
+
+    Raises
+    ------
+    RuntimeError
+        Where a file cannot be read from git (not a clone, or the file not committed).
+    """
+    for name in BUNDLED:
+        shown = subprocess.run(
+            ["git", "-C", str(repo), "show", f"{revision}:{name}"], capture_output=True, check=False
+        )
+        if shown.returncode != 0:
+            why = shown.stderr.decode("utf-8", "replace").strip()
+            raise RuntimeError(f"cannot read {name} as committed at {revision}: {why}")
+        target = dest / Path(name).relative_to("data")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(shown.stdout)
+    return dest
 
 
 def _run(data: Path, out: Path, as_of: str) -> None:
@@ -55,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "reports"
-        shutil.copytree(REPO / "data", data)
+        try:
+            bundled_data(data)
+        except RuntimeError as exc:
+            print(f"docs: {exc}; the screenshots are made in a git clone", file=sys.stderr)
+            return 1
         _run(data, out, EARLIER)
         _run(data, out, AS_OF)
         report = out / QUESTION / AS_OF / "report.html"

@@ -18,6 +18,7 @@ from .engine import Trajectory as Trajectory
 from .engine import posterior_as_of as posterior_as_of
 from .engine import trajectory as trajectory
 from .engine.pool import log_pool as log_pool
+from .errors import ArgumentError as ArgumentError
 from .errors import CalibrationFileError as CalibrationFileError
 from .errors import EvidenceFileError as EvidenceFileError
 from .errors import EvidenceWriteError as EvidenceWriteError
@@ -25,10 +26,14 @@ from .errors import ForecastError as ForecastError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import JudgmentFileError as JudgmentFileError
 from .errors import LockTimeoutError as LockTimeoutError
+from .errors import OutputFolderError as OutputFolderError
 from .errors import OutsideForecastFileError as OutsideForecastFileError
 from .errors import Problem as Problem
 from .errors import QuestionFileError as QuestionFileError
 from .errors import RunError as RunError
+from .inbox import InboxError as InboxError
+from .inbox import SourceError as SourceError
+from .inbox import SourcesFileError as SourcesFileError
 from .inputs.evidence import load_evidence as load_evidence
 from .inputs.judgments import Judgment as Judgment
 from .inputs.judgments import load_judgments as load_judgments

@@ -9,6 +9,7 @@ same inputs and date give the same reports, whichever scheduler ran them.
 The DAG's tasks::
 
     validate ─┐
+    fetch ────┤
     plan ─────┴─> question (mapped, one per id) ──> publish ─┬─> failures
                                                             └─> alert
 """
@@ -61,10 +62,15 @@ def forecast_dag(
     - ``validate`` checks the data folder and logs every problem as
       ``FILE:LINE: message``; it fails nothing, so that a bad question fails only
       its own task.
+    - ``fetch`` reads ``DATA/sources.yaml`` into the questions' news inboxes
+      (:func:`forecast.inbox.fetch_inbox`, as ``forecast inbox fetch``); without
+      sources it does nothing. It fails when no source could be read, but the
+      question tasks run anyway (``trigger_rule="all_done"``): a failed fetch never
+      stops a forecast, and the inbox changes no number.
     - ``plan`` lists the question ids: the ``questions`` parameter, or every file
       in ``DATA/questions/``.
     - ``question`` is mapped over the ids (``expand``), one task instance per
-      question, labelled with its id. Each runs :func:`forecast.schedule.job.run_question`
+      question, labelled with its id, after ``fetch`` however it ended. Each runs :func:`forecast.schedule.job.run_question`
       as of the run's logical date: on success it returns the outcome (an XCom); a
       question with invalid input fails without retrying; a notebook error, a dead
       kernel or a timeout fails with a retry, as the task's retry settings allow.
@@ -185,7 +191,23 @@ def forecast_dag(
             _log.info("as of %s: %d questions: %s", _as_of(context), len(ids), ", ".join(ids))
             return ids
 
-        @task(map_index_template="{{ question_id }}")
+        @task
+        def fetch() -> dict[str, Any]:
+            """Fill the news inboxes from DATA/sources.yaml; fail only when no source could be read."""
+            from .inbox import fetch_inbox
+
+            result = fetch_inbox(data_dir, today=_as_of(get_current_context()))
+            for message in [*result.skipped, *result.failed]:
+                _log.warning("inbox: %s", message)
+            _log.info(
+                "inbox: read %d of %d sources, %d items; new candidates: %s",
+                result.read, result.sources, result.items, result.added or "none",
+            )  # fmt: skip
+            if result.sources and not result.read:
+                raise AirflowFailException(f"inbox: none of the {result.sources} sources could be read")
+            return {"read": result.read, "sources": result.sources, "added": result.added}
+
+        @task(map_index_template="{{ question_id }}", trigger_rule="all_done")
         def question(question_id: str) -> dict[str, Any]:
             """One question's job: validate, execute the notebook, render, publish."""
             context = get_current_context()
@@ -266,7 +288,7 @@ def forecast_dag(
         ids = plan()
         validate() >> ids
         summary = publish(ids)
-        question.expand(question_id=ids) >> summary
+        fetch() >> question.expand(question_id=ids) >> summary
         failures(summary)
         alert(summary)
     return dag

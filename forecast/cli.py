@@ -1,4 +1,4 @@
-"""The ``forecast`` command: ``run``, ``validate`` and ``evidence add``.
+"""The ``forecast`` command: ``run``, ``validate``, ``evidence add``, ``inbox``, ``new`` and ``resolve``.
 
 Exit status: 0 success; 1 a question failed, input is invalid or the run could
 not proceed; 2 a usage error; 3 ``run --fail-on-alert`` and an alert was raised.
@@ -185,6 +185,13 @@ def _parser() -> argparse.ArgumentParser:
         "runs from a scorecard.ipynb beside it, and is skipped without one",
     )
 
+    run.add_argument(
+        "--fetch",
+        action="store_true",
+        help="fetch DATA/sources.yaml into the inboxes first (forecast inbox fetch); a failed fetch "
+        "never stops the run",
+    )
+
     validate = commands.add_parser("validate", help="check every question file and evidence log")
     validate.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
@@ -268,7 +275,123 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--data", type=Path, default=Path("data"), help="folder with questions/ and evidence/ (default: data)"
     )
+    _inbox_parsers(commands)
     return parser
+
+
+def _inbox_parsers(commands) -> None:
+    """``forecast inbox fetch|list|accept|reject``, ``forecast new`` and ``forecast resolve``."""
+    data_help = "folder with questions/ and evidence/ (default: data)"
+    inbox = commands.add_parser(
+        "inbox", help="news matched against the indicators, for you to accept or reject"
+    )
+    actions = inbox.add_subparsers(dest="inbox_command", required=True, metavar="ACTION")
+    fetch = actions.add_parser(
+        "fetch",
+        help="read the feeds and article folders of DATA/sources.yaml (and any given) into the inboxes",
+        description="Read every source, match each item against each open question's indicators and add "
+        "the candidates to DATA/inbox/QUESTION.csv. An item already seen adds nothing. A source that cannot "
+        "be read is named on one line and the others are still read: exit 0 if any was read, 1 if none.",
+    )
+    fetch.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+    fetch.add_argument(
+        "--feed", action="append", default=[], metavar="URL_OR_FILE", help="a feed to read too (repeatable)"
+    )
+    fetch.add_argument(
+        "--articles",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of .html, .htm, .txt and .eml files (repeatable)",
+    )
+    fetch.add_argument(
+        "--question", action="append", metavar="ID", help="match only against this question (repeatable)"
+    )
+    fetch.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=20.0,
+        metavar="SECONDS",
+        help="wait this long for an address (default: 20)",
+    )
+    listing = actions.add_parser("list", help="print the candidates, best first")
+    listing.add_argument(
+        "question", nargs="?", metavar="QUESTION", help="one question (default: every inbox)"
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="include the candidates already accepted or rejected"
+    )
+    listing.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+    accept = actions.add_parser(
+        "accept",
+        help="append a candidate to the question's evidence log, as evidence add does, and mark it accepted",
+        description="Append one evidence row through the validated, atomic path of 'forecast evidence add'. "
+        "The source is the feed's or site's name; url, date (the item's published date) and summary (the "
+        "quote) come from the item unless given.",
+    )
+    accept.add_argument("question", metavar="QUESTION")
+    accept.add_argument("id", metavar="ID", help="the candidate's id ('forecast inbox list' shows them)")
+    accept.add_argument(
+        "--observed",
+        required=True,
+        choices=["yes", "no"],
+        help="yes: the indicator was seen; no: looked for and not seen (required)",
+    )
+    accept.add_argument(
+        "--reliability", required=True, metavar="A-F", help="Admiralty source reliability (required)"
+    )
+    accept.add_argument(
+        "--credibility", required=True, metavar="1-6", help="Admiralty information credibility (required)"
+    )
+    accept.add_argument(
+        "--date",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="when it was reported (default: the item's published date)",
+    )
+    accept.add_argument(
+        "--indicator", default=None, metavar="ID", help="another indicator than the candidate's"
+    )
+    accept.add_argument("--summary", default=None, help="the report in your own words (default: the quote)")
+    accept.add_argument("--source", default=None, help="who reported it (default: the feed's or site's name)")
+    accept.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+    reject = actions.add_parser("reject", help="mark a candidate rejected (it is not proposed again)")
+    reject.add_argument("question", metavar="QUESTION")
+    reject.add_argument("id", metavar="ID")
+    reject.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+
+    new = commands.add_parser(
+        "new", help="start a question: a commented question file that validate accepts, and an empty log"
+    )
+    new.add_argument("id", metavar="ID", help="the question id (lower-case letters, digits and '-')")
+    new.add_argument("--title", default="", help="the question's title")
+    new.add_argument(
+        "--scenarios",
+        type=_scenario_ids,
+        default=("yes", "no"),
+        metavar="A,B,C",
+        help="the scenario ids, comma-separated (default: yes,no)",
+    )
+    new.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+    resolve = commands.add_parser(
+        "resolve", help="settle a question: write its resolution: block, keeping every comment"
+    )
+    resolve.add_argument("id", metavar="ID", help="the question id")
+    resolve.add_argument("scenario", metavar="SCENARIO", help="the scenario that happened")
+    resolve.add_argument(
+        "--date", required=True, type=_iso_date, metavar="YYYY-MM-DD", help="when it resolved"
+    )
+    resolve.add_argument("--note", default="", help="how it resolved, in a sentence")
+    resolve.add_argument("--data", type=Path, default=Path("data"), help=data_help)
+
+
+def _scenario_ids(text: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(","))
+    if len(ids) < 2 or not all(ids) or len(set(ids)) != len(ids):
+        raise argparse.ArgumentTypeError(
+            f"expected two or more different scenario ids, such as a,b,c; got {text!r}"
+        )
+    return ids
 
 
 class _VersionAction(argparse.Action):
@@ -311,10 +434,11 @@ def _rounded(pair: tuple[float, float] | None) -> tuple[float, float] | None:
 def _calibrate(args: argparse.Namespace) -> int:
     from . import __version__
     from .analysis.calibration import fit_folder, fit_table, resolved_cases
-    from .inputs.calibration import calibration_path, calibration_yaml
+    from .inputs.calibration import check_writable, write_calibration
     from .model import Calibration
-    from .store import atomic_write_text
 
+    if args.write:
+        check_writable(args.data)  # before the fit: a folder in its place is said at once
     cases = resolved_cases(args.data)
     n, needed = len(cases), args.min_questions
     if n < needed:
@@ -350,9 +474,7 @@ def _calibrate(args: argparse.Namespace) -> int:
             brier_loo=_rounded(t.brier_loo),
             version=__version__,
         )
-        path = calibration_path(args.data)
-        atomic_write_text(path, calibration_yaml(calibration))
-        print(f"wrote {path}")
+        print(f"wrote {write_calibration(args.data, calibration)}")
     return EXIT_OK
 
 
@@ -402,12 +524,142 @@ def _evidence_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_fetch(result) -> None:
+    for message in result.skipped:
+        print(f"forecast: inbox: {message}", file=sys.stderr)
+    for message in result.failed:
+        print(f"forecast: inbox: {message}", file=sys.stderr)
+    added = sum(result.added.values())
+    by_question = ", ".join(f"{q} {n}" for q, n in sorted(result.added.items()) if n)
+    print(
+        f"read {result.read} of {result.sources} source{'s' * (result.sources != 1)}, {result.items} "
+        f"item{'s' * (result.items != 1)}; {added} new candidate{'s' * (added != 1)}"
+        + (f" ({by_question})" if by_question else "")
+    )
+
+
+def _inbox(args: argparse.Namespace) -> int:
+    from .errors import EvidenceWriteError, InvalidInputError
+    from .inbox import accept, fetch_inbox, read_inbox, reject
+    from .inputs.validate import question_ids
+
+    try:
+        if args.inbox_command == "fetch":
+            result = fetch_inbox(
+                args.data,
+                feeds=args.feed,
+                articles=args.articles,
+                questions=args.question,
+                timeout=args.timeout,
+            )
+            if not result.sources:
+                print(f"no sources: nothing to fetch (list them in {args.data / 'sources.yaml'})")
+                return EXIT_OK
+            _print_fetch(result)
+            return EXIT_OK if result.read else EXIT_FAILED
+        if args.inbox_command == "list":
+            shown = 0
+            for qid in [args.question] if args.question else question_ids(args.data):
+                rows = [r for r in read_inbox(args.data, qid) if args.all or r.status == "new"]
+                if rows:
+                    print(f"{qid}:")
+                for r in rows:
+                    mark = "" if r.status == "new" else f" [{r.status}]"
+                    print(
+                        f"  {r.id}  {r.score:.2f}  {r.indicator}  {r.published or '----------'}  {r.title}{mark}"
+                    )
+                    print(f"        {r.quote}")
+                    if r.url:
+                        print(f"        {r.url}")
+                shown += len(rows)
+            if not shown:
+                print("the inbox is empty" if not args.all else "no candidates")
+            return EXIT_OK
+        if args.inbox_command == "reject":
+            row = reject(args.data, args.question, args.id)
+            print(f"rejected {row.id} ({row.indicator}: {row.title})")
+            return EXIT_OK
+        evidence, warnings, row = accept(
+            args.data,
+            args.question,
+            args.id,
+            observed=args.observed,
+            reliability=args.reliability,
+            credibility=args.credibility,
+            date=args.date,
+            indicator=args.indicator,
+            summary=args.summary,
+            source=args.source,
+        )
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        if args.inbox_command == "accept":
+            print("the row was not added; the log and the inbox are unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    except EvidenceWriteError as exc:
+        print(f"forecast: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_FAILED
+    for problem in warnings:
+        print(problem, file=sys.stderr)
+    print(
+        f"added {evidence.id} ({evidence.date}, {evidence.indicator}, {'yes' if evidence.observed else 'no'}, "
+        f"{evidence.grade}); candidate {row.id} accepted"
+    )
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .errors import InvalidInputError
+    from .inputs.lifecycle import new_question
+
+    try:
+        path, log = new_question(args.data, args.id, title=args.title, scenarios=args.scenarios)
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path} and {log}; edit the question file, then 'forecast validate --data {args.data}'")
+    return EXIT_OK
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from .errors import InvalidInputError
+    from .inputs.lifecycle import resolve_question
+
+    try:
+        question = resolve_question(args.data, args.id, args.scenario, date=args.date, note=args.note)
+    except InvalidInputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("the question file is unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    r = question.resolution
+    print(f"resolved {question.id}: {question.scenario(r.scenario).name} on {r.date}")
+    return EXIT_OK
+
+
+def _fetch_before_run(data_dir: Path) -> None:
+    """``run --fetch``: fill the inboxes first; a fetch that fails is said and the run goes on."""
+    try:
+        from .inbox import fetch_inbox
+
+        result = fetch_inbox(data_dir)
+    except Exception as exc:
+        print(f"forecast: inbox: the fetch failed ({exc}); the run goes on", file=sys.stderr)
+        return
+    if result.sources:
+        _print_fetch(result)
+
+
 def _run(args: argparse.Namespace) -> int:
     from .schedule.worker import start_server
 
     start_server()  # first: the server that forks the workers starts while the rest is imported
     from .schedule.run import RunOptions, run
 
+    if args.fetch:
+        _fetch_before_run(args.data)
     options = RunOptions(
         data_dir=args.data,
         out_dir=args.out,
@@ -454,9 +706,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--as-of {args.as_of} is after today ({date.today()}); pass --allow-future to forecast ahead"
         )
-    handler = {"run": _run, "validate": _validate, "evidence": _evidence_add, "calibrate": _calibrate}[
-        args.command
-    ]
+    handler = {
+        "run": _run,
+        "validate": _validate,
+        "evidence": _evidence_add,
+        "calibrate": _calibrate,
+        "inbox": _inbox,
+        "new": _new,
+        "resolve": _resolve,
+    }[args.command]
     try:
         return handler(args)
     except _UsageError as exc:  # before ForecastError, which it is

@@ -7,10 +7,12 @@ that print as ``FILE:LINE: message``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "ArgumentError",
     "CalibrationFileError",
     "EvidenceFileError",
     "EvidenceWriteError",
@@ -18,6 +20,7 @@ __all__ = [
     "InvalidInputError",
     "JudgmentFileError",
     "LockTimeoutError",
+    "OutputFolderError",
     "OutsideForecastFileError",
     "Problem",
     "QuestionFileError",
@@ -108,6 +111,14 @@ class CalibrationFileError(InvalidInputError):
     """A data folder's ``calibration.yaml`` is not valid."""
 
 
+class ArgumentError(ForecastError, ValueError):
+    """An argument given to a public function is not valid (a ``ValueError`` too)."""
+
+
+class OutputFolderError(ForecastError, FileNotFoundError):
+    """An output folder (OUT) to read does not exist or is not a folder (a ``FileNotFoundError`` too)."""
+
+
 class RunError(ForecastError):
     """A scheduled run could not do its work (locked, unwritable output, ...)."""
 
@@ -123,6 +134,11 @@ def display_path(path: str | Path) -> str:
         return printable_name(str(p.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
         return printable_name(str(p))
+    except (RuntimeError, OSError):  # a symbolic link that loops (Python 3.11 raises RuntimeError)
+        try:
+            return printable_name(os.path.relpath(os.path.abspath(p)))
+        except (OSError, ValueError):
+            return printable_name(str(p))
 
 
 def printable_name(name: str) -> str:

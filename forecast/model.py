@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CREDIBILITY_WEIGHTS",
     "DEFAULT_RELIABILITY_WEIGHTS",
+    "YEARS_PAST_CLOSES",
     "Calibration",
     "EvidenceColumns",
     "EvidenceLog",
@@ -32,7 +33,33 @@ __all__ = [
     "Question",
     "Resolution",
     "Scenario",
+    "as_of_refused",
+    "years_after",
 ]
+
+#: A forecast may be made as of, and a question may resolve, at most this many years after it
+#: closes: the daily trajectory runs to that date, so its length stays bounded (docs/formats/question.md).
+YEARS_PAST_CLOSES = 20
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29 February that year lacks); ``date.max`` past year 9999.
+
+    Examples
+    --------
+    >>> years_after(date(2024, 2, 29), 20), years_after(date(9990, 1, 1), 20)
+    (datetime.date(2044, 2, 29), datetime.date(9999, 12, 31))
+    >>> years_after(date(2024, 2, 29), 1)
+    datetime.date(2025, 2, 28)
+    """
+    year = day.year + years
+    if year > date.max.year:
+        return date.max
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February, in a year that is not a leap year
+        return day.replace(year=year, day=28)
+
 
 #: Admiralty source reliability A (completely reliable) .. E (unreliable), F (cannot be judged).
 DEFAULT_RELIABILITY_WEIGHTS: Mapping[str, float] = MappingProxyType(
@@ -80,6 +107,8 @@ class Indicator:
     group: str | None = None
     #: ``(start, end)`` of the window in which it would happen, if stated (default: the question's life)
     window: tuple[date, date] | None = None
+    #: phrases a news item bearing on it may hold (the inbox's matching; no effect on any number)
+    look_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +154,18 @@ class Calibration:
     path: str = ""
 
 
+def as_of_refused(question: Question, as_of: date) -> str | None:
+    """Why ``question`` cannot be forecast as of ``as_of`` (more than :data:`YEARS_PAST_CLOSES` years
+    after it closes), or ``None``. Any date before that is taken, however long before ``opened``."""
+    latest = years_after(question.closes, YEARS_PAST_CLOSES)
+    if as_of <= latest:
+        return None
+    return (
+        f"as of {as_of} is more than {YEARS_PAST_CLOSES} years after the question closes ({question.closes}); "
+        f"expected a date by {latest}"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A forecasting question: scenarios with priors and an indicator checklist."""
@@ -165,6 +206,8 @@ class Question:
     calibration: Calibration | None = None
     #: ``ordered: true``: the scenarios run, in file order, from one end to the other
     ordered: bool = False
+    #: phrases that show a news item is about the question (the inbox's matching; no effect on any number)
+    look_for: tuple[str, ...] = ()
 
     @property
     def tempered(self) -> bool:

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import read_catalog
+from .errors import ArgumentError, OutputFolderError, display_path
 from .inputs.questions import QUESTION_ID
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 __all__ = ["HISTORY_COLUMNS", "history"]
@@ -54,13 +56,41 @@ def _as_date(value: date | str | None, name: str) -> date | None:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{name} must be an ISO date such as 2025-01-31, got {value!r}") from None
+            raise ArgumentError(f"{name} must be an ISO date such as 2025-01-31, got {value!r}") from None
     raise TypeError(f"{name} must be a date or an ISO date string, got {type(value).__name__}")
+
+
+def _wanted(questions: str | Iterable[str] | None) -> set[str] | None:
+    """The question ids asked for: a bare string is one id; each must be a question id."""
+    if questions is None:
+        return None
+    ids = [questions] if isinstance(questions, str) else list(questions)
+    for question in ids:
+        if not isinstance(question, str) or not QUESTION_ID.match(question):
+            raise ArgumentError(
+                f"questions: {question!r} is not a question id (lower-case letters, digits and '-'); "
+                "expected an id or a list of ids"
+            )
+    return set(ids)
+
+
+def _days(values: list[str | None]) -> np.ndarray:
+    """ISO days as ``datetime64[s]``, which holds every date from year 1 to 9999; NaT for none or not a date."""
+    import numpy as np
+
+    def day(value: str | None) -> np.datetime64:
+        try:
+            return np.datetime64(date.fromisoformat(value), "s")
+        except (TypeError, ValueError):
+            return np.datetime64("NaT", "s")
+
+    parsed = {value: day(value) for value in set(values)}  # a few distinct days, many rows
+    return np.array([parsed[value] for value in values], dtype="datetime64[s]")
 
 
 def history(
     out_dir: str | Path,
-    questions: Iterable[str] | None = None,
+    questions: str | Iterable[str] | None = None,
     since: date | str | None = None,
 ) -> pd.DataFrame:
     """Every published report in ``out_dir``, one row per question, date and scenario.
@@ -69,8 +99,8 @@ def history(
     ----------
     out_dir : str or Path
         The output folder of ``forecast run`` (OUT).
-    questions : iterable of str, optional
-        Only these question ids (default: every question in OUT).
+    questions : str or iterable of str, optional
+        Only this question id, or these ids (default: every question in OUT).
     since : date or str, optional
         Only reports dated on or after this day (a ``date`` or an ISO string).
 
@@ -79,7 +109,8 @@ def history(
     pandas.DataFrame
         In long form, sorted by question, ``as_of`` and the question's scenario order:
 
-        - ``question`` (str), ``as_of`` (datetime64), ``scenario`` (its id),
+        - ``question`` (str), ``as_of`` (``datetime64[s]``, which holds any date
+          from year 1 to 9999, where nanoseconds would end in 1677 and 2262), ``scenario`` (its id),
           ``probability`` (0 to 1): what the report published;
         - ``move``: the scenario's move in points since the report it was compared
           with when it was made (NaN for a report that had none);
@@ -87,16 +118,19 @@ def history(
           raised an alert;
         - ``title``, ``scenario_name``: for display;
         - ``resolved``: the scenario the question resolved to, where any of its
-          reports knows it (else ``None``), and ``resolution_date`` (datetime64, NaT
-          when unresolved).
+          reports knows it (else ``None``), and ``resolution_date`` (``datetime64[s]``,
+          NaT when unresolved).
 
         A report whose ``summary.json`` cannot be read (missing, not a regular file,
         not JSON, no probabilities) is left out, as the index leaves it out.
 
     Raises
     ------
-    ValueError
-        For a ``since`` that is not an ISO date.
+    OutputFolderError
+        For an ``out_dir`` that does not exist or is not a folder (a ``FileNotFoundError`` too).
+    ArgumentError
+        For a ``since`` that is not an ISO date, or a question that is not a question id
+        (a ``ValueError`` too).
 
     Examples
     --------
@@ -112,15 +146,17 @@ def history(
 
     out_dir = Path(out_dir)
     start = _as_date(since, "since")
-    wanted = None if questions is None else set(questions)
-    ids = []
-    if out_dir.is_dir():
-        with os.scandir(out_dir) as entries:
-            ids = sorted(
-                e.name
-                for e in entries
-                if QUESTION_ID.match(e.name) and (wanted is None or e.name in wanted) and e.is_dir()
-            )
+    wanted = _wanted(questions)
+    if not out_dir.is_dir():
+        raise OutputFolderError(
+            f"{display_path(out_dir)}: no such folder; expected the output folder of forecast run (OUT)"
+        )
+    with os.scandir(out_dir) as entries:
+        ids = sorted(
+            e.name
+            for e in entries
+            if QUESTION_ID.match(e.name) and (wanted is None or e.name in wanted) and e.is_dir()
+        )
     columns: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
     for question in ids:
         entries = [e for e in read_catalog(out_dir, question).entries() if start is None or e.as_of >= start]
@@ -146,10 +182,9 @@ def history(
         columns["resolved"].extend([resolved] * count)
         columns["resolution_date"].extend([resolution_date] * count)
     frame = pd.DataFrame(columns, columns=list(HISTORY_COLUMNS))
-    frame["as_of"] = pd.to_datetime(frame["as_of"], format="%Y-%m-%d").astype("datetime64[ns]")
-    frame["resolution_date"] = pd.to_datetime(
-        frame["resolution_date"], format="%Y-%m-%d", errors="coerce"
-    ).astype("datetime64[ns]")
+    # Seconds, not pandas' default nanoseconds: a report may be dated 1600-01-01 (before 1677-09-21).
+    frame["as_of"] = pd.Series(_days(frame["as_of"].tolist()), index=frame.index)
+    frame["resolution_date"] = pd.Series(_days(frame["resolution_date"].tolist()), index=frame.index)
     frame["probability"] = frame["probability"].astype("float64")
     frame["move"] = frame["move"].astype("float64")
     frame["alert"] = frame["alert"].astype(bool)

@@ -123,8 +123,25 @@ def test_the_dag_run_succeeds_with_one_mapped_task_per_question(airflow, schedul
         questions, "success"
     )
     assert states[("validate", "")] == states[("plan", "")] == states[("publish", "")] == "success"
+    assert states[("fetch", "")] == "success"  # no sources.yaml: nothing to fetch
     assert states[("failures", "")] == "success"
     assert states[("alert", "")] == "skipped"  # no earlier report, so nothing moved
+
+
+@pytest.mark.slow
+def test_a_failed_fetch_fails_its_task_and_the_question_tasks_run_anyway(airflow, tmp_path):
+    data, out = copy_data(tmp_path / "data"), tmp_path / "out"
+    (data / "sources.yaml").write_text(f"feeds:\n  - file: {tmp_path / 'absent.xml'}\n", encoding="utf-8")
+    shutil.copy(EXAMPLE_DAG, airflow.dags / "forecast_dag.py")
+    result = airflow("dags", "test", "forecast", LATER, FORECAST_DATA=str(data), FORECAST_OUT=str(out))
+    run_id, _ = airflow.latest_run("forecast")
+    states = airflow.task_states("forecast", run_id)
+    assert states[("fetch", "")] == "failed", _tail(result)
+    questions = sorted(p.stem for p in (data / "questions").glob("*.yaml"))
+    assert {label: s for (task, label), s in states.items() if task == "question"} == dict.fromkeys(
+        questions, "success"
+    )
+    assert (out / EXAMPLE / LATER / "summary.json").is_file()
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "forecast"
 STAGES = (
     {"errors", "model", "words", "store", "catalog"},
     {"inputs"},
+    {"inbox"},
     {"engine"},
     {"analysis"},
     {"assessment", "team", "leaderboard", "tables", "frames", "record"},

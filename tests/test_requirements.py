@@ -1,8 +1,8 @@
 """requirements.txt and pyproject.toml say the same thing.
 
 The rule: requirements.txt pins, with ``==``, exactly the package's runtime dependencies
-(pyproject ``dependencies``) and its ``lab`` extra (JupyterLab and the explorer's ipywidgets), each
-at a version its pyproject range allows. The ``airflow`` extra is pinned apart, in
+(pyproject ``dependencies``), its ``lab`` extra (JupyterLab and the explorer's ipywidgets) and its
+``news`` extra (the inbox), each at a version its pyproject range allows. The ``airflow`` extra is pinned apart, in
 requirements-airflow.txt.
 """
 
@@ -25,7 +25,8 @@ def _name(text: str) -> str:
 
 def _declared() -> dict[str, Requirement]:
     project = PYPROJECT["project"]
-    listed = [*project["dependencies"], *project["optional-dependencies"]["lab"]]
+    extras = project["optional-dependencies"]
+    listed = [*project["dependencies"], *extras["lab"], *extras["news"]]
     return {_name(r.name): r for r in map(Requirement, listed)}
 
 
@@ -50,7 +51,7 @@ def test_every_runtime_and_lab_dependency_is_pinned_in_requirements_txt():
 def test_requirements_txt_pins_nothing_pyproject_does_not_declare():
     extra = set(_pinned(REPO / "requirements.txt")) - set(_declared())
     assert not extra, (
-        f"pinned in requirements.txt but not in pyproject.toml dependencies or [lab]: {sorted(extra)}"
+        f"pinned in requirements.txt but not in pyproject.toml dependencies, [lab] or [news]: {sorted(extra)}"
     )
 
 

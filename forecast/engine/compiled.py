@@ -18,7 +18,8 @@ from operator import itemgetter
 
 import numpy as np
 
-from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question
+from ..errors import ArgumentError
+from ..model import EvidenceColumns, EvidenceLog, EvidenceRow, Question, as_of_refused
 from .dates import as_of_date
 from .results import AuditEntry, IndicatorState, Trajectory
 from .rule import (
@@ -880,7 +881,17 @@ class CompiledEvidence:
         return dict(zip(self.scenario_ids, softmax(self.final_log_posterior()).tolist()))
 
     def daily_trajectory(self) -> Trajectory:
-        """The probabilities on each day from the question's opening (or the date, if earlier) to the date."""
+        """The probabilities on each day from the question's opening (or the date, if earlier) to the date.
+
+        Raises
+        ------
+        ArgumentError
+            For a date more than :data:`forecast.model.YEARS_PAST_CLOSES` years after the question
+            closes: a day per row, so a far date would take memory without bound (9999-12-31: 23 GB).
+        """
+        refused = as_of_refused(self.question, self.as_of)
+        if refused is not None:
+            raise ArgumentError(refused)
         return self.trajectory(min(self.question.opened, self.as_of), self.as_of)
 
     @property
@@ -1068,6 +1079,12 @@ def trajectory(
     Trajectory
         One row of probabilities per day, from ``min(question.opened, as_of)`` to
         ``as_of``; its last row is :func:`posterior_as_of`.
+
+    Raises
+    ------
+    ArgumentError
+        For an ``as_of`` more than 20 years after ``question.closes`` (see
+        :data:`forecast.model.YEARS_PAST_CLOSES`); any earlier date is taken.
 
     Examples
     --------

@@ -20,11 +20,13 @@ leaves the file byte-for-byte as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EvidenceFileError, EvidenceWriteError, Problem, display_path
@@ -39,10 +41,18 @@ from .evidence import (
     read_evidence_file,
 )
 from .questions import QUESTION_ID, load_question
-from .safe_yaml import Located
+from .safe_yaml import Located, is_missing
 from .validate import evidence_path, question_path
 
-__all__ = ["append_evidence", "lock_path", "log_lock", "next_row_id", "spreadsheet_safe"]
+__all__ = [
+    "append_evidence",
+    "csv_line",
+    "held_lock",
+    "lock_path",
+    "log_lock",
+    "next_row_id",
+    "spreadsheet_safe",
+]
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
@@ -66,6 +76,27 @@ def next_row_id(existing: list[str]) -> str:
     while f"{prefix}{n:0{width}d}" in taken:
         n += 1
     return f"{prefix}{n:0{width}d}"
+
+
+def _refuse_formula_names(extra: dict[str, str], shown: str) -> None:
+    """Refuse an extra column's name that a spreadsheet could run as a formula, or that holds a control character.
+
+    A value so written is kept with a quote in front; a name becomes the log's header, which
+    every spreadsheet reads, so it is refused instead.
+    """
+    problems = [
+        Problem(
+            shown,
+            0,
+            f"--extra {name!r}: a column name may not start with {name[:1]!r} (a spreadsheet may run it as "
+            f"a formula: {', '.join(repr(c) for c in FORMULA_PREFIXES)}) nor hold a control character; "
+            "choose a name such as analyst",
+        )
+        for name in extra
+        if not name or name[0] in _FORMULA_FIRST or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    ]
+    if problems:
+        raise EvidenceFileError(problems)
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -92,6 +123,36 @@ def log_lock(log: str | Path):
     from filelock import FileLock
 
     return FileLock(str(lock_path(log)))
+
+
+@contextlib.contextmanager
+def held_lock(path: str | Path, lock_timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock of the file ``path`` (:func:`log_lock`) for the block: every writer of it takes this one.
+
+    Raises
+    ------
+    EvidenceWriteError
+        Another writer held the lock for over ``lock_timeout`` seconds, or the
+        lock file cannot be created beside ``path``.
+    """
+    from filelock import Timeout
+
+    lock = log_lock(path)
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:  # first: filelock's Timeout is an OSError too
+        raise EvidenceWriteError(
+            f"another writer has held the lock {display_path(lock.lock_file)} for over {lock_timeout:g} s; "
+            "try again when it has finished"
+        ) from None
+    except OSError as exc:
+        raise EvidenceWriteError(
+            f"cannot create the lock file {display_path(lock.lock_file)} beside the log: {exc.strerror or exc}"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def append_evidence(
@@ -172,27 +233,14 @@ def append_evidence(
         "summary": summary,
     }
     extra = dict(extra or {})
+    _refuse_formula_names(extra, shown)
     _refuse_text_that_is_not_utf8(
         {**{f"--{k}": v for k, v in given.items()}, **{f"--extra {k}=": v for k, v in extra.items()}}, shown
     )
     # Free text as the loader reads it back (without surrounding blanks), then safe in a spreadsheet.
     fields = {k: spreadsheet_safe(v.strip()) if k in _FREE_TEXT else v for k, v in given.items()}
     extra = {k: spreadsheet_safe(v.strip()) for k, v in extra.items()}
-    from filelock import Timeout
-
-    lock = log_lock(path)
-    try:
-        lock.acquire(timeout=lock_timeout)
-    except Timeout:  # first: filelock's Timeout is an OSError too
-        raise EvidenceWriteError(
-            f"another writer has held the lock {display_path(lock.lock_file)} for over {lock_timeout:g} s; "
-            "try again when it has finished"
-        ) from None
-    except OSError as exc:
-        raise EvidenceWriteError(
-            f"cannot create the lock file {display_path(lock.lock_file)} beside the log: {exc.strerror or exc}"
-        ) from None
-    try:
+    with held_lock(path, lock_timeout):
         candidate, row, warnings = _appended(path, shown, question, fields, today, extra)
         if row.date > today and not allow_future:
             raise EvidenceFileError(
@@ -209,8 +257,6 @@ def append_evidence(
             atomic_write_bytes(os.path.realpath(path), candidate)
         except OSError as exc:
             raise EvidenceWriteError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    finally:
-        lock.release()
     notes = [
         Problem(
             shown,
@@ -253,7 +299,7 @@ def _appended(
     extra: dict[str, str] | None = None,
 ) -> tuple[bytes, EvidenceRow, tuple[Problem, ...]]:
     """The log's new bytes with the row appended, the row as read back, and warnings about it."""
-    raw, text = read_evidence_file(path) if path.exists() else (b"", "")
+    raw, text = (b"", "") if is_missing(path) else read_evidence_file(path)
     added: list[str] = []
     if text.strip():
         ids = [r.id for r in parse_evidence(text, question, Located(shown), today).rows]
@@ -269,7 +315,7 @@ def _appended(
             prefix += newline.encode()
     else:
         header, ids, newline = [*EVIDENCE_COLUMNS, *(extra or {})], [], "\n"
-        prefix = _csv_line(header, newline).encode("utf-8")
+        prefix = csv_line(header, newline).encode("utf-8")
     unknown = [k for k in extra or {} if k not in header]
     if unknown:
         raise EvidenceFileError(
@@ -283,7 +329,7 @@ def _appended(
             ]
         )
     values = {"id": next_row_id(ids), **(extra or {}), **fields}
-    candidate = prefix + _csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
+    candidate = prefix + csv_line([values.get(h, "") for h in header], newline).encode("utf-8")
     if len(candidate) > MAX_EVIDENCE_BYTES:
         raise EvidenceFileError(
             [
@@ -332,7 +378,8 @@ def _with_columns(text: str, names: list[str]) -> str:
     return "".join(lines)
 
 
-def _csv_line(values: list[str], newline: str) -> str:
+def csv_line(values: list[str], newline: str = "\n") -> str:
+    """One CSV record of ``values``, ending with ``newline`` (the writer every appended row goes through)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator=newline).writerow(values)
     return buffer.getvalue()

@@ -8,23 +8,26 @@ See docs/calibration.md.
 from __future__ import annotations
 
 import json
-import math
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import CalibrationFileError, display_path
+from ..errors import CalibrationFileError, Problem, display_path
 from ..model import Calibration, Question
-from .questions import check_iso_date, check_temper
-from .safe_yaml import Located, read_yaml_mapping
+from ..store import atomic_write_text
+from .questions import MAX_TEMPER, check_file_date, check_temper, shown_value
+from .safe_yaml import Located, not_regular, read_yaml_mapping
 
 __all__ = [
     "CALIBRATION_FILE",
     "apply_calibration",
     "calibration_path",
     "calibration_yaml",
+    "check_writable",
     "load_calibration",
     "uncalibrated",
+    "write_calibration",
 ]
 
 
@@ -41,9 +44,21 @@ def calibration_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / CALIBRATION_FILE
 
 
+#: The largest score calibration.yaml may record (a mean daily log or Brier score is a few units).
+_MAX_SCORE = 1e6
+
+
 def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"expected a number, got {value!r}")
+    # Compared as it is, not through float(): a 400-digit integer has no float (OverflowError).
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or not -_MAX_SCORE <= value <= _MAX_SCORE
+    ):
+        raise ValueError(
+            f"expected a number from {-_MAX_SCORE:g} to {_MAX_SCORE:g}, got {shown_value(value)}"
+        )
     return float(value)
 
 
@@ -110,11 +125,12 @@ def load_calibration(data_dir: str | Path) -> Calibration | None:
         except ValueError:
             where.error(
                 line(("extremize",)),
-                f"extremize: expected a number greater than 0, got {data['extremize']!r}",
+                f"extremize: expected a number greater than 0 and at most {MAX_TEMPER:g}, "
+                f"got {shown_value(data['extremize'])}",
             )
     if data.get("fitted") is not None:
         try:
-            fitted = check_iso_date(data["fitted"])
+            fitted = check_file_date(data["fitted"])
         except ValueError as exc:
             where.error(line(("fitted",)), f"fitted: {exc}")
     questions = data.get("questions") or []
@@ -192,6 +208,50 @@ def calibration_yaml(calibration: Calibration) -> str:
                 lines.append(f"  leave_one_out: {_pair(loo)}")
     lines.append(f"version: {json.dumps(calibration.version)}")  # a JSON string is a YAML one, quotes escaped
     return "\n".join(lines) + "\n"
+
+
+def check_writable(data_dir: str | Path) -> Path:
+    """``DATA/calibration.yaml``, where a new one can replace what is there (nothing, or a file).
+
+    Raises
+    ------
+    CalibrationFileError
+        Where it is a folder, a FIFO, a device or a symbolic link loop, which writing would
+        fail on (or replace a folder of the user's); nothing is changed.
+    """
+    path = calibration_path(data_dir)
+    try:
+        kind = not_regular(os.stat(path).st_mode)
+    except FileNotFoundError:  # nothing there, or a link to nothing: the file is written in its place
+        return path
+    except OSError as exc:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"cannot be read ({exc.strerror or exc}); expected a file")]
+        ) from None
+    if kind is not None:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"is {kind}, not a file; move it away to write the calibration")]
+        )
+    return path
+
+
+def write_calibration(data_dir: str | Path, calibration: Calibration) -> Path:
+    """Write ``DATA/calibration.yaml`` for ``calibration``, atomically; returns its path.
+
+    Raises
+    ------
+    CalibrationFileError
+        As :func:`check_writable`, or where the file cannot be written (the folder is
+        read-only, the disk is full); what was there is left as it was.
+    """
+    path = check_writable(data_dir)
+    try:
+        atomic_write_text(path, calibration_yaml(calibration))
+    except OSError as exc:
+        raise CalibrationFileError(
+            [Problem(display_path(path), 0, f"cannot be written: {exc.strerror or exc}")]
+        ) from None
+    return path
 
 
 def uncalibrated(question: Question) -> Question:

@@ -23,8 +23,8 @@ from ..model import (
     EvidenceRow,
     Question,
 )
-from .questions import check_iso_date
-from .safe_yaml import Located, decode_utf8, read_regular_file
+from .questions import check_file_date
+from .safe_yaml import Located, decode_utf8, is_missing, read_regular_file
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -75,7 +75,7 @@ _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 @lru_cache(maxsize=4096)
 def _log_date(text: str) -> date:
     """A log's date cell, checked once per distinct text (a long log repeats its dates)."""
-    return check_iso_date(text)
+    return check_file_date(text)
 
 
 def csv_records(text: str, where: Located) -> Iterable[tuple[int, list[str]]]:
@@ -127,7 +127,7 @@ def read_evidence_rows(path: str | Path, question: Question, today: date | None)
     """The log's rows, checked, without their columns (which need numpy): what ``validate`` reads."""
     path = Path(path)
     shown = display_path(path)
-    if not path.exists():
+    if is_missing(path):
         return EvidenceLog(path=shown)
     _, text = read_evidence_file(path)
     return parse_evidence(text, question, Located(shown), today or date.today())
@@ -205,6 +205,12 @@ def parse_evidence(text: str, question: Question, where: Located, today: date) -
             f"column {name!r} is not one the suite uses; it is kept and shown (check its spelling if "
             f"you meant one of {', '.join(EVIDENCE_COLUMNS)})",
         )
+        if name[0] in _FORMULA_FIRST:
+            where.warn(
+                header_line,
+                f"column {name!r} starts with {name[0]!r}, so a spreadsheet may run it as a formula; "
+                "rename it (the suite writes it with a quote (') in front)",
+            )
 
     rows: list[EvidenceRow] = []
     first_seen: dict[str, int] = {}

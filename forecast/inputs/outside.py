@@ -19,8 +19,8 @@ from pathlib import Path
 from ..errors import OutsideForecastFileError, Problem, display_path
 from ..model import Question
 from .evidence import csv_records
-from .questions import check_iso_date
-from .safe_yaml import MAX_FILE_BYTES, Located, decode_utf8, read_regular_file
+from .questions import check_file_date
+from .safe_yaml import MAX_FILE_BYTES, Located, decode_utf8, is_missing, read_regular_file
 
 __all__ = [
     "ROW_TOLERANCE",
@@ -105,7 +105,7 @@ def load_outside_forecasts(path: str | Path, question: Question) -> OutsideForec
     """
     path = Path(path)
     shown = display_path(path)
-    if not path.exists():
+    if is_missing(path):
         return OutsideForecasts(path=shown)
     where = Located(shown)
     raw = read_regular_file(path, MAX_FILE_BYTES, where)
@@ -173,7 +173,7 @@ def _row(
     before = len(where.problems)
     when = None
     try:
-        when = check_iso_date(cells["date"])
+        when = check_file_date(cells["date"])
     except ValueError as exc:
         where.error(line, f"date: {exc}")
     forecaster = cells["forecaster"]

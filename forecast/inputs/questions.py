@@ -22,23 +22,32 @@ from ..errors import Problem, QuestionFileError, display_path
 from ..model import (
     DEFAULT_CREDIBILITY_WEIGHTS,
     DEFAULT_RELIABILITY_WEIGHTS,
+    YEARS_PAST_CLOSES,
     Group,
     Indicator,
     Question,
     Resolution,
     Scenario,
+    years_after,
 )
 from ..store import RESERVED_NAMES
 from .safe_yaml import Located, read_yaml_mapping
 
 __all__ = [
+    "FIRST_DATE",
+    "LAST_DATE",
+    "MAX_LIFE_YEARS",
+    "MAX_STALE_DAYS",
+    "MAX_TEMPER",
     "PRIOR_TOLERANCE",
     "QUESTION_ID",
+    "check_file_date",
     "check_iso_date",
     "check_likelihood",
     "check_prior",
     "check_temper",
     "load_question",
+    "shown_value",
 ]
 
 
@@ -73,15 +82,54 @@ _LOOK_ALIKE = 0.05
 _SPREAD_CLIP = (0.001, 0.999)
 
 
+#: The dates an input file may hold (docs/formats/): far enough inside Python's years 1 to 9999 that
+#: a date a year or a few decades either side of one still exists.
+FIRST_DATE, LAST_DATE = date(1000, 1, 1), date(8999, 12, 31)
+
+#: A question closes at most this many years after it opens, so that its daily trajectory stays
+#: bounded (a forecast as of, or a resolution, up to YEARS_PAST_CLOSES after that: forecast.model).
+MAX_LIFE_YEARS = 100
+
+#: The longest ``stale_after_days``: 100 years.
+MAX_STALE_DAYS = 36_500
+
+#: The largest ``temper:`` or ``extremize:`` (the pool's exponent): far beyond any fitted value.
+MAX_TEMPER = 100.0
+
+
+def shown_value(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 400-digit number is not printed whole).
+
+    Examples
+    --------
+    >>> shown_value(10**400)
+    '1000000000000000000000000000000000000… (401 digits)'
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, int):
+        return f"{text[: limit - 3]}… ({len(text.lstrip('-'))} digits)"
+    return f"{text[: limit - 1]}…"
+
+
 def check_iso_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {shown_value(value)}")
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a date that exists ({exc})") from None
+
+
+def check_file_date(value: Any) -> date:
+    """A date in an input file: YYYY-MM-DD, a date that exists, from :data:`FIRST_DATE` to :data:`LAST_DATE`."""
+    day = check_iso_date(value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"{day} is outside the dates an input may hold, {FIRST_DATE} to {LAST_DATE}")
+    return day
 
 
 def _is_nan(value: int | float) -> bool:
@@ -125,27 +173,33 @@ def _check_spread(value: Any) -> float:
 
 
 def check_temper(value: Any) -> float:
-    """A temper τ: a number greater than 0 (not a boolean, not NaN or infinity)."""
+    """A temper τ (or the pool's exponent): a number greater than 0 and at most :data:`MAX_TEMPER`."""
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or _is_nan(value)
-        or not 0 < value < math.inf
+        or not 0 < value <= MAX_TEMPER  # compared as it is: a 400-digit integer has no float
     ):
-        raise ValueError(f"expected a temper: a number greater than 0, such as 0.5, got {value!r}")
+        raise ValueError(
+            f"expected a temper: a number greater than 0 and at most {MAX_TEMPER:g}, such as 0.5, "
+            f"got {shown_value(value)}"
+        )
     return float(value)
 
 
 def _check_days(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a whole number of days of at least 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STALE_DAYS:
+        raise ValueError(
+            f"expected a whole number of days of at least 1 and at most {MAX_STALE_DAYS:,} (100 years), "
+            f"got {shown_value(value)}"
+        )
     return value
 
 
 def _check_window(value: Any) -> tuple[date, date]:
     if not isinstance(value, list) or len(value) != 2:
         raise ValueError(f"expected a window [start, end] of two dates, got {value!r}")
-    start, end = (check_iso_date(v) for v in value)
+    start, end = (check_file_date(v) for v in value)
     if end <= start:
         raise ValueError(f"window [{start}, {end}] does not end after it starts; expected [start, end]")
     return (start, end)
@@ -208,6 +262,7 @@ class _IndicatorSpec:
     tripwire: bool
     group: str | None
     window: tuple[date, date] | None
+    look_for: list[str]
 
 
 @dataclass(frozen=True)
@@ -253,6 +308,7 @@ class _QuestionSpec:
     stale_after_days: int
     temper: float | None
     ordered: bool
+    look_for: list[str]
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -286,7 +342,7 @@ def _check_short(value: str) -> str:
 
 
 def _iso_date() -> cs.CoreSchema:
-    return cs.no_info_before_validator_function(check_iso_date, cs.date_schema())
+    return cs.no_info_before_validator_function(check_file_date, cs.date_schema())
 
 
 def _weights(check: Callable[[dict[str, float]], dict[str, float]]) -> cs.CoreSchema:
@@ -307,6 +363,10 @@ _SCENARIO = _mapping_as(
 )
 
 
+#: ``look_for:``: phrases for the news inbox's matching (forecast.inbox.match), each non-empty text.
+_LOOK_FOR = cs.list_schema(cs.str_schema(min_length=1, strip_whitespace=True), max_length=100)
+
+
 _INDICATOR = _mapping_as(
     _IndicatorSpec,
     {
@@ -323,6 +383,7 @@ _INDICATOR = _mapping_as(
         "window": _optional(
             cs.nullable_schema(cs.no_info_after_validator_function(_check_window, cs.any_schema())), None
         ),
+        "look_for": _optional(_LOOK_FOR, []),
     },
 )
 
@@ -390,6 +451,7 @@ _QUESTION = _mapping_as(
         "stale_after_days": _optional(cs.no_info_after_validator_function(_check_days, cs.any_schema()), 30),
         "temper": _optional(cs.no_info_after_validator_function(check_temper, cs.any_schema()), None),
         "ordered": _optional(cs.bool_schema(strict=True), False),
+        "look_for": _optional(_LOOK_FOR, []),
     },
 )
 
@@ -420,7 +482,7 @@ def _pydantic_message(err: dict) -> str:
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
     got = err.get("input")
-    shown = f"{got!r}" if not isinstance(got, (dict, list)) else type(got).__name__
+    shown = shown_value(got) if not isinstance(got, (dict, list)) else type(got).__name__
     if kind in ("string_type", "dict_type", "bool_type", "float_type", "int_type", "list_type"):
         expected = {
             "string_type": "text",
@@ -505,6 +567,12 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         where.error(line(("id",)), f"id {spec.id!r} must equal the file name's stem {stem!r}")
     if spec.closes < spec.opened:
         where.error(line(("closes",)), f"closes {spec.closes} is before opened {spec.opened}")
+    elif spec.closes > years_after(spec.opened, MAX_LIFE_YEARS):
+        where.error(
+            line(("closes",)),
+            f"closes {spec.closes} is more than {MAX_LIFE_YEARS} years after opened {spec.opened}; "
+            f"expected a question that closes by {years_after(spec.opened, MAX_LIFE_YEARS)}",
+        )
 
     scenario_ids = list(spec.scenarios)
     if not _MIN_SCENARIOS <= len(scenario_ids) <= _MAX_SCENARIOS:
@@ -578,6 +646,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
                 line=line(here),
                 group=ind.group,
                 window=ind.window,
+                look_for=tuple(ind.look_for),
             )
         )
         _lint_indicator(indicators[-1], where)
@@ -608,6 +677,12 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         if r.date < spec.opened:
             where.error(
                 line(("resolution", "date")), f"resolution date {r.date} is before opened {spec.opened}"
+            )
+        elif r.date > years_after(spec.closes, YEARS_PAST_CLOSES):
+            where.error(
+                line(("resolution", "date")),
+                f"resolution date {r.date} is more than {YEARS_PAST_CLOSES} years after closes {spec.closes}; "
+                f"expected a date by {years_after(spec.closes, YEARS_PAST_CLOSES)}",
             )
         resolution = Resolution(r.scenario, r.date, r.note)
 
@@ -640,6 +715,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         temper=1.0 if spec.temper is None else spec.temper,
         set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
         ordered=spec.ordered,
+        look_for=tuple(spec.look_for),
     )
 
 

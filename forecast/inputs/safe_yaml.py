@@ -10,6 +10,7 @@ device), up to a size limit. :class:`Located` collects a file's problems.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -25,6 +26,8 @@ __all__ = [
     "MAX_FILE_BYTES",
     "Located",
     "decode_utf8",
+    "is_missing",
+    "not_regular",
     "read_regular_file",
     "read_yaml_mapping",
 ]
@@ -225,6 +228,32 @@ _NOT_REGULAR = (
 )
 
 
+def not_regular(mode: int) -> str | None:
+    """What a file of this ``st_mode`` is, where it is not a regular file ("a folder", ...); else ``None``."""
+    return next((kind for is_kind, kind in _NOT_REGULAR if is_kind(mode)), None)
+
+
+def is_missing(path: str | Path) -> bool:
+    """Is there nothing at ``path`` (a link to nothing included)?
+
+    Unlike ``Path.exists()``, a symbolic link that loops is something: its reader then says
+    that it cannot be read, rather than taking it for a file not yet written.
+    """
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:  # a loop, a folder that cannot be searched: there, and its reader says why not
+        return False
+    return False
+
+
+def _cannot_read(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link that loops (or one of too many levels); expected a file"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
 def read_regular_file(path: str | Path, limit: int, where: Located) -> bytes | None:
     """The bytes of ``path``, if it is a regular file of at most ``limit`` bytes.
 
@@ -236,14 +265,13 @@ def read_regular_file(path: str | Path, limit: int, where: Located) -> bytes | N
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        where.error(0, f"cannot read the file: {exc.strerror or exc}")
+        where.error(0, _cannot_read(exc))
         return None
     try:
-        mode = os.fstat(fd).st_mode
-        for is_kind, kind in _NOT_REGULAR:
-            if is_kind(mode):
-                where.error(0, f"is {kind}, not a regular file; expected a file that can be read to its end")
-                return None
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind is not None:
+            where.error(0, f"is {kind}, not a regular file; expected a file that can be read to its end")
+            return None
         size = os.fstat(fd).st_size
         if size > limit:
             where.error(0, f"file is {size:,} bytes; the limit is {limit:,}")

@@ -30,6 +30,7 @@ from ..model import (
 from .calibration import apply_calibration, load_calibration
 from .evidence import load_evidence, parse_evidence, read_evidence_file, read_evidence_rows
 from .questions import QUESTION_ID, check_iso_date, load_question
+from .safe_yaml import is_missing
 
 __all__ = [
     "copy_question",
@@ -163,7 +164,7 @@ def _without_question(
     skipped = f"skipped: the checks against the question need a valid {question_file}"
     problems: list[Problem] = []
     log = evidence_path(data_dir, question_id)
-    if log.exists():
+    if not is_missing(log):
         try:
             _, text = read_evidence_file(log)
             stand_in = _stand_in(question_id, [], _column(text, "indicator"))
@@ -184,7 +185,7 @@ def _without_question(
         problems.extend(where.problems)
         problems.append(Problem(where.path, 0, f"{skipped} (scenarios, indicators, groups)", "warning"))
     forecasts = forecasts_path(data_dir, question_id)
-    if forecasts.exists():
+    if not is_missing(forecasts):
         try:
             head = b""
             if forecasts.is_file():  # the header, for the scenario ids; the reader checks the whole file
@@ -242,6 +243,25 @@ def _closed_unresolved(question: Question, today: date) -> Problem | None:
     )
 
 
+def _question_problems(data_dir: Path, path: Path, today: date | None) -> list[Problem]:
+    """The problems of one question's files: its question file, evidence log, judgments and outside forecasts."""
+    try:
+        question = load_question(path)
+    except QuestionFileError as exc:
+        return [*exc.problems, *_without_question(data_dir, path.stem, display_path(path), today)]
+    problems = list(question.warnings)
+    closed = _closed_unresolved(question, today or date.today())
+    if closed is not None:
+        problems.append(closed)
+    try:
+        log = read_evidence_rows(evidence_path(data_dir, question.id), question, today)
+        problems.extend(log.warnings)
+    except EvidenceFileError as exc:  # the judgments and outside forecasts are checked all the same
+        problems.extend(exc.problems)
+    problems.extend(_team_problems(data_dir, question))
+    return problems
+
+
 def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Problem]:
     """Check every question file and evidence log under ``data_dir``.
 
@@ -267,21 +287,14 @@ def validate_data(data_dir: str | Path, *, today: date | None = None) -> list[Pr
             problems.append(Problem(display_path(path), 0, not_a_name(path.stem, "a question id (a slug)")))
             continue
         try:
-            question = load_question(path)
-        except QuestionFileError as exc:
-            problems.extend(exc.problems)
-            problems.extend(_without_question(data_dir, path.stem, display_path(path), today))
-            continue
-        problems.extend(question.warnings)
-        closed = _closed_unresolved(question, today or date.today())
-        if closed is not None:
-            problems.append(closed)
-        try:
-            log = read_evidence_rows(evidence_path(data_dir, question.id), question, today)
-            problems.extend(log.warnings)
-        except EvidenceFileError as exc:  # the judgments and outside forecasts are checked all the same
-            problems.extend(exc.problems)
-        problems.extend(_team_problems(data_dir, question))
+            problems.extend(_question_problems(data_dir, path, today))
+        except (ArithmeticError, ValueError, RuntimeError, RecursionError, TypeError, LookupError) as exc:
+            # No check foresaw it: said of this question, and the others are checked all the same.
+            problems.append(
+                Problem(
+                    display_path(path), 0, f"its files could not be checked ({type(exc).__name__}: {exc})"
+                )
+            )
     known = set(question_ids(data_dir))
     problems.extend(_orphans(data_dir, known))
     evidence_dir = data_dir / "evidence"

@@ -224,12 +224,23 @@ def trajectory_chart(
         With alt text giving each scenario's start and latest probability and
         the dates evidence arrived.
     """
-    days = np.array(trajectory.dates, dtype="datetime64[D]")
-    probs = trajectory.probabilities * 100
+    all_days = np.array(trajectory.dates, dtype="datetime64[D]")
     marks = sorted(set(evidence_dates))
-    first_day, last_day = (trajectory.dates[0], trajectory.dates[-1]) if len(days) else (None, None)
-    quiet = quiet_stretch(first_day, last_day, marks) if len(days) else 0
+    first_day, last_day = (trajectory.dates[0], trajectory.dates[-1]) if len(all_days) else (None, None)
+    quiet = quiet_stretch(first_day, last_day, marks) if len(all_days) else 0
     analysts = dict(analysts or {})
+    # The quiet panel draws only its own days, from the day the left panel stops showing.
+    pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D") if quiet else None
+    quiet_start = np.datetime64(marks[-1], "D") + pad if quiet else None
+    # Every line is a step: drawn through the days it changes on (and the first, the last and the
+    # quiet panel's first), it is the same line, and a chart of decades without reports stays small.
+    series = [trajectory.probabilities, *(t.probabilities for t in analysts.values())]
+    if band is not None:
+        series.append(band.reshape(len(band), -1))
+    kept = _step_points(series, [] if quiet_start is None else [int(np.searchsorted(all_days, quiet_start))])
+    days, probs = all_days[kept], trajectory.probabilities[kept] * 100
+    band = None if band is None else band[kept]
+    lines = {name: t.probabilities[kept] * 100 for name, t in analysts.items()}
     outside = list(outside or ())
     newest: dict[str, date] = {}
     for r in outside:
@@ -248,12 +259,10 @@ def trajectory_chart(
             ax, quiet_ax = fig.add_subplot(), None
             axes = (ax,)
         handles = []
-        # The quiet panel draws only its own days, from the day the left panel stops showing.
-        pad = np.timedelta64(max(2, (marks[-1] - first_day).days // 30), "D") if quiet else None
-        quiet_start = np.datetime64(marks[-1], "D") + pad if quiet else None
-        every = max(1, len(days) // (5 if narrow else 8))
+        every = max(1, len(all_days) // (5 if narrow else 8))
         for panel in axes:
             shown = slice(None) if panel is ax else slice(int(np.searchsorted(days, quiet_start)), None)
+            first_shown = 0 if panel is ax else int(np.searchsorted(all_days, quiet_start))
             for j, name in enumerate(names):
                 colour = PALETTE[j % len(PALETTE)]
                 if band is not None:
@@ -267,11 +276,16 @@ def trajectory_chart(
                 )  # fmt: skip
                 if panel is ax:
                     handles.append(line)
-                for k, other in enumerate(analysts.values()):
+                for k, (analyst, other) in enumerate(analysts.items()):
                     panel.plot(
-                        days[shown], other.probabilities[shown, j] * 100, drawstyle="steps-post",
-                        color=colour, lw=1, alpha=0.55, marker=_ANALYST_MARKERS[k % len(_ANALYST_MARKERS)],
-                        markersize=4, markevery=(k * every // max(len(analysts), 1), every),
+                        days[shown], lines[analyst][shown, j], drawstyle="steps-post", color=colour, lw=1,
+                        alpha=0.55,
+                    )  # fmt: skip
+                    # Its markers a few days apart, as markevery would place them on every day's point.
+                    at = np.arange(first_shown + k * every // max(len(analysts), 1), len(all_days), every)
+                    panel.plot(
+                        all_days[at], other.probabilities[at, j] * 100, linestyle="none", color=colour,
+                        alpha=0.55, marker=_ANALYST_MARKERS[k % len(_ANALYST_MARKERS)], markersize=4,
                     )  # fmt: skip
             for k, forecaster in enumerate(forecasters):
                 rows = [r for r in outside if r.forecaster == forecaster]
@@ -353,6 +367,21 @@ def trajectory_chart(
     height = 3.9 + 0.25 * max(0, (len(analysts) + len(forecasters) + (more > 0)) // 4)
     narrow_height = 4.4 + 0.3 * ((len(names) + len(analysts) + len(forecasters) + (more > 0) + 1) // 2)
     return _draw("trajectory", alt, draw, (8.0, height), (4.2, narrow_height))
+
+
+def _step_points(series: Sequence[np.ndarray], also: Sequence[int] = ()) -> np.ndarray:
+    """The rows a step line needs of these ``(days, ...)`` arrays: the first, the last, ``also``, and each
+    row where any of them differs from the row before (a day without a report repeats the day before)."""
+    n = len(series[0]) if series else 0
+    if n == 0:
+        return np.arange(0)
+    changed = np.zeros(n, dtype=bool)
+    changed[0] = changed[-1] = True
+    for values in series:
+        flat = values.reshape(n, -1)
+        changed[1:] |= (flat[1:] != flat[:-1]).any(axis=1)
+    changed[[k for k in also if 0 <= k < n]] = True
+    return np.flatnonzero(changed)
 
 
 def quiet_stretch(start: date, as_of: date, evidence_dates: Sequence[date]) -> int:

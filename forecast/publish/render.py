@@ -184,6 +184,7 @@ def _question_card(
         "latest_report": s.latest_report_date or "",
         "evidence_age": s.evidence_age_days,
         "closed_unresolved": s.closed_unresolved,
+        "inbox_unreviewed": s.inbox_unreviewed,
         "closes": s.closes,
         "history": [
             {"as_of": d.isoformat(), "href": f"{question_id}/{d.isoformat()}/report.html"} for d in linked

@@ -23,6 +23,7 @@ from .. import analysis
 from ..assessment import Assessment, assess
 from ..engine.results import Trajectory
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS, ROLE_SETS_STATUS, ROLE_SUPERSEDED
+from ..inbox.store import unreviewed_count
 from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
@@ -153,7 +154,7 @@ class Report:
             outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
             previous=None if previous is None else previous.summary,
             previous_folder=None if previous is None else previous.folder,
-            **options,
+            **{"inbox_unreviewed": unreviewed_count(data_dir, question_id), **options},
         )
 
     def __init__(
@@ -173,8 +174,11 @@ class Report:
         log_newest: int = 100,
         log_strongest: int = 50,
         analyst: str | None = None,
+        inbox_unreviewed: int = 0,
     ) -> None:
         self.as_of = as_of
+        #: Items in the question's news inbox not yet reviewed: said in the key judgments, no number uses it.
+        self.inbox_unreviewed = inbox_unreviewed
         self.question, self.evidence = question, evidence
         #: The question file's own question, whatever the view.
         self.base_question = self.question
@@ -419,6 +423,7 @@ class Report:
             previous=None if self.previous is None else self.previous.as_previous(),
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
+            inbox_unreviewed=self.inbox_unreviewed,
             **self._team_numbers(),
         )
 
@@ -569,6 +574,7 @@ class Report:
             extremize=None if self.team is None else self.team.extremize,
             overturned=None if settled else self._overturned(),
             near_tie_points=NEAR_TIE_POINTS,
+            inbox_unreviewed=0 if settled else self.inbox_unreviewed,
         )
 
     def _runner_up(self) -> dict[str, Any] | None:
@@ -997,7 +1003,7 @@ class Report:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(
                 ["id", "date", "indicator", "observed", "source", "reliability", "credibility", "url", "summary",
-                 *extra, "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
+                 *map(spreadsheet_safe, extra), "weight", "role", *(f"effect:{s}" for s in scenario_ids)]
             )  # fmt: skip
             safe, a = spreadsheet_safe, self.assessment
             audited = a.audited

@@ -119,6 +119,8 @@ class KeyJudgments:
     overturned: dict[str, Any] | None = None
     #: How close (in points, as shown) the runner-up must be for the bottom line to name it.
     near_tie_points: int = 5
+    #: items in the news inbox not yet reviewed (said, with no effect on any number)
+    inbox_unreviewed: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,7 @@ _LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
     "priors",
     "most_influential_move",
     "confidence",
+    "inbox_unreviewed",
 }
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
@@ -429,6 +430,9 @@ class Summary:
     most_influential_move: dict[str, float | None] | None = None
     #: the confidence rule's level and inputs (``None`` once the question has resolved)
     confidence: ConfidenceRecord | None = None
+    #: items in the question's news inbox with a candidate still ``new`` (no effect on any number);
+    #: ``None`` in a summary written before the inbox, which is written back without it
+    inbox_unreviewed: int | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 

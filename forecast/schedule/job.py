@@ -35,14 +35,15 @@ from typing import Any
 
 from ..catalog import CATALOG, update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
+from ..inbox.store import MAX_INBOX_BYTES, InboxError, inbox_path
 from ..inputs.calibration import calibration_path, load_calibration
 from ..inputs.evidence import MAX_EVIDENCE_BYTES, read_evidence_rows
 from ..inputs.judgments import judgment_paths, load_team_inputs
 from ..inputs.outside import forecasts_path
 from ..inputs.questions import QUESTION_ID, load_question
-from ..inputs.safe_yaml import MAX_FILE_BYTES
+from ..inputs.safe_yaml import MAX_FILE_BYTES, is_missing
 from ..inputs.validate import evidence_path, question_path
-from ..model import Question
+from ..model import Question, as_of_refused
 from ..publish.history import HISTORY_PAGE
 from ..publish.render import Failure, refresh_catalogs, write_index
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
@@ -221,10 +222,23 @@ class _Snapshot:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(raw)
             self.inputs[printable_name(str(path))] = hashlib.sha256(raw).hexdigest()
+        # The news inbox, for the count of unreviewed items the report states: it changes no number, so
+        # it is not an input of the manifest, and one that cannot be read is left out (it counts none).
+        try:
+            inbox = inbox_path(self.data_dir, self.question_id)
+        except InboxError:  # not a question id: the question file's own check says so below
+            inbox = None
+        raw = None if inbox is None else _read_regular(inbox, MAX_INBOX_BYTES)
+        if raw is not None:
+            copy = folder / inbox.relative_to(self.data_dir)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(raw)
         try:
             self.question = load_question(question_path(folder, self.question_id))
         except InvalidInputError as exc:
             return self.said(str(exc))
+        except _UNFORESEEN as exc:
+            return self.said(_unforeseen(exc))
         return None
 
     def _refused_as_it_is(self, path: Path) -> str:
@@ -287,6 +301,15 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
 CHECK_WHILE_STARTING = 1 << 20
 
 
+#: What reading one question's files may raise that no check foresaw: that question fails with it as
+#: its reason, and the run goes on with the others (an OSError of OUT still stops the run).
+_UNFORESEEN = (ArithmeticError, ValueError, RuntimeError, RecursionError, TypeError, LookupError)
+
+
+def _unforeseen(exc: BaseException) -> str:
+    return f"its files could not be read ({type(exc).__name__}: {exc}); run forecast validate"
+
+
 def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question | None]:
     """Check a question's id and question file; return (reason it cannot run, or the question)."""
     if printable_name(question_id) != question_id:  # a file name that is not UTF-8
@@ -295,12 +318,14 @@ def _preflight(data_dir: Path, question_id: str) -> tuple[str | None, Question |
     if not QUESTION_ID.match(question_id):
         return f"{question_id!r} is not a question id (lower-case letters, digits and '-')", None
     path = question_path(data_dir, question_id)
-    if not path.is_file():
+    if is_missing(path):
         return f"no question file {path}", None
     try:
         return None, load_question(path)
     except InvalidInputError as exc:
         return str(exc), None
+    except _UNFORESEEN as exc:
+        return f"{display_path(path)}: {_unforeseen(exc)}", None
 
 
 def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str | None:
@@ -312,6 +337,8 @@ def _check_inputs(data_dir: Path, question: Question, question_id: str) -> str |
         load_calibration(data_dir)  # the temper every report of the folder takes (docs/calibration.md)
     except InvalidInputError as exc:
         return str(exc)
+    except _UNFORESEEN as exc:
+        return _unforeseen(exc)
     return None
 
 
@@ -627,6 +654,8 @@ def run_question(
     # A question file that cannot be read stops here, before any lock or scratch space is taken;
     # what the job then reads is its snapshot of the inputs (see _Snapshot).
     reason, loaded = _preflight(data_dir, question)
+    if loaded is not None and as_of_refused(loaded, as_of) is not None:
+        reason, loaded = f"{loaded.path}: {as_of_refused(loaded, as_of)}", None
     question = printable_name(question)  # as the outcome, the index and the manifest name it
     if loaded is None:
         outcome = QuestionOutcome(question, "failed", 0.0, None, reason, [], "input")
