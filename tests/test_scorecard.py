@@ -284,3 +284,19 @@ def test_the_scorecard_notebook_runs_under_papermill_and_writes_scorecard_json(t
     ]
     assert summary["bottom_line"] in html[0]
     assert any("<svg" in h and 'role="img"' in h for h in html)
+
+
+def test_the_scorecard_states_the_ranked_probability_score_convention_where_it_shows_one(tmp_path):
+    data = copy_data(tmp_path / "data")
+    path = question_path(data, "riverside-festival-return")
+    # Held in full, scaled down, cancelled: scenarios that run from one end to the other.
+    path.write_text(path.read_text(encoding="utf-8") + "ordered: true\n", encoding="utf-8")
+    table = str(Scorecard.load(data).score_table())
+    assert "ranked probability score" in table
+    assert (
+        "the sum, over the K&minus;1 cumulative probabilities of the first 1, 2, &hellip;, K&minus;1 "
+        "scenarios, of the squared difference from what happened; not normalised (not divided by K&minus;1); "
+        "0 is perfect, lower is better"
+    ) in table
+    unordered = str(Scorecard.load(copy_data(tmp_path / "plain")).score_table())
+    assert "rps-convention" not in unordered

@@ -166,8 +166,8 @@ def test_a_missing_key_is_refused_naming_it(report):
 
 
 def test_an_extra_key_is_refused_naming_it(report):
-    data = report.summary() | {"confidence": "high"}
-    with pytest.raises(SummaryError, match=r"'confidence' was unexpected"):
+    data = report.summary() | {"certainty": "high"}
+    with pytest.raises(SummaryError, match=r"'certainty' was unexpected"):
         Summary.from_json(json.dumps(data))
 
 

@@ -59,6 +59,7 @@ def render_notebook(
     title: str,
     index_href: str,
     numbers: str = "summary.json",
+    history_href: str | None = None,
 ) -> None:
     """Render an executed notebook to a standalone HTML page with the code hidden.
 
@@ -74,6 +75,8 @@ def render_notebook(
         Relative link back to the index page.
     numbers : str
         The name of the JSON file of numbers written beside the page.
+    history_href : str, optional
+        Relative link to the question's page of every report (``OUT/<question>/history.html``).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -95,9 +98,11 @@ def render_notebook(
     # Numbered once the empty team cells are gone, so that a page without them is as it was.
     _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
-    footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
-    nav = [
-        (index_href, "All questions"),
+    footer = f"Rendered by forecast {__version__} from the executed notebook beside this page."
+    nav = [(index_href, "All questions")]
+    if history_href:
+        nav.append((history_href, "Every report of this question"))
+    nav += [
         ("report.ipynb", "Executed notebook"),
         (numbers, "Numbers (JSON)"),
     ]

@@ -48,15 +48,16 @@ from ..store import (
 )
 from ..tables import write_tables
 from ..team import TeamForecast
-from ..words import probability_words
+from ..words import grade_words, percent, probability_words
 from . import sections
-from .brief import Confidence, confidence
+from .brief import Confidence, confidence, shown_span
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
 from .revision import NO_INPUT_CHANGED, Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
+    ConfidenceRecord,
     CriticalItem,
     ResolutionRecord,
     RevisionRecord,
@@ -77,6 +78,8 @@ SHOWN_DRIVERS = 10
 #: A pending indicator is named under "what would change it" if a report of it would move the leading
 #: scenario by at least this much (one point); the brief says so when none would.
 SIGNPOST_AT_LEAST = 0.01
+#: The bottom line names the runner-up too when it is within this many points of the leader (as shown).
+NEAR_TIE_POINTS = 5
 
 
 class Report:
@@ -222,6 +225,7 @@ class Report:
             TeamForecast(self.question, self.evidence, judgments, self.as_of) if judgments else None
         )
         self.analyst = analyst or None
+        self._judgments = tuple(judgments)
         self.previous = self._previous_report = previous
         self.previous_folder = None if previous_folder is None else Path(previous_folder)
         if self.analyst is not None:
@@ -529,6 +533,9 @@ class Report:
                 for i in self.critical
             ),
             most_influential={s: (i.indicator if i else None) for s, i in self.most_influential.items()},
+            most_influential_move={s: (i.change[s] if i else None) for s, i in self.most_influential.items()},
+            priors=dict(a.priors),
+            confidence=None if settled else self._confidence_record(),
             watch=tuple(
                 WatchEntry(
                     w.indicator,
@@ -567,6 +574,10 @@ class Report:
             revises=self.revises,
             **self._team_numbers(),
         )
+
+    def _confidence_record(self) -> ConfidenceRecord:
+        c = self.confidence
+        return ConfidenceRecord(c.level, c.concern_names, dict(c.figures))
 
     def summary(self) -> dict[str, Any]:
         """The numbers of this report, as JSON data: :meth:`summary_record` as ``summary.json`` holds it."""
@@ -618,7 +629,8 @@ class Report:
                 "label": s.label,
                 "description": s.description,
                 "probability": a.probabilities[s.id],
-                "prior": s.prior,
+                # The forecast's starting point: a team's is the pool of its analysts' priors.
+                "prior": a.priors[s.id],
                 "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
                 # Moved past the threshold since the report compared with (a revision's own alert aside).
@@ -659,7 +671,28 @@ class Report:
             calibration=self.calibration_note,
             key_judgments=self.build_key_judgments(),
             revised=self.revised_alert,
+            latest_report=self._latest_counted(),
         )
+
+    def _latest_counted(self) -> dict[str, Any] | None:
+        """The latest report whose role is *counted* (not a repeat, not one overtaken), and the newest report
+        when that is another: what "the latest counted" names."""
+        audited = self.assessment.audited
+        rows, roles = audited.rows, audited.role.tolist()
+        counted = [k for k, role in enumerate(roles) if role == ROLE_SETS_STATUS]
+        if not counted:
+            return None
+        latest = max(counted, key=lambda k: (rows[k].date, k))
+        newest = max(range(len(rows)), key=lambda k: (rows[k].date, k))
+        row = rows[latest]
+        return {
+            "id": row.id,
+            "source": row.source,
+            "date": row.date,
+            "age": (self.assessment.as_of - row.date).days,
+            "newest": None if newest == latest or rows[newest].date == row.date else rows[newest],
+            "newest_role": ROLE_LABELS.get(roles[newest], roles[newest]),
+        }
 
     # ------------------------------------------------------------------ key judgments
 
@@ -669,6 +702,9 @@ class Report:
         leading = q.scenario(a.leading)
         settled = self.resolution is not None
         movers, since = ([], None) if settled else self._movers()
+        signposts = [] if settled else self._signposts()
+        # The grades the brief shows: its movers', a flagged reversal's, and the A1 its signposts assume.
+        shown = {m.grade for m in movers} | self._overturn_grades() | ({"A1"} if signposts else set())
         return sections.KeyJudgments(
             as_of=a.as_of,
             opened=q.opened,
@@ -679,15 +715,94 @@ class Report:
             confidence=None if settled else self.confidence,
             movers=movers,
             movers_since=since,
-            signposts=[] if settled else self._signposts(),
+            signposts=signposts,
             analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
             eve_probabilities=self._eve_as_shown() if settled else None,
+            runner_up=None if settled else self._runner_up(),
+            criteria=[(s.name, s.description or None) for s in q.scenarios],
+            grades=[(g, grade_words(g)) for g in sorted(shown)],
+            outside_range=[] if settled else self._outside_range(),
+            extremize=None if self.team is None else self.team.extremize,
+            overturned=None if settled else self._overturned(),
+            near_tie_points=NEAR_TIE_POINTS,
             inbox_unreviewed=0 if settled else self.inbox_unreviewed,
             revision=self.revision_line,
             method_changes=[] if settled else self.move_causes,
         )
+
+    def _runner_up(self) -> dict[str, Any] | None:
+        """The scenario next to the leader, where they are within :data:`NEAR_TIE_POINTS` as the page shows them."""
+        a = self.assessment
+        rows = sorted(self._scenario_rows(), key=lambda r: -r["probability"])
+        if len(rows) < 2:
+            return None
+        lead, second = rows[0], rows[1]
+        if round(lead["probability"] * 100) - round(second["probability"] * 100) > NEAR_TIE_POINTS:
+            return None
+        return second if lead["id"] == a.leading else None
+
+    def _outside_range(self) -> list[dict[str, Any]]:
+        """In the team view, the scenarios whose pooled figure is outside the analysts' lowest–highest, as shown."""
+        ranges = self.analysts_range
+        if not ranges:
+            return []
+        found = []
+        for row in self._scenario_rows():
+            low, high = ranges[row["id"]]
+            shown = round(row["probability"] * 100)
+            if shown < round(low * 100) or shown > round(high * 100):
+                found.append({"label": row["label"], "p": row["probability"], "low": low, "high": high})
+        return found
+
+    @cached_property
+    def _overturn(self) -> tuple[Any, Any, str, float] | None:
+        """The counted report with the largest move when it arrived, where it overturned a stronger report.
+
+        Returns that report, the strongest earlier report of the other status on its indicator
+        that it overtook, the scenario it moved most and the move; ``None`` where the largest
+        move is not of that kind.
+        """
+        a, audited = self.assessment, self.assessment.audited
+        if not audited.rows or not a.effects.size:
+            return None
+        largest = np.abs(a.effects).max(axis=1)
+        k = int(np.argmax(largest))
+        roles, weights, rows = audited.role.tolist(), audited.weight.tolist(), audited.rows
+        if roles[k] != ROLE_SETS_STATUS or largest[k] < 0.05:
+            return None
+        weak = rows[k]
+        overtaken = [
+            j for j, r in enumerate(rows)
+            if roles[j] == ROLE_SUPERSEDED and r.indicator == weak.indicator and r.observed != weak.observed
+            and r.date <= weak.date
+        ]  # fmt: skip
+        if not overtaken:
+            return None
+        strong = max(overtaken, key=lambda j: (weights[j], rows[j].date))
+        if weights[strong] <= weights[k]:
+            return None
+        j = int(np.abs(a.effects[k]).argmax())
+        return weak, rows[strong], self.question.scenarios[j].label, float(a.effects[k, j])
+
+    def _overturn_grades(self) -> set[str]:
+        found = self._overturn if self.resolution is None else None
+        return set() if found is None else {found[0].grade, found[1].grade}
+
+    def _overturned(self) -> dict[str, Any] | None:
+        """What the key judgments flag when the largest move rests on a weak report that overturned a strong one."""
+        found = self._overturn
+        if found is None:
+            return None
+        weak, strong, scenario, points = found
+        return {
+            "weak": weak,
+            "strong": strong,
+            "indicator": self.question.indicator(weak.indicator).text,
+            "scenario": scenario,
+            "points": points,
+        }
 
     def _eve_probabilities(self) -> dict[str, float]:
         """The forecast as it stood on the eve of the resolution date (the priors, if it resolved the day it opened)."""
@@ -709,7 +824,12 @@ class Report:
 
     @cached_property
     def confidence(self) -> Confidence:
-        """How much the forecast can be relied on, by the rule of docs/key-judgments.md."""
+        """How much the forecast can be relied on, by the rule of docs/key-judgments.md.
+
+        The weights and the leading scenario's movement are those of the counted reports
+        (role *counted*): a report later overtaken, or one that repeats a counted one, is
+        not in them. The widths are judged on the whole percents the page shows.
+        """
         a, q = self.assessment, self.question
         audited = a.audited
         rows = audited.rows
@@ -720,11 +840,14 @@ class Report:
         by_source: dict[str, float] = {}
         if a.effects.size:
             column = q.scenario_ids.index(a.leading)
-            for row, effect in zip(rows, np.abs(a.effects[:, column]).tolist()):
-                by_source[row.source] = by_source.get(row.source, 0.0) + effect
+            sizes = np.abs(a.effects[:, column]).tolist()
+            for k in counted:
+                by_source[rows[k].source] = by_source.get(rows[k].source, 0.0) + sizes[k]
         top = max(by_source, key=lambda k: (by_source[k], k), default=None)
         low, high = self.intervals.bounds[a.leading]
-        spread = self.team.spread[a.leading] * 100 if self.team_view else None
+        spread = None
+        if self.team_view:
+            spread = shown_span(*self.team.analyst_range[a.leading])
         return confidence(
             counted_weight=counted_weight,
             ab_weight=ab_weight,
@@ -733,7 +856,7 @@ class Report:
             top_source_movement=by_source.get(top, 0.0),
             evidence_age_days=a.evidence_age_days,
             stale_after_days=q.stale_after_days,
-            range_points=(high - low) * 100 if self.intervals.ranged else None,
+            range_points=shown_span(low, high) if self.intervals.ranged else None,
             analysts_spread_points=spread,
         )
 
@@ -767,23 +890,73 @@ class Report:
         return movers, since
 
     def _signposts(self, top: int = 2) -> list[sections.Signpost]:
-        """The pending indicators whose report would move the leading scenario most, in its direction."""
+        """What would change the forecast most: the reports that would move the leading scenario most.
+
+        A pending indicator's report (seen, or confirmed absent at its window's end, as
+        "What to watch next" works them out), or a reversal: a confirmed A1 report, dated
+        the as-of date, that overturns an indicator's status (a report that it did not
+        happen after all, or a sighting after "not seen"). Each indicator once, by its
+        larger move; the ``top`` largest, and any single report that would change the
+        leading scenario, which is always named.
+        """
         a, q = self.assessment, self.question
         lead, p = a.leading, a.probabilities[a.leading]
         options = []
         for w in self.watch_items:
             by = w.window[1] if w.window else q.closes
-            for seen, after in ((True, w.if_observed[lead]), (False, w.if_absent[lead])):
-                options.append((abs(after - p), seen, by, after, w))
+            for seen, after in ((True, w.if_observed), (False, w.if_absent)):
+                options.append((abs(after[lead] - p), seen, by, after, w.indicator, w.text, False))
+        for indicator, after in self._reversals().items():
+            seen = not a.states[indicator].status
+            options.append(
+                (abs(after[lead] - p), seen, a.as_of, after, indicator, q.indicator(indicator).text, True)
+            )
         best: dict[str, tuple] = {}
-        for option in sorted(options, key=lambda o: (-o[0], o[4].indicator, not o[1])):
-            best.setdefault(option[4].indicator, option)  # each indicator once, its larger move
-        chosen = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST][:top]
+        for option in sorted(options, key=lambda o: (-o[0], o[4], not o[1])):
+            best.setdefault(option[4], option)  # each indicator once, its larger move
+        ranked = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST]
+        # A report that would change the leader is named even where the leader itself barely moves.
+        flips = [o for o in best.values() if max(o[3], key=o[3].get) != lead]
+        chosen = ranked[:top] + [o for o in flips[:1] if o not in ranked[:top]]
         return [
-            sections.Signpost(w.indicator, w.text, seen, None if seen else max(by, a.as_of), q.scenario(lead).label,
-                              after, after > p)
-            for _, seen, by, after, w in chosen
+            sections.Signpost(
+                indicator, text, seen, None if seen or reversal else max(by, a.as_of), q.scenario(lead).label,
+                after[lead], after[lead] > p, reversal=reversal,
+                new_leader=None if max(after, key=after.get) == lead
+                else q.scenario(max(after, key=after.get)).label,
+            )
+            for _, seen, by, after, indicator, text, reversal in chosen
         ]  # fmt: skip
+
+    def _reversals(self) -> dict[str, dict[str, float]]:
+        """Per indicator with a status, the forecast after a confirmed A1 report of the other status on the as-of date."""
+        a = self.assessment
+        pending = {
+            w.indicator for w in self.watch_items
+        }  # "not seen yet": a sighting is already a watch item
+        with_status = [i for i, st in a.states.items() if st.status is not None and i not in pending]
+        if not with_status or not self.evidence.rows:
+            return {}
+        template = self.evidence.rows[0]
+        found = {}
+        for indicator in with_status:
+            row = replace(
+                template, id="hypothetical-reversal", date=a.as_of, indicator=indicator,
+                observed=not a.states[indicator].status, reliability="A", credibility=1,
+                url="", summary="", extra={},
+            )  # fmt: skip
+            found[indicator] = self._forecast_with(row)
+        return found
+
+    def _forecast_with(self, row: Any) -> dict[str, float]:
+        """This view's forecast (the team's pool, one analyst's, or the question's) with one more report."""
+        log = replace(self.evidence, rows=(*self.evidence.rows, row))
+        if self.team is None:
+            return dict(assess(self.question, log, self.as_of).probabilities)
+        team = TeamForecast(self.base_question, log, self._judgments, self.as_of)
+        if self.analyst is not None:
+            return dict(team.analyst(self.analyst).assessment.probabilities)
+        return dict(team.probabilities)
 
     def _outside_line(self) -> str | None:
         """How far the latest outside forecasts stand from this report's forecast of the leading scenario."""
@@ -804,16 +977,15 @@ class Report:
 
         if len(latest) <= 3:
             each = [
-                f"{latest[f].probabilities[lead] * 100:.0f}% ({f}, {latest[f].date}; {gap(x)})"
-                for x, f in gaps
+                f"{percent(latest[f].probabilities[lead])} ({f}, {latest[f].date}; {gap(x)})" for x, f in gaps
             ]
             one = len(each) == 1
             return (f"The latest outside forecast{'' if one else 's'} give{'s' if one else ''} {label} "
-                    f"{' and '.join(each)}, against {whose} {p * 100:.0f}%.")  # fmt: skip
+                    f"{' and '.join(each)}, against {whose} {percent(p)}.")  # fmt: skip
         newest = max(r.date for r in latest.values())
         return (
             f"The latest outside forecasts ({len(latest)} forecasters, the newest {newest}) give {label} from "
-            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {p * 100:.0f}%."
+            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {percent(p)}."
         )
 
     def _team_line(self) -> dict[str, Any] | None:

@@ -49,6 +49,7 @@ __all__ = [
     "SCHEMA_FILE",
     "SCHEMA_VERSION",
     "ChangeRecord",
+    "ConfidenceRecord",
     "CriticalItem",
     "ResolutionRecord",
     "RevisionRecord",
@@ -85,9 +86,14 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
+#: (``priors``, ``most_influential_move`` and ``confidence`` are ``None`` in a summary read from a report
+#: made before they were written, and ``confidence`` once the question has resolved.)
 _LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
     "uncalibrated_probabilities",
     "evidence_digest",
+    "priors",
+    "most_influential_move",
+    "confidence",
     "inbox_unreviewed",
     "revises",
 }
@@ -332,6 +338,25 @@ class ResolutionRecord:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
+@dataclass(frozen=True)
+class ConfidenceRecord:
+    """``confidence``: the level of the confidence rule (docs/key-judgments.md) and what it was worked out from.
+
+    ``concerns`` has one entry per concern, named for the input that raised it (stale
+    evidence counts twice, so ``"age"`` is there twice); ``inputs`` holds the rule's
+    figures: ``ab_share`` and ``top_source_share`` as fractions of the counted reports'
+    weight and movement, ages in days, widths in points (``None`` where not in play).
+    """
+
+    level: str
+    concerns: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceRecord:
+        return cls(d["level"], tuple(d["concerns"]), dict(d["inputs"]))
+
+
 def _ids_or_none(v: Any) -> tuple[str, ...] | None:
     return None if v is None else tuple(v)
 
@@ -368,6 +393,9 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "temper": float,
     "uncalibrated_probabilities": _optional(_floats),
     "revises": _optional(RevisionRecord.from_dict),
+    "priors": _optional(_floats),
+    "most_influential_move": _optional(dict),
+    "confidence": _optional(ConfidenceRecord.from_dict),
 }
 
 
@@ -454,6 +482,12 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: the forecast's starting point (a team's: the pool of the analysts' priors)
+    priors: dict[str, float] | None = None
+    #: per scenario, how many points leaving out its ``most_influential`` indicator would move it
+    most_influential_move: dict[str, float | None] | None = None
+    #: the confidence rule's level and inputs (``None`` once the question has resolved)
+    confidence: ConfidenceRecord | None = None
     #: items in the question's news inbox with a candidate still ``new`` (no effect on any number);
     #: ``None`` in a summary written before the inbox, which is written back without it
     inbox_unreviewed: int | None = None

@@ -435,6 +435,8 @@ def _execute(
         "scratch": str(scratch),
         "title": job.title,
         "index_href": "../" * depth + "index.html",
+        # OUT/<question>/history.html, the question's page of every report (the scorecard has none).
+        "history_href": None if job.key == SCORECARD_DIR else "../" * (depth - 1) + HISTORY_PAGE,
         "progress": progress,
         "numbers": job.summary_name,
         "parameters": job.parameters,

@@ -520,6 +520,7 @@ def run(spec: dict) -> int:
             scratch / "report.html",
             title=spec["title"],
             index_href=spec["index_href"],
+            history_href=spec.get("history_href"),
             numbers=spec["numbers"],
         )
     except Exception as exc:  # a notebook error, a dead kernel: reported, never raised past here
