@@ -354,7 +354,7 @@ def most_influential(
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
     >>> found = most_influential(q, log, date(2025, 3, 1))
     >>> {s: (i.id, round(i.change[s], 1)) for s, i in found.items()}
-    {'keep': ('syria-seeks-revised-terms', 2.4), 'partial': ('limited-presence-deal-near', -9.0), 'exit': ('syria-leaders-want-russia-to-stay', 8.9)}
+    {'keep': ('syria-seeks-revised-terms', 2.5), 'partial': ('limited-presence-deal-near', -8.9), 'exit': ('syria-leaders-want-russia-to-stay', 8.6)}
     """
     compiled = compile_evidence(question, evidence, as_of)
     counted, without = indicators_left_out(compiled)
