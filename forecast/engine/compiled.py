@@ -565,17 +565,17 @@ class CompiledEvidence:
         tables = self.tables
         if not len(run):
             return np.zeros(0, np.int64), np.zeros((len(self.scenario_ids), 0)), np.zeros(0)
-        starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
-        reach = int(np.diff(starts, append=len(run)).max())
-        key = run.astype(np.int64) * len(self._levels)
-        key += rank
-        below = heavier_before(key, reach)
+        first = np.empty(len(run), bool)
+        first[0] = True
+        np.not_equal(run[1:], run[:-1], out=first[1:])
+        below = heavier_before(rank, first)
         f = tables.fraction(indicator, day.astype(float))
-        logs = np.take(tables.p_by_scenario, indicator, axis=1)
-        logs *= -f
+        # One row per look: gathers of whole rows, up the staircases, are contiguous.
+        logs = np.take(tables.minus_p, indicator, axis=0)
+        logs *= f[:, None]
         np.log1p(logs, out=logs)
         tables.tempered(logs)
-        return below, absence_contribution(logs, np.take(self._levels, rank), below), f
+        return below, absence_contribution(logs, np.take(self._levels, rank), below).T, f
 
     def _looks_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_staircase` of the "not seen" reports at ``positions`` of ``by_indicator`` (whole runs)."""
@@ -799,9 +799,12 @@ class CompiledEvidence:
         code += indicator
         contribution = np.take(self._log_table_by_scenario, code, axis=1)
         contribution *= np.take(self._levels, np.take(self._grouped_rank, marked))
-        absent = np.flatnonzero(~observed)
+        absent = (~observed).nonzero()[0]
         if absent.size:
-            contribution[:, absent] = self._all_looks
+            # Every "not seen" is marked: the looks, in order, are the "not seen" among the marked
+            # reports. Put one scenario's row at a time: far faster than a scatter of columns.
+            for row, looks in zip(contribution, self._all_looks):
+                row.put(absent, looks)
         return contribution
 
     def applied(self, where: slice | np.ndarray) -> np.ndarray:
