@@ -289,11 +289,7 @@ def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray
         step -= np.take(logs, steps, axis=0)
         step *= weight.take(looks)[:, None] if logs.ndim == 2 else weight.take(looks)
         step += np.take(total, steps, axis=0)
-        if step.ndim == 2:  # whole rows put at once, as one item each: faster than a fancy assignment
-            rows = np.dtype((np.void, step.itemsize * step.shape[1]))
-            total.view(rows).reshape(-1).put(looks, step.view(rows).reshape(-1))
-        else:
-            total[looks] = step
+        total[looks] = step
         done[looks] = True
         pending, under = pending.take(later), under.take(later)
     return total
