@@ -16,6 +16,9 @@ the engine's forecast is exactly the posterior given the log.
   own probability ``r`` (0.8 to 1). Each member's stated likelihood is its true marginal
   ``q(s) · r``, and no group is declared: the rule counts one development four times.
 - ``"control"``: the indicators really are independent given the scenario.
+- ``"timid"``: independent indicators whose stated likelihoods are too timid: each is a
+  quarter of the way from the indicator's mean over scenarios to its true value, so the
+  evidence deserves more than its stated strength (the best τ lies beyond 2).
 
 The benchmark fits τ on one world and scores it on another of the same kind (a held-out
 world, another seed): the fitted τ and the held-out change in the mean daily log score.
@@ -32,10 +35,16 @@ import numpy as np
 
 from .harness import Line, Options, Target, assert_close, register
 
-__all__ = ["WORLDS", "World", "fit_world", "held_out_gain", "write_world"]
+__all__ = ["KINDS", "WORLDS", "World", "fit_world", "held_out_gain", "write_world"]
 
-#: The kinds of world :func:`write_world` builds.
+#: The kinds of world the held-out study compares.
 WORLDS = ("clustered", "control")
+
+#: Every kind of world :func:`write_world` builds.
+KINDS = (*WORLDS, "timid")
+
+#: How much of its distance from the mean a "timid" world's stated likelihood keeps.
+_TIMIDITY = 0.25
 
 _OPENED = date(2024, 1, 1)
 _DAYS = 120
@@ -68,6 +77,11 @@ def _likelihoods(
     if kind == "control":
         q = np.round(rng.uniform(0.05, 0.9, size=(n_indicators, 3)), 3)
         return q, np.arange(n_indicators), q, np.ones(n_indicators)
+    if kind == "timid":
+        q = np.round(rng.uniform(0.02, 0.98, size=(n_indicators, 3)), 3)
+        mean = q.mean(axis=1, keepdims=True)
+        stated = np.round(mean + _TIMIDITY * (q - mean), 4)
+        return stated, np.arange(n_indicators), q, np.ones(n_indicators)
     n_clusters = -(-n_indicators // _CLUSTER)
     q = np.round(rng.uniform(0.05, 0.95, size=(n_clusters, 3)), 2)
     r = rng.choice([0.8, 0.9, 1.0], size=n_indicators)
@@ -132,7 +146,7 @@ def write_world(
     Parameters
     ----------
     data_dir : str or Path
-    kind : {"clustered", "control"}
+    kind : {"clustered", "control", "timid"}
     n_questions : int
     seed : int
         The same seed, kind and sizes write the same bytes.
@@ -142,8 +156,8 @@ def write_world(
     -------
     World
     """
-    if kind not in WORLDS:
-        raise ValueError(f"kind must be one of {', '.join(WORLDS)}, got {kind!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     data_dir = Path(data_dir)
     (data_dir / "questions").mkdir(parents=True, exist_ok=True)
     (data_dir / "evidence").mkdir(parents=True, exist_ok=True)
@@ -275,4 +289,123 @@ def calibration(options: Options) -> list[Line]:
                     details=details,
                 )
             lines += [fitted, held_out]
+    return lines
+
+
+# ---------------------------------------------------------------- the small-N study
+
+#: The numbers of resolved questions of the small-N study, and its seeds per size.
+SMALL_SIZES = (8, 12, 20)
+SMALL_SEEDS = 20
+
+#: The two worlds of the small-N study: where τ < 1 helps, and where the stated model is true.
+SMALL_WORLDS = {"dependent": "clustered", "true-model": "control"}
+
+
+def _todays_gate(log: np.ndarray, grid: np.ndarray) -> tuple[float, bool]:
+    """The gate as it was before the interval: τ the smallest minimiser, written when its
+    leave-one-out score is not worse than τ = 1. Returns ``(τ, writes)``."""
+    n = len(log)
+    one = int(np.argmin(np.abs(grid - 1.0)))
+    best = int(np.argmin(log.mean(axis=0)))
+    others = np.argmin((log.sum(axis=0)[None, :] - log) / (n - 1), axis=1)
+    loo = log[np.arange(n), others].mean()
+    return float(grid[best]), bool(loo <= log[:, one].mean())
+
+
+def small_n_study(root: Path, seeds: int = SMALL_SEEDS, sizes=SMALL_SIZES, held_out: int = 200) -> dict:
+    """How often each gate writes, and writes a fit that helps or hurts held-out data, over seeds.
+
+    For each world and size, ``seeds`` worlds of that many questions (seeds 1 to ``seeds``) are
+    fitted as ``forecast calibrate`` fits them; a fit "helps" or "hurts" by the change it makes
+    to the mean daily log score of a held-out world of ``held_out`` questions (seed 101).
+
+    Returns
+    -------
+    dict
+        ``{world: {size: {"new": {...}, "today": {...}}}}``, each gate's ``writes``, ``helps``,
+        ``hurts`` (seeds out of ``seeds``) and the fitted ``tempers``.
+    """
+    from forecast.analysis.calibration import TEMPER_GRID, fit_folder, resolved_cases
+
+    results: dict = {}
+    for world, kind in SMALL_WORLDS.items():
+        test = write_world(root / f"{kind}-held-out", kind, held_out, seed=101)
+        curve = fit_world(test.data_dir).temper.log.mean(axis=0)
+        one = int(np.argmin(np.abs(TEMPER_GRID - 1.0)))
+
+        def held_out_gain(temper: float, curve: np.ndarray = curve, one: int = one) -> float:
+            return float(curve[one] - curve[int(np.argmin(np.abs(TEMPER_GRID - temper)))])
+
+        results[world] = {}
+        for size in sizes:
+            new = {"writes": 0, "helps": 0, "hurts": 0, "tempers": []}
+            today = {"writes": 0, "helps": 0, "hurts": 0, "tempers": []}
+            for seed in range(1, seeds + 1):
+                train = write_world(root / f"{kind}-{size}-{seed}", kind, size, seed=seed)
+                fit = fit_folder(resolved_cases(train.data_dir), min_questions=8)
+                for gate, (temper, writes) in (
+                    (new, (fit.temper.value, fit.decision.writes is not None)),
+                    (today, _todays_gate(fit.temper.log, TEMPER_GRID)),
+                ):
+                    gate["tempers"].append(temper)
+                    if writes:
+                        gain = held_out_gain(temper)
+                        gate["writes"] += 1
+                        gate["helps"] += gain > 0
+                        gate["hurts"] += gain < 0
+            results[world][size] = {"new": new, "today": today}
+    return results
+
+
+@register(
+    "calibration-small-n",
+    22,
+    "Calibration at small N: how often the gate writes, and writes a fit that hurts, over 20 seeds",
+)
+def calibration_small_n(options: Options) -> list[Line]:
+    import tempfile
+
+    seeds, held_out = (5, 60) if options.quick else (SMALL_SEEDS, 200)
+    with tempfile.TemporaryDirectory() as tmp:
+        study = small_n_study(Path(tmp), seeds=seeds, held_out=held_out)
+    lines = []
+    for world in SMALL_WORLDS:
+        for size, gates in study[world].items():
+            new, today = gates["new"], gates["today"]
+            details = {
+                "seeds": seeds,
+                "held_out_questions": held_out,
+                "new": {k: v for k, v in new.items()},
+                "today": {k: v for k, v in today.items()},
+            }
+            said = (
+                f"writes {new['writes']}, helps {new['helps']}, hurts {new['hurts']} of {seeds} "
+                f"(today's gate: writes {today['writes']}, helps {today['helps']}, hurts {today['hurts']})"
+            )
+            if world == "true-model":
+                lines.append(
+                    Line(
+                        "calibration-small-n",
+                        f"true-model world, N = {size}: seeds writing a fit that hurts held-out data",
+                        float(new["hurts"]),
+                        f"of {seeds}",
+                        Target("<=", 1.0 if seeds == SMALL_SEEDS else seeds / 20, f"of {seeds}"),
+                        what=said,
+                        details=details,
+                    )
+                )
+            else:
+                target = Target(">=", 12.0, f"of {seeds}") if size == 20 and seeds == SMALL_SEEDS else None
+                lines.append(
+                    Line(
+                        "calibration-small-n",
+                        f"dependent world, N = {size}: seeds writing a helpful fit",
+                        float(new["helps"]),
+                        f"of {seeds}",
+                        target,
+                        what=said,
+                        details=details,
+                    )
+                )
     return lines

@@ -25,6 +25,7 @@ from .errors import EvidenceWriteError as EvidenceWriteError
 from .errors import ForecastError as ForecastError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import JudgmentFileError as JudgmentFileError
+from .errors import LinkInOut as LinkInOut
 from .errors import LockTimeoutError as LockTimeoutError
 from .errors import OutputFolderError as OutputFolderError
 from .errors import OutsideForecastFileError as OutsideForecastFileError

@@ -266,7 +266,7 @@ class Assessment:
 
     @cached_property
     def most_influential(self) -> dict[str, analysis.Influence | None]:
-        """Per scenario, the indicator whose removal would lower it most (see :func:`forecast.analysis.most_influential`)."""
+        """Per scenario, the indicator whose removal would move it most, either way (see :func:`forecast.analysis.most_influential`)."""
         counted, without = zip(*(analysis.indicators_left_out(c) for c in self.models))
         pooled = self.pool(np.stack([softmax(w) for w in without]))
         return analysis.influential_items(self.question, counted[0], pooled, self._now())

@@ -48,14 +48,18 @@ from types import MappingProxyType
 from typing import Any
 
 from .store import (
+    PUBLISHED_STAMP,
     SUMMARY,
+    LinkInOut,
     atomic_write_text,
     finite_number,
     peek_summary,
     question_lock,
     read_regular_text,
-    report_dates,
+    refuse_links,
     report_dir,
+    report_listing,
+    revision_dir,
 )
 
 __all__ = [
@@ -63,6 +67,7 @@ __all__ = [
     "CATALOG_VERSION",
     "Catalog",
     "CatalogEntry",
+    "RevisionEntry",
     "entry_from_summary",
     "mark_checked",
     "read_catalog",
@@ -80,6 +85,7 @@ _ENTRY_HEAD = '","entry":'
 _BODY_START = len(_LINE_HEAD) + _CHECK_DIGITS + len(_ENTRY_HEAD)
 _DATE_HEAD = '{"as_of":"'
 _STAMP_HEAD = '","stamp":['
+_KEPT_HEAD = '],"kept":['
 _NO_CATALOG = f"there was no {CATALOG}"
 
 Stamp = tuple[int, int]
@@ -87,6 +93,39 @@ Stamp = tuple[int, int]
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionEntry:
+    """An earlier revision of a report, kept as it was published in ``OUT/<question>/<as_of>@r<n>/``."""
+
+    revision: int
+    #: When it was published (UTC, ISO 8601), where recorded.
+    published: str | None
+    probabilities: Mapping[str, float]
+    #: Why it differs from the revision before it, in words (none for the first publication).
+    causes: tuple[str, ...]
+    alert: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "published": self.published,
+            "probabilities": dict(self.probabilities),
+            "causes": list(self.causes),
+            "alert": self.alert,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> RevisionEntry:
+        published = data["published"]
+        return cls(
+            revision=_revision(data["revision"]),
+            published=None if published is None else _text(published),
+            probabilities=_frozen({str(s): _probability(p) for s, p in data["probabilities"].items()}),
+            causes=tuple(_text(c) for c in data["causes"]),
+            alert=_boolean(data["alert"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +155,22 @@ class CatalogEntry:
     #: Whether the summary, as stamped, was checked against its schema (by the job that published
     #: it, or by the index that read it): a reader that finds the same stamp need not check it again.
     checked: bool = False
+    #: The numbers of the date's kept revisions (``<as_of>@r<n>/``) listed when the entry was made.
+    kept: tuple[int, ...] = ()
+    #: Which publication of the date this report is (1 for the first), when it was published (UTC,
+    #: where recorded) and why it differs from the revision before it (docs/record.md).
+    revision: int = 1
+    published: str | None = None
+    causes: tuple[str, ...] = ()
+    #: The date's earlier revisions, oldest first, as kept.
+    earlier: tuple[RevisionEntry, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """The entry as its line's ``entry`` object (``as_of`` first, then ``stamp``)."""
+        """The entry as its line's ``entry`` object (``as_of`` first, then ``stamp``, then ``kept``)."""
         return {
             "as_of": self.as_of.isoformat(),
             "stamp": list(self.stamp),
+            "kept": list(self.kept),
             "probabilities": dict(self.probabilities),
             "order": list(self.order),
             "leading": self.leading,
@@ -134,7 +183,18 @@ class CatalogEntry:
             "resolved": self.resolved,
             "resolution_date": self.resolution_date,
             "checked": self.checked,
+            "revision": self.revision,
+            "published": self.published,
+            "causes": list(self.causes),
+            "earlier": [e.as_json() for e in self.earlier],
         }
+
+    def revisions(self) -> list[RevisionEntry]:
+        """Every revision of the date, oldest first, this one (the latest) last."""
+        return [
+            *self.earlier,
+            RevisionEntry(self.revision, self.published, self.probabilities, self.causes, self.alert),
+        ]
 
     @classmethod
     def from_json(cls, data: Any) -> CatalogEntry:
@@ -156,10 +216,16 @@ class CatalogEntry:
                 title=_text(data["title"]),
                 names=_frozen({str(k): _text(v) for k, v in data["names"].items()}),
                 labels=_frozen({str(k): _text(v) for k, v in data["labels"].items()}),
-                threshold=_finite(data["threshold"]),
+                threshold=_threshold(data["threshold"]),
                 resolved=None if data["resolved"] is None else _text(data["resolved"]),
                 resolution_date=None if data["resolution_date"] is None else _text(data["resolution_date"]),
                 checked=_boolean(data["checked"]),
+                # A line written before revisions were kept: the first publication, none kept.
+                kept=tuple(_revision(n) for n in data.get("kept", ())),
+                revision=_revision(data.get("revision", 1)),
+                published=None if data.get("published") is None else _text(data["published"]),
+                causes=tuple(_text(c) for c in data.get("causes", ())),
+                earlier=tuple(RevisionEntry.from_json(e) for e in data.get("earlier", ())),
             )
         except (KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise ValueError(f"not a catalog entry: {exc}") from None
@@ -182,6 +248,13 @@ def _finite(value: Any) -> float:
     return number
 
 
+def _threshold(value: Any) -> float:
+    number = _finite(value)
+    if number < 0:  # a move of at least a negative number of points: every report an alert, and no rule
+        raise ValueError(f"not a threshold of at least 0 points: {value!r}")
+    return number
+
+
 def _probability(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise ValueError(f"not a probability: {value!r}")
@@ -192,6 +265,12 @@ def _stamp(value: Any) -> Stamp:
     if not isinstance(value, list) or len(value) != 2 or not all(type(v) is int for v in value):
         raise ValueError(f"not a stamp: {value!r}")
     return (value[0], value[1])
+
+
+def _revision(value: Any) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"not a revision number: {value!r}")
+    return value
 
 
 def _one_of(value: Any, options: Mapping[str, Any]) -> str:
@@ -255,6 +334,12 @@ def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, quest
         value = data.get(key)
         return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
+    revision = data.get("revision")
+    revision = revision if type(revision) is int and revision >= 1 else 1
+    revises = data.get("revises")
+    causes = revises.get("causes") if isinstance(revises, dict) else None
+    causes = tuple(str(c) for c in causes) if isinstance(causes, list) else ()
+
     return CatalogEntry(
         as_of=as_of,
         stamp=stamp,
@@ -269,23 +354,48 @@ def entry_from_summary(as_of: date, data: Mapping[str, Any], stamp: Stamp, quest
         threshold=threshold,
         resolved=resolved,
         resolution_date=resolution_date,
+        revision=revision,
+        causes=causes,
     )
 
 
-def _entry_from_disk(path: Path, question_id: str, as_of: date) -> CatalogEntry | None:
+def _published(folder: Path) -> str | None:
+    """When the report in ``folder`` was published (its ``published.txt``), or ``None``."""
+    text = read_regular_text(folder / PUBLISHED_STAMP, limit=200)
+    text = None if text is None else text.strip()
+    return text if text and len(text) == 20 and text.isascii() and text.endswith("Z") else None
+
+
+def _entry_from_disk(
+    path: Path, question_id: str, as_of: date, kept: tuple[int, ...] = ()
+) -> CatalogEntry | None:
     """A report's entry read from its ``summary.json`` at ``path``; ``None`` when it cannot be read.
 
     The stamp is taken before the summary is read: a summary replaced in between
     leaves an older stamp, so the next check reads it again rather than missing it.
+    The date's kept revisions ``kept`` are read too (a kept one that cannot be read is left out).
     """
     stamp = _stamp_of(path)
     data = peek_summary(path) if stamp is not None else None
     if data is None:
         return None
     try:
-        return entry_from_summary(as_of, data, stamp, question_id)
+        entry = entry_from_summary(as_of, data, stamp, question_id)
     except Exception:  # any summary someone put in OUT: unreadable, never a crash
         return None
+    earlier = []
+    out_dir = path.parent.parent.parent
+    for n in kept:
+        folder = revision_dir(out_dir, question_id, as_of, n)
+        old = peek_summary(folder / SUMMARY)
+        if old is None:
+            continue
+        try:
+            made = entry_from_summary(as_of, old, (0, 0), question_id)
+        except Exception:
+            continue
+        earlier.append(RevisionEntry(n, _published(folder), made.probabilities, made.causes, made.alert))
+    return replace(entry, kept=kept, published=_published(path.parent), earlier=tuple(earlier))
 
 
 @dataclass
@@ -313,6 +423,21 @@ class _Line:
                 raise ValueError("nested too deeply") from None
             self.entry = CatalogEntry.from_json(data)
         return self.entry
+
+    def recorded_kept(self) -> tuple[int, ...] | None:
+        """The kept revisions as written, read off the line without parsing it (``()``: a line without them)."""
+        start = len(_DATE_HEAD) + 10 + len(_STAMP_HEAD)
+        end = self.body.find("]", start)
+        if end < 0 or self.body[len(_DATE_HEAD) + 10 : start] != _STAMP_HEAD:
+            return None
+        if self.body[end : end + len(_KEPT_HEAD)] != _KEPT_HEAD:
+            return ()
+        close = self.body.find("]", end + len(_KEPT_HEAD))
+        listed = self.body[end + len(_KEPT_HEAD) : close]
+        try:
+            return tuple(int(n) for n in listed.split(",")) if listed else ()
+        except ValueError:
+            return None
 
     def recorded_stamp(self) -> Stamp | None:
         """The stamp as written, read off the line without parsing it (``None``: not in the usual place)."""
@@ -353,6 +478,8 @@ class Catalog:
     dirty: bool = False
     #: Report folders whose summary cannot be read (they have no entry).
     unreadable: list[date] = field(default_factory=list)
+    #: Each date's kept revisions, as listed (``<as_of>@r<n>/``).
+    kept: dict[date, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def notes(self) -> list[str]:
@@ -438,7 +565,7 @@ class Catalog:
 
     def _reread(self, as_of: date, kind: list[date]) -> CatalogEntry | None:
         """Read the report of ``as_of`` from its summary, counting it as ``kind`` (added or changed)."""
-        entry = _entry_from_disk(self._summary(as_of), self.question, as_of)
+        entry = _entry_from_disk(self._summary(as_of), self.question, as_of, self.kept.get(as_of, ()))
         had_line = self._lines.pop(as_of, None) is not None or kind is self.changed
         if entry is None:
             self.unreadable.append(as_of)
@@ -523,13 +650,16 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
     """
     out_dir = Path(out_dir)
     catalog = Catalog(question_id, out_dir / question_id / CATALOG)
-    on_disk = report_dates(out_dir, question_id)
-    text = read_regular_text(catalog.path)
+    on_disk, catalog.kept = report_listing(out_dir, question_id)
+    link = os.path.islink(catalog.path)
+    text = None if link else read_regular_text(catalog.path)
     parsed = None if text is None else _parse_file(text, question_id, verify=stamps)
     if parsed is None:
         lines: dict[date, _Line] = {}
         catalog.rebuilt = bool(on_disk)
-        if text is not None:
+        if link:  # not read, and never written through (see forecast.store.refuse_links)
+            catalog.problems.append(str(LinkInOut(CATALOG)))
+        elif text is not None:
             catalog.problems.append(f"{CATALOG} is not a version-{CATALOG_VERSION} catalog of this question")
         elif os.path.lexists(catalog.path):
             catalog.problems.append(f"{CATALOG} is not a readable regular file")
@@ -545,7 +675,11 @@ def read_catalog(out_dir: str | Path, question_id: str, *, stamps: bool = True) 
         line = lines.get(as_of)
         if line is None:
             catalog._reread(as_of, catalog.added)
-        elif stamps and line.recorded_stamp() != _stamp_of(catalog._summary(as_of)):
+        elif (
+            # A revision kept (or one deleted) since, from the listing; a summary replaced, from its stamp.
+            line.recorded_kept() != catalog.kept.get(as_of, ())
+            or (stamps and line.recorded_stamp() != _stamp_of(catalog._summary(as_of)))
+        ):
             catalog._reread(as_of, catalog.changed)
         else:
             catalog._lines[as_of] = line
@@ -586,20 +720,25 @@ def update_catalog(out_dir: str | Path, question_id: str, published: date | None
                 or catalog.rebuilt
             )
             and entry is not None
-            and _append(catalog.path, entry.line())
+            and _append(Path(out_dir), catalog.path, entry.line())
         ):
             catalog.dirty = False
             return catalog
     if catalog.dirty:
-        atomic_write_text(catalog.path, catalog.text())
+        atomic_write_text(catalog.path, catalog.text(), within=out_dir)
         catalog.dirty = False
     return catalog
 
 
-def _append(path: Path, line: str) -> bool:
-    """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to."""
+def _append(out_dir: Path, path: Path, line: str) -> bool:
+    """Append ``line`` to the catalog in one ``write``; ``False`` if it is not a regular file to append to.
+
+    A link, at the catalog or on the way to it, is never appended through (``False``).
+    """
+    flags = os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        refuse_links(out_dir, path)
+        fd = os.open(path, flags)
     except OSError:
         return False
     try:
@@ -649,7 +788,7 @@ def mark_checked(out_dir: str | Path, entry: CatalogEntry, question_id: str) -> 
         return (
             free
             and _stamp_of(path) == entry.stamp
-            and _append(out_dir / question_id / CATALOG, replace(entry, checked=True).line())
+            and _append(out_dir, out_dir / question_id / CATALOG, replace(entry, checked=True).line())
         )
 
 

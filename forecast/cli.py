@@ -214,7 +214,8 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--force",
         action="store_true",
-        help="write the fit even where it scores worse out of sample than the uncalibrated rule",
+        help="write the fit even where the gate holds it back (a held-out gain below its paired or jackknife "
+        "standard error, or a value at an end of the searched range); the file then says forced: true",
     )
 
     evidence = commands.add_parser("evidence", help="work with evidence logs")
@@ -440,32 +441,43 @@ def _calibrate(args: argparse.Namespace) -> int:
     if args.write:
         check_writable(args.data)  # before the fit: a folder in its place is said at once
     cases = resolved_cases(args.data)
-    n, needed = len(cases), args.min_questions
+    record = [case for case in cases if not case[0].illustrative]
+    n, needed = len(record), args.min_questions
     if n < needed:
         what = (
             f"no resolved questions in {args.data} (a question resolves with resolution: in its file)"
-            if n == 0
+            if not cases
             else f"{n} resolved question{'s' * (n != 1)}"
         )
+        examples = len(cases) - n
+        if examples:
+            what += f" (and {examples} illustrative, left out as examples)"
         print(f"forecast: {what}; calibration needs at least {needed}", file=sys.stderr)
         return EXIT_FAILED
     fit = fit_folder(cases, needed)
     print(fit_table(fit))
-    if fit.worse_out_of_sample:
-        untempered, calibrated = fit.temper.log_loo
-        why = (
-            f"out of sample (leave-one-question-out) the fitted temper scores {calibrated:.4f}, "
-            f"worse than {untempered:.4f} at temper 1"
-        )
+    decision = fit.decision
+    forced = decision.writes is None
+    if forced:
+        why = "; ".join(decision.reasons)
+        if decision.nothing_to_learn:
+            print(f"forecast: {why}: the temper stays 1", file=sys.stderr)
         if args.write and not args.force:
             print(f"forecast: not written: {why}; pass --force to write it anyway", file=sys.stderr)
             return EXIT_FAILED
-        print(f"warning: {why}", file=sys.stderr)
+        if args.write:
+            print(f"warning: written under --force: {why}", file=sys.stderr)
+    elif decision.reasons:
+        print(f"note: {'; '.join(decision.reasons)}", file=sys.stderr)
     if args.write:
-        t, e = fit.temper, fit.extremize
+        curve = fit.temper if decision.writes == "temper" else fit.written_curve
+        joint = curve is fit.joint
+        t = curve
+        pool = fit.extremize_gain if joint else None
+        only = fit.temper
         calibration = Calibration(
             temper=t.value,
-            extremize=None if e is None else e.value,
+            extremize=t.extremize if joint else None,
             fitted=date.today(),
             questions=t.questions,
             log_in_sample=_rounded(t.log_in_sample),
@@ -473,8 +485,17 @@ def _calibrate(args: argparse.Namespace) -> int:
             brier_in_sample=_rounded(t.brier_in_sample),
             brier_loo=_rounded(t.brier_loo),
             version=__version__,
+            temper_interval=_rounded(t.interval),
+            searched=t.searched,
+            log_gain_se=round(t.gain_se, 6),
+            extremize_interval=_rounded(t.extremize_interval) if joint else None,
+            extremize_searched=t.extremize_searched if joint else None,
+            extremize_in_sample=_rounded((only.log_in_sample[1], t.log_in_sample[1])) if joint else None,
+            extremize_loo=_rounded((only.log_loo[1], t.log_loo[1])) if joint else None,
+            extremize_gain_se=round(pool[1], 6) if joint else None,
+            forced=forced,
         )
-        print(f"wrote {write_calibration(args.data, calibration)}")
+        print(f"wrote {write_calibration(args.data, calibration)}{' (forced)' if forced else ''}")
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ that print as ``FILE:LINE: message``.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "ForecastError",
     "InvalidInputError",
     "JudgmentFileError",
+    "LinkInOut",
     "LockTimeoutError",
     "OutputFolderError",
     "OutsideForecastFileError",
@@ -125,6 +127,21 @@ class RunError(ForecastError):
 
 class LockTimeoutError(RunError):
     """Another run holds the lock on the output folder for too long."""
+
+
+class LinkInOut(RunError, OSError):
+    """A symbolic link in OUT where forecast keeps a file or folder of its own: it is left alone.
+
+    forecast never follows a link found inside OUT to delete or write (see
+    :func:`forecast.store.refuse_links`). An ``OSError`` too, so that what reports a
+    write that failed reports this one; its text is ``<path>: a symbolic link, left alone``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        OSError.__init__(self, errno.ELOOP, f"{path}: a symbolic link, left alone", str(path))
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def display_path(path: str | Path) -> str:

@@ -152,6 +152,20 @@ class Calibration:
     brier_loo: tuple[float, float] | None = None
     version: str = ""
     path: str = ""
+    #: the 90% bootstrap interval of ``temper`` over questions, and the range of τ searched
+    temper_interval: tuple[float, float] | None = None
+    searched: tuple[float, float] | None = None
+    #: the paired standard error, over questions, of the held-out gain ``log_loo[0] - log_loo[1]``
+    log_gain_se: float | None = None
+    #: the joint fit of the pool's ``a``: its interval, its searched range, and the mean log scores of
+    #: the τ-only fit and of the joint one (in sample; held out, with the gain's standard error)
+    extremize_interval: tuple[float, float] | None = None
+    extremize_searched: tuple[float, float] | None = None
+    extremize_in_sample: tuple[float, float] | None = None
+    extremize_loo: tuple[float, float] | None = None
+    extremize_gain_se: float | None = None
+    #: written with ``--force`` although the gate held it back: every page that uses it says so
+    forced: bool = False
 
 
 def as_of_refused(question: Question, as_of: date) -> str | None:
@@ -208,6 +222,9 @@ class Question:
     ordered: bool = False
     #: phrases that show a news item is about the question (the inbox's matching; no effect on any number)
     look_for: tuple[str, ...] = ()
+    #: ``illustrative: true``: an invented example, kept out of calibration, the scorecard's verdict
+    #: and the leaderboard
+    illustrative: bool = False
 
     @property
     def tempered(self) -> bool:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["HISTORY_COLUMNS", "history"]
+__all__ = ["FIRST_PUBLICATION", "HISTORY_COLUMNS", "REVISION_COLUMNS", "history"]
 
 #: The columns of :func:`history`, in order.
 HISTORY_COLUMNS = (
@@ -43,6 +43,12 @@ HISTORY_COLUMNS = (
     "resolved",
     "resolution_date",
 )
+
+
+#: The columns of ``history(revisions=True)``, in order.
+REVISION_COLUMNS = ("question", "as_of", "revision", "published", "cause", "scenario", "probability")
+#: The cause of a date's first publication, in the ``cause`` column.
+FIRST_PUBLICATION = "first publication"
 
 
 def _as_date(value: date | str | None, name: str) -> date | None:
@@ -92,6 +98,8 @@ def history(
     out_dir: str | Path,
     questions: str | Iterable[str] | None = None,
     since: date | str | None = None,
+    *,
+    revisions: bool = False,
 ) -> pd.DataFrame:
     """Every published report in ``out_dir``, one row per question, date and scenario.
 
@@ -103,6 +111,13 @@ def history(
         Only this question id, or these ids (default: every question in OUT).
     since : date or str, optional
         Only reports dated on or after this day (a ``date`` or an ISO string).
+    revisions : bool, default False
+        Every publication of every date instead (docs/record.md): one row per
+        question, date, revision and scenario, with the columns
+        :data:`REVISION_COLUMNS`: ``revision`` (1 for the first publication),
+        ``published`` (when, a UTC timestamp; NaT where an earlier version did not
+        record it), ``cause`` (what changed since the revision before, in words;
+        ``"first publication"`` for revision 1), ``scenario`` and ``probability``.
 
     Returns
     -------
@@ -157,6 +172,8 @@ def history(
             for e in entries
             if QUESTION_ID.match(e.name) and (wanted is None or e.name in wanted) and e.is_dir()
         )
+    if revisions:
+        return _revisions(out_dir, ids, start)
     columns: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
     for question in ids:
         entries = [e for e in read_catalog(out_dir, question).entries() if start is None or e.as_of >= start]
@@ -188,4 +205,34 @@ def history(
     frame["probability"] = frame["probability"].astype("float64")
     frame["move"] = frame["move"].astype("float64")
     frame["alert"] = frame["alert"].astype(bool)
+    return frame
+
+
+def _revisions(out_dir: Path, ids: list[str], start: date | None) -> pd.DataFrame:
+    """``history(revisions=True)``: every revision of every report of the questions ``ids``."""
+    import pandas as pd
+
+    columns: dict[str, list[Any]] = {name: [] for name in REVISION_COLUMNS}
+    for question in ids:
+        for entry in read_catalog(out_dir, question).entries():
+            if start is not None and entry.as_of < start:
+                continue
+            day = entry.as_of.isoformat()
+            for revision in entry.revisions():
+                cause = "; ".join(revision.causes) if revision.revision > 1 else FIRST_PUBLICATION
+                for scenario in entry.order:
+                    if scenario not in revision.probabilities:
+                        continue
+                    columns["question"].append(question)
+                    columns["as_of"].append(day)
+                    columns["revision"].append(revision.revision)
+                    columns["published"].append(revision.published)
+                    columns["cause"].append(cause)
+                    columns["scenario"].append(scenario)
+                    columns["probability"].append(revision.probabilities[scenario])
+    frame = pd.DataFrame(columns, columns=list(REVISION_COLUMNS))
+    frame["as_of"] = pd.Series(_days(columns["as_of"]), index=frame.index)  # as history() gives it
+    frame["revision"] = frame["revision"].astype("int64")
+    frame["published"] = pd.to_datetime(frame["published"], format="%Y-%m-%dT%H:%M:%SZ", utc=True)
+    frame["probability"] = frame["probability"].astype("float64")
     return frame

@@ -11,6 +11,11 @@ The output folder (OUT) holds::
     OUT/<question>/<as_of>/trajectory.csv   the daily probabilities
     OUT/<question>/<as_of>/effects.csv      each counted report's effect, in points
     OUT/<question>/<as_of>/checklist.csv    each indicator's status, weight and diagnosticity
+    OUT/<question>/<as_of>/inputs.json      the digests of the inputs the report was made from
+    OUT/<question>/<as_of>/published.txt    when it was published (UTC)
+    OUT/<question>/<as_of>@r<n>/            revision n of that date's report, kept as it was published
+                                            once a later revision replaced it (docs/record.md)
+    OUT/<question>/evidence-seen.jsonl      when each evidence report (id and content) was first seen
     OUT/<question>/catalog.jsonl            one line per report: what the index and the history need of it
     OUT/<question>/history.html             every report of the question, a chart and a table
     OUT/<question>/failed/<as_of>/          the executed notebook of a failed run, with its error
@@ -33,6 +38,14 @@ moves only what it created, and it finds what it created by name, under
 writes only into a folder that is new or empty, that carries the marker, or
 that an earlier version of forecast wrote (``index.html`` and ``runs/*.json``),
 which is adopted by writing the marker.
+
+forecast never follows a symbolic link found inside OUT to delete or write: a
+link where it keeps a file or folder of its own (``.forecast-work``, a question's
+folder, a dated report folder, ``catalog.jsonl``, ``history.html``, ``index.html``,
+``runs/``, a lock) is left alone and reported (:class:`LinkInOut`). Every write and
+deletion in OUT goes through the helpers here, which check each part of the path
+below OUT with ``lstat`` (:func:`refuse_links`) and open files with ``O_NOFOLLOW``.
+OUT itself may be a link: it is the folder the user named.
 
 Several processes, on one machine or on several that share OUT, may work on it
 at once (``forecast run``, Airflow's tasks): each question's job holds that
@@ -58,25 +71,33 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .errors import LinkInOut
+
 __all__ = [
     "CHECKLIST_CSV",
     "EFFECTS_CSV",
     "EVIDENCE_CSV",
     "FRAME_CSVS",
     "INDEX",
+    "INPUTS_RECORD",
     "LOCKS",
     "LOCK_NAME",
     "MARKER",
     "PARTIAL_SUFFIX",
+    "PUBLISHED_STAMP",
     "RESERVED_NAMES",
+    "REVISION_MARK",
     "RUNS",
     "SCENARIOS_CSV",
     "SCORECARD_DIR",
+    "SEEN_LEDGER",
     "SUMMARY",
     "TRAJECTORY_CSV",
     "WORK",
+    "LinkInOut",
     "ReportEntry",
     "SummaryReader",
+    "append_text",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_writer",
@@ -86,6 +107,7 @@ __all__ = [
     "failed_dir",
     "finite_number",
     "index_lock",
+    "is_own_file",
     "is_partial_of",
     "job_scratch",
     "json_number",
@@ -98,9 +120,14 @@ __all__ = [
     "read_regular_text",
     "recover",
     "recover_job",
+    "refuse_links",
+    "remove_tree",
     "replace_dir",
     "report_dates",
     "report_dir",
+    "report_listing",
+    "revision_dir",
+    "revision_folders",
     "work_dir",
 ]
 
@@ -115,6 +142,15 @@ SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV = (
     "checklist.csv",
 )
 FRAME_CSVS = (SCENARIOS_CSV, TRAJECTORY_CSV, EFFECTS_CSV, CHECKLIST_CSV)
+#: The digests of the inputs a report was made from, beside its summary (docs/record.md).
+INPUTS_RECORD = "inputs.json"
+#: When a report was published: one ISO 8601 UTC timestamp and a newline, beside its summary.
+PUBLISHED_STAMP = "published.txt"
+#: Per question: when each evidence report (its id and the digest of its content) was first seen.
+SEEN_LEDGER = "evidence-seen.jsonl"
+#: How a kept revision's folder is named after its date: ``2025-02-20@r1``.
+REVISION_MARK = "@r"
+_REVISION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})@r([1-9][0-9]{0,8})$")
 #: The reviewers' front page.
 INDEX = "index.html"
 #: One manifest per run.
@@ -163,9 +199,64 @@ def json_number(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def refuse_links(out_dir: str | Path, path: str | Path) -> None:
+    """Raise :class:`LinkInOut` if ``path``, or a folder between OUT and it, is a symbolic link.
+
+    Each part of ``path`` below ``out_dir`` is looked at with ``lstat``, down to the
+    first that does not exist yet (what is created below it is created here, as a
+    real folder). ``out_dir`` itself may be a link: it is the folder the user named.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> out, elsewhere = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> os.symlink(elsewhere, os.path.join(out, "q"))
+    >>> refuse_links(out, os.path.join(out, "q", "catalog.jsonl"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    forecast.errors.LinkInOut: .../q: a symbolic link, left alone
+    """
+    out_dir, path = Path(out_dir), Path(path)
+    try:
+        parts = path.relative_to(out_dir).parts
+    except ValueError:
+        parts = Path(os.path.abspath(path)).relative_to(os.path.abspath(out_dir)).parts
+    current = out_dir
+    for part in parts:
+        current = current / part
+        try:
+            status = os.lstat(current)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if stat.S_ISLNK(status.st_mode):
+            raise LinkInOut(current)
+
+
+def is_own_file(path: str | Path) -> bool:
+    """Is ``path`` a regular file, not a link to one (``lstat``)?"""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def report_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
     """The folder of one question's report as of one date."""
     return Path(out_dir) / question_id / str(as_of)
+
+
+def revision_dir(out_dir: str | Path, question_id: str, as_of: date | str, revision: int) -> Path:
+    """The folder that keeps revision ``revision`` of a report once a later one replaced it.
+
+    ``OUT/<question>/<as_of>@r<revision>/``: beside the report's own folder, at the
+    same depth, so that the kept page's links still lead where they led.
+    """
+    return Path(out_dir) / question_id / f"{as_of}{REVISION_MARK}{revision}"
+
+
+def revision_folders(out_dir: str | Path, question_id: str) -> dict[date, tuple[int, ...]]:
+    """The kept revisions of each date of a question (:func:`revision_dir`), from its folder's listing alone."""
+    return report_listing(out_dir, question_id)[1]
 
 
 def failed_dir(out_dir: str | Path, question_id: str, as_of: date | str) -> Path:
@@ -192,6 +283,8 @@ def _lock(out_dir: str | Path, name: str):
     from filelock import FileLock
 
     folder = Path(out_dir) / LOCKS
+    # filelock opens the lock file with O_TRUNC: through a link it would empty the file linked to.
+    refuse_links(out_dir, folder / f"{name}.lock")
     folder.mkdir(parents=True, exist_ok=True)
     # A new instance per call: flock locks belong to an open file, so two jobs in one process
     # exclude each other as two on different machines do.
@@ -259,19 +352,25 @@ def claim_out_dir(out_dir: str | Path) -> None:
     """
     marker = Path(out_dir) / MARKER
     if not marker.is_file():
-        atomic_write_text(marker, _MARKER_TEXT)
+        atomic_write_text(marker, _MARKER_TEXT, within=out_dir)
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+def atomic_writer(path: str | Path, *, within: str | Path | None = None) -> Iterator[BinaryIO]:
     """A binary file to write ``path`` through, so that readers see the old file or the new one, never a part.
 
     What is written goes to a temporary file beside ``path``; when the block ends
     it is flushed to disk and replaces ``path`` by an atomic rename (an existing
     file keeps its mode). If the block raises, the temporary file is removed and
     ``path`` is untouched. Use it to stream a large file without holding it in memory.
+
+    ``within``: the output folder, when ``path`` is in it. Then a link at ``path`` or
+    on the way to it is refused (:class:`LinkInOut`, see :func:`refuse_links`), before
+    anything is created.
     """
     path = Path(path)
+    if within is not None:
+        refuse_links(within, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
@@ -289,15 +388,52 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         raise
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes, *, within: str | Path | None = None) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`)."""
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, within=within) as handle:
         handle.write(data)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+def atomic_write_text(path: str | Path, text: str, *, within: str | Path | None = None) -> None:
     """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), within=within)
+
+
+def append_text(path: str | Path, text: str, *, within: str | Path | None = None) -> None:
+    """Append whole lines ``text`` (ending in a newline) to the file at ``path``, in one ``write``.
+
+    A file that does not exist yet is written atomically (:func:`atomic_write_text`);
+    so is one whose last line was cut short, or that is not a regular file, which is
+    then replaced by its readable lines and ``text``. Call while holding the lock of
+    the question the file belongs to. ``within``: the output folder; a link at ``path``
+    or on the way to it is refused (:class:`LinkInOut`), and the file is never opened
+    through a link.
+    """
+    path = Path(path)
+    if within is not None:
+        refuse_links(within, path)
+    data = text.encode("utf-8")
+    flags = os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        atomic_write_bytes(path, data, within=within)
+        return
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            status = os.fstat(fd)
+            whole = stat.S_ISREG(status.st_mode) and (
+                not status.st_size or os.pread(fd, 1, status.st_size - 1) == b"\n"
+            )
+            if whole and os.write(fd, data) == len(data):
+                return
+        finally:
+            os.close(fd)
+    kept = read_regular_text(path) or ""
+    kept = kept[: kept.rfind("\n") + 1]  # a line cut short is dropped
+    atomic_write_text(path, kept + text, within=within)
 
 
 def _umask() -> int:
@@ -306,24 +442,56 @@ def _umask() -> int:
     return mask
 
 
-def replace_dir(new: Path, final: Path) -> None:
+def remove_tree(path: str | Path, within: str | Path) -> bool:
+    """Delete the folder ``path`` in OUT ``within`` and all below it; whether it is gone.
+
+    A link at ``path`` or on the way to it is left alone (``False``): what it links to
+    is never touched. Links below ``path`` are deleted as links, never followed.
+    """
+    try:
+        refuse_links(within, path)
+    except LinkInOut:
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    return not os.path.lexists(path)
+
+
+def replace_dir(
+    new: Path, final: Path, keep: Path | None = None, *, within: str | Path | None = None
+) -> None:
     """Move the finished folder ``new`` to ``final``, replacing what was there.
 
+    ``within``: the output folder; a link at ``new`` or ``final``, or on the way to
+    either, is refused (:class:`LinkInOut`) before anything moves.
+
     The old folder is first renamed aside, to ``<new>.aside`` beside ``new`` (in the
-    run's scratch space), and only removed once the new one is in place. Where it
-    came from is written first to ``<new>.aside.json``, so that :func:`recover`
-    puts it back if the process is killed between the two renames.
+    run's scratch space), and only removed once the new one is in place, or, given
+    ``keep``, renamed there (a revision kept as it was published). Where it came
+    from (and where it goes) is written first to ``<new>.aside.json``, so that
+    :func:`recover` puts it back, or where it was to be kept, if the process is
+    killed between the renames.
     """
+    if within is not None:
+        refuse_links(within, new)
+        refuse_links(within, final)
     final.parent.mkdir(parents=True, exist_ok=True)
     aside = None
     if final.exists():
         aside = new.with_name(new.name + _ASIDE)
         record = new.with_name(new.name + _ASIDE + ".json")
-        atomic_write_text(record, json.dumps({"final": str(final.resolve())}))
+        whence = {"final": str(final.resolve())}
+        if keep is not None:
+            if within is not None:
+                refuse_links(within, keep)
+            whence["keep"] = str(keep.parent.resolve() / keep.name)
+        atomic_write_text(record, json.dumps(whence), within=within)
         os.rename(final, aside)
     os.rename(new, final)
     if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
+        if keep is not None and not keep.exists():
+            os.rename(aside, keep)
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
         record.unlink(missing_ok=True)  # last: while the set-aside folder exists, its record says whence
 
 
@@ -331,8 +499,24 @@ def _restore(record: Path, out_dir: Path) -> None:
     """Put a folder :func:`replace_dir` set aside back where its record says it came from."""
     aside = record.with_name(record.name.removesuffix(".json"))
     final = _recorded_final(record, out_dir)
-    if final is not None and aside.is_dir() and not final.exists():
+    if final is None or aside.is_symlink() or not aside.is_dir():
+        return
+    try:
+        refuse_links(out_dir, final)
+    except LinkInOut:
+        return
+    if not os.path.lexists(final):
         os.rename(aside, final)
+        return
+    # The new folder was in place: the old one is a revision to keep where the record says.
+    keep = _recorded_final(record, out_dir, "keep")
+    if keep is None or keep.parent != final.parent or os.path.lexists(keep):
+        return
+    try:
+        refuse_links(out_dir, keep)
+    except LinkInOut:
+        return
+    os.rename(aside, keep)
 
 
 def recover_job(out_dir: str | Path, key: str) -> None:
@@ -343,9 +527,10 @@ def recover_job(out_dir: str | Path, key: str) -> None:
     """
     out_dir = Path(out_dir)
     work = work_dir(out_dir)
-    if not work.is_dir():
+    if work.is_symlink() or not work.is_dir():  # a link is left alone: what it links to is not ours
         return
-    mine = [p for p in work.iterdir() if p.name.split(".")[0] == key]
+    # A link among them is left alone too: it is not what a job created.
+    mine = [p for p in work.iterdir() if p.name.split(".")[0] == key and not p.is_symlink()]
     # <key>.<uuid>.aside.json beside a job's scratch; <run>/<question>.aside.json from a run of the
     # version before jobs, whose scratch folders were named by run.
     records = []
@@ -377,7 +562,8 @@ def recover(out_dir: str | Path) -> None:
 
     out_dir = Path(out_dir)
     work = work_dir(out_dir)
-    keys = sorted({p.name.split(".")[0] for p in work.iterdir()}) if work.is_dir() else []
+    ours = work.is_dir() and not work.is_symlink()
+    keys = sorted({p.name.split(".")[0] for p in work.iterdir()}) if ours else []
     for key in keys:
         lock = question_lock(out_dir, key) if _JOB_KEY.match(key) else None
         if lock is not None:
@@ -391,13 +577,14 @@ def recover(out_dir: str | Path) -> None:
             if lock is not None:
                 lock.release()
     with contextlib.suppress(OSError):  # not empty: a running job's scratch is in it
-        work.rmdir()
+        if ours:
+            work.rmdir()
     partials = [
         *(p for name in (INDEX, MARKER) for p in out_dir.glob(f".{name}.*.tmp") if is_partial_of(p, name)),
         *(
             p
             for p in out_dir.glob(f"{RUNS}/.*.json.*.tmp")
-            if is_partial_of(p, p.name[1:].split(".json.")[0] + ".json")
+            if is_partial_of(p, p.name[1:].split(".json.")[0] + ".json") and not (out_dir / RUNS).is_symlink()
         ),
     ]
     if not partials:
@@ -414,11 +601,11 @@ def recover(out_dir: str | Path) -> None:
         lock.release()
 
 
-def _recorded_final(record: Path, out_dir: Path) -> Path | None:
-    """Where a set-aside folder came from, if its record says so and that is inside OUT."""
+def _recorded_final(record: Path, out_dir: Path, key: str = "final") -> Path | None:
+    """Where a set-aside folder came from (or, ``key="keep"``, is to be kept), if its record says so and that is inside OUT."""
     data = read_json(record)
     try:
-        final = Path(data["final"])
+        final = Path(data[key])
     except (KeyError, TypeError):
         return None
     return final if final.resolve().is_relative_to(out_dir.resolve()) else None
@@ -551,22 +738,39 @@ def report_dates(out_dir: str | Path, question_id: str) -> list[date]:
     No summary is read: a folder named for a date is listed whatever it holds, so a
     caller reads only the few it needs (see :func:`current_report`).
     """
+    return report_listing(out_dir, question_id)[0]
+
+
+def report_listing(out_dir: str | Path, question_id: str) -> tuple[list[date], dict[date, tuple[int, ...]]]:
+    """A question folder's report dates, oldest first, and each date's kept revisions, from one listing.
+
+    A kept revision is a folder ``<date>@r<n>`` (:func:`revision_dir`); its date's
+    report is the folder ``<date>``, the latest revision.
+    """
     folder = Path(out_dir) / question_id
     dates = []
+    kept: dict[date, list[int]] = {}
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if len(entry.name) != 10:
-                    continue
-                try:
-                    as_of = date.fromisoformat(entry.name)
-                except ValueError:
-                    continue
-                if entry.is_dir():
-                    dates.append(as_of)
+                name = entry.name
+                if len(name) == 10:
+                    try:
+                        as_of = date.fromisoformat(name)
+                    except ValueError:
+                        continue
+                    if entry.is_dir():
+                        dates.append(as_of)
+                elif REVISION_MARK in name and (match := _REVISION_NAME.match(name)) is not None:
+                    try:
+                        as_of = date.fromisoformat(match.group(1))
+                    except ValueError:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        kept.setdefault(as_of, []).append(int(match.group(2)))
     except OSError:  # no such folder, or not a folder
-        return []
-    return sorted(dates)
+        return [], {}
+    return sorted(dates), {d: tuple(sorted(n)) for d, n in kept.items()}
 
 
 def _first_readable(

@@ -233,7 +233,7 @@ class TeamForecast:
         days = (resolution.date - self.trajectory.dates[0]).days + 1
         daily = self.trajectory.probabilities[:days]
         prior = np.array([self.priors[s] for s in self.question.scenario_ids])
-        return analysis.score_forecasts(self.question, daily, daily[-1], prior)
+        return analysis.score_forecasts(self.question, daily, analysis.eve_forecast(daily, prior), prior)
 
 
 class TeamAssessment(Assessment):

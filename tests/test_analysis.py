@@ -366,19 +366,26 @@ def test_critical_evidence_ignores_reports_after_the_as_of_date():
     assert {(i.kind, i.id) for i in found} == {("indicator", "x"), ("report", "e1")}
 
 
-def test_most_influential_names_the_indicator_whose_removal_lowers_each_scenario_most():
+def test_most_influential_names_the_indicator_whose_removal_moves_each_scenario_most_either_way():
     q, rows = two_indicators()
     result = most_influential(q, rows, AS_OF)
-    # Removing x lowers a by 33.3 points; removing y lowers b by 13.3.
+    # With both, a = 2/3. Without x: a = 1/3 (-33.3 points); without y: a = 0.8 (+13.3). x moves a most.
     assert result["a"].id == "x" and result["a"].change["a"] == pytest.approx(-100 / 3)
-    assert result["b"].id == "y" and result["b"].change["b"] == pytest.approx(200 / 3 - 80)
+    # b = 1/3 with both. Without y it falls to 0.2 (-13.3: y holds it up); without x it rises to 2/3
+    # (+33.3: x holds it down). The larger move, either way, is x's, and its sign says it holds b down.
+    assert result["b"].id == "x" and result["b"].change["b"] == pytest.approx(100 / 3)
 
 
-def test_most_influential_is_none_for_a_scenario_no_evidence_supports():
+def test_most_influential_counts_an_indicator_that_holds_a_scenario_down():
     q = make_question({"a": 0.5, "b": 0.5}, {"x": {"a": 0.8, "b": 0.2}})
     result = most_influential(q, [report("e1", day(2), "x")], AS_OF)
-    assert result["a"].id == "x"
-    assert result["b"] is None
+    # b falls from 50% to 20% with x: leaving x out moves it back up 30 points.
+    assert result["a"].id == "x" and result["a"].change["a"] == pytest.approx(-30)
+    assert result["b"].id == "x" and result["b"].change["b"] == pytest.approx(30)
+
+
+def test_most_influential_is_none_without_evidence():
+    q = make_question({"a": 0.5, "b": 0.5}, {"x": {"a": 0.8, "b": 0.2}})
     assert most_influential(q, [], AS_OF) == {"a": None, "b": None}
 
 

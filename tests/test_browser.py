@@ -258,27 +258,27 @@ def test_the_index_shows_each_scenarios_spread_beside_the_team_forecast(browser,
     assert page.errors == []
 
 
-def test_the_scorecard_shows_a_leaderboard_and_calibration_per_forecaster(browser, bundled_run):
+def test_the_scorecard_lists_the_bundled_examples_apart_and_off_the_leaderboard(browser, bundled_run):
     page = Page(browser, bundled_run.out / "_scorecard" / "report.html")
     scorecard = read_json(bundled_run.out / "_scorecard" / "scorecard.json")
-    rows = page.page.locator("tr.leaderboard-row")
-    assert rows.count() == len(scorecard["leaderboard"]) >= 4
-    names = [rows.nth(k).get_attribute("data-forecaster") for k in range(rows.count())]
-    assert names == [r["forecaster"] for r in scorecard["leaderboard"]]
-    assert {"team", "model: ines", "model: omar", "Illustrative: town forum poll"} <= set(names)
-    alts = page.page.eval_on_selector_all(
-        "figure.chart svg", "svgs => svgs.map(s => s.getAttribute('aria-label'))"
-    )
-    by_forecaster = next(a for a in alts if a.startswith("Calibration per forecaster"))
-    for name, numbers in scorecard["calibration_by_forecaster"].items():
-        assert f"{name}, n={numbers['n']}" in by_forecaster
+    # Both bundled resolved questions are illustrative: listed apart, scored, and on no leaderboard.
+    assert sorted(scorecard["examples"]) == ["harbour-bridge-reopening", "riverside-festival-return"]
+    assert all(q["illustrative"] for q in scorecard["questions"])
+    assert "leaderboard" not in scorecard
+    assert page.page.locator("tr.leaderboard-row").count() == 0
+    assert page.page.locator('table.examples tr[data-illustrative="true"]').count() == 2
+    assert "No resolved questions of the record yet" in page.page.inner_text(".bottom-line")
     assert page.errors == []
 
 
 def test_the_report_shows_evidence_age_groups_and_windows(browser, bundled_run):
     page = Page(browser, bundled_run.out / EXAMPLE / AS_OF / "report.html")
     basis = page.page.inner_text(".bottom-line .basis")
-    assert "the latest counted is dated 2025-02-17, 3 days before 2025-02-20" in basis
+    latest = read_json(bundled_run.out / EXAMPLE / AS_OF / "summary.json")["latest_report_date"]
+    assert (
+        f"the latest counted is e032 (Kyiv Independent citing Bloomberg (unnamed sources)), dated {latest}"
+        in basis
+    )
     assert page.page.locator(".checklists table").first.is_hidden()  # collapsed until opened
     page.open_sections()
     checklists = page.page.locator(".checklists")
@@ -339,15 +339,32 @@ def test_the_report_opens_with_its_key_judgments_and_stays_short(browser, bundle
         text = page.inner_text("#key-judgments")
         assert "closes 2027-06-30, 860 days left" in text
         assert "Confidence: " in text and "of counted weight from A–B sources" in text
-        assert page.locator("#key-judgments .signpost").count() in (1, 2)
+        assert page.locator("#key-judgments .signpost").count() in (1, 2, 3)
         assert page.locator("#key-judgments .mover").count() in (2, 3)
         if run == "team":
             assert page.locator("#key-judgments .analysts-range").count() == 3
             assert "latest outside forecasts give" in text
+        # The probabilities table: each scenario's name, probability and Prior in view, no sideways scroll in its box.
+        table = page.evaluate(_PROBABILITIES)
+        assert table["rows"] == 3 and not table["sideways"], table
+        assert all(table["visible"]), table
         violations = Axe().run(page).response["violations"]
         assert violations == [], [v["id"] for v in violations]
     finally:
         context.close()
+
+
+_PROBABILITIES = """() => {
+  const box = document.querySelector('table.probabilities').closest('.table-scroll');
+  const right = box.getBoundingClientRect().right;
+  const rows = [...document.querySelectorAll('table.probabilities tbody tr')];
+  const seen = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.right <= right + 0.5; };
+  return {
+    rows: rows.length,
+    sideways: box.scrollWidth > box.clientWidth,
+    visible: rows.flatMap(tr => [tr.querySelector('th'), tr.querySelector('td.probability-cell'), tr.querySelector('td.prior')].map(seen)),
+  };
+}"""
 
 
 def test_a_1_mb_outside_forecast_file_gives_a_page_under_2_mb_with_every_row_in_its_csv(browser, tmp_path):

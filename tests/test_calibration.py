@@ -206,6 +206,21 @@ def test_temper_applies_to_every_analyst_before_pooling(tmp_path):
         ("temper: 0.5\nfitted: 2026-11-30\ntemperature: 2\n", 3, "unknown key 'temperature'"),
         ("fitted: 2026-11-30\n", 1, "temper: required"),
         ("temper: 0.5\nextremize: -2\n", 2, "extremize"),
+        ("temper: 0.5\ntemper_interval: [0.6, 0.4]\n", 2, "temper_interval: expected \\[low, high\\]"),
+        ("temper: 0.5\ntemper_interval: 0.4\n", 2, "temper_interval"),
+        ("temper: 3\nsearched: [0.05, 2.0]\n", 2, "lies outside the searched range"),
+        ("temper: 0.5\nforced: yes\n", 2, "forced: expected true or false"),
+        ("temper: 0.5\nextremize_interval: [1, 2]\n", 2, "given without extremize"),
+        (
+            "temper: 0.5\nlog_score:\n  leave_one_out: {untempered: 1, calibrated: 0.9, gain_se: -1}\n",
+            3,
+            "gain_se",
+        ),
+        (
+            "temper: 0.5\nextremize: 2\nextremize_score:\n  in_sample: {untempered: 1, calibrated: 0.9}\n",
+            4,
+            "temper_only and joint",
+        ),
     ],
 )
 def test_a_bad_calibration_yaml_is_a_located_error(tmp_path, text, line, message):
@@ -218,6 +233,46 @@ def test_a_bad_calibration_yaml_is_a_located_error(tmp_path, text, line, message
     result = forecast_cli("validate", "--data", data)
     assert result.returncode == 1
     assert f"calibration.yaml:{line}:" in result.stdout
+
+
+def test_a_calibration_yaml_written_before_intervals_were_recorded_still_reads(tmp_path):
+    data = copy_data_without_team(tmp_path / "data")
+    (data / "calibration.yaml").write_text(FIT, encoding="utf-8")
+    fitted = load_calibration(data)
+    assert fitted.temper == 0.42 and fitted.log_loo == (0.81, 0.64)
+    assert (fitted.temper_interval, fitted.searched, fitted.log_gain_se, fitted.forced) == (
+        None,
+        None,
+        None,
+        False,
+    )
+
+
+def test_calibration_yaml_reads_back_every_field_it_writes(tmp_path):
+    from forecast.inputs.calibration import calibration_yaml
+    from forecast.model import Calibration
+
+    data = copy_data_without_team(tmp_path / "data")
+    written = Calibration(
+        temper=0.42,
+        extremize=0.8,
+        fitted=date(2026, 11, 30),
+        questions=("a", "b"),
+        log_in_sample=(0.8, 0.6),
+        log_loo=(0.8, 0.65),
+        temper_interval=(0.3, 0.55),
+        searched=(0.05, 2.0),
+        log_gain_se=0.05,
+        extremize_interval=(0.5, 1.2),
+        extremize_searched=(0.05, 5.0),
+        extremize_in_sample=(0.6, 0.58),
+        extremize_loo=(0.65, 0.64),
+        extremize_gain_se=0.01,
+        forced=True,
+        version="0.1.0",
+    )
+    (data / "calibration.yaml").write_text(calibration_yaml(written), encoding="utf-8")
+    assert replace(load_calibration(data), path="") == written
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo"])
@@ -263,12 +318,15 @@ def test_the_same_world_is_the_same_bytes(tmp_path):
 # ---------------------------------------------------------------- the command
 
 
-def test_calibrate_refuses_the_two_bundled_resolved_questions_and_writes_nothing(tmp_path):
+def test_calibrate_leaves_the_two_bundled_examples_out_and_writes_nothing(tmp_path):
     data = shutil.copytree(DATA, tmp_path / "data")
     before = tree_digest(data)
     result = forecast_cli("calibrate", "--data", data, "--write")
     assert result.returncode == 1
-    assert "2 resolved questions; calibration needs at least 8" in result.stderr
+    assert (
+        "0 resolved questions (and 2 illustrative, left out as examples); calibration needs at least 8"
+        in result.stderr
+    )
     assert tree_digest(data) == before
 
 
@@ -386,7 +444,7 @@ def test_a_calibrated_report_says_so_and_by_how_much(tmp_path, example):
     plain = posterior_as_of(question, log, AS_OF)
     leading = max(plain, key=plain.get)
     said = (
-        "Calibrated: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions "
+        "Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength (fitted on 14 resolved questions "
         "on 2026-11-30; cross-validated log score 0.81 → 0.64). Uncalibrated: "
         f"{question.scenario(leading).label} {plain[leading] * 100:.0f}%."
     )
@@ -428,7 +486,9 @@ def test_the_team_pool_is_of_the_tempered_analysts(tmp_path):
     ]
     expected = log_pool(np.array(analysts), question.extremize)
     np.testing.assert_allclose(list(report.summary()["probabilities"].values()), expected, atol=1e-9)
-    assert report.calibration_note.startswith("Calibrated: the evidence counts at 0.42")
+    assert report.calibration_note.startswith(
+        "Calibrated: past forecasts were overconfident: the evidence counts at 0.42"
+    )
 
 
 def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path):
@@ -446,7 +506,16 @@ def test_the_scorecard_shows_the_temper_its_curve_and_both_calibrations(tmp_path
         assert numbers["curve"][value] == pytest.approx(expected, abs=1e-9)
     assert numbers["log_daily"]["calibrated"] < numbers["log_daily"]["untempered"]
     html = str(card.temper_table())
-    assert f"{temper:.2f}</strong> of its stated strength" in html and "(in use)" in html
+    lo, hi = load_calibration(world.data_dir).temper_interval
+    assert (
+        f"{temper:.2f}</strong> (90%: {lo:.2f}–{hi:.2f}) of its stated strength" in html
+        and "(in use)" in html
+    )
+    assert ("This fit was forced" in html) == numbers["forced"]
+    # The record's diagnostics: τ daily and on final forecasts, the reliability diagram, Murphy.
+    diagnostics = card.summary()["diagnostics"]
+    assert diagnostics["questions"] == 10 and diagnostics["temper_daily"]["value"] == temper
+    assert "Reliability" in str(card.diagnostics_table()) and card.diagnostics_chart().svg[:4] == "<svg"
     assert card.temper_chart().svg[:4] == "<svg"
     # Each question is scored as its reports published it: tempered.
     by_id = {q.id: (q, log) for q, log in cases}
@@ -477,8 +546,8 @@ def _with_analysts(world) -> None:
         (folder / "ben.yaml").write_text("priors: {low: 0.2, middle: 0.3, high: 0.5}\n", encoding="utf-8")
 
 
-def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
-    from forecast.analysis.calibration import EXTREMIZE_GRID
+def test_calibrate_fits_tau_and_the_pools_exponent_jointly_on_the_analysts_pool(tmp_path):
+    from forecast.analysis.calibration import fit_folder, resolved_cases
     from forecast.analysis.scoring import log_score
     from forecast.engine.pool import log_pool
     from forecast.inputs.judgments import overlay
@@ -487,24 +556,32 @@ def test_calibrate_fits_the_pools_exponent_on_the_tempered_analysts(tmp_path):
     _with_analysts(world)
     result = forecast_cli("calibrate", "--data", world.data_dir, "--min-questions", "6", "--write", "--force")
     assert result.returncode == 0, result.stderr
-    assert "pool of 6 team questions: fitted extremize" in result.stdout
+    assert "pool of 6 team questions, τ and a fitted jointly" in result.stdout
     fitted = load_calibration(world.data_dir)
-    # Independently: each analyst's tempered trajectory by the engine, pooled by log_pool at every a.
-    daily = []
+    joint = fit_folder(resolved_cases(world.data_dir), 6).joint
+    assert (fitted.temper, fitted.extremize) == (joint.value, joint.extremize)
+    assert fitted.extremize_interval is not None and fitted.extremize_gain_se is not None
+    # Independently, at a few points of the joint grid: each analyst's trajectory by the engine at τ,
+    # pooled by log_pool at a, its daily log score averaged over questions.
+    cases = []
     for qid in world.question_ids:
         q = load_question(world.data_dir / "questions" / f"{qid}.yaml")
         log = load_evidence(world.data_dir / "evidence" / f"{qid}.csv", q)
-        end = q.resolution.date
-        paths = [
-            trajectory(replace(overlay(q, j), temper=fitted.temper), log, end).probabilities
-            for j in load_judgments(world.data_dir, q)
-        ]
-        daily.append((np.stack(paths), q.scenario_ids.index(q.resolution.scenario)))
-    means = [
-        np.mean([log_score(log_pool(paths, a), resolved).mean() for paths, resolved in daily])
-        for a in EXTREMIZE_GRID
-    ]
-    assert fitted.extremize == pytest.approx(EXTREMIZE_GRID[int(np.argmin(means))])
+        cases.append((q, log, load_judgments(world.data_dir, q)))
+    for temper, a in ((0.3, 0.5), (1.0, 1.0), (joint.value, joint.extremize)):
+        means = []
+        for q, log, judgments in cases:
+            end = q.resolution.date
+            paths = [
+                trajectory(replace(overlay(q, j), temper=temper), log, end).probabilities for j in judgments
+            ]
+            means.append(
+                log_score(log_pool(np.stack(paths), a), q.scenario_ids.index(q.resolution.scenario)).mean()
+            )
+        assert joint.mean_log_at(temper, a) == pytest.approx(np.mean(means), abs=1e-9)
+    assert joint.mean_log_at(joint.value, joint.extremize) == pytest.approx(
+        joint.log.mean(axis=0).min(), abs=1e-12
+    )
     # The folder's questions take it, unless their file sets their own.
     question, _ = load_by_id(world.data_dir, world.question_ids[0])
     assert question.extremize == fitted.extremize
@@ -526,10 +603,15 @@ def test_forecast_run_publishes_a_calibrated_report(tmp_path):
     assert result.returncode == 0, result.stderr
     folder = out / EXAMPLE / AS_OF.isoformat()
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert summary["temper"] == 0.42 and summary["schema_version"] == 3
+    assert summary["temper"] == 0.42 and summary["schema_version"] == 4
     assert set(summary["uncalibrated_probabilities"]) == set(summary["probabilities"])
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert page.count("Calibrated: the evidence counts at 0.42 of its stated strength") == 2
+    assert (
+        page.count(
+            "Calibrated: past forecasts were overconfident: the evidence counts at 0.42 of its stated strength"
+        )
+        == 2
+    )
 
 
 def test_forecast_run_refuses_a_bad_calibration_yaml_before_any_kernel(tmp_path):

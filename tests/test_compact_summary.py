@@ -113,7 +113,7 @@ def long_runs(tmp_path_factory: pytest.TempPathFactory) -> LongRuns:
 @pytest.mark.slow
 def test_a_summary_of_more_than_10000_reports_gives_their_count_and_digest_not_their_ids(long_runs):
     first = summary_at(long_runs.out, AS_OF)
-    assert first["schema_version"] == SCHEMA_VERSION == 3
+    assert first["schema_version"] == SCHEMA_VERSION == 4
     assert len(long_runs.first_ids) == COMPACT_ABOVE + 1 == 10_001
     assert "evidence_ids" not in first
     assert first["evidence_counted"] == 10_001

@@ -260,8 +260,9 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
     assert not any("Traceback" in log for log in logs)
     assert sum("another forecast run is writing to" in log for log in logs) == 1  # one waited for the other
     assert sorted(p.name for p in (out / EXAMPLE).iterdir() if not p.name.startswith(".")) == [
-        AS_OF,
+        AS_OF,  # the second run made the same numbers: it published nothing, kept no revision
         "catalog.jsonl",  # the question's catalog of reports
+        "evidence-seen.jsonl",  # when each evidence report was first seen
         "history.html",  # the page of every report
     ]
     assert [e.as_of.isoformat() for e in read_catalog(out, EXAMPLE).entries()] == [AS_OF]
@@ -269,7 +270,9 @@ def test_two_runs_started_together_on_one_out_take_turns(tmp_path):
         "checklist.csv",
         "effects.csv",
         "evidence.csv",
+        "inputs.json",
         "outside_forecasts.csv",  # the bundled question has outside forecasts
+        "published.txt",
         "report.html",
         "report.ipynb",
         "scenarios.csv",

@@ -61,22 +61,23 @@ def test_a_backfilled_move_past_the_threshold_raises_the_alert_on_the_index(back
     assert 'class="alert-row"' in index
 
 
-def test_the_card_says_the_report_own_comparison_is_out_of_date_and_how_to_refresh_it(backfilled):
+def test_the_card_says_the_report_own_comparison_is_that_of_its_publication(backfilled):
     _, out = backfilled
     card = _card((out / "index.html").read_text(encoding="utf-8"), EXAMPLE)
-    assert "out of date" in card
-    assert f"forecast run --question {EXAMPLE} --as-of 2025-02-20" in card
+    assert "compares with what was published before it then: it is kept as published" in card
 
 
-def test_refreshing_the_latest_report_clears_the_note_and_keeps_the_move(tmp_path):
+def test_rerunning_the_latest_report_with_the_same_numbers_keeps_it_as_published(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
-    for as_of in ("2025-02-20", "2025-01-15", "2025-02-20"):
+    for as_of in ("2025-02-20", "2025-01-15"):
         done = forecast_cli("run", "--data", data, "--out", out, "--as-of", as_of, "--question", EXAMPLE)
         assert done.returncode == 0, done.stderr
-    refreshed = read_json(out / EXAMPLE / "2025-02-20" / "summary.json")
-    assert refreshed["changes"]["previous_as_of"] == "2025-01-15"
+    before = (out / EXAMPLE / "2025-02-20" / "summary.json").read_bytes()
+    done = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-20", "--question", EXAMPLE)
+    assert done.returncode == 0, done.stderr
+    assert (out / EXAMPLE / "2025-02-20" / "summary.json").read_bytes() == before
+    assert read_json(out / EXAMPLE / "2025-02-20" / "summary.json")["changes"] is None
     card = _card((out / "index.html").read_text(encoding="utf-8"), EXAMPLE)
-    assert "out of date" not in card
     assert "since 2025-01-15" in card and "+16.1" in card
 
 
@@ -360,7 +361,7 @@ def test_the_backfilled_index_neither_scrolls_sideways_nor_fails_axe(browser, ba
     _, out = backfilled
     context, page = open_page(browser, out / "index.html", width)
     try:
-        assert "out of date" in page.inner_text("main")
+        assert "it is kept as published" in page.inner_text("main")
         found = page.evaluate(_MEASURE)
         assert found["page"]["scrollWidth"] <= found["page"]["clientWidth"], "the page scrolls sideways"
         assert found["outside"] == [] and found["spilling"] == []
@@ -402,3 +403,73 @@ def test_the_page_of_every_report_neither_scrolls_sideways_nor_fails_axe(browser
         assert serious == [], results.generate_report()
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- getting to every question's history
+
+
+@pytest.fixture(scope="module")
+def one_run(tmp_path_factory):
+    """Every bundled question run once, as of one date: each has one report."""
+    tmp = tmp_path_factory.mktemp("one-run")
+    data, out = copy_data(tmp / "data"), tmp / "out"
+    done = forecast_cli("run", "--data", data, "--out", out, "--as-of", "2025-02-20")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _questions(out):
+    return sorted(p.parent.parent.name for p in out.glob("*/2025-02-20/summary.json"))
+
+
+def test_the_index_links_every_questions_history_page_even_with_one_report(one_run):
+    index = (one_run / "index.html").read_text(encoding="utf-8")
+    assert len(_questions(one_run)) == 3
+    for question in _questions(one_run):
+        assert (one_run / question / "history.html").is_file()
+        assert f'href="{question}/history.html"' in _card_html(index, question)
+
+
+def _card_html(index: str, question: str) -> str:
+    start = index.index(f'id="q-{question}"')
+    return index[start : index.index("</section>", start)]
+
+
+def test_each_report_links_its_questions_history_page(one_run):
+    for question in _questions(one_run):
+        page = (one_run / question / "2025-02-20" / "report.html").read_text(encoding="utf-8")
+        assert 'href="../history.html"' in page
+        assert (one_run / question / "2025-02-20" / "../history.html").resolve().is_file()
+
+
+def test_a_history_page_with_one_report_draws_a_point_and_says_1_report(one_run):
+    page = (one_run / EXAMPLE / "history.html").read_text(encoding="utf-8")
+    assert "1 report of this question" in page and "All 1 reports" not in page
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "<polyline" not in chart and "<circle" in chart
+
+
+def test_a_resolved_questions_history_page_shows_its_resolution(one_run):
+    summary = read_json(one_run / RESOLVED / "2025-02-20" / "summary.json")
+    page = html.unescape((one_run / RESOLVED / "history.html").read_text(encoding="utf-8"))
+    r = summary["resolution"]
+    assert f"Resolved: {r['name']} on {r['date']}." in re.sub(r"<[^>]+>", "", page)
+
+
+_TEXT_OUTSIDE = """() => [...document.querySelectorAll('svg.chart-svg')].filter(s => s.getBoundingClientRect().width > 0)
+  .flatMap(s => { const box = s.getBoundingClientRect();
+    return [...s.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+      .filter(r => r.left < box.left - 0.5 || r.right > box.right + 0.5).map(r => [r.left, r.right, box.left, box.right]); })"""
+
+
+@pytest.mark.parametrize("question", [EXAMPLE, RESOLVED])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_date_or_label_of_a_history_chart_is_cut_off(browser, one_run, question, width):  # noqa: F811
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto((one_run / question / "history.html").as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate(_TEXT_OUTSIDE) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from helpers import AS_OF, DATA, EXAMPLE, copy_data, copy_data_without_team
+from test_team import independent_pool
 
-from forecast import analysis, load_evidence, load_question
+from forecast import analysis, assess, load_evidence, load_question
+from forecast.inputs.judgments import load_judgments, overlay
 from forecast.publish.html import safe_url
 from forecast.publish.report import Report
 
@@ -158,7 +161,10 @@ def edited_question(tmp_path, *edits: tuple[str, str]):
 def test_the_bottom_line_states_the_latest_report_and_its_age(report):
     # The latest report counted as of 2025-02-20 is e032, dated 2025-02-17: three days old.
     html = str(report.bottom_line())
-    assert 'the latest counted is dated <span class="latest-report">2025-02-17</span>' in html
+    assert (
+        'the latest counted is <span class="latest-counted">e032 (Kyiv Independent citing Bloomberg (unnamed sources))'
+        '</span>, dated <span class="latest-report">2025-02-17</span>'
+    ) in html
     assert '<span class="evidence-age">3 days</span> before 2025-02-20' in html
     assert "dated up to" not in html and "Stale evidence" not in html
     summary = report.summary()
@@ -219,7 +225,10 @@ def test_a_likelihood_spread_widens_the_intervals_but_not_the_point_forecast(tmp
 def test_the_checklists_show_groups_and_windows(report):
     html = str(report.checklists())
     assert (
-        html.count("Group: Russia draws down its forces in Syria after Assad&#39;s fall (dependence 0.5)")
+        html.count(
+            "Group: Russia draws down its forces in Syria after Assad&#39;s fall "
+            "(partly dependent: beside the strongest, the others count at 50% of their weight)"
+        )
         == 2
     )
     assert "Window: 2024-12-08 to 2025-01-08" in html
@@ -350,23 +359,37 @@ def test_why_it_moved_names_the_reports_added_since_the_previous_one_that_moved_
         assert m.source in text.replace("&#39;", "'") and m.grade in text and f"{m.points:+.1f} pts" in text
 
 
-def test_what_would_change_it_is_the_watch_items_that_move_the_leader_most(team_report):
-    a = team_report.assessment
+def test_what_would_change_it_is_the_reports_that_move_the_leader_most(team_report):
+    a, q = team_report.assessment, team_report.question
     lead, p = a.leading, a.probabilities[a.leading]
     moves = []
     for w in team_report.watch_items:
         moves += [(abs(w.if_observed[lead] - p), w.indicator, True, w.if_observed[lead])]
         moves += [(abs(w.if_absent[lead] - p), w.indicator, False, w.if_absent[lead])]
+    # A reversal: an A1 report of the other status, on the as-of date, each analyst recompiled and pooled by hand.
+    judgments = load_judgments(DATA, q)
+    template = team_report.evidence.rows[0]
+    for indicator, state in a.states.items():
+        if state.status is None:
+            continue
+        row = replace(template, id="x", date=a.as_of, indicator=indicator, observed=not state.status,
+                      reliability="A", credibility=1)  # fmt: skip
+        log = replace(team_report.evidence, rows=(*team_report.evidence.rows, row))
+        after = independent_pool(
+            [dict(assess(overlay(q, j), log, a.as_of).probabilities) for j in judgments], q.extremize
+        )[lead]
+        moves.append((abs(after - p), indicator, not state.status, after))
     best = {}
     for m in sorted(moves, reverse=True):
         best.setdefault(m[1], m)
     expected = sorted(best.values(), reverse=True)[:2]
     signposts = team_report.build_key_judgments().signposts
-    assert [(s.indicator, s.seen) for s in signposts] == [(m[1], m[2]) for m in expected]
+    assert [(s.indicator, s.seen) for s in signposts[:2]] == [(m[1], m[2]) for m in expected]
+    assert [s.probability for s in signposts[:2]] == pytest.approx([m[3] for m in expected], abs=1e-9)
     text = _text(team_report.bottom_line())
     for s in signposts:
         verb = "rises" if s.rises else "falls"
-        assert f"{s.scenario} {verb} to {s.probability * 100:.0f}%." in text
+        assert f"{s.scenario} {verb} to {s.probability * 100:.0f}%" in text
 
 
 def test_a_team_brief_and_table_give_the_analysts_lowest_and_highest(team_report):
@@ -376,14 +399,16 @@ def test_a_team_brief_and_table_give_the_analysts_lowest_and_highest(team_report
     for s in team_report.question.scenario_ids:
         values = [a[s] for a in analysts.values()]
         expected = f"{min(values) * 100:.0f}%–{max(values) * 100:.0f}%"
-        assert f'analysts-range" data-scenario="{s}">{expected}<' in table
+        assert f'analysts-range" data-scenario="{s}" data-label="Analysts">{expected}<' in table
         assert f'analysts-range" data-scenario="{s}">analysts {expected}<' in brief
     assert "Two ranges, for two different things" in table
     assert "latest outside forecasts give" in _text(brief)
     confidence = team_report.confidence
     spread = next(i for i in confidence.inputs if i.name == "spread")
     values = [a[team_report.assessment.leading] for a in analysts.values()]
-    assert spread.text == f"analysts span {(max(values) - min(values)) * 100:.0f} points"
+    # Judged on the figures shown beside it: the highest whole percent minus the lowest.
+    shown = round(max(values) * 100) - round(min(values) * 100)
+    assert spread.text == f"analysts span {shown} points"
 
 
 def test_the_disagreement_section_no_longer_says_some_sections_use_the_question_files_judgments(team_report):

@@ -33,7 +33,9 @@ def test_a_run_writes_the_executed_notebook_report_and_summary(bundled_run):
         "checklist.csv",
         "effects.csv",
         "evidence.csv",
+        "inputs.json",  # the digests of the inputs it was made from (docs/record.md)
         "outside_forecasts.csv",  # the bundled question has outside forecasts
+        "published.txt",  # when it was published
         "report.html",
         "report.ipynb",
         "scenarios.csv",
@@ -125,14 +127,16 @@ def test_a_later_report_is_compared_with_the_previous_one_and_both_are_kept(tmp_
     assert len(list((out / "runs").glob("*.json"))) == 2
 
 
-def test_rerunning_the_same_date_replaces_that_report(tmp_path):
+def test_rerunning_the_same_date_with_new_numbers_keeps_the_report_it_revises(tmp_path):
     data, out = copy_data(tmp_path / "data"), tmp_path / "out"
     args = ("run", "--data", data, "--out", out, "--as-of", AS_OF, "--question", EXAMPLE)
     assert forecast_cli(*args).returncode == 0
-    stale = out / EXAMPLE / AS_OF / "stale-marker"
-    stale.write_text("from the first run")
+    marker = out / EXAMPLE / AS_OF / "marker"
+    marker.write_text("from the first run")
+    (data / "calibration.yaml").write_text("temper: 0.5\n", encoding="utf-8")
     assert forecast_cli(*args).returncode == 0
-    assert not stale.exists()
+    assert not marker.exists()
+    assert (out / EXAMPLE / f"{AS_OF}@r1" / "marker").read_text() == "from the first run"
     assert (out / EXAMPLE / AS_OF / "report.html").is_file()
     assert not (out / ".forecast-work").exists()
 

@@ -39,6 +39,17 @@ def card() -> Scorecard:
     return Scorecard.load(DATA, bins=5)
 
 
+@pytest.fixture(scope="module")
+def record_card(tmp_path_factory) -> Scorecard:
+    """The bundled data with the examples' ``illustrative: true`` taken out: a record of two questions."""
+    data = copy_data(tmp_path_factory.mktemp("record") / "data")
+    for question_id in ILLUSTRATIVE:
+        path = data / "questions" / f"{question_id}.yaml"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(x for x in lines if not x.startswith("illustrative:")), encoding="utf-8")
+    return Scorecard.load(data, bins=5)
+
+
 def test_the_scorecard_scores_each_bundled_resolved_question_as_its_report_does(card):
     assert sorted(r.question.id for r in card.resolved) == list(ILLUSTRATIVE)
     for resolved in card.resolved:
@@ -71,7 +82,8 @@ def test_the_bundled_examples_are_marked_illustrative_and_show_one_good_and_one_
     assert skill["riverside-festival-return"] < 0  # confident evidence pointed the wrong way
 
 
-def test_two_resolved_questions_are_too_few_to_judge_skill_and_no_verdict_is_given(card):
+def test_two_resolved_questions_are_too_few_to_judge_skill_and_no_verdict_is_given(record_card):
+    card = record_card
     daily = [r.score.brier_daily for r in card.resolved]
     prior = [r.score.brier_prior for r in card.resolved]
     mean_daily, mean_prior = sum(daily) / 2, sum(prior) / 2
@@ -86,11 +98,32 @@ def test_two_resolved_questions_are_too_few_to_judge_skill_and_no_verdict_is_giv
     assert card.summary()["bottom_line"] == card.headline()
 
 
-def test_with_enough_resolved_questions_the_bottom_line_gives_its_verdict(card, monkeypatch):
+def test_with_enough_resolved_questions_the_bottom_line_gives_its_verdict(record_card, monkeypatch):
     from forecast.publish import scorecard
 
     monkeypatch.setattr(scorecard, "MIN_QUESTIONS_TO_JUDGE", 2)
-    assert card.headline().endswith("for the priors: better than the priors.")
+    assert record_card.headline().endswith("for the priors: better than the priors.")
+
+
+def test_the_bundled_examples_are_listed_apart_and_give_no_verdict(card, monkeypatch):
+    from forecast.publish import scorecard
+
+    monkeypatch.setattr(scorecard, "MIN_QUESTIONS_TO_JUDGE", 2)
+    assert card.record == () and {r.question.id for r in card.examples} == set(ILLUSTRATIVE)
+    daily = sum(r.score.brier_daily for r in card.examples) / 2
+    assert card.headline().startswith(
+        f"No resolved questions of the record yet; the 2 illustrative examples score mean daily Brier {daily:.2f}"
+    )
+    assert "too few resolved questions (0)" in card.headline() and "better than" not in card.headline()
+    summary = card.summary()
+    assert summary["examples"] == sorted(ILLUSTRATIVE) or set(summary["examples"]) == set(ILLUSTRATIVE)
+    assert all(q["illustrative"] is True for q in summary["questions"])
+    assert summary["overall"] == summary["hindcast"] and summary["hindcast"]["brier_daily"] == pytest.approx(
+        daily
+    )
+    assert "leaderboard" not in summary and card.leaderboard == []
+    table = str(card.score_table())
+    assert '<h3 id="examples">Examples</h3>' in table and table.count('data-illustrative="true"') == 2
 
 
 def test_the_mean_row_says_it_gives_the_skill_of_the_mean_scores(card):
@@ -101,7 +134,8 @@ def test_the_mean_row_says_it_gives_the_skill_of_the_mean_scores(card):
     assert card.overall["skill_daily"] != pytest.approx(sum(skills) / len(skills))
 
 
-def test_the_leaderboard_ranks_only_forecasters_scored_on_the_teams_questions(card):
+def test_the_leaderboard_ranks_only_forecasters_scored_on_the_teams_questions(record_card):
+    card = record_card
     rows = card.leaderboard
     team_questions = {s.question for s in card.forecaster_scores if s.forecaster == "team"}
     ranked = [r for r in rows if r.rank is not None]
@@ -250,3 +284,19 @@ def test_the_scorecard_notebook_runs_under_papermill_and_writes_scorecard_json(t
     ]
     assert summary["bottom_line"] in html[0]
     assert any("<svg" in h and 'role="img"' in h for h in html)
+
+
+def test_the_scorecard_states_the_ranked_probability_score_convention_where_it_shows_one(tmp_path):
+    data = copy_data(tmp_path / "data")
+    path = question_path(data, "riverside-festival-return")
+    # Held in full, scaled down, cancelled: scenarios that run from one end to the other.
+    path.write_text(path.read_text(encoding="utf-8") + "ordered: true\n", encoding="utf-8")
+    table = str(Scorecard.load(data).score_table())
+    assert "ranked probability score" in table
+    assert (
+        "the sum, over the K&minus;1 cumulative probabilities of the first 1, 2, &hellip;, K&minus;1 "
+        "scenarios, of the squared difference from what happened; not normalised (not divided by K&minus;1); "
+        "0 is perfect, lower is better"
+    ) in table
+    unordered = str(Scorecard.load(copy_data(tmp_path / "plain")).score_table())
+    assert "rps-convention" not in unordered

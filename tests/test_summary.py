@@ -47,7 +47,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema_with_an_id_a_title_and_a_ver
     jsonschema.Draft202012Validator.check_schema(shipped)
     assert shipped["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert shipped["$id"] and shipped["title"]
-    assert shipped["properties"]["schema_version"]["enum"] == [1, 2, SCHEMA_VERSION] == [1, 2, 3]
+    assert shipped["properties"]["schema_version"]["enum"] == [1, 2, 3, SCHEMA_VERSION] == [1, 2, 3, 4]
     assert "schema_version" in shipped["required"]
     assert schema() == shipped  # what the package reads is the file it ships
 
@@ -99,7 +99,7 @@ def test_every_summary_forecast_run_writes_matches_the_shipped_schema(tmp_path):
         ]
         assert not errors, (path, errors)
     later = json.loads((out / EXAMPLE / AS_OF / "summary.json").read_text(encoding="utf-8"))
-    assert later["schema_version"] == 3 and later["previous"]["as_of"] == "2025-01-15"
+    assert later["schema_version"] == 4 and later["previous"]["as_of"] == "2025-01-15"
     assert check_summaries(out) == written
 
 
@@ -137,7 +137,7 @@ def test_the_summary_is_written_with_sorted_keys_and_the_same_bytes_each_time(tm
     assert again.read_bytes() == first
     data = json.loads(first)
     assert list(data) == sorted(data) and first.endswith(b"}\n")
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
 
 
 # --------------------------------------------------------------------------- refusals
@@ -166,8 +166,8 @@ def test_a_missing_key_is_refused_naming_it(report):
 
 
 def test_an_extra_key_is_refused_naming_it(report):
-    data = report.summary() | {"confidence": "high"}
-    with pytest.raises(SummaryError, match=r"'confidence' was unexpected"):
+    data = report.summary() | {"certainty": "high"}
+    with pytest.raises(SummaryError, match=r"'certainty' was unexpected"):
         Summary.from_json(json.dumps(data))
 
 
@@ -179,8 +179,8 @@ def test_a_probability_out_of_range_is_refused_naming_where_it_is(report):
 
 
 def test_a_summary_of_a_later_version_is_refused_saying_which_version_is_read(report):
-    data = report.summary() | {"schema_version": 4}
-    with pytest.raises(SummaryError, match=r"schema_version: .* reads summaries of version 3 .* got 4"):
+    data = report.summary() | {"schema_version": 5}
+    with pytest.raises(SummaryError, match=r"schema_version: .* reads summaries of version 4 .* got 5"):
         Summary.from_json(json.dumps(data))
 
 

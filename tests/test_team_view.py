@@ -21,6 +21,8 @@ from helpers import AS_OF as AS_OF_TEXT
 from helpers import DATA, forecast_cli
 from test_team import (
     CASES,
+    C,
+    R,
     generated_team,
     independent_groups,
     independent_overlay,
@@ -225,3 +227,195 @@ def test_the_frames_keep_every_judgment_that_drives_the_spread(tmp_path, seed, e
     assert frame["shrink"].tolist() == pytest.approx([d.shrink for d in every])
     assert frame["analyst"].tolist() == [d.analyst for d in every]
     assert len(assess(q, log, date(2024, 4, 30)).frames.drivers) == 0  # not a team: no drivers
+
+
+# --------------------------------------------------------------------------- a held-back team question
+# A team question none of the code was tuned on: two analysts, a strong report overturned by a weak
+# one, a repeat of a counted report, several sources. Every expectation is worked out from the inputs
+# with the plain rule and pool of test_team (independent_team), never read back from the report.
+
+HELD_BACK = {
+    # Closing the day it opens makes every "not seen" final, as the plain rule written out in test_team has it.
+    "priors": {"a": 0.45, "b": 0.35, "c": 0.2},
+    "likelihood": {
+        "x": {"a": 0.9, "b": 0.2, "c": 0.3},
+        "y": {"a": 0.3, "b": 0.6, "c": 0.5},
+        "z": {"a": 0.4, "b": 0.5, "c": 0.8},
+    },
+    "groups": {},
+}
+HELD_BACK_JUDGMENTS = {
+    "ana": {"priors": {"a": 0.5, "b": 0.3, "c": 0.2}, "likelihood": {"y": {"b": 0.7}}},
+    "ben": {"priors": {"a": 0.3, "b": 0.4, "c": 0.3}, "likelihood": {"z": {"c": 0.9}}},
+}
+HELD_BACK_EXTREMIZE = 1.5
+HELD_BACK_LOG = [
+    # id, date, indicator, observed, source, grade
+    ("r1", date(2024, 1, 5), "x", True, "Wire", "A1"),  # overtaken by r2
+    ("r2", date(2024, 1, 10), "x", False, "Blog", "C3"),  # counted: a weak report overturning a strong one
+    ("r3", date(2024, 1, 12), "y", True, "Agency", "B2"),  # counted
+    (
+        "r4",
+        date(2024, 1, 15),
+        "y",
+        True,
+        "Blog",
+        "C3",
+    ),  # the same event as r3, weaker: not counted on its own
+    ("r5", date(2024, 1, 20), "z", True, "Wire", "A2"),  # counted
+]
+HELD_BACK_AS_OF = date(2024, 2, 1)
+
+
+@pytest.fixture(scope="module")
+def held_back(tmp_path_factory):
+    import yaml
+
+    data = tmp_path_factory.mktemp("held-back") / "data"
+    (data / "questions").mkdir(parents=True)
+    (data / "evidence").mkdir()
+    (data / "judgments" / "held").mkdir(parents=True)
+    question = {
+        "id": "held",
+        "title": "Held back",
+        "question": "Which of a, b and c?",
+        "opened": "2024-01-01",
+        "closes": "2024-01-01",
+        "pool": {"extremize": HELD_BACK_EXTREMIZE},
+        "scenarios": {
+            "a": {"name": "Alpha", "prior": 0.45, "description": "Alpha happens by the closing date."},
+            "b": {"name": "Beta", "prior": 0.35, "description": "Beta happens instead."},
+            "c": {"name": "Gamma", "prior": 0.2},
+        },
+        "indicators": {i: {"text": f"Sign {i}", "signals": "a", "likelihood": v}
+                       for i, v in HELD_BACK["likelihood"].items()},
+    }  # fmt: skip
+    (data / "questions" / "held.yaml").write_text(yaml.safe_dump(question, sort_keys=False))
+    lines = ["id,date,indicator,observed,source,reliability,credibility"]
+    lines += [
+        f"{i},{d},{ind},{'yes' if o else 'no'},{s},{g[0]},{g[1]}" for i, d, ind, o, s, g in HELD_BACK_LOG
+    ]
+    (data / "evidence" / "held.csv").write_text("\n".join(lines) + "\n")
+    for name, j in HELD_BACK_JUDGMENTS.items():
+        (data / "judgments" / "held" / f"{name}.yaml").write_text(yaml.safe_dump(j, sort_keys=False))
+    report = Report.load("held", as_of=HELD_BACK_AS_OF, data_dir=data, draws=50)
+    return report, report.summary()
+
+
+def _held_rows(keep=lambda row: True):
+    return [
+        {"id": i, "date": d, "indicator": ind, "observed": o, "source": s, "reliability": g[0],
+         "credibility": int(g[1])}
+        for i, d, ind, o, s, g in HELD_BACK_LOG if keep((i, d, ind, o, s, g))
+    ]  # fmt: skip
+
+
+def _held_team(rows):
+    return independent_team(HELD_BACK, HELD_BACK_JUDGMENTS, rows, HELD_BACK_AS_OF, HELD_BACK_EXTREMIZE)
+
+
+def test_a_held_back_team_summarys_priors_are_the_pool_of_the_analysts_priors(held_back):
+    report, summary = held_back
+    pooled = independent_pool([j["priors"] for j in HELD_BACK_JUDGMENTS.values()], HELD_BACK_EXTREMIZE)
+    assert summary["priors"] == pytest.approx(pooled, abs=1e-12)
+    assert summary["priors"] != pytest.approx(HELD_BACK["priors"], abs=1e-3)  # not the question file's
+    # The page's Prior column is the same starting point.
+    rows = report.build_probability_table().scenarios
+    assert {r["id"]: r["prior"] for r in rows} == pytest.approx(pooled, abs=1e-12)
+
+
+def test_a_held_back_team_names_per_scenario_the_indicator_whose_leaving_out_moves_it_most(held_back):
+    _report, summary = held_back
+    now = _held_team(_held_rows())
+    moves = {}
+    for indicator in HELD_BACK["likelihood"]:  # question order
+        without = _held_team(_held_rows(lambda row, i=indicator: row[2] != i))
+        moves[indicator] = {s: (without[s] - now[s]) * 100 for s in now}
+    for s in now:
+        expected = max(moves, key=lambda i: abs(moves[i][s]))  # the first in question order on a tie
+        assert summary["most_influential"][s] == expected
+        assert summary["most_influential_move"][s] == pytest.approx(moves[expected][s], abs=1e-7)
+    # Either way: at least one scenario here rests most on an indicator that holds it down.
+    assert any(summary["most_influential_move"][s] > 0 for s in now)
+
+
+def test_a_held_back_teams_confidence_counts_only_counted_reports(held_back):
+    _report, summary = held_back
+    rows = _held_rows()
+    weight = {r["id"]: R[r["reliability"]] * C[r["credibility"]] for r in rows}
+    # The counted reports, by the rule: r1 was overtaken by r2, and r4 repeats r3's event at a lower grade.
+    counted = ["r2", "r3", "r5"]
+    ab = [i for i in counted if next(r for r in rows if r["id"] == i)["reliability"] in "AB"]
+    # Each report's move when it arrived: the pooled forecast with the reports up to it, in the rule's order.
+    order = sorted(rows, key=lambda r: (r["date"], weight[r["id"]]))
+    before = independent_pool([j["priors"] for j in HELD_BACK_JUDGMENTS.values()], HELD_BACK_EXTREMIZE)
+    lead = max(summary["probabilities"], key=summary["probabilities"].get)
+    size = {}
+    for k, row in enumerate(order):
+        after = _held_team(order[: k + 1])
+        size[row["id"]] = abs(after[lead] - before[lead]) * 100
+        before = after
+    by_source = {}
+    for i in counted:
+        source = next(r["source"] for r in rows if r["id"] == i)
+        by_source[source] = by_source.get(source, 0.0) + size[i]
+    inputs = summary["confidence"]["inputs"]
+    assert inputs["ab_share"] == pytest.approx(sum(weight[i] for i in ab) / sum(weight[i] for i in counted))
+    assert inputs["top_source_share"] == pytest.approx(max(by_source.values()) / sum(by_source.values()))
+    assert inputs["top_source"] == max(by_source, key=by_source.get)
+    # Over every report, overtaken and repeated ones too, the share would differ: the rule is not that.
+    every = {}
+    for row in rows:
+        every[row["source"]] = every.get(row["source"], 0.0) + size[row["id"]]
+    assert abs(max(every.values()) / sum(every.values()) - inputs["top_source_share"]) > 0.01
+    concerns = summary["confidence"]["concerns"]
+    assert summary["confidence"]["level"] == ("high", "moderate", "low")[min(len(concerns), 2)]
+    # The evidence is 12 days old of 30 allowed (no concern), the A-B share decides with the top source.
+    expected = []
+    if round(inputs["ab_share"] * 100) < 50:
+        expected.append("ab_share")
+    if round(inputs["top_source_share"] * 100) > 50:
+        expected.append("top_source")
+    assert [c for c in concerns if c in ("ab_share", "top_source")] == expected
+
+
+def test_a_held_back_pages_largest_move_on_a_weak_report_that_overturned_a_strong_one_is_flagged(held_back):
+    report, _summary = held_back
+    text = str(report.bottom_line())
+    kj = report.build_key_judgments()
+    largest = max(report.assessment.audit, key=lambda e: max(abs(v) for v in (e.effect or {0: 0}).values()))
+    if largest.row.id == "r2":  # r2 (C3) overturned r1 (A1): what the key judgments must flag
+        assert kj.overturned["weak"].id == "r2" and kj.overturned["strong"].id == "r1"
+        assert (
+            'rests on a <abbr class="grade" title="C3: fairly reliable, possibly true">C3</abbr> report'
+            in text
+        )
+        assert (
+            'overturned an <abbr class="grade" title="A1: completely reliable, confirmed by other sources">A1</abbr>'
+            in text
+        )
+    else:
+        assert kj.overturned is None
+
+
+def test_a_held_back_teams_what_would_change_it_weighs_reports_overturning_each_status(held_back):
+    report, _summary = held_back
+    reversals = report._reversals()
+    # Every indicator here has a final status (the question has closed): each can be overturned.
+    assert set(reversals) == set(HELD_BACK["likelihood"])
+    for indicator, after in reversals.items():
+        status = next(o for _i, _d, ind, o, _s, _g in reversed(HELD_BACK_LOG) if ind == indicator)
+        row = {"id": "h", "date": HELD_BACK_AS_OF, "indicator": indicator, "observed": not status,
+               "source": "h", "reliability": "A", "credibility": 1}  # fmt: skip
+        assert after == pytest.approx(_held_team([*_held_rows(), row]), abs=1e-9)
+    lead = report.assessment.leading
+    now = report.assessment.probabilities[lead]
+    best = max(reversals, key=lambda i: abs(reversals[i][lead] - now))
+    signposts = report.build_key_judgments().signposts
+    assert signposts[0].indicator == best and signposts[0].reversal
+
+
+def test_the_docs_worked_example_of_the_pooled_prior():
+    # docs/team-view.md, "The starting point": priors (0.5, 0.3, 0.2) and (0.3, 0.4, 0.3), a = 1.
+    pooled = independent_pool([{"a": 0.5, "b": 0.3, "c": 0.2}, {"a": 0.3, "b": 0.4, "c": 0.3}], 1.0)
+    assert [round(pooled[s], 4) for s in "abc"] == [0.3957, 0.3540, 0.2503]

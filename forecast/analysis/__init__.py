@@ -27,9 +27,11 @@ from .scoring import (
     brier_score,
     calibration_bins,
     calibration_points,
+    eve_forecast,
     log_score,
     score,
     score_forecasts,
+    score_published,
 )
 from .uncertainty import (
     DEFAULT_SEED,
@@ -61,6 +63,7 @@ __all__ = [
     "compare_summaries",
     "critical_evidence",
     "critical_items",
+    "eve_forecast",
     "evidence_digest",
     "indicators_left_out",
     "influential_items",
@@ -71,6 +74,7 @@ __all__ = [
     "report_day_draws",
     "score",
     "score_forecasts",
+    "score_published",
     "trajectory_intervals",
     "watch_arrays",
     "watch_items",

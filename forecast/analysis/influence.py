@@ -318,10 +318,13 @@ class Influences(Sequence[Influence]):
 def most_influential(
     question: Question, evidence: Evidence, as_of: date | None = None
 ) -> dict[str, Influence | None]:
-    """For each scenario, the indicator holding it up the most.
+    """For each scenario, the indicator whose leaving out would move it most, either way.
 
-    That is the indicator whose removal (dropping its contribution) would lower
-    the scenario's probability the most.
+    That is the indicator whose removal (dropping its contribution, its group, if
+    any, re-formed without it) would change the scenario's probability the most,
+    up or down: the evidence that scenario's figure rests on most, whether it holds
+    the scenario up or holds it down. The signed move is the item's
+    ``change[scenario]`` (the forecast without it minus the forecast with it).
 
     Parameters
     ----------
@@ -336,8 +339,8 @@ def most_influential(
     -------
     dict
         Scenario id to :class:`Influence` (kind ``"indicator"``), or ``None`` when
-        no indicator's removal would lower that scenario (no evidence supports it).
-        On a tie the indicator listed first in the question wins.
+        no indicator has a status, or leaving out none of them would move that
+        scenario at all. On a tie the indicator listed first in the question wins.
 
     Notes
     -----
@@ -349,8 +352,9 @@ def most_influential(
     >>> from forecast import load_evidence, load_question
     >>> q = load_question("data/questions/russia-syria-bases.yaml")
     >>> log = load_evidence("data/evidence/russia-syria-bases.csv", q)
-    >>> {s: i.id for s, i in most_influential(q, log, date(2025, 3, 1)).items()}
-    {'keep': 'syria-leaders-want-russia-to-stay', 'partial': 'limited-presence-deal-near', 'exit': 'tartus-commercial-contract-cancelled'}
+    >>> found = most_influential(q, log, date(2025, 3, 1))
+    >>> {s: (i.id, round(i.change[s], 1)) for s, i in found.items()}
+    {'keep': ('syria-seeks-revised-terms', 2.4), 'partial': ('limited-presence-deal-near', -9.0), 'exit': ('syria-leaders-want-russia-to-stay', 8.9)}
     """
     compiled = compile_evidence(question, evidence, as_of)
     counted, without = indicators_left_out(compiled)
@@ -360,12 +364,13 @@ def most_influential(
 def influential_items(
     question: Question, counted: np.ndarray, without: np.ndarray, now: np.ndarray
 ) -> dict[str, Influence | None]:
-    """Per scenario, the indicator of ``counted`` whose removal lowers it most (``without[k]``: the
-    forecast without indicator ``counted[k]``, in one view), or ``None`` if none lowers it."""
+    """Per scenario, the indicator of ``counted`` whose removal moves it most, either way (``without[k]``:
+    the forecast without indicator ``counted[k]``, in one view), or ``None`` if none moves it."""
     result: dict[str, Influence | None] = {}
     for j, scenario in enumerate(question.scenario_ids):
-        k = int(np.argmin(without[:, j])) if counted.size else -1
-        if k < 0 or without[k, j] >= now[j]:
+        size = np.abs(without[:, j] - now[j]) if counted.size else np.zeros(0)
+        k = int(np.argmax(size)) if size.size else -1  # the first in question order on a tie
+        if k < 0 or size[k] == 0:
             result[scenario] = None
             continue
         iid = question.indicators[int(counted[k])].id

@@ -9,9 +9,9 @@ here is computed by them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,10 +27,12 @@ __all__ = [
     "brier_score",
     "calibration_bins",
     "calibration_points",
+    "eve_forecast",
     "log_score",
     "ranked_probability_score",
     "score",
     "score_forecasts",
+    "score_published",
 ]
 
 
@@ -41,8 +43,9 @@ class Score:
     Brier scores are multi-category, ``sum_s (f_s - o_s)^2`` with ``o`` one-hot on
     the resolved scenario: 0 is perfect, 2 the worst. Log scores are
     ``-ln f_resolved``: 0 is perfect, lower is better, and a zero probability on
-    what happened scores infinity. ``*_final`` score the forecast as of the
-    resolution date; ``*_daily`` average the daily forecasts from the opening to
+    what happened scores infinity. ``*_final`` score the forecast of the eve of the
+    resolution date (the priors for a question that resolved the day it opened), so
+    that no report dated on or after the resolution date enters them; ``*_daily`` average the daily forecasts from the opening to
     the resolution date inclusive (``days`` of them); ``*check_prior`` score the priors
     alone (the same every day). ``skill_* = 1 - brier_* / brier_prior``: 1 is
     perfect, 0 no better than the priors, negative worse.
@@ -291,9 +294,25 @@ def score(question: Question, evidence: Evidence) -> Score:
             f"question {question.id!r} resolved on {resolution.date}, before it opened on {question.opened}"
         )
     compiled = compile_evidence(question, evidence, resolution.date)
-    final = softmax(compiled.final_log_posterior())
     prior = np.array([s.prior for s in question.scenarios])
-    return score_forecasts(question, compiled.daily_trajectory().probabilities, final, prior)
+    daily = compiled.daily_trajectory().probabilities
+    return score_forecasts(question, daily, eve_forecast(daily, prior), prior)
+
+
+def eve_forecast(daily: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """The forecast the final scores score: that of the eve of the resolution date.
+
+    ``daily`` is the forecast of each day from the opening to the resolution date
+    inclusive; the eve is the day before the last. A question that resolved the day
+    it opened has no eve: the priors stand for it. No report dated on or after the
+    resolution date enters it (docs/record.md).
+
+    Examples
+    --------
+    >>> eve_forecast(np.array([[0.5, 0.5], [0.7, 0.3], [1.0, 0.0]]), np.array([0.5, 0.5])).tolist()
+    [0.7, 0.3]
+    """
+    return daily[-2] if len(daily) >= 2 else prior
 
 
 def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, prior: np.ndarray) -> Score:
@@ -337,6 +356,56 @@ def score_forecasts(question: Question, daily: np.ndarray, final: np.ndarray, pr
         rps_final=float(ranked_probability_score(final, resolved)) if question.ordered else None,
         rps_daily=float(ranked_probability_score(daily, resolved).mean()) if question.ordered else None,
     )
+
+
+def score_published(
+    question: Question, published: Iterable[tuple[date, Mapping[str, float]]], prior: np.ndarray
+) -> Score:
+    """The :class:`Score` of the forecasts a resolved question published: its track record.
+
+    Each publication, given by its as-of date and its probabilities, stands from that
+    date until the next published date; the days from the opening before the first
+    publication are scored at ``prior``. The daily scores run from the opening to the
+    resolution date inclusive, as :func:`score`'s; the final scores score the eve's
+    standing forecast (:func:`eve_forecast`), so a publication dated on or after the
+    resolution date never enters them. Publications whose scenarios are not the
+    question's are left out.
+
+    Parameters
+    ----------
+    question : Question
+        A question with a valid ``resolution``.
+    published : iterable of (date, mapping)
+        The forecasts as first published (each as-of date's revision 1).
+    prior : ndarray, shape (scenarios,)
+        The forecast before any publication, in the question's scenario order.
+
+    Examples
+    --------
+    >>> from forecast.model import Resolution, Scenario
+    >>> q = Question("q", "t", "?", date(2024, 1, 1), date(2024, 1, 9),
+    ...              (Scenario("a", "A", 0.5), Scenario("b", "B", 0.5)), (),
+    ...              resolution=Resolution("a", date(2024, 1, 4)))
+    >>> s = score_published(q, [(date(2024, 1, 2), {"a": 0.8, "b": 0.2}), (date(2024, 1, 4), {"a": 1.0, "b": 0.0})],
+    ...                     np.array([0.5, 0.5]))
+    >>> round(s.brier_final, 2), s.days  # the eve, 2024-01-03, stood at the publication of 2024-01-02
+    (0.08, 4)
+    """
+    resolution = question.resolution
+    ids = question.scenario_ids
+    usable = sorted(
+        ((day, [float(p[s]) for s in ids]) for day, p in published if set(p) == set(ids)), key=lambda x: x[0]
+    )
+    days = (resolution.date - question.opened).days + 1
+    daily = np.empty((max(days, 1), len(ids)))
+    standing, k = np.asarray(prior, dtype=float), 0
+    for offset in range(len(daily)):
+        day = question.opened + timedelta(days=offset)
+        while k < len(usable) and usable[k][0] <= day:
+            standing = np.array(usable[k][1])
+            k += 1
+        daily[offset] = standing
+    return score_forecasts(question, daily, eve_forecast(daily, prior), prior)
 
 
 @dataclass(frozen=True, slots=True)

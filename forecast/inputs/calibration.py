@@ -35,8 +35,23 @@ CALIBRATION_FILE = "calibration.yaml"
 
 
 _SCORE_KEYS = ("untempered", "calibrated")
+_EXTREMIZE_KEYS = ("temper_only", "joint")
 _SCORE_BLOCKS = ("in_sample", "leave_one_out")
-_KEYS = ("temper", "extremize", "fitted", "questions", "log_score", "brier_score", "version")
+_KEYS = (
+    "temper",
+    "temper_interval",
+    "searched",
+    "extremize",
+    "extremize_interval",
+    "extremize_searched",
+    "forced",
+    "fitted",
+    "questions",
+    "log_score",
+    "brier_score",
+    "extremize_score",
+    "version",
+)
 
 
 def calibration_path(data_dir: str | Path) -> Path:
@@ -62,14 +77,18 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _scores(data: Any, key: str, where: Located) -> dict[str, tuple[float, float] | None]:
-    """``{in_sample: {untempered, calibrated}, leave_one_out: {...}}`` as pairs, or errors in ``where``."""
+def _scores(
+    data: Any, key: str, where: Located, keys: tuple[str, str] = _SCORE_KEYS
+) -> tuple[dict[str, tuple[float, float] | None], float | None]:
+    """``{in_sample: {a, b}, leave_one_out: {a, b, gain_se}}`` as pairs and the held-out gain's
+    standard error (optional: files written before it was recorded have none), or errors in ``where``."""
     found: dict[str, tuple[float, float] | None] = dict.fromkeys(_SCORE_BLOCKS)
+    gain_se = None
     if data is None:
-        return found
+        return found, gain_se
     if not isinstance(data, dict):
         where.error(where.line_of((key,)), f"{key}: expected a mapping with {' and '.join(_SCORE_BLOCKS)}")
-        return found
+        return found, gain_se
     for block, pair in data.items():
         if block not in _SCORE_BLOCKS:
             where.error(
@@ -77,28 +96,68 @@ def _scores(data: Any, key: str, where: Located) -> dict[str, tuple[float, float
                 f"unknown key '{key}.{block}'; expected one of {', '.join(_SCORE_BLOCKS)}",
             )
             continue
-        if not isinstance(pair, dict) or set(pair) != set(_SCORE_KEYS):
+        allowed = set(keys) | ({"gain_se"} if block == "leave_one_out" else set())
+        if not isinstance(pair, dict) or not set(keys) <= set(pair) or not set(pair) <= allowed:
+            extra = " (and optionally gain_se)" if block == "leave_one_out" else ""
             where.error(
                 where.line_of((key, block)),
-                f"{key}.{block}: expected a mapping with exactly {' and '.join(_SCORE_KEYS)}",
+                f"{key}.{block}: expected a mapping with exactly {' and '.join(keys)}{extra}",
             )
             continue
         try:
-            found[block] = (_number(pair["untempered"]), _number(pair["calibrated"]))
+            found[block] = (_number(pair[keys[0]]), _number(pair[keys[1]]))
         except ValueError as exc:
             where.error(where.line_of((key, block)), f"{key}.{block}: {exc}")
-    return found
+        if "gain_se" in pair:
+            try:
+                gain_se = _number(pair["gain_se"])
+                if gain_se < 0:
+                    raise ValueError(f"expected a number at least 0, got {pair['gain_se']!r}")
+            except ValueError as exc:
+                where.error(where.line_of((key, block, "gain_se")), f"{key}.{block}.gain_se: {exc}")
+                gain_se = None
+    return found, gain_se
+
+
+def _range(data: dict, key: str, where: Located, value: float | None) -> tuple[float, float] | None:
+    """``key: [lo, hi]``, two numbers greater than 0 with lo ≤ hi (``None`` where absent or wrong)."""
+    raw = data.get(key)
+    if raw is None:
+        return None
+    expected = f"{key}: expected [low, high], two numbers greater than 0 with low at most high, got {raw!r}"
+    if not isinstance(raw, list) or len(raw) != 2:
+        where.error(where.line_of((key,)), expected)
+        return None
+    try:
+        lo, hi = (_number(v) for v in raw)
+    except ValueError:
+        where.error(where.line_of((key,)), expected)
+        return None
+    if not 0 < lo <= hi:
+        where.error(where.line_of((key,)), expected)
+        return None
+    if key.endswith("searched") and value is not None and not lo <= value <= hi:
+        what = "extremize" if key.startswith("extremize") else "temper"
+        where.error(
+            where.line_of((key,)), f"{key}: {what} {value!r} lies outside the searched range [{lo!r}, {hi!r}]"
+        )
+    return lo, hi
 
 
 def load_calibration(data_dir: str | Path) -> Calibration | None:
     """The data folder's ``calibration.yaml``, checked; ``None`` where there is none.
 
+    A file written before intervals, standard errors and searched ranges were recorded (it has
+    none of them) still reads, with those fields ``None``.
+
     Raises
     ------
     CalibrationFileError
         With every problem, each as ``FILE:LINE: message``: a missing or unknown key, a
-        ``temper`` or ``extremize`` that is not a number greater than 0, a ``fitted`` that
-        is not a date, or a path that is a folder or a FIFO rather than a file.
+        ``temper`` or ``extremize`` that is not a number greater than 0, an interval or a
+        searched range that is not ``[low, high]`` (or a searched range without its value),
+        a ``gain_se`` below 0, a ``forced`` that is not true or false, a ``fitted`` that is
+        not a date, or a path that is a folder or a FIFO rather than a file.
     """
     path = calibration_path(data_dir)
     if not path.exists() and not path.is_symlink():
@@ -133,6 +192,10 @@ def load_calibration(data_dir: str | Path) -> Calibration | None:
             fitted = check_file_date(data["fitted"])
         except ValueError as exc:
             where.error(line(("fitted",)), f"fitted: {exc}")
+    forced = data.get("forced", False)
+    if not isinstance(forced, bool):
+        where.error(line(("forced",)), f"forced: expected true or false, got {forced!r}")
+        forced = False
     questions = data.get("questions") or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         where.error(line(("questions",)), "questions: expected a list of question ids")
@@ -140,8 +203,16 @@ def load_calibration(data_dir: str | Path) -> Calibration | None:
     version = data.get("version", "")
     if not isinstance(version, (str, int, float)) or isinstance(version, bool):
         where.error(line(("version",)), f"version: expected text, got {version!r}")
-    log = _scores(data.get("log_score"), "log_score", where)
-    brier = _scores(data.get("brier_score"), "brier_score", where)
+    temper_interval = _range(data, "temper_interval", where, temper)
+    searched = _range(data, "searched", where, temper)
+    extremize_interval = _range(data, "extremize_interval", where, extremize)
+    extremize_searched = _range(data, "extremize_searched", where, extremize)
+    for key in ("extremize_interval", "extremize_searched", "extremize_score"):
+        if data.get(key) is not None and extremize is None:
+            where.error(line((key,)), f"{key}: given without extremize")
+    log, log_gain_se = _scores(data.get("log_score"), "log_score", where)
+    brier, _ = _scores(data.get("brier_score"), "brier_score", where)
+    pool, pool_gain_se = _scores(data.get("extremize_score"), "extremize_score", where, _EXTREMIZE_KEYS)
     if where.has_errors or temper is None:
         raise CalibrationFileError(where.problems)
     return Calibration(
@@ -155,6 +226,15 @@ def load_calibration(data_dir: str | Path) -> Calibration | None:
         brier_loo=brier["leave_one_out"],
         version=str(version),
         path=where.path,
+        temper_interval=temper_interval,
+        searched=searched,
+        log_gain_se=log_gain_se,
+        extremize_interval=extremize_interval,
+        extremize_searched=extremize_searched,
+        extremize_in_sample=pool["in_sample"],
+        extremize_loo=pool["leave_one_out"],
+        extremize_gain_se=pool_gain_se,
+        forced=forced,
     )
 
 
@@ -181,32 +261,53 @@ def apply_calibration(question: Question, calibration: Calibration | None) -> Qu
     return replace(question, calibration=calibration, **changes)
 
 
-def _pair(pair: tuple[float, float] | None) -> str:
+def _pair(pair: tuple[float, float] | None, keys: tuple[str, str], gain_se: float | None = None) -> str:
     if pair is None:
         return "null"
-    return f"{{untempered: {pair[0]!r}, calibrated: {pair[1]!r}}}"
+    se = "" if gain_se is None else f", gain_se: {gain_se!r}"
+    return f"{{{keys[0]}: {pair[0]!r}, {keys[1]}: {pair[1]!r}{se}}}"
+
+
+def _list(pair: tuple[float, float]) -> str:
+    return f"[{pair[0]!r}, {pair[1]!r}]"
 
 
 def calibration_yaml(calibration: Calibration) -> str:
     """The text of ``calibration.yaml`` for ``calibration``: what :func:`load_calibration` reads back."""
-    lines = [f"temper: {calibration.temper!r}"]
-    if calibration.extremize is not None:
-        lines.append(f"extremize: {calibration.extremize!r}")
-    if calibration.fitted is not None:
-        lines.append(f"fitted: {calibration.fitted.isoformat()}")
+    c = calibration
+    lines = [f"temper: {c.temper!r}"]
+    if c.temper_interval is not None:
+        lines.append(f"temper_interval: {_list(c.temper_interval)}")
+    if c.searched is not None:
+        lines.append(f"searched: {_list(c.searched)}")
+    if c.extremize is not None:
+        lines.append(f"extremize: {c.extremize!r}")
+        if c.extremize_interval is not None:
+            lines.append(f"extremize_interval: {_list(c.extremize_interval)}")
+        if c.extremize_searched is not None:
+            lines.append(f"extremize_searched: {_list(c.extremize_searched)}")
+    if c.forced:
+        lines.append("forced: true")
+    if c.fitted is not None:
+        lines.append(f"fitted: {c.fitted.isoformat()}")
     lines.append("questions:")
-    lines.extend(f'  - "{q}"' for q in calibration.questions)
-    for key, in_sample, loo in (
-        ("log_score", calibration.log_in_sample, calibration.log_loo),
-        ("brier_score", calibration.brier_in_sample, calibration.brier_loo),
-    ):
+    lines.extend(f'  - "{q}"' for q in c.questions)
+    blocks = [
+        ("log_score", c.log_in_sample, c.log_loo, _SCORE_KEYS, c.log_gain_se),
+        ("brier_score", c.brier_in_sample, c.brier_loo, _SCORE_KEYS, None),
+    ]
+    if c.extremize is not None:
+        blocks.append(
+            ("extremize_score", c.extremize_in_sample, c.extremize_loo, _EXTREMIZE_KEYS, c.extremize_gain_se)
+        )
+    for key, in_sample, loo, keys, gain_se in blocks:
         if in_sample is not None or loo is not None:
             lines.append(f"{key}:")
             if in_sample is not None:
-                lines.append(f"  in_sample: {_pair(in_sample)}")
+                lines.append(f"  in_sample: {_pair(in_sample, keys)}")
             if loo is not None:
-                lines.append(f"  leave_one_out: {_pair(loo)}")
-    lines.append(f"version: {json.dumps(calibration.version)}")  # a JSON string is a YAML one, quotes escaped
+                lines.append(f"  leave_one_out: {_pair(loo, keys, gain_se)}")
+    lines.append(f"version: {json.dumps(c.version)}")  # a JSON string is a YAML one, quotes escaped
     return "\n".join(lines) + "\n"
 
 

@@ -309,6 +309,7 @@ class _QuestionSpec:
     temper: float | None
     ordered: bool
     look_for: list[str]
+    illustrative: bool
 
 
 def _required(schema: cs.CoreSchema) -> cs.TypedDictField:
@@ -452,6 +453,7 @@ _QUESTION = _mapping_as(
         "temper": _optional(cs.no_info_after_validator_function(check_temper, cs.any_schema()), None),
         "ordered": _optional(cs.bool_schema(strict=True), False),
         "look_for": _optional(_LOOK_FOR, []),
+        "illustrative": _optional(cs.bool_schema(strict=True), False),
     },
 )
 
@@ -716,6 +718,7 @@ def _build_question(spec: _QuestionSpec, stem: str, where: Located) -> Question 
         set_in_file=frozenset({"temper"} if spec.temper is not None else ()),
         ordered=spec.ordered,
         look_for=tuple(spec.look_for),
+        illustrative=spec.illustrative,
     )
 
 

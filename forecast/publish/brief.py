@@ -7,7 +7,7 @@ input, so a reader can check the level by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "AB_SHARE_AT_LEAST",
@@ -17,6 +17,7 @@ __all__ = [
     "Confidence",
     "ConfidenceInput",
     "confidence",
+    "shown_span",
 ]
 
 #: A concern when less than this share of the counted weight comes from sources graded A–B.
@@ -40,10 +41,15 @@ class ConfidenceInput:
 
 @dataclass(frozen=True, slots=True)
 class Confidence:
-    """The level ("low", "moderate" or "high") and every input it was worked out from."""
+    """The level ("low", "moderate" or "high") and every input it was worked out from.
+
+    ``figures`` holds the rule's inputs as numbers (``summary.json``'s ``confidence.inputs``):
+    shares as fractions, ages in days, widths in points; ``None`` where an input is not in play.
+    """
 
     level: str
     inputs: tuple[ConfidenceInput, ...]
+    figures: dict[str, float | int | str | None] = field(default_factory=dict)
 
     @property
     def concerns(self) -> int:
@@ -51,10 +57,28 @@ class Confidence:
         return sum(i.concerns for i in self.inputs)
 
     @property
+    def concern_names(self) -> tuple[str, ...]:
+        """One entry per concern, the name of the input that raised it (stale evidence: ``"age"`` twice)."""
+        return tuple(i.name for i in self.inputs for _ in range(i.concerns))
+
+    @property
     def reasons(self) -> str:
         """Every input in one line, those that raised a concern marked ``(concern)``."""
         parts = [i.text + (" (concern)" if i.concerns else "") for i in self.inputs]
         return "; ".join(parts) + "."
+
+
+def shown_span(low: float, high: float) -> int:
+    """The width in whole points of a range shown as whole percents: ``47%–63%`` is 16 points.
+
+    The rule judges a width on the figures the page shows, so that a reader can check it there.
+
+    Examples
+    --------
+    >>> shown_span(0.474, 0.626)
+    16
+    """
+    return round(high * 100) - round(low * 100)
 
 
 def confidence(
@@ -87,9 +111,11 @@ def confidence(
     stale_after_days : int
         The question's ``stale_after_days``.
     range_points : float or None
-        The width of the leading scenario's 5–95% range in points (``None``: no range).
+        The width of the leading scenario's 5–95% range in points (``None``: no range), as
+        shown: the difference of its ends in whole percents (:func:`shown_span`).
     analysts_spread_points : float or None
-        The team view's spread on the leading scenario in points (``None``: not a team).
+        The team view's spread on the leading scenario in points (``None``: not a team), as
+        shown: the highest analyst's whole percent minus the lowest's.
 
     Returns
     -------
@@ -100,12 +126,14 @@ def confidence(
     >>> c = confidence(counted_weight=4.2, ab_weight=2.4, movement=40.0, top_source="Reuters",
     ...                top_source_movement=22.0, evidence_age_days=3, stale_after_days=60,
     ...                range_points=16.0, analysts_spread_points=18.0)
-    >>> c.level, c.concerns
-    ('low', 2)
+    >>> c.level, c.concerns, c.concern_names
+    ('low', 2, ('top_source', 'spread'))
     """
     if evidence_age_days is None or counted_weight <= 0:
         return Confidence(
-            "low", (ConfidenceInput("evidence", "no evidence counted: the forecast is the priors", 1),)
+            "low",
+            (ConfidenceInput("evidence", "no evidence counted: the forecast is the priors", 1),),
+            {"counted_weight": 0.0, "evidence_age_days": None, "stale_after_days": stale_after_days},
         )
     inputs = []
     # Each input is judged on the whole percent or point it is shown with, so that a reader can
@@ -139,7 +167,7 @@ def confidence(
     inputs.append(
         ConfidenceInput(
             "age",
-            f"latest evidence {evidence_age_days} {day} old (stale after {stale_after_days})",
+            f"latest evidence {evidence_age_days} {day} old (stale after {stale_after_days} days)",
             age_concerns,
         )
     )
@@ -163,4 +191,18 @@ def confidence(
         )
     concerns = sum(i.concerns for i in inputs)
     level = "high" if concerns == 0 else "moderate" if concerns == 1 else "low"
-    return Confidence(level, tuple(inputs))
+    figures = {
+        "counted_weight": counted_weight,
+        "ab_weight": ab_weight,
+        "ab_share": ab_weight / counted_weight,
+        "top_source": top_source if movement > 0 else None,
+        "top_source_share": top_source_movement / movement
+        if top_source is not None and movement > 0
+        else None,
+        "movement_points": movement,
+        "evidence_age_days": evidence_age_days,
+        "stale_after_days": stale_after_days,
+        "range_points": range_points,
+        "analysts_span_points": analysts_spread_points,
+    }
+    return Confidence(level, tuple(inputs), figures)

@@ -15,6 +15,7 @@ from datetime import date
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..catalog import Catalog, CatalogEntry
+from ..store import REVISION_MARK
 from .html import Html, page_html, render_template
 from .plots import PALETTE, Chart
 
@@ -92,8 +93,11 @@ def _svg(
     # A little room after the last report, so that its probabilities show as a step of their own.
     span = max((last - first).days, 1) * 1.03
     plot_width = width - left - right
+    single = first == last  # one report (and no other date): a point in the middle, not a line
 
     def x(day: date) -> float:
+        if single:
+            return left + plot_width / 2
         return left + plot_width * (day - first).days / span
 
     def y(p: float) -> float:
@@ -108,7 +112,10 @@ def _svg(
         )
     ticks = _date_ticks(first, last, 3 if width < 500 else 6)
     for day in ticks:
-        anchor = "start" if day == first and len(ticks) > 1 else "end" if day == last else "middle"
+        # The first and last labels run inwards, so that no date is cut off at the chart's edge.
+        anchor = (
+            "middle" if len(ticks) == 1 else "start" if day == first else "end" if day == last else "middle"
+        )
         parts.append(
             f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{y(0):.1f}" y2="{y(0) + 4:.1f}" stroke="#555555"/>'
             f'<text x="{x(day):.1f}" y="{y(0) + 6 + font:.1f}" text-anchor="{anchor}">{day.isoformat()}</text>'
@@ -123,13 +130,14 @@ def _svg(
             if points:
                 points.append(f"{x(entry.as_of):.1f},{points[-1].split(',')[1]}")
             points.append(f"{x(entry.as_of):.1f},{y(p):.1f}")
-            if k == len(entries) - 1:  # the last report holds to the chart's end
+            if k == len(entries) - 1 and not single:  # the last report holds to the chart's end
                 points.append(f"{width - right:.1f},{y(p):.1f}")
         dash = f' stroke-dasharray="{_DASHES[j % len(_DASHES)]}"' if _DASHES[j % len(_DASHES)] else ""
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{" ".join(points)}"/>'
-        )
-        if len(entries) <= _DOTS_UP_TO:
+        if len(points) > 1:
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{" ".join(points)}"/>'
+            )
+        if len(entries) <= _DOTS_UP_TO or len(points) == 1:
             parts.extend(
                 f'<circle cx="{x(e.as_of):.1f}" cy="{y(e.probabilities[scenario]):.1f}" r="2.5" fill="{colour}"/>'
                 for e in entries
@@ -143,7 +151,11 @@ def _svg(
         parts.append(
             f'<line x1="{x(resolved_on):.1f}" x2="{x(resolved_on):.1f}" y1="{y(1):.1f}" y2="{y(0):.1f}" '
             f'stroke="#222222" stroke-width="1.2"/>'
-            f'<text x="{x(resolved_on) - 4:.1f}" y="{y(1) + font:.1f}" text-anchor="end">resolved {resolved_on}</text>'
+            + (  # the label on the side with room for it, so that it is never cut off
+                f'<text x="{x(resolved_on) - 4:.1f}" y="{y(1) + font:.1f}" text-anchor="end">resolved {resolved_on}</text>'
+                if x(resolved_on) > width / 2
+                else f'<text x="{x(resolved_on) + 4:.1f}" y="{y(1) + font:.1f}" text-anchor="start">resolved {resolved_on}</text>'
+            )
         )
     # The legend below the plot, as many keys a row as fit.
     legend_top = y(0) + 3.4 * font
@@ -198,7 +210,8 @@ def history_page(catalog: Catalog) -> str | None:
     latest = entries[-1]
     order = [s for s in latest.order if s in latest.probabilities]
     order += sorted(set().union(*(e.probabilities for e in entries)) - set(order))
-    names = {**latest.names, **latest.labels}
+    # Each scenario by the name of its latest report: one renamed keeps its old name up to the rename.
+    names = {s: n for e in entries for s, n in {**e.names, **e.labels}.items()}
     rows = []
     for k, entry in enumerate(entries):
         before = entries[k - 1] if k else None
@@ -211,16 +224,34 @@ def history_page(catalog: Catalog) -> str | None:
                 threshold_points=entry.threshold,
             )
         )
+        day = entry.as_of.isoformat()
+        newest = entry.revision
         rows.append(
             {
-                "as_of": entry.as_of.isoformat(),
+                "as_of": day,
                 "probabilities": entry.probabilities,
                 "leading": entry.leading,
                 "moves": None if changes is None else dict(changes.moves),
                 "alert": bool(changes and changes.alerting),
+                "revisions": [
+                    {
+                        "revision": v.revision,
+                        "published": v.published.replace("T", " ").removesuffix("Z") if v.published else None,
+                        "probabilities": v.probabilities,
+                        "cause": "; ".join(v.causes) if v.revision > 1 else "first publication",
+                        "href": f"{day if v.revision == newest else f'{day}{REVISION_MARK}{v.revision}'}/report.html",
+                    }
+                    for v in entry.revisions()
+                ],
             }
         )
     chart_names = {s: names.get(s, s) for s in order}
+    settled = next((e for e in reversed(entries) if e.resolved is not None), None)
+    resolution = (
+        None
+        if settled is None
+        else {"name": latest.names.get(settled.resolved, settled.resolved), "date": settled.resolution_date}
+    )
     alerts = [date.fromisoformat(r["as_of"]) for r in rows if r["alert"]]
     body = render_template(
         "history.html.j2",
@@ -229,6 +260,8 @@ def history_page(catalog: Catalog) -> str | None:
         order=order,
         names=names,
         skipped=len(catalog.unreadable),
+        revised=[r for r in reversed(rows) if len(r["revisions"]) > 1],
+        resolution=resolution,
         chart=Html(history_chart(entries, order, chart_names, alerts=alerts)._repr_html_()),
     )
     footer = (

@@ -13,7 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..words import probability_words
+from markupsafe import Markup
+
+from ..words import grade_words, percent, probability_words
 
 __all__ = [
     "OUTSIDE_CSV",
@@ -53,6 +55,28 @@ def points_added(x: float) -> str:
     size = abs(round(x, 1))
     unit = "point" if size == 1 else "points"
     return f"added {size:.1f} {unit} to" if x >= 0 else f"took {size:.1f} {unit} from"
+
+
+def grade_abbr(grade: str) -> Markup:
+    """An Admiralty grade as ``<abbr title="B2: usually reliable, probably true">B2</abbr>``."""
+    return Markup('<abbr class="grade" title="{}">{}</abbr>').format(grade_words(grade), grade)
+
+
+def dependence_words(rho: float) -> str:
+    """A dependence group's rho as a reviewer says it: how much its other members count beside the strongest.
+
+    Examples
+    --------
+    >>> dependence_words(1.0), dependence_words(0.0), dependence_words(0.4)
+    ('fully dependent: counted once, as its strongest member', 'independent: each member counts in full', 'partly dependent: beside the strongest, the others count at 60% of their weight')
+    """
+    if rho >= 1:
+        return "fully dependent: counted once, as its strongest member"
+    if rho <= 0:
+        return "independent: each member counts in full"
+    return (
+        f"partly dependent: beside the strongest, the others count at {(1 - rho) * 100:.0f}% of their weight"
+    )
 
 
 def sentence(text: str) -> str:
@@ -97,7 +121,9 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = lambda p: f"{p * 100:.0f}%"
+    env.filters["pct"] = percent
+    env.filters["grade"] = grade_abbr
+    env.filters["dependence_words"] = dependence_words
     env.filters["points"] = lambda x: "0" if round(x, 1) == 0 else f"{x:+.1f}"
     env.filters["points_added"] = points_added
     env.filters["sentence"] = sentence

@@ -17,14 +17,17 @@ from typing import Any
 from .. import __version__
 from ..analysis.changes import compare_summaries
 from ..catalog import Catalog, mark_checked, read_catalog, refresh_catalog
+from ..errors import printable_name
 from ..inputs.questions import QUESTION_ID
 from ..store import (
     EVIDENCE_CSV,
     RESERVED_NAMES,
     SCORECARD_DIR,
+    LinkInOut,
     ReportEntry,
     atomic_write_text,
     failed_dir,
+    is_own_file,
     report_dir,
 )
 from .history import HISTORY_PAGE, history_page
@@ -56,6 +59,7 @@ def render_notebook(
     title: str,
     index_href: str,
     numbers: str = "summary.json",
+    history_href: str | None = None,
 ) -> None:
     """Render an executed notebook to a standalone HTML page with the code hidden.
 
@@ -71,6 +75,8 @@ def render_notebook(
         Relative link back to the index page.
     numbers : str
         The name of the JSON file of numbers written beside the page.
+    history_href : str, optional
+        Relative link to the question's page of every report (``OUT/<question>/history.html``).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -92,9 +98,11 @@ def render_notebook(
     # Numbered once the empty team cells are gone, so that a page without them is as it was.
     _number_cells(nb)
     body, _ = exporter.from_notebook_node(nb)
-    footer = f"Rendered by forecast {__version__} from the executed notebook report.ipynb beside this page."
-    nav = [
-        (index_href, "All questions"),
+    footer = f"Rendered by forecast {__version__} from the executed notebook beside this page."
+    nav = [(index_href, "All questions")]
+    if history_href:
+        nav.append((history_href, "Every report of this question"))
+    nav += [
         ("report.ipynb", "Executed notebook"),
         (numbers, "Numbers (JSON)"),
     ]
@@ -186,7 +194,7 @@ def _question_card(
         ],
         "more_reports": len(others) - len(linked),
         "history_href": f"{question_id}/{HISTORY_PAGE}"
-        if (out_dir / question_id / HISTORY_PAGE).is_file()
+        if is_own_file(out_dir / question_id / HISTORY_PAGE)
         else None,
     }
 
@@ -218,17 +226,38 @@ def _current(
     return current_report(out_dir, question_id, dates=catalog.dates(), read=read)
 
 
-def _card_of(out_dir: Path, question_id: str, catalog: Catalog, mark: bool) -> dict[str, Any] | None:
-    """The question's card; a summary taken as checked that still fails is read again, checked.
+def _card_of(
+    out_dir: Path, question_id: str, catalog: Catalog, mark: bool, notes: list[str] | None = None
+) -> dict[str, Any] | None:
+    """The question's card, made and shown once on its own; ``None`` (said in ``notes``) if it cannot be.
 
     A catalog's line is checked against tampering by accident, not by design: anyone who
-    can write OUT can write a line marked checked. So a card that cannot be made from a
-    summary read that way is made again with every summary checked against its schema.
+    can write OUT can write a line marked checked. So a card that cannot be made, sorted
+    or shown from a summary read that way is made again with every summary checked
+    against its schema; a card that still cannot be shown is left out, with a note.
     """
-    try:
-        return _question_card(out_dir, question_id, catalog, mark)
-    except Exception:
-        return _question_card(out_dir, question_id, catalog, mark, trust=False)
+    for trust in (True, False):
+        try:
+            card = _question_card(out_dir, question_id, catalog, mark, trust)
+            if card is not None:
+                _card_order(card)
+                render_template("index.html.j2", questions=[card], failures=[], generated="", extra_links=[])
+            return card
+        except Exception as exc:  # whatever a summary in OUT holds: never a traceback, the index is written
+            problem = exc
+    if notes is not None:
+        notes.append(f"{question_id}: left off the index: its report cannot be shown ({_said(problem)})")
+    return None
+
+
+def _card_order(card: dict[str, Any]) -> tuple[bool, bool, str]:
+    """Alerts first, then open questions before resolved ones, each group by title."""
+    return (not card["alerts"], card["resolved"], card["title"].casefold())
+
+
+def _said(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return printable_name(f"{type(exc).__name__}: {text[0] if text else ''}".strip())
 
 
 #: How many of a question's other reports its index card links to, newest first.
@@ -291,20 +320,21 @@ def index_page(
     generated: datetime | None = None,
     extra_links: list[dict[str, str]] = (),
     catalogs: Mapping[str, Catalog] | None = None,
+    notes: list[str] | None = None,
 ) -> str:
     """The HTML of ``OUT/index.html``: every question's latest report, alerts and failures first.
 
     Each question's reports are found in its catalog: ``catalogs`` (by question id,
     as :func:`refresh_catalogs` gives them), or else each read here, by its folder's
-    listing, without writing anything.
+    listing, without writing anything. A question whose report cannot be shown is
+    left off, and said in ``notes`` (``"<question>: <what>"``) when a list is given.
     """
     out_dir = Path(out_dir)
     mark = catalogs is not None  # a run's index notes in each catalog which summaries it checked
     if catalogs is None:
         catalogs = {q: read_catalog(out_dir, q, stamps=False) for q in question_folders(out_dir)}
-    cards = [c for c in (_card_of(out_dir, q, catalogs[q], mark) for q in sorted(catalogs)) if c is not None]
-    # Alerts first, then open questions before resolved ones, each group by title.
-    cards.sort(key=lambda c: (not c["alerts"], c["resolved"], c["title"].casefold()))
+    made = (_card_of(out_dir, q, catalogs[q], mark, notes) for q in sorted(catalogs))
+    cards = sorted((c for c in made if c is not None), key=_card_order)
     extra_links = list(extra_links)
     if (out_dir / SCORECARD_DIR / "report.html").is_file():
         extra_links.append(
@@ -332,14 +362,18 @@ def index_page(
 
 
 def question_folders(out_dir: str | Path) -> list[str]:
-    """The ids of the questions with a folder in OUT, sorted."""
+    """The ids of the questions with a folder in OUT, sorted.
+
+    A link named like a question is no question folder: it is left alone, neither read
+    nor written through (see :func:`forecast.store.refuse_links`).
+    """
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return []
     return sorted(
         p.name
         for p in out_dir.iterdir()
-        if QUESTION_ID.match(p.name) and p.name not in RESERVED_NAMES and p.is_dir()
+        if QUESTION_ID.match(p.name) and p.name not in RESERVED_NAMES and p.is_dir() and not p.is_symlink()
     )
 
 
@@ -357,6 +391,7 @@ def write_index(
     generated: datetime | None = None,
     histories: list[str] = (),
     catalogs: Mapping[str, Catalog] | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
     """Write ``OUT/index.html`` atomically and return its path.
 
@@ -364,18 +399,35 @@ def write_index(
     (``OUT/<question>/history.html``) is rewritten first: those a run has just
     published. A question without that page, or whose catalog had to be repaired,
     gets it too. ``catalogs``: as :func:`index_page` takes them (default: read and
-    repaired here, :func:`refresh_catalogs`).
+    repaired here, :func:`refresh_catalogs`). A history page that is a link is left
+    alone, and said in ``notes`` (as ``"<question>: <what>"``) when a list is given, as is a
+    history page that cannot be made and a question left off the index (see :func:`index_page`).
+
+    Raises
+    ------
+    LinkInOut
+        ``OUT/index.html`` is a symbolic link: it is left alone.
     """
     out_dir = Path(out_dir)
     if catalogs is None:
         catalogs = refresh_catalogs(out_dir)
     for question_id, catalog in catalogs.items():
         target = out_dir / question_id / HISTORY_PAGE
-        if question_id in histories or catalog.notes or not target.is_file():
+        if question_id in histories or catalog.notes or not is_own_file(target):
             # Every report's stamp checked (a stat each): the page shows what the summaries hold now.
-            page = history_page(read_catalog(out_dir, question_id))
-            if page is not None:
-                atomic_write_text(target, page)
+            try:
+                page = history_page(read_catalog(out_dir, question_id))
+            except Exception as exc:  # whatever OUT holds: the page is left as it was, the index is written
+                page = None
+                if notes is not None:
+                    notes.append(f"{question_id}: {HISTORY_PAGE} not written: {_said(exc)}")
+            try:
+                if page is not None:
+                    atomic_write_text(target, page, within=out_dir)
+            except LinkInOut as exc:
+                if notes is not None:
+                    notes.append(f"{question_id}: {exc}")
     path = out_dir / "index.html"
-    atomic_write_text(path, index_page(out_dir, list(failures), generated, catalogs=catalogs))
+    page = index_page(out_dir, list(failures), generated, catalogs=catalogs, notes=notes)
+    atomic_write_text(path, page, within=out_dir)
     return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import cached_property
@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import analysis
 from ..assessment import Assessment, assess
+from ..catalog import read_catalog
 from ..engine.compiled import CompiledEvidence
 from ..engine.results import Trajectory
 from ..engine.rule import (
@@ -36,24 +37,36 @@ from ..inputs.judgments import Judgment, judgment_of, load_judgments
 from ..inputs.outside import OutsideForecasts, forecasts_path, load_outside_forecasts
 from ..inputs.validate import load_by_id, parse_as_of
 from ..model import EvidenceLog, Question
-from ..store import EVIDENCE_CSV, atomic_write_text, atomic_writer, json_number
+from ..store import (
+    EVIDENCE_CSV,
+    INPUTS_RECORD,
+    SUMMARY,
+    atomic_write_text,
+    atomic_writer,
+    json_number,
+    report_dir,
+)
 from ..tables import write_tables
 from ..team import TeamForecast
-from ..words import probability_words
+from ..words import grade_words, percent, probability_words
 from . import sections
-from .brief import Confidence, confidence
+from .brief import Confidence, confidence, shown_span
 from .calibrated import calibration_note
 from .html import OUTSIDE_CSV, Html, safe_url, shown_text
+from .revision import NO_INPUT_CHANGED, Inputs, causes, gather_inputs, read_inputs, read_seen, revised_line
 from .summary import (
     COMPACT_ABOVE,
     ChangeRecord,
+    ConfidenceRecord,
     CriticalItem,
     ResolutionRecord,
+    RevisionRecord,
     ScoreRecord,
     Summary,
     WatchEntry,
     counted_ids,
     previous_report,
+    read_summary,
 )
 
 __all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
@@ -65,6 +78,8 @@ SHOWN_DRIVERS = 10
 #: A pending indicator is named under "what would change it" if a report of it would move the leading
 #: scenario by at least this much (one point); the brief says so when none would.
 SIGNPOST_AT_LEAST = 0.01
+#: The bottom line names the runner-up too when it is within this many points of the leader (as shown).
+NEAR_TIE_POINTS = 5
 
 
 class Report:
@@ -151,6 +166,11 @@ class Report:
         as_of = parse_as_of(as_of)
         question, evidence = load_by_id(data_dir, question_id)
         previous = previous_report(reports_dir, question_id, as_of)
+        published = published_inputs = None
+        if reports_dir and not options.get("analyst"):  # a revision is of the published (team) view
+            folder = report_dir(reports_dir, question_id, as_of)
+            published = read_summary(folder / SUMMARY)
+            published_inputs = None if published is None else read_inputs(folder)
         return cls(
             question,
             evidence,
@@ -159,6 +179,12 @@ class Report:
             outside=load_outside_forecasts(forecasts_path(data_dir, question_id), question),
             previous=None if previous is None else previous.summary,
             previous_folder=None if previous is None else previous.folder,
+            inputs=gather_inputs(question, evidence, data_dir),
+            published=published,
+            published_inputs=published_inputs,
+            previous_inputs=None if previous is None else read_inputs(previous.folder),
+            seen=read_seen(reports_dir, question_id),
+            record=_first_publications(reports_dir, question, as_of),
             **{"inbox_unreviewed": unreviewed_count(data_dir, question_id), **options},
         )
 
@@ -180,6 +206,12 @@ class Report:
         log_strongest: int = 50,
         analyst: str | None = None,
         inbox_unreviewed: int = 0,
+        inputs: Inputs | None = None,
+        published: Summary | None = None,
+        published_inputs: Inputs | None = None,
+        previous_inputs: Inputs | None = None,
+        seen: Mapping[tuple[str, str], str] | None = None,
+        record: Sequence[tuple[date, Mapping[str, float]]] | None = None,
     ) -> None:
         self.as_of = as_of
         #: Items in the question's news inbox not yet reviewed: said in the key judgments, no number uses it.
@@ -193,6 +225,7 @@ class Report:
             TeamForecast(self.question, self.evidence, judgments, self.as_of) if judgments else None
         )
         self.analyst = analyst or None
+        self._judgments = tuple(judgments)
         self.previous = self._previous_report = previous
         self.previous_folder = None if previous_folder is None else Path(previous_folder)
         if self.analyst is not None:
@@ -209,6 +242,13 @@ class Report:
         )
         self.draws, self.seed, self.watch = draws, seed, watch
         self.log_newest, self.log_strongest = log_newest, log_strongest
+        self.inputs = inputs
+        #: The report already published for this date, which this one would revise (none in an analyst's view).
+        self.published = None if self.analyst is not None else published
+        self.published_inputs, self.previous_inputs = published_inputs, previous_inputs
+        self.seen = dict(seen or {})
+        #: Each as-of date's first publication of the question (the track record), for a settled report's eve.
+        self.record = list(record or ())
 
     # ------------------------------------------------------------------ numbers
 
@@ -266,11 +306,93 @@ class Report:
 
     @property
     def alerts(self) -> list[str]:
-        """Scenarios that moved by the alert threshold or more since the previous report.
+        """Scenarios that moved by the alert threshold or more since the previous report, or from what the
+        revision this one replaces published (in the question's order).
 
         None once the question has resolved: a settled question raises no alert.
         """
-        return [] if self.score is not None else list(self.changes.alerting)
+        if self.score is not None:
+            return []
+        alerting = set(self.changes.alerting) | set(self.revises.alerts if self.revises else ())
+        return [s for s in self.question.scenario_ids if s in alerting]
+
+    # ------------------------------------------------------------------ the record (docs/record.md)
+
+    @property
+    def revision(self) -> int:
+        """Which publication of this date's report this is: 1 for the first."""
+        return 1 if self.published is None else self.published.revision + 1
+
+    @cached_property
+    def revision_causes(self) -> list[str]:
+        """What changed in the inputs since the revision this one replaces, in words (empty for revision 1)."""
+        if self.published is None or self.inputs is None:
+            return []
+        p = self.published
+        found = causes(
+            self.published_inputs,
+            self.inputs,
+            self.seen,
+            before_ids=p.evidence_ids if p.ids_listed else None,
+            before_temper=p.temper,
+        )
+        return [c.text for c in found] or [NO_INPUT_CHANGED]
+
+    @cached_property
+    def revises(self) -> RevisionRecord | None:
+        """The revision this report replaces: what it published, why they differ, what moved past the threshold."""
+        if self.published is None:
+            return None
+        published = self.published.probabilities
+        moved = analysis.compare_summaries(
+            {"probabilities": dict(self.assessment.probabilities)},
+            {"probabilities": published},
+            threshold_points=self.alert_threshold,
+        ).alerting
+        return RevisionRecord(self.published.revision, dict(published), tuple(self.revision_causes), moved)
+
+    @cached_property
+    def move_causes(self) -> list[str]:
+        """How the forecast is made, changed since the report compared with (the temper, the question file...)."""
+        if self.previous is None or self.inputs is None:
+            return []
+        before = self.previous_inputs
+        if before is None:  # an earlier version's report: its summary still says its temper
+            found = causes(None, self.inputs, self.seen, before_temper=self._previous_report.temper)
+        else:
+            found = causes(before, self.inputs, self.seen)
+        return [c.text for c in found if c.method]
+
+    @property
+    def revised_alert(self) -> str | None:
+        """The alert of a revision that moved a scenario past the threshold, in words (else ``None``)."""
+        r = self.revises
+        if r is None or not r.alerts or self.score is not None:
+            return None
+        q = self.question
+        return revised_line(
+            self.as_of.isoformat(), q.scenario_ids, {s.id: s.name for s in q.scenarios},
+            r.probabilities, self.assessment.probabilities, r.alerts, r.causes,
+        )  # fmt: skip
+
+    @property
+    def revision_line(self) -> str | None:
+        """The key judgments' line naming the revision (``None`` for revision 1)."""
+        r = self.revises
+        if r is None:
+            return None
+        q, now = self.question, self.assessment.probabilities
+        moved = [
+            f"{s.label} {r.probabilities.get(s.id, 0.0) * 100:.0f}% → {now[s.id] * 100:.0f}%"
+            for s in q.scenarios
+            if round(r.probabilities.get(s.id, 0.0) * 100) != round(now[s.id] * 100)
+        ]
+        what = f"; it moved {', '.join(moved)}" if moved else ", with the same probabilities to the percent"
+        why = f", after {'; '.join(r.causes)}" if r.causes else ""
+        return (
+            f"This is revision {self.revision} of the report as of {self.as_of}: it replaces revision "
+            f"{r.revision}, which stays published{what}{why}."
+        )
 
     @property
     def team_view(self) -> bool:
@@ -319,11 +441,17 @@ class Report:
             return None
         r, q = self.question.resolution, self.question
         eve = r.date - timedelta(days=1)
-        trajectory = self.assessment.trajectory
-        if trajectory.dates and trajectory.dates[0] <= eve:
-            p_eve = trajectory.at(eve)[r.scenario]
-        else:
-            p_eve = q.scenario(r.scenario).prior
+        replayed = self._eve_probabilities()
+        p_eve, brier_final, eve_published, replayed_on_eve = (
+            replayed[r.scenario], self.score.brier_final, None, None,
+        )  # fmt: skip
+        standing = self.published_eve
+        if standing is not None:  # the eve as published: the record, not today's replay (docs/record.md)
+            eve_published = standing[0].isoformat()
+            p_eve = standing[1][r.scenario]
+            brier_final = float(analysis.brier_score([standing[1][s] for s in q.scenario_ids],
+                                                     q.scenario_ids.index(r.scenario)))  # fmt: skip
+            replayed_on_eve = None if replayed[r.scenario] == p_eve else replayed[r.scenario]
         return {
             "scenario": r.scenario,
             "name": q.scenario(r.scenario).name,
@@ -332,9 +460,22 @@ class Report:
             "eve": eve.isoformat(),
             "probability_on_eve": p_eve,
             "note": r.note,
-            "brier_final": self.score.brier_final,
+            "brier_final": brier_final,
             "brier_prior": self.score.brier_prior,
+            "eve_published": eve_published,
+            "replayed_on_eve": replayed_on_eve,
         }
+
+    @cached_property
+    def published_eve(self) -> tuple[date, dict[str, float]] | None:
+        """The publication standing on the eve of the resolution date, as first published: (as-of date,
+        probabilities); ``None`` where none was published by the eve, or no record was given."""
+        resolution = self.question.resolution
+        if resolution is None or not self.record:
+            return None
+        eve, ids = resolution.date - timedelta(days=1), set(self.question.scenario_ids)
+        standing = [(d, dict(p)) for d, p in self.record if d <= eve and set(p) == ids]
+        return max(standing, key=lambda x: x[0]) if standing else None
 
     # ------------------------------------------------------------------ calibration (docs/calibration.md)
 
@@ -392,6 +533,9 @@ class Report:
                 for i in self.critical
             ),
             most_influential={s: (i.indicator if i else None) for s, i in self.most_influential.items()},
+            most_influential_move={s: (i.change[s] if i else None) for s, i in self.most_influential.items()},
+            priors=dict(a.priors),
+            confidence=None if settled else self._confidence_record(),
             watch=tuple(
                 WatchEntry(
                     w.indicator,
@@ -414,6 +558,7 @@ class Report:
                 tripwires_newly_fired=tuple(c.tripwires_fired),
                 leader_changed=c.leader_changed,
                 previous_replaced=self.previous_replaced,
+                causes=tuple(self.move_causes),
             ),
             alert_threshold=self.alert_threshold,
             alert=bool(self.alerts),
@@ -425,8 +570,14 @@ class Report:
             temper=self.question.temper,
             uncalibrated_probabilities=self.uncalibrated_probabilities,
             inbox_unreviewed=self.inbox_unreviewed,
+            revision=self.revision,
+            revises=self.revises,
             **self._team_numbers(),
         )
+
+    def _confidence_record(self) -> ConfidenceRecord:
+        c = self.confidence
+        return ConfidenceRecord(c.level, c.concern_names, dict(c.figures))
 
     def summary(self) -> dict[str, Any]:
         """The numbers of this report, as JSON data: :meth:`summary_record` as ``summary.json`` holds it."""
@@ -451,6 +602,8 @@ class Report:
         self.write_evidence_csv(path.with_name(EVIDENCE_CSV))
         if self.outside.as_of(self.as_of):
             self.write_outside_csv(path.with_name(OUTSIDE_CSV))
+        if self.inputs is not None:
+            atomic_write_text(path.with_name(INPUTS_RECORD), self.inputs.to_json())
         atomic_write_text(path, self.summary_record().to_json())
         return path
 
@@ -476,9 +629,12 @@ class Report:
                 "label": s.label,
                 "description": s.description,
                 "probability": a.probabilities[s.id],
-                "prior": s.prior,
+                # The forecast's starting point: a team's is the pool of its analysts' priors.
+                "prior": a.priors[s.id],
                 "move": None if self.moves is None else self.moves.get(s.id, 0.0),
                 "alert": s.id in self.alerts,
+                # Moved past the threshold since the report compared with (a revision's own alert aside).
+                "move_alert": self.score is None and s.id in self.changes.alerting,
                 "interval": self.intervals.bounds[s.id],
             }
             # One order everywhere, the question file's, so a scenario keeps its place as it rises and falls.
@@ -514,7 +670,29 @@ class Report:
             closed_unresolved=a.closed_unresolved,
             calibration=self.calibration_note,
             key_judgments=self.build_key_judgments(),
+            revised=self.revised_alert,
+            latest_report=self._latest_counted(),
         )
+
+    def _latest_counted(self) -> dict[str, Any] | None:
+        """The latest report whose role is *counted* (not a repeat, not one overtaken), and the newest report
+        when that is another: what "the latest counted" names."""
+        audited = self.assessment.audited
+        rows, roles = audited.rows, audited.role.tolist()
+        counted = [k for k, role in enumerate(roles) if role == ROLE_SETS_STATUS]
+        if not counted:
+            return None
+        latest = max(counted, key=lambda k: (rows[k].date, k))
+        newest = max(range(len(rows)), key=lambda k: (rows[k].date, k))
+        row = rows[latest]
+        return {
+            "id": row.id,
+            "source": row.source,
+            "date": row.date,
+            "age": (self.assessment.as_of - row.date).days,
+            "newest": None if newest == latest or rows[newest].date == row.date else rows[newest],
+            "newest_role": ROLE_LABELS.get(roles[newest], roles[newest]),
+        }
 
     # ------------------------------------------------------------------ key judgments
 
@@ -524,6 +702,9 @@ class Report:
         leading = q.scenario(a.leading)
         settled = self.resolution is not None
         movers, since = ([], None) if settled else self._movers()
+        signposts = [] if settled else self._signposts()
+        # The grades the brief shows: its movers', a flagged reversal's, and the A1 its signposts assume.
+        shown = {m.grade for m in movers} | self._overturn_grades() | ({"A1"} if signposts else set())
         return sections.KeyJudgments(
             as_of=a.as_of,
             opened=q.opened,
@@ -534,13 +715,94 @@ class Report:
             confidence=None if settled else self.confidence,
             movers=movers,
             movers_since=since,
-            signposts=[] if settled else self._signposts(),
+            signposts=signposts,
             analysts=self.analysts_range,
             outside_line=None if settled else self._outside_line(),
             resolution=self.resolution,
-            eve_probabilities=self._eve_probabilities() if settled else None,
+            eve_probabilities=self._eve_as_shown() if settled else None,
+            runner_up=None if settled else self._runner_up(),
+            criteria=[(s.name, s.description or None) for s in q.scenarios],
+            grades=[(g, grade_words(g)) for g in sorted(shown)],
+            outside_range=[] if settled else self._outside_range(),
+            extremize=None if self.team is None else self.team.extremize,
+            overturned=None if settled else self._overturned(),
+            near_tie_points=NEAR_TIE_POINTS,
             inbox_unreviewed=0 if settled else self.inbox_unreviewed,
+            revision=self.revision_line,
+            method_changes=[] if settled else self.move_causes,
         )
+
+    def _runner_up(self) -> dict[str, Any] | None:
+        """The scenario next to the leader, where they are within :data:`NEAR_TIE_POINTS` as the page shows them."""
+        a = self.assessment
+        rows = sorted(self._scenario_rows(), key=lambda r: -r["probability"])
+        if len(rows) < 2:
+            return None
+        lead, second = rows[0], rows[1]
+        if round(lead["probability"] * 100) - round(second["probability"] * 100) > NEAR_TIE_POINTS:
+            return None
+        return second if lead["id"] == a.leading else None
+
+    def _outside_range(self) -> list[dict[str, Any]]:
+        """In the team view, the scenarios whose pooled figure is outside the analysts' lowest–highest, as shown."""
+        ranges = self.analysts_range
+        if not ranges:
+            return []
+        found = []
+        for row in self._scenario_rows():
+            low, high = ranges[row["id"]]
+            shown = round(row["probability"] * 100)
+            if shown < round(low * 100) or shown > round(high * 100):
+                found.append({"label": row["label"], "p": row["probability"], "low": low, "high": high})
+        return found
+
+    @cached_property
+    def _overturn(self) -> tuple[Any, Any, str, float] | None:
+        """The counted report with the largest move when it arrived, where it overturned a stronger report.
+
+        Returns that report, the strongest earlier report of the other status on its indicator
+        that it overtook, the scenario it moved most and the move; ``None`` where the largest
+        move is not of that kind.
+        """
+        a, audited = self.assessment, self.assessment.audited
+        if not audited.rows or not a.effects.size:
+            return None
+        largest = np.abs(a.effects).max(axis=1)
+        k = int(np.argmax(largest))
+        roles, weights, rows = audited.role.tolist(), audited.weight.tolist(), audited.rows
+        if roles[k] != ROLE_SETS_STATUS or largest[k] < 0.05:
+            return None
+        weak = rows[k]
+        overtaken = [
+            j for j, r in enumerate(rows)
+            if roles[j] == ROLE_SUPERSEDED and r.indicator == weak.indicator and r.observed != weak.observed
+            and r.date <= weak.date
+        ]  # fmt: skip
+        if not overtaken:
+            return None
+        strong = max(overtaken, key=lambda j: (weights[j], rows[j].date))
+        if weights[strong] <= weights[k]:
+            return None
+        j = int(np.abs(a.effects[k]).argmax())
+        return weak, rows[strong], self.question.scenarios[j].label, float(a.effects[k, j])
+
+    def _overturn_grades(self) -> set[str]:
+        found = self._overturn if self.resolution is None else None
+        return set() if found is None else {found[0].grade, found[1].grade}
+
+    def _overturned(self) -> dict[str, Any] | None:
+        """What the key judgments flag when the largest move rests on a weak report that overturned a strong one."""
+        found = self._overturn
+        if found is None:
+            return None
+        weak, strong, scenario, points = found
+        return {
+            "weak": weak,
+            "strong": strong,
+            "indicator": self.question.indicator(weak.indicator).text,
+            "scenario": scenario,
+            "points": points,
+        }
 
     def _eve_probabilities(self) -> dict[str, float]:
         """The forecast as it stood on the eve of the resolution date (the priors, if it resolved the day it opened)."""
@@ -550,6 +812,11 @@ class Report:
             return dict(trajectory.at(eve))
         return dict(self.assessment.priors)
 
+    def _eve_as_shown(self) -> dict[str, float]:
+        """The eve's forecast as the page shows it: as published where it was, else today's replay."""
+        standing = self.published_eve
+        return dict(standing[1]) if standing is not None else self._eve_probabilities()
+
     @property
     def analysts_range(self) -> dict[str, tuple[float, float]] | None:
         """In the team view, each scenario's lowest and highest analyst's probability (else ``None``)."""
@@ -557,7 +824,12 @@ class Report:
 
     @cached_property
     def confidence(self) -> Confidence:
-        """How much the forecast can be relied on, by the rule of docs/key-judgments.md."""
+        """How much the forecast can be relied on, by the rule of docs/key-judgments.md.
+
+        The weights and the leading scenario's movement are those of the counted reports
+        (role *counted*): a report later overtaken, or one that repeats a counted one, is
+        not in them. The widths are judged on the whole percents the page shows.
+        """
         a, q = self.assessment, self.question
         audited = a.audited
         rows = audited.rows
@@ -568,11 +840,14 @@ class Report:
         by_source: dict[str, float] = {}
         if a.effects.size:
             column = q.scenario_ids.index(a.leading)
-            for row, effect in zip(rows, np.abs(a.effects[:, column]).tolist()):
-                by_source[row.source] = by_source.get(row.source, 0.0) + effect
+            sizes = np.abs(a.effects[:, column]).tolist()
+            for k in counted:
+                by_source[rows[k].source] = by_source.get(rows[k].source, 0.0) + sizes[k]
         top = max(by_source, key=lambda k: (by_source[k], k), default=None)
         low, high = self.intervals.bounds[a.leading]
-        spread = self.team.spread[a.leading] * 100 if self.team_view else None
+        spread = None
+        if self.team_view:
+            spread = shown_span(*self.team.analyst_range[a.leading])
         return confidence(
             counted_weight=counted_weight,
             ab_weight=ab_weight,
@@ -581,7 +856,7 @@ class Report:
             top_source_movement=by_source.get(top, 0.0),
             evidence_age_days=a.evidence_age_days,
             stale_after_days=q.stale_after_days,
-            range_points=(high - low) * 100 if self.intervals.ranged else None,
+            range_points=shown_span(low, high) if self.intervals.ranged else None,
             analysts_spread_points=spread,
         )
 
@@ -615,23 +890,73 @@ class Report:
         return movers, since
 
     def _signposts(self, top: int = 2) -> list[sections.Signpost]:
-        """The pending indicators whose report would move the leading scenario most, in its direction."""
+        """What would change the forecast most: the reports that would move the leading scenario most.
+
+        A pending indicator's report (seen, or confirmed absent at its window's end, as
+        "What to watch next" works them out), or a reversal: a confirmed A1 report, dated
+        the as-of date, that overturns an indicator's status (a report that it did not
+        happen after all, or a sighting after "not seen"). Each indicator once, by its
+        larger move; the ``top`` largest, and any single report that would change the
+        leading scenario, which is always named.
+        """
         a, q = self.assessment, self.question
         lead, p = a.leading, a.probabilities[a.leading]
         options = []
         for w in self.watch_items:
             by = w.window[1] if w.window else q.closes
-            for seen, after in ((True, w.if_observed[lead]), (False, w.if_absent[lead])):
-                options.append((abs(after - p), seen, by, after, w))
+            for seen, after in ((True, w.if_observed), (False, w.if_absent)):
+                options.append((abs(after[lead] - p), seen, by, after, w.indicator, w.text, False))
+        for indicator, after in self._reversals().items():
+            seen = not a.states[indicator].status
+            options.append(
+                (abs(after[lead] - p), seen, a.as_of, after, indicator, q.indicator(indicator).text, True)
+            )
         best: dict[str, tuple] = {}
-        for option in sorted(options, key=lambda o: (-o[0], o[4].indicator, not o[1])):
-            best.setdefault(option[4].indicator, option)  # each indicator once, its larger move
-        chosen = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST][:top]
+        for option in sorted(options, key=lambda o: (-o[0], o[4], not o[1])):
+            best.setdefault(option[4], option)  # each indicator once, its larger move
+        ranked = [o for o in best.values() if o[0] >= SIGNPOST_AT_LEAST]
+        # A report that would change the leader is named even where the leader itself barely moves.
+        flips = [o for o in best.values() if max(o[3], key=o[3].get) != lead]
+        chosen = ranked[:top] + [o for o in flips[:1] if o not in ranked[:top]]
         return [
-            sections.Signpost(w.indicator, w.text, seen, None if seen else max(by, a.as_of), q.scenario(lead).label,
-                              after, after > p)
-            for _, seen, by, after, w in chosen
+            sections.Signpost(
+                indicator, text, seen, None if seen or reversal else max(by, a.as_of), q.scenario(lead).label,
+                after[lead], after[lead] > p, reversal=reversal,
+                new_leader=None if max(after, key=after.get) == lead
+                else q.scenario(max(after, key=after.get)).label,
+            )
+            for _, seen, by, after, indicator, text, reversal in chosen
         ]  # fmt: skip
+
+    def _reversals(self) -> dict[str, dict[str, float]]:
+        """Per indicator with a status, the forecast after a confirmed A1 report of the other status on the as-of date."""
+        a = self.assessment
+        pending = {
+            w.indicator for w in self.watch_items
+        }  # "not seen yet": a sighting is already a watch item
+        with_status = [i for i, st in a.states.items() if st.status is not None and i not in pending]
+        if not with_status or not self.evidence.rows:
+            return {}
+        template = self.evidence.rows[0]
+        found = {}
+        for indicator in with_status:
+            row = replace(
+                template, id="hypothetical-reversal", date=a.as_of, indicator=indicator,
+                observed=not a.states[indicator].status, reliability="A", credibility=1,
+                url="", summary="", extra={},
+            )  # fmt: skip
+            found[indicator] = self._forecast_with(row)
+        return found
+
+    def _forecast_with(self, row: Any) -> dict[str, float]:
+        """This view's forecast (the team's pool, one analyst's, or the question's) with one more report."""
+        log = replace(self.evidence, rows=(*self.evidence.rows, row))
+        if self.team is None:
+            return dict(assess(self.question, log, self.as_of).probabilities)
+        team = TeamForecast(self.base_question, log, self._judgments, self.as_of)
+        if self.analyst is not None:
+            return dict(team.analyst(self.analyst).assessment.probabilities)
+        return dict(team.probabilities)
 
     def _outside_line(self) -> str | None:
         """How far the latest outside forecasts stand from this report's forecast of the leading scenario."""
@@ -652,16 +977,15 @@ class Report:
 
         if len(latest) <= 3:
             each = [
-                f"{latest[f].probabilities[lead] * 100:.0f}% ({f}, {latest[f].date}; {gap(x)})"
-                for x, f in gaps
+                f"{percent(latest[f].probabilities[lead])} ({f}, {latest[f].date}; {gap(x)})" for x, f in gaps
             ]
             one = len(each) == 1
             return (f"The latest outside forecast{'' if one else 's'} give{'s' if one else ''} {label} "
-                    f"{' and '.join(each)}, against {whose} {p * 100:.0f}%.")  # fmt: skip
+                    f"{' and '.join(each)}, against {whose} {percent(p)}.")  # fmt: skip
         newest = max(r.date for r in latest.values())
         return (
             f"The latest outside forecasts ({len(latest)} forecasters, the newest {newest}) give {label} from "
-            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {p * 100:.0f}%."
+            f"{gap(gaps[0][0])} to {gap(gaps[-1][0])} {whose} {percent(p)}."
         )
 
     def _team_line(self) -> dict[str, Any] | None:
@@ -1101,6 +1425,16 @@ def _look_words(c: CompiledEvidence, p: int, final: int, last: int, role: str) -
     heavier = [q for q in range(final, p) if rank[q] > rank[p]]
     reach = f[heavier[-1] - final] if heavier else 0.0
     return f"covers {reach:.0%} to {f[-1]:.0%} of its window at its own weight"
+
+
+def _first_publications(
+    reports_dir: str | Path | None, question: Question, as_of: date
+) -> list[tuple[date, Mapping[str, float]]]:
+    """A settled question's first publications in ``reports_dir`` (none for a question still open)."""
+    if not reports_dir or question.resolution is None or as_of < question.resolution.date:
+        return []
+    entries = read_catalog(reports_dir, question.id).entries()
+    return [(e.as_of, e.revisions()[0].probabilities) for e in entries]
 
 
 def _until(trajectory: Trajectory, end: date) -> Trajectory:

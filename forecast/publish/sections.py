@@ -12,7 +12,7 @@ template's variable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, ClassVar
 
@@ -75,6 +75,10 @@ class Signpost:
     scenario: str
     probability: float
     rises: bool
+    #: A report that would overturn the indicator's status (not one still pending).
+    reversal: bool = False
+    #: The scenario that would lead after it, where that is not the leading one now.
+    new_leader: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +105,26 @@ class KeyJudgments:
     outside_line: str | None
     resolution: dict[str, Any] | None
     eve_probabilities: dict[str, float] | None
+    #: The scenario next to the leader when they are within 5 points (a near tie), else ``None``.
+    runner_up: dict[str, Any] | None = None
+    #: Each scenario's name and its description, its resolution criterion (``None``: none given).
+    criteria: list[tuple[str, str | None]] = field(default_factory=list)
+    #: Every grade the brief shows, with its words: the one-line key.
+    grades: list[tuple[str, str]] = field(default_factory=list)
+    #: Team view: the scenarios whose pooled figure is outside the analysts' range (extremizing).
+    outside_range: list[dict[str, Any]] = field(default_factory=list)
+    #: The pool's extremizing exponent (``None``: not a team).
+    extremize: float | None = None
+    #: The largest move's report, where it overturned a stronger one (``None``: it did not).
+    overturned: dict[str, Any] | None = None
+    #: How close (in points, as shown) the runner-up must be for the bottom line to name it.
+    near_tie_points: int = 5
     #: items in the news inbox not yet reviewed (said, with no effect on any number)
     inbox_unreviewed: int = 0
+    #: the line naming this report's revision, and what it replaced (``None`` for the first publication)
+    revision: str | None = None
+    #: how the forecast is made, changed since the report compared with ("temper 1 → 0.35")
+    method_changes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +153,10 @@ class BottomLine(Section):
     key_judgments: KeyJudgments
     #: What a calibrated report says of its temper (``None`` when the rule is not tempered).
     calibration: str | None = None
+    #: The alert of a revision that moved a scenario past the threshold (docs/record.md), in words.
+    revised: str | None = None
+    #: The latest report whose role is *counted*: its id, source, date and age (``None``: none counted).
+    latest_report: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

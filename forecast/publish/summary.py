@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -39,7 +40,7 @@ from typing import Any
 from .. import store
 from ..analysis.changes import evidence_digest
 from ..engine.rule import ROLE_AFTER_AS_OF, ROLE_LABELS
-from ..errors import ForecastError
+from ..errors import ForecastError, printable_name
 from ..inputs.evidence import FORMULA_PREFIXES
 from ..store import EVIDENCE_CSV, SUMMARY, ReportEntry
 
@@ -48,8 +49,10 @@ __all__ = [
     "SCHEMA_FILE",
     "SCHEMA_VERSION",
     "ChangeRecord",
+    "ConfidenceRecord",
     "CriticalItem",
     "ResolutionRecord",
+    "RevisionRecord",
     "ScoreRecord",
     "Summary",
     "SummaryError",
@@ -69,9 +72,11 @@ __all__ = [
 #: ``temper`` and ``uncalibrated_probabilities``; a summary of version 1 reads with temper 1. Version 3
 #: added ``evidence_digest``, and leaves out ``evidence_ids`` where more than :data:`COMPACT_ABOVE`
 #: reports are counted (``changes.evidence_added`` and ``evidence_removed`` are null where unknown).
-SCHEMA_VERSION = 3
+#: Version 4 added ``revision``, ``revises`` and ``changes.causes`` (docs/record.md); an older summary
+#: reads as revision 1.
+SCHEMA_VERSION = 4
 #: Older versions with a ``schema_version`` that read as they are, their missing keys at their defaults.
-_READABLE_VERSIONS = (1, 2, SCHEMA_VERSION)
+_READABLE_VERSIONS = (1, 2, 3, SCHEMA_VERSION)
 #: A report that counts more reports than this writes a compact summary: their number and digest, not
 #: their ids (which are in its ``evidence.csv``). At 10,000 ids, a summary is about 150 kB.
 COMPACT_ABOVE = 10_000
@@ -81,9 +86,44 @@ SCHEMA_FILE = "summary.schema.json"
 _TEAM_KEYS = frozenset({"analysts", "analyst", "team_probabilities"})
 #: Keys left out where they are ``None``: the team's, and the untempered forecast of an untempered one.
 #: (``evidence_digest`` is ``None`` only in a summary read from a version before 3.)
-_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {"uncalibrated_probabilities", "evidence_digest", "inbox_unreviewed"}
+#: (``priors``, ``most_influential_move`` and ``confidence`` are ``None`` in a summary read from a report
+#: made before they were written, and ``confidence`` once the question has resolved.)
+_LEFT_OUT_WHEN_NONE = _TEAM_KEYS | {
+    "uncalibrated_probabilities",
+    "evidence_digest",
+    "priors",
+    "most_influential_move",
+    "confidence",
+    "inbox_unreviewed",
+    "revises",
+}
+#: Keys of a part of the summary left out where they are ``None`` (``resolution``'s record of the eve).
+_NESTED_LEFT_OUT_WHEN_NONE = frozenset({"eve_published", "replayed_on_eve"})
 #: What a summary of version 0 must have to be read as a previous report.
 _V0_REQUIRED = ("as_of", "probabilities")
+
+
+#: A JSON escape of a UTF-16 surrogate: JSON can spell one alone, which no UTF-8 file or page can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(data: Any, where: str = "") -> str | None:
+    """The key path of the first string (key or value) in ``data`` holding a lone surrogate, or ``None``."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    items = data.items() if isinstance(data, Mapping) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        inner = f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and _lone_surrogate(key) is not None:
+            return printable_name(inner)
+        found = _lone_surrogate(value, inner)
+        if found is not None:
+            return printable_name(found)
+    return None
 
 
 class SummaryError(ForecastError):
@@ -225,14 +265,33 @@ class ChangeRecord:
     tripwires_newly_fired: tuple[str, ...]
     leader_changed: bool
     previous_replaced: bool
+    #: since version 4: how the forecast is made, changed since that report (the temper, the question
+    #: file...), in words such as "temper 1 → 0.35" (docs/record.md)
+    causes: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ChangeRecord:
         return cls(
             d["previous_as_of"], _ids_or_none(d["evidence_added"]), _ids_or_none(d["evidence_removed"]),
             {i: (v[0], v[1]) for i, v in d["status_changes"].items()}, tuple(d["tripwires_newly_fired"]),
-            d["leader_changed"], d["previous_replaced"],
+            d["leader_changed"], d["previous_replaced"], tuple(d.get("causes", ())),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """``revises``: the revision of the same date's report that this one replaced, and why they differ."""
+
+    revision: int
+    probabilities: dict[str, float]
+    #: what changed in the inputs since that revision, in words (docs/record.md)
+    causes: tuple[str, ...]
+    #: the scenarios that moved by the alert threshold or more from what that revision published
+    alerts: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RevisionRecord:
+        return cls(int(d["revision"]), _floats(d["probabilities"]), tuple(d["causes"]), tuple(d["alerts"]))
 
 
 @dataclass(frozen=True)
@@ -269,10 +328,33 @@ class ResolutionRecord:
     note: str
     brier_final: float
     brier_prior: float
+    #: since version 4: the as-of date of the publication that stood on the eve (``None``: none did, and the
+    #: eve is today's replay), and today's replay's probability where it differs from the published one
+    eve_published: str | None = None
+    replayed_on_eve: float | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ResolutionRecord:
-        return cls(**{f.name: d[f.name] for f in fields(cls)})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
+@dataclass(frozen=True)
+class ConfidenceRecord:
+    """``confidence``: the level of the confidence rule (docs/key-judgments.md) and what it was worked out from.
+
+    ``concerns`` has one entry per concern, named for the input that raised it (stale
+    evidence counts twice, so ``"age"`` is there twice); ``inputs`` holds the rule's
+    figures: ``ab_share`` and ``top_source_share`` as fractions of the counted reports'
+    weight and movement, ages in days, widths in points (``None`` where not in play).
+    """
+
+    level: str
+    concerns: tuple[str, ...]
+    inputs: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceRecord:
+        return cls(d["level"], tuple(d["concerns"]), dict(d["inputs"]))
 
 
 def _ids_or_none(v: Any) -> tuple[str, ...] | None:
@@ -310,6 +392,10 @@ _READ: dict[str, Callable[[Any], Any]] = {
     "team_probabilities": _optional(_floats),
     "temper": float,
     "uncalibrated_probabilities": _optional(_floats),
+    "revises": _optional(RevisionRecord.from_dict),
+    "priors": _optional(_floats),
+    "most_influential_move": _optional(dict),
+    "confidence": _optional(ConfidenceRecord.from_dict),
 }
 
 
@@ -318,7 +404,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Summary):
         return value.as_dict(nested=True)
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if not (f.name in _NESTED_LEFT_OUT_WHEN_NONE and getattr(value, f.name) is None)
+        }
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -392,9 +482,19 @@ class Summary:
     uncalibrated_probabilities: dict[str, float] | None = None
     #: since version 3: :func:`forecast.analysis.evidence_digest` of the counted reports' ids
     evidence_digest: str | None = None
+    #: the forecast's starting point (a team's: the pool of the analysts' priors)
+    priors: dict[str, float] | None = None
+    #: per scenario, how many points leaving out its ``most_influential`` indicator would move it
+    most_influential_move: dict[str, float | None] | None = None
+    #: the confidence rule's level and inputs (``None`` once the question has resolved)
+    confidence: ConfidenceRecord | None = None
     #: items in the question's news inbox with a candidate still ``new`` (no effect on any number);
     #: ``None`` in a summary written before the inbox, which is written back without it
     inbox_unreviewed: int | None = None
+    #: since version 4: which publication of this date's report this is (1 for the first; an older
+    #: summary reads as 1), and, for a later one, the revision it replaced (docs/record.md)
+    revision: int = 1
+    revises: RevisionRecord | None = None
     schema_version: int = SCHEMA_VERSION
     legacy_keys: frozenset[str] | None = field(default=None, repr=False)
 
@@ -438,6 +538,8 @@ class Summary:
         if self.legacy_keys is not None:
             return {"schema_version": 0} | {k: _plain(getattr(self, k)) for k in sorted(self.legacy_keys)}
         skip = {"legacy_keys", "previous"} if nested else {"legacy_keys"}
+        if self.schema_version < 4:  # read from an older version: written back as it was
+            skip |= {"revision", "revises"}
         if not self.ids_listed:
             skip.add("evidence_ids")  # a compact summary: the ids are in evidence.csv
         return {
@@ -490,6 +592,16 @@ class Summary:
             raise SummaryError(f"{source}: not JSON: {exc}") from None
         except RecursionError:
             raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
+        if _SURROGATE_ESCAPE.search(text):  # only then: a walk of every string costs a long log's summary
+            try:
+                where = _lone_surrogate(data)
+            except RecursionError:
+                raise SummaryError(f"{source}: (top level): nested too deeply to be a summary") from None
+            if where is not None:
+                raise SummaryError(
+                    f"{source}: {where or '(top level)'}: holds a lone surrogate (a \\ud800 escape), "
+                    "which is not text; expected text that can be written as UTF-8"
+                )
         return cls.from_mapping(data, source=source, question=question, schema_checked=schema_checked)
 
     @classmethod

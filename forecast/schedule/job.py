@@ -33,6 +33,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ..analysis.points import at_least
 from ..catalog import CATALOG, update_catalog
 from ..errors import ForecastError, InvalidInputError, display_path, not_a_name, printable_name
 from ..inbox.store import MAX_INBOX_BYTES, InboxError, inbox_path
@@ -44,11 +45,16 @@ from ..inputs.questions import QUESTION_ID, load_question
 from ..inputs.safe_yaml import MAX_FILE_BYTES, is_missing
 from ..inputs.validate import evidence_path, question_path
 from ..model import Question, as_of_refused
+from ..publish.history import HISTORY_PAGE
 from ..publish.render import Failure, refresh_catalogs, write_index
+from ..publish.revision import read_inputs, record_seen, revised_line, same_numbers, utc_now
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
+    PUBLISHED_STAMP,
     SCORECARD_DIR,
+    SEEN_LEDGER,
     SUMMARY,
+    LinkInOut,
     atomic_write_text,
     check_out_dir,
     claim_out_dir,
@@ -59,10 +65,14 @@ from ..store import (
     question_lock,
     read_json,
     recover_job,
+    refuse_links,
+    remove_tree,
     replace_dir,
     report_dir,
+    revision_dir,
+    work_dir,
 )
-from .worker import REPORT_MODULES, Worker
+from .worker import KERNEL_RECORD, REPORT_MODULES, Worker, reap_kernel
 
 __all__ = [
     "Published",
@@ -110,8 +120,9 @@ class QuestionOutcome:
     ``status`` is ``"ok"`` or ``"failed"``; ``cause`` says why a job failed:
     ``"input"`` (its question file or log is invalid: running it again cannot
     help), ``"notebook"`` (the notebook raised, or its kernel died),
-    ``"timeout"``, ``"busy"`` (another job held the question's lock too long) or
-    ``"interrupted"``.
+    ``"timeout"``, ``"busy"`` (another job held the question's lock too long),
+    ``"output"`` (a symbolic link in OUT where the job writes: it is left alone, and
+    nothing is published) or ``"interrupted"``.
     """
 
     question: str
@@ -129,6 +140,10 @@ class QuestionOutcome:
     #: What the question's catalog (``catalog.jsonl``) did not match and was repaired, when it was
     #: brought up to date as the report was published (see :mod:`forecast.catalog`).
     catalog: list[str] = field(default_factory=list)
+    #: Which publication of the date's report is in place after the job (1 for the first; docs/record.md).
+    revision: int | None = None
+    #: The rerun made the numbers already published for the date: nothing new was published.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -365,8 +380,19 @@ def _kernel_environment() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def _kill(process: Worker) -> None:
-    """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows."""
+def _kill(process: Worker, scratch: Path) -> None:
+    """Stop a worker and its kernel: SIGTERM lets papermill shut the kernel down, SIGKILL follows.
+
+    The kernel runs in a session of its own: one the worker could not take down (stopped
+    with SIGSTOP, or hung) is killed once the worker has gone (:func:`reap_kernel`).
+    """
+    try:
+        _stop_worker(process)
+    finally:
+        reap_kernel(scratch)
+
+
+def _stop_worker(process: Worker) -> None:
     if process.poll() is not None:  # exited: its pid, and so its group's id, may be another's now
         return
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
@@ -392,6 +418,7 @@ def _execute(
 ) -> str | None:
     """Run the job's worker in ``scratch``; the reason it failed, or ``None`` once it exited."""
     _kernel_environment()
+    refuse_links(out_dir, scratch)
     scratch.mkdir(parents=True)
     if job.snapshot is not None:  # the notebook reads this copy: a relative data_dir, the kernel's cwd
         problem = job.snapshot.take(scratch / SNAPSHOT)
@@ -408,6 +435,8 @@ def _execute(
         "scratch": str(scratch),
         "title": job.title,
         "index_href": "../" * depth + "index.html",
+        # OUT/<question>/history.html, the question's page of every report (the scorecard has none).
+        "history_href": None if job.key == SCORECARD_DIR else "../" * (depth - 1) + HISTORY_PAGE,
         "progress": progress,
         "numbers": job.summary_name,
         "parameters": job.parameters,
@@ -419,7 +448,7 @@ def _execute(
         if job.check is not None:  # while the worker's kernel starts and it imports papermill
             problem = job.check()
             if problem is not None:
-                _kill(worker)
+                _kill(worker, scratch)
                 raise _InvalidInput(problem)
         while True:
             try:
@@ -428,14 +457,15 @@ def _execute(
             except subprocess.TimeoutExpired:
                 pass
             if stop is not None and stop.is_set():
-                _kill(worker)
+                _kill(worker, scratch)
                 return _INTERRUPTED
             if time.monotonic() - started > timeout:
-                _kill(worker)
+                _kill(worker, scratch)
                 return f"timed out after {timeout:g} s and was stopped"
     except BaseException:  # the scheduler stops us (SIGTERM, Ctrl-C): take the kernel down too
-        _kill(worker)
+        _kill(worker, scratch)
         raise
+    reap_kernel(scratch)  # a kernel its worker could not stop (say, one stopped with SIGSTOP) stops here
     if status != 0:
         error = read_json(scratch / "error.json")
         reason = (error or {}).get("reason") or f"worker exited with status {status}"
@@ -453,22 +483,46 @@ def _execute(
 
 
 def alert_line(summary: Summary) -> str:
-    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when.
+    """A report's alert in one line, enough for a cron mail: which scenarios moved, how far, since when, why.
 
     Examples
     --------
     ``india-pak-ceasefire: Yes −50.7 pts since 2025-10-01 (threshold 10)``; several
-    scenarios are listed in the report's order, separated by commas.
+    scenarios are listed in the report's order, separated by commas. A move made by a
+    change of method says so: ``..., after temper 1 → 0.35``. A revision that moved a
+    scenario past the threshold from what was published for its date says so first:
+    ``russia-syria-bases: Revised: the forecast published for 2025-02-20 moved Partial
+    deal 78% → 55% after temper 1 → 0.35`` (see :func:`forecast.publish.revision.revised_line`).
     """
+    parts = []
+    r = summary.revises
+    if r is not None and r.alerts:
+        parts.append(
+            revised_line(
+                summary.as_of,
+                summary.scenario_order,
+                summary.scenario_names,
+                r.probabilities,
+                summary.probabilities,
+                r.alerts,
+                r.causes,
+            )
+        )
     moves = summary.moves or {}
-    said = ", ".join(
-        f"{summary.scenario_names.get(s, s)} {_signed(moves.get(s, 0.0))} pts"
+    moved = [
+        s
         for s in summary.scenario_order
-        if s in summary.alerts
-    )
-    since = summary.changes.previous_as_of if summary.changes is not None else None
-    when = f" since {since}" if since else ""
-    return f"{summary.question}: {said}{when} (threshold {summary.alert_threshold:g})"
+        if s in summary.alerts and s in moves and at_least(abs(moves[s]), summary.alert_threshold)
+    ]
+    replaced = summary.changes is not None and summary.changes.previous_replaced
+    if moved and not (parts and replaced):  # a comparison with the revision replaced is said above
+        said = ", ".join(f"{summary.scenario_names.get(s, s)} {_signed(moves[s])} pts" for s in moved)
+        since = summary.changes.previous_as_of if summary.changes is not None else None
+        when = f" since {since}" if since else ""
+        why = summary.changes.causes if summary.changes is not None else ()
+        after = f", after {'; '.join(why)}" if why else ""
+        parts.append(f"{said}{when} (threshold {summary.alert_threshold:g}){after}")
+    return f"{summary.question}: {'; '.join(parts)}"
 
 
 def _signed(points: float) -> str:
@@ -476,42 +530,86 @@ def _signed(points: float) -> str:
     return f"{points:+.1f}".replace("-", "\u2212")
 
 
-def _publish(job: _Job, scratch: Path, reason: str | None, duration: float) -> QuestionOutcome:
+def _publish(job: _Job, scratch: Path, out_dir: Path, reason: str | None, duration: float) -> QuestionOutcome:
     """Move a finished report into place, or keep a failed run's executed notebook."""
     inputs = job.snapshot.inputs if job.snapshot is not None else None
     if reason is None:
-        for scratch_file in ("error.json", "kernel.log"):
+        for scratch_file in ("error.json", "kernel.log", KERNEL_RECORD):
             (scratch / scratch_file).unlink(missing_ok=True)
         shutil.rmtree(scratch / SNAPSHOT, ignore_errors=True)  # the manifest keeps their hashes
-        replace_dir(scratch, job.final)
-        alerts: list[str] = []
-        line = None
-        notes: list[str] = []
-        if job.summary_name == SUMMARY:  # the scorecard's job has no alerts, and no catalog
-            summary = read_summary(job.final / SUMMARY)  # checked in scratch, before it was published
-            alerts = list(summary.alerts) if summary is not None else []
-            line = alert_line(summary) if summary is not None and alerts else None
-            # Still under the question's lock: the report's line is appended to its catalog.
-            out_dir, as_of = job.final.parent.parent, date.fromisoformat(job.final.name)
-            try:
-                notes = update_catalog(out_dir, job.key, published=as_of).notes
-            except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
-                notes = [
-                    f"{CATALOG} could not be written ({exc.strerror or exc}); it is read around until it can be"
-                ]
-        return QuestionOutcome(
-            job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
-            inputs=inputs, catalog=notes,
-        )  # fmt: skip
+        if job.summary_name != SUMMARY:  # the scorecard: no revisions, no alerts, no catalog
+            replace_dir(scratch, job.final, within=out_dir)
+            return QuestionOutcome(
+                job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, [], inputs=inputs
+            )
+        return _publish_report(job, scratch, out_dir, duration, inputs)
     if (scratch / "report.ipynb").is_file():
         (scratch / "error.txt").write_text(reason + "\n", encoding="utf-8")
-        for name in ("report.html", job.summary_name):
+        for name in ("report.html", job.summary_name, KERNEL_RECORD):
             (scratch / name).unlink(missing_ok=True)
-        replace_dir(scratch, job.failed)
+        replace_dir(scratch, job.failed, within=out_dir)
     cause = "timeout" if reason.startswith("timed out") else "notebook"
     return QuestionOutcome(
         job.key, "failed", round(duration, 3), None, reason.splitlines()[0], [], cause, inputs=inputs
     )
+
+
+def _publish_report(
+    job: _Job, scratch: Path, out_dir: Path, duration: float, inputs: dict[str, str] | None
+) -> QuestionOutcome:
+    """Publish a question's finished report as the date's first publication or its next revision, or not at all.
+
+    A date already published keeps what it published: where the new report's numbers
+    are the same (:func:`forecast.publish.revision.same_numbers`), nothing new is
+    published; otherwise the report in place is kept as it is, as
+    ``<as_of>@r<n>/``, and the new one, its next revision, takes its place
+    (docs/record.md). Either way the evidence it read is entered in the question's
+    ledger of first sightings. Runs under the question's lock.
+    """
+    as_of = date.fromisoformat(job.final.name)
+    new = read_json(scratch / SUMMARY)  # checked against its schema in scratch
+    summary = read_summary(scratch / SUMMARY)
+    published = read_json(job.final / SUMMARY)
+    record = read_inputs(scratch)
+    unchanged = new is not None and published is not None and same_numbers(new, published)
+    if unchanged:
+        revision = published.get("revision", 1)
+        revision = revision if type(revision) is int and revision >= 1 else 1
+        alerts, line = [], None
+    else:
+        atomic_write_text(scratch / PUBLISHED_STAMP, utc_now() + "\n")
+        keep = None
+        if summary is not None and summary.revises is not None:  # the report in place is kept as it was
+            keep = revision_dir(out_dir, job.key, as_of, summary.revises.revision)
+        replace_dir(scratch, job.final, keep=keep, within=out_dir)
+        revision = summary.revision if summary is not None else 1
+        alerts = list(summary.alerts) if summary is not None else []
+        line = alert_line(summary) if summary is not None and alerts else None
+    # Still under the question's lock: the ledger of first sightings, then the report's catalog line.
+    notes: list[str] = []
+    try:
+        if record is not None:
+            record_seen(out_dir, job.key, record)
+        notes = update_catalog(out_dir, job.key, published=None if unchanged else as_of).notes
+    except OSError as exc:  # the report is in place; the next reader rebuilds the catalog
+        notes = [f"{CATALOG} could not be written ({exc.strerror or exc}); it is read around until it can be"]
+    return QuestionOutcome(
+        job.key, "ok", round(duration, 3), str(job.final / "report.html"), None, alerts, alert_line=line,
+        inputs=inputs, catalog=notes, revision=revision, unchanged=unchanged,
+    )  # fmt: skip
+
+
+def _refuse_links_in_the_way(job: _Job, out_dir: Path) -> None:
+    """Raise :class:`LinkInOut` for a link where the job would write: nothing runs, nothing is published."""
+    owned = [work_dir(out_dir), job.final, job.failed]
+    if job.snapshot is not None:  # a question's job: its catalog and history page too
+        owned += [
+            out_dir / job.key / CATALOG,
+            out_dir / job.key / HISTORY_PAGE,
+            out_dir / job.key / SEEN_LEDGER,
+        ]
+    for path in owned:
+        refuse_links(out_dir, path)
 
 
 def _run_job(
@@ -525,7 +623,10 @@ def _run_job(
 ) -> QuestionOutcome:
     from filelock import Timeout
 
-    lock = question_lock(out_dir, job.key)
+    try:
+        lock = question_lock(out_dir, job.key)
+    except LinkInOut as exc:
+        return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "output")
     try:
         lock.acquire(timeout=lock_timeout)
     except Timeout:
@@ -535,6 +636,10 @@ def _run_job(
             [], "busy",
         )  # fmt: skip
     try:
+        try:
+            _refuse_links_in_the_way(job, out_dir)
+        except LinkInOut as exc:  # before anything runs: the question fails, the others go on
+            return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "output")
         recover_job(out_dir, job.key)  # what a killed job of this question left behind
         started = time.monotonic()
         scratch = job_scratch(out_dir, job.key)
@@ -546,9 +651,9 @@ def _run_job(
                 return QuestionOutcome(job.key, "failed", 0.0, None, str(exc), [], "input", inputs=inputs)
             if reason == _INTERRUPTED:
                 return QuestionOutcome(job.key, "failed", 0.0, None, reason, [], "interrupted")
-            return _publish(job, scratch, reason, time.monotonic() - started)
+            return _publish(job, scratch, out_dir, reason, time.monotonic() - started)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)  # what was not published
+            remove_tree(scratch, out_dir)  # what was not published
     finally:
         lock.release()
 
@@ -561,7 +666,8 @@ def _claim(out_dir: Path) -> None:
 
 
 def _record(out_dir: Path, run: str, outcome: QuestionOutcome) -> None:
-    atomic_write_text(outcome_dir(out_dir, run) / _record_name(outcome.question), json.dumps(asdict(outcome)))
+    path = outcome_dir(out_dir, run) / _record_name(outcome.question)
+    atomic_write_text(path, json.dumps(asdict(outcome)), within=out_dir)
 
 
 def _record_name(key: str) -> str:
@@ -826,7 +932,7 @@ def publish_run(
         repaired = [f"{o.question}: {note}" for o in outcomes for note in o.catalog]
         repaired += [f"{q}: {note}" for q, c in catalogs.items() for note in c.notes]
         # No clock time in the index: the manifest keeps it.
-        index = write_index(out_dir, failures, histories=published, catalogs=catalogs)
+        index = write_index(out_dir, failures, histories=published, catalogs=catalogs, notes=repaired)
         inputs = {}
         recorded = {o.question: o.inputs for o in outcomes}
         for qid in selected:
@@ -848,6 +954,6 @@ def publish_run(
             "errors": [{"question": o.question, "reason": o.reason} for o in outcomes if not o.ok],
             "catalog": repaired,
         }
-        atomic_write_text(manifest, json.dumps(record, indent=2) + "\n")
-        shutil.rmtree(outcome_dir(out_dir, run), ignore_errors=True)
+        atomic_write_text(manifest, json.dumps(record, indent=2) + "\n", within=out_dir)
+        remove_tree(outcome_dir(out_dir, run), out_dir)
     return Published(outcomes, manifest, index, repaired)

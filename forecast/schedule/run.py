@@ -22,7 +22,18 @@ from typing import TextIO
 
 from ..errors import LockTimeoutError, RunError, printable_name
 from ..inputs.validate import question_ids
-from ..store import LOCK_NAME, SCORECARD_DIR, check_out_dir, claim_out_dir, recover
+from ..store import (
+    INDEX,
+    LOCK_NAME,
+    LOCKS,
+    RUNS,
+    SCORECARD_DIR,
+    LinkInOut,
+    check_out_dir,
+    claim_out_dir,
+    recover,
+    refuse_links,
+)
 from .job import QuestionOutcome, default_notebook, is_resolved, publish_run, run_question, run_scorecard
 from .worker import start_server
 
@@ -80,6 +91,10 @@ class _Progress:
     def finished(self, outcome: QuestionOutcome) -> None:
         self.done += 1
         detail = "ok" if outcome.status == "ok" else f"FAILED: {outcome.reason}"
+        if outcome.ok and outcome.unchanged:
+            detail = f"ok, the same numbers as revision {outcome.revision}: nothing new published"
+        elif outcome.ok and (outcome.revision or 1) > 1:
+            detail = f"ok, revision {outcome.revision} published"
         self.say(f"[{self.done}/{self.total}] {outcome.question}: {detail} ({outcome.duration_s:.1f} s)")
 
 
@@ -127,6 +142,13 @@ def run(options: RunOptions, *, stream: TextIO = sys.stderr) -> RunResult:
     # questions it imports papermill and nbconvert once for every worker; a single question's worker
     # imports them itself, while its kernel starts.
     start_server(preload_modules=len(set(options.questions or question_ids(options.data_dir))) > 1)
+    try:
+        # What the run itself writes in OUT (filelock opens a lock with O_TRUNC): a link there is left
+        # alone, before anything runs. A question's own files are each job's to check.
+        for name in (LOCK_NAME, LOCKS, RUNS, INDEX):
+            refuse_links(out_dir, out_dir / name)
+    except LinkInOut as exc:
+        raise RunError(f"{exc}: forecast writes its own file there; remove the link") from None
     lock = FileLock(str(out_dir / LOCK_NAME))
     try:
         lock.acquire(timeout=0)

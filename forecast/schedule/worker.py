@@ -34,7 +34,21 @@ from pathlib import Path
 
 from ..errors import RunError
 
-__all__ = ["REPORT_MODULES", "START_METHOD", "Worker", "main", "preload", "run", "serve", "start_server"]
+__all__ = [
+    "KERNEL_RECORD",
+    "REPORT_MODULES",
+    "START_METHOD",
+    "Worker",
+    "main",
+    "preload",
+    "reap_kernel",
+    "run",
+    "serve",
+    "start_server",
+]
+
+#: The file in a worker's scratch folder that names its kernel's process and process group.
+KERNEL_RECORD = "kernel.pid"
 
 #: What the report notebook's kernel imports: a worker's kernel imports these as soon as it
 #: starts, while the worker itself is still importing papermill and nbconvert.
@@ -389,6 +403,12 @@ class _Kernel:
             arguments.append(f"--IPKernelApp.exec_lines={_warm_code(warm)}")
         run_sync(self.manager.start_kernel)(extra_arguments=arguments, cwd=str(cwd))
         self._requested = False
+        # The kernel runs in a session of its own (jupyter_client starts it so): the parent reads
+        # this to stop it too, should this worker be stopped before it could (see KERNEL_RECORD).
+        provisioner = self.manager.provisioner
+        record = {"pid": getattr(provisioner, "pid", None), "pgid": getattr(provisioner, "pgid", None)}
+        with contextlib.suppress(OSError):
+            (cwd / KERNEL_RECORD).write_text(json.dumps(record), encoding="utf-8")
 
     def request_shutdown(self) -> None:
         """Ask the kernel to exit, without waiting: it winds down while the report renders."""
@@ -403,6 +423,35 @@ class _Kernel:
                 self._run_sync(self.manager.cleanup_resources)()
             else:
                 self._run_sync(self.manager.shutdown_kernel)(now=False)
+
+
+def reap_kernel(scratch: Path) -> bool:
+    """Kill the kernel a worker in ``scratch`` started, if it outlived its worker; whether one was killed.
+
+    A kernel runs in a session of its own, so signals to its worker's process group do
+    not reach it, and a kernel that is stopped (SIGSTOP) or hung never sees its worker
+    go. Call once the worker has exited. The kernel is known by what its worker recorded
+    (:data:`KERNEL_RECORD`), and is killed only while that process still runs with the
+    scratch folder as its working folder (on systems with ``/proc``), so that a process
+    that took its number since is never touched. SIGKILL reaches a stopped process too.
+    """
+    try:
+        record = json.loads((scratch / KERNEL_RECORD).read_text(encoding="utf-8"))
+        pid, pgid = int(record["pid"]), int(record["pgid"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    if pid <= 1 or pgid <= 1 or pgid == os.getpgrp():
+        return False
+    try:
+        if os.getpgid(pid) != pgid:
+            return False
+        proc = Path("/proc") / str(pid)
+        if proc.is_dir() and os.path.realpath(proc / "cwd") != os.path.realpath(scratch):
+            return False
+        os.killpg(pgid, signal.SIGKILL)
+    except (OSError, ValueError):  # gone already, or not ours to signal
+        return False
+    return True
 
 
 def _warm_code(modules: list[str]) -> str:
@@ -471,6 +520,7 @@ def run(spec: dict) -> int:
             scratch / "report.html",
             title=spec["title"],
             index_href=spec["index_href"],
+            history_href=spec.get("history_href"),
             numbers=spec["numbers"],
         )
     except Exception as exc:  # a notebook error, a dead kernel: reported, never raised past here
