@@ -227,80 +227,71 @@ class RuleTables:
         return total
 
 
-def heavier_before(key: np.ndarray, reach: int) -> np.ndarray:
-    """For each position, the latest earlier position whose key is strictly greater (-1: none).
+def heavier_before(key: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """For each position, the latest earlier position in its run whose key is strictly greater (-1: none).
 
-    With ``key = run * levels + rank`` for the "not seen" reports of each run in the rule's
-    order, that is each look's nearest earlier look of a higher weight in its run (earlier
-    runs' keys are all lower): the look below it on the staircase of the best looks.
-    ``reach`` bounds how far back the answer can be (the longest run). Found by binary
-    lifting over a table of window maxima: ``2 * ceil(log2(reach))`` vectorised passes.
+    ``first`` marks where each run begins. With ``key`` the weight rank of the "not seen"
+    reports of each run in the rule's order, that is each look's nearest earlier look of a
+    higher weight in its run: the look below it on the staircase of the best looks.
+
+    Found by pointer jumping, every position at once: each unresolved position keeps a
+    candidate whose key, and every key between it and the position, is no greater than its
+    own; the candidate's own candidate (or its answer, once found) is then a candidate too.
+    A position is resolved when its candidate is heavier, or there is none. Most answers are
+    the position just before, or none (a run's first look), so few positions are searched,
+    and each pass halves their distance to their answer or steps down a staircase.
     """
     n = len(key)
-    result = np.full(n, -1, np.int64)
     if n < 2:
-        return result
-    # Most answers are the position just before, or none (a run's first look, whose earlier
-    # keys are all lower); only the rest are searched.
-    heavier = key[:-1] > key[1:]
-    result[1:][heavier] = np.flatnonzero(heavier)
-    searched = np.flatnonzero(~heavier) + 1
-    if not searched.size:
-        return result
-    levels = max(int(reach).bit_length(), 1)
-    maxima = [key]  # maxima[k][i]: the largest key among positions i - 2**k + 1 .. i
-    for k in range(1, levels):
-        previous, width = maxima[-1], 1 << (k - 1)
-        wider = previous.copy()
-        np.maximum(previous[width:], previous[:-width], out=wider[width:])
-        maxima.append(wider)
-    own = key[searched]
-    at = searched - 1
-    for k in range(levels - 1, -1, -1):
-        # Skip the 2**k positions ending at ``at`` where none of them is heavier.
-        skip = np.take(maxima[k], np.maximum(at, 0)) <= own
-        skip &= at >= 0
-        at -= skip.astype(np.int64) << k
-    found = at >= 0
-    found[found] = key[at[found]] > own[found]
-    result[searched[found]] = at[found]
-    return result
+        return np.full(n, -1, np.int64)
+    pointer = np.arange(-1, n - 1, dtype=np.int64)
+    pointer[first.nonzero()[0]] = -1
+    # Searched: a position after one no heavier in its own run. (Positions are picked by index
+    # and ``take`` throughout: a boolean mask as an index is slow on masks without a pattern.)
+    searched = np.less_equal(key[:-1], key[1:])
+    searched &= ~first[1:]
+    searched = searched.nonzero()[0]
+    searched += 1
+    own = key.take(searched)
+    while searched.size:
+        candidate = pointer.take(pointer.take(searched))
+        pointer[searched] = candidate
+        # A candidate no heavier than the position: all between it and the position are no heavier either.
+        left = key.take(candidate) <= own  # ``take`` wraps -1 to the last key; ``candidate >= 0`` decides
+        left &= candidate >= 0
+        left = left.nonzero()[0]
+        searched, own = searched.take(left), own.take(left)
+    return pointer
 
 
 def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray) -> np.ndarray:
     """Each look's "not seen" contribution once it is applied, from its staircase of best looks.
 
-    ``logs[..., r]`` is ``τ log(1 - p F_r)`` for look ``r`` (on the last axis), ``weight[r]``
-    its weight and ``below[r]`` the look below it on the staircase (:func:`heavier_before`;
-    -1: none). Look ``r`` covers the stretch from ``F_below`` to ``F_r`` at its weight, and
-    the looks below it the stretches before that, so its contribution is
-    ``w_r (logs_r - logs_below) + contribution_below`` (``w_r logs_r`` at the bottom): taken
-    up the staircases a step at a time, every look at the same height at once.
+    ``logs[r]`` is ``τ log(1 - p F_r)`` for look ``r`` (on the first axis, one row per look),
+    ``weight[r]`` its weight and ``below[r]`` the look below it on the staircase
+    (:func:`heavier_before`; -1: none). Look ``r`` covers the stretch from ``F_below`` to
+    ``F_r`` at its weight, and the looks below it the stretches before that, so its
+    contribution is ``w_r (logs_r - logs_below) + contribution_below`` (``w_r logs_r`` at the
+    bottom): taken up the staircases a step at a time, every look whose look below is done at once.
     """
-    total = logs * weight
-    stepped = np.flatnonzero(below >= 0)
-    if not stepped.size:
+    total = logs * weight[:, None] if logs.ndim == 2 else logs * weight
+    pending = np.flatnonzero(below >= 0)
+    if not pending.size:
         return total
-    # Each look's height on its staircase (0 at the bottom), by doubling along ``below``.
-    height = (below >= 0).astype(np.int64)
-    up = below.copy()
-    live = stepped
-    while live.size:
-        height[live] += height[up[live]]
-        up[live] = up[up[live]]
-        live = live[up[live] >= 0]
-    order = stepped[np.argsort(height[stepped], kind="stable")]
-    ends = np.searchsorted(height[order], np.arange(1, int(height.max()) + 1), side="right")
-    begin = 0
-    for end in ends.tolist():
-        looks = order[begin:end]
-        under = below[looks]
-        step = np.take(logs, looks, axis=-1)
-        step -= np.take(logs, under, axis=-1)
-        step *= weight[looks]
-        step += np.take(total, under, axis=-1)
-        total[..., looks] = step
-        begin = end
+    done = np.ones(len(below), bool)
+    done[pending] = False
+    under = below.take(pending)
+    while pending.size:
+        ready = done.take(under)
+        now, later = ready.nonzero()[0], (~ready).nonzero()[0]
+        looks, steps = pending.take(now), under.take(now)
+        step = np.take(logs, looks, axis=0)
+        step -= np.take(logs, steps, axis=0)
+        step *= weight.take(looks)[:, None] if logs.ndim == 2 else weight.take(looks)
+        step += np.take(total, steps, axis=0)
+        total[looks] = step
+        done[looks] = True
+        pending, under = pending.take(later), under.take(later)
     return total
 
 
