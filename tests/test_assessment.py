@@ -1,4 +1,8 @@
-"""One report compiles each question's evidence once per date: everything reads one Assessment."""
+"""One report compiles each question's evidence once per date: everything reads one Assessment.
+
+The one other compile a report makes is of a log it invents: its own log with one confirmed report
+more, for each reversal "what would change it" weighs (tests/test_key_judgments.py).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import forecast
 from forecast import analysis, posterior_as_of
 from forecast.engine.compiled import CompiledEvidence, compile_evidence
 from forecast.inputs.validate import load_by_id
-from forecast.publish.report import Report
+from forecast.publish.report import REVERSAL_ID, Report
 
 
 @pytest.fixture
@@ -21,7 +25,9 @@ def compiles(monkeypatch):
     init = CompiledEvidence.__init__
 
     def counting(self, question, evidence, as_of):
-        seen.append((question, as_of))
+        # "What would change it" asks what one more report would do: a log of its own, not the report's.
+        if not any(row.id == REVERSAL_ID for row in evidence.rows):
+            seen.append((question, as_of))
         init(self, question, evidence, as_of)
 
     monkeypatch.setattr(CompiledEvidence, "__init__", counting)

@@ -69,7 +69,16 @@ from .summary import (
     read_summary,
 )
 
-__all__ = ["OUTSIDE_CSV", "ROLE_LABELS", "SHOWN_DRIVERS", "SHOWN_OUTSIDE", "Html", "Report", "safe_url"]
+__all__ = [
+    "OUTSIDE_CSV",
+    "REVERSAL_ID",
+    "ROLE_LABELS",
+    "SHOWN_DRIVERS",
+    "SHOWN_OUTSIDE",
+    "Html",
+    "Report",
+    "safe_url",
+]
 #: How many outside forecasts the page shows, newest first, as the evidence log shows 150 reports.
 SHOWN_OUTSIDE = 150
 #: How many of the judgments that drive the spread the page shows, largest first.
@@ -80,6 +89,9 @@ SHOWN_DRIVERS = 10
 SIGNPOST_AT_LEAST = 0.01
 #: The bottom line names the runner-up too when it is within this many points of the leader (as shown).
 NEAR_TIE_POINTS = 5
+#: The id of the one report "what would change it" adds to a copy of the log to weigh a reversal: a
+#: confirmed report of an indicator's other status on the as-of date (never written anywhere).
+REVERSAL_ID = "hypothetical-reversal"
 
 
 class Report:
@@ -941,7 +953,7 @@ class Report:
         found = {}
         for indicator in with_status:
             row = replace(
-                template, id="hypothetical-reversal", date=a.as_of, indicator=indicator,
+                template, id=REVERSAL_ID, date=a.as_of, indicator=indicator,
                 observed=not a.states[indicator].status, reliability="A", credibility=1,
                 url="", summary="", extra={},
             )  # fmt: skip
