@@ -577,12 +577,13 @@ class CompiledEvidence:
             return np.zeros(0, np.int64), np.zeros((len(self.scenario_ids), 0)), np.zeros(0)
         below = heavier_before(rank, first)
         f = tables.fraction(indicator, day.astype(float))
-        # One row per look: gathers of whole rows, up the staircases, are contiguous.
-        logs = np.take(tables.minus_p, indicator, axis=0)
-        logs *= f[:, None]
+        # Scenario-major from the start: the contributions are wanted so, and each scenario's row
+        # of them is contiguous for the gathers up the staircases and the puts into the marked states.
+        logs = np.take(tables.minus_p_by_scenario, indicator, axis=1)
+        logs *= f
         np.log1p(logs, out=logs)
         tables.tempered(logs)
-        return below, absence_contribution(logs, np.take(self._levels, rank), below).T, f
+        return below, absence_contribution(logs, np.take(self._levels, rank), below), f
 
     def _looks_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_staircase` of the "not seen" reports at ``positions`` of ``by_indicator`` (whole runs)."""
