@@ -808,9 +808,10 @@ class CompiledEvidence:
         absent = (~observed).nonzero()[0]
         if absent.size:
             # Every "not seen" is marked: the looks, in order, are the "not seen" among the marked
-            # reports. Put one scenario's row at a time: far faster than a scatter of columns.
+            # reports. One scenario's row at a time, by an assignment to an intp index (numpy's
+            # fast path: several times faster than ``put``, and than a scatter of columns).
             for row, looks in zip(contribution, self._all_looks):
-                row.put(absent, looks)
+                row[absent] = looks
         return contribution
 
     def applied(self, where: slice | np.ndarray) -> np.ndarray:
