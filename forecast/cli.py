@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ForecastError
+
+if TYPE_CHECKING:  # the command line imports what each command needs only when it runs
+    from .model import EvidenceRow
 
 __all__ = ["main"]
 
@@ -532,17 +537,26 @@ def _evidence_add(args: argparse.Namespace) -> int:
             allow_future=args.allow_future,
         )
     except InvalidInputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         print("the row was not added; the log is unchanged", file=sys.stderr)
         return EXIT_FAILED
     except EvidenceWriteError as exc:
         print(f"forecast: {exc}; the row was not added, the log is unchanged", file=sys.stderr)
         return EXIT_FAILED
-    for problem in warnings:
-        print(problem, file=sys.stderr)
-    print(f"added {row.id} ({row.date}, {row.indicator}, {'yes' if row.observed else 'no'}, {row.grade})")
+    _print_problems(warnings)
+    print(_added(row))
     return EXIT_OK
+
+
+def _print_problems(problems: Iterable[object]) -> None:
+    """Each problem (``FILE:LINE: message``) on a line of its own, on standard error."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _added(row: EvidenceRow) -> str:
+    """The line saying a row was added to a log: its id, date, indicator, observation and grade."""
+    return f"added {row.id} ({row.date}, {row.indicator}, {'yes' if row.observed else 'no'}, {row.grade})"
 
 
 def _print_fetch(result) -> None:
@@ -613,20 +627,15 @@ def _inbox(args: argparse.Namespace) -> int:
             source=args.source,
         )
     except InvalidInputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         if args.inbox_command == "accept":
             print("the row was not added; the log and the inbox are unchanged", file=sys.stderr)
         return EXIT_FAILED
     except EvidenceWriteError as exc:
         print(f"forecast: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_FAILED
-    for problem in warnings:
-        print(problem, file=sys.stderr)
-    print(
-        f"added {evidence.id} ({evidence.date}, {evidence.indicator}, {'yes' if evidence.observed else 'no'}, "
-        f"{evidence.grade}); candidate {row.id} accepted"
-    )
+    _print_problems(warnings)
+    print(f"{_added(evidence)}; candidate {row.id} accepted")
     return EXIT_OK
 
 
@@ -637,8 +646,7 @@ def _new(args: argparse.Namespace) -> int:
     try:
         path, log = new_question(args.data, args.id, title=args.title, scenarios=args.scenarios)
     except InvalidInputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         return EXIT_FAILED
     print(f"wrote {path} and {log}; edit the question file, then 'forecast validate --data {args.data}'")
     return EXIT_OK
@@ -651,8 +659,7 @@ def _resolve(args: argparse.Namespace) -> int:
     try:
         question = resolve_question(args.data, args.id, args.scenario, date=args.date, note=args.note)
     except InvalidInputError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(exc.problems)
         print("the question file is unchanged", file=sys.stderr)
         return EXIT_FAILED
     r = question.resolution
