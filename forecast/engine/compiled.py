@@ -336,10 +336,11 @@ class CompiledEvidence:
         63 bits, or the log names an indicator or a grade the question lacks (the slower path raises).
 
         Each report's key holds, from the most significant bits down, its indicator, its date
-        (from the earliest), its weight rank and its position: the keys are distinct, so any
-        sort puts them in the order a stable sort by (indicator, date, weight) would, and
-        numpy sorts 64-bit integers with vectorised code, faster than the two stable radix
-        argsorts. The indicator and weight rank in that order are read off the sorted keys
+        (from the earliest) and its weight rank. Where those fit in 31 bits, the keys are put in
+        order by a stable radix argsort (:func:`_stable_argsort`); otherwise each key also holds
+        its position, below the rank, so that the keys are distinct and any sort puts them in the
+        order a stable sort by (indicator, date, weight) would. The indicator and weight rank in
+        that order are read off the sorted keys
         (``grouped_indicator``, ``_grouped_rank``, ``grouped_day``), with no gather; the
         reports' indicators and ranks in file order (``indicator``, ``_rank``) are left to
         the analyses that ask for them.
@@ -354,14 +355,19 @@ class CompiledEvidence:
         except KeyError:
             return None
         day0, last_day = self._day_span
-        position_bits = (n - 1).bit_length()
         rank_bits = (len(self._levels) - 1).bit_length()
         day_bits = (last_day - day0).bit_length()
         indicator_bits = (len(self.question.indicators) - 1).bit_length()
+        # Fields that fit in 31 bits are sorted stably by 16-bit radix passes (two for a log of a
+        # thousand indicators over three years): no position field, and a third of the time numpy's
+        # sort of 64-bit keys takes. Wider ones get the position as their lowest field, and one sort.
+        radix = rank_bits + day_bits + indicator_bits <= 31
+        position_bits = 0 if radix else (n - 1).bit_length()
         if position_bits + rank_bits + day_bits + indicator_bits > 63:
             return None
-        indicator_of <<= day_bits + rank_bits + position_bits
-        rank_of <<= position_bits
+        dtype = np.int32 if radix else np.int64
+        indicator_of = indicator_of.astype(dtype) << (day_bits + rank_bits + position_bits)
+        rank_of = rank_of.astype(dtype) << position_bits
         codes, reliability, credibility = columns.indicator, columns.reliability, columns.credibility
         if self._kept is not None:
             codes, reliability, credibility = (
@@ -380,15 +386,19 @@ class CompiledEvidence:
         else:
             key = np.take(indicator_of, codes)
             key += np.take(rank_of, grades)
-        key += np.arange(n)
-        day = np.subtract(self.day, day0, dtype=np.int64)
+        day = np.subtract(self.day, day0, dtype=dtype)
         day <<= rank_bits + position_bits
         key += day
         del day, codes, grades
-        key.sort()
-        # The fields, least significant first: position, rank, date, indicator.
-        by_ind = key & ((1 << position_bits) - 1)
-        key >>= position_bits
+        if radix:
+            by_ind = _stable_argsort(key, 1 << (rank_bits + day_bits + indicator_bits))
+            key = np.take(key, by_ind)
+        else:
+            key += np.arange(n)
+            key.sort()
+            # The fields, least significant first: position, rank, date, indicator.
+            by_ind = key & ((1 << position_bits) - 1)
+            key >>= position_bits
         rank_dtype = np.int16 if len(tables.rank_of_grades) <= _INT16_MAX else np.int32
         self._grouped_rank = (key & ((1 << rank_bits) - 1)).astype(rank_dtype)
         key >>= rank_bits
@@ -567,12 +577,13 @@ class CompiledEvidence:
             return np.zeros(0, np.int64), np.zeros((len(self.scenario_ids), 0)), np.zeros(0)
         below = heavier_before(rank, first)
         f = tables.fraction(indicator, day.astype(float))
-        # One row per look: gathers of whole rows, up the staircases, are contiguous.
-        logs = np.take(tables.minus_p, indicator, axis=0)
-        logs *= f[:, None]
+        # Scenario-major from the start: the contributions are wanted so, and each scenario's row
+        # of them is contiguous for the gathers up the staircases and the puts into the marked states.
+        logs = np.take(tables.minus_p_by_scenario, indicator, axis=1)
+        logs *= f
         np.log1p(logs, out=logs)
         tables.tempered(logs)
-        return below, absence_contribution(logs, np.take(self._levels, rank), below).T, f
+        return below, absence_contribution(logs, np.take(self._levels, rank), below), f
 
     def _looks_at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_staircase` of the "not seen" reports at ``positions`` of ``by_indicator`` (whole runs)."""
@@ -797,9 +808,10 @@ class CompiledEvidence:
         absent = (~observed).nonzero()[0]
         if absent.size:
             # Every "not seen" is marked: the looks, in order, are the "not seen" among the marked
-            # reports. Put one scenario's row at a time: far faster than a scatter of columns.
+            # reports. One scenario's row at a time, by an assignment to an intp index (numpy's
+            # fast path: several times faster than ``put``, and than a scatter of columns).
             for row, looks in zip(contribution, self._all_looks):
-                row.put(absent, looks)
+                row[absent] = looks
         return contribution
 
     def applied(self, where: slice | np.ndarray) -> np.ndarray:

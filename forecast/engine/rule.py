@@ -114,6 +114,8 @@ class RuleTables:
     p_by_scenario: np.ndarray
     #: ``-p``, so that ``log(1 - p F)`` is one product and one ``log1p``
     minus_p: np.ndarray
+    #: the same, transposed and contiguous: one row per scenario
+    minus_p_by_scenario: np.ndarray
     log_p: np.ndarray
     log_not_p: np.ndarray
     #: each indicator's window, for ``F(d) = clip((d - start) / span, 0, 1)``; an empty window has a
@@ -173,6 +175,7 @@ class RuleTables:
             p=lik,
             p_by_scenario=np.ascontiguousarray(lik.T),
             minus_p=-lik,
+            minus_p_by_scenario=np.ascontiguousarray(-lik.T),
             window_start=start,
             window_span=span,
             group_of=group_of,
@@ -267,17 +270,18 @@ def heavier_before(key: np.ndarray, first: np.ndarray) -> np.ndarray:
 def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray) -> np.ndarray:
     """Each look's "not seen" contribution once it is applied, from its staircase of best looks.
 
-    ``logs[r]`` is ``τ log(1 - p F_r)`` for look ``r`` (on the first axis, one row per look),
-    ``weight[r]`` its weight and ``below[r]`` the look below it on the staircase
-    (:func:`heavier_before`; -1: none). Look ``r`` covers the stretch from ``F_below`` to
-    ``F_r`` at its weight, and the looks below it the stretches before that, so its
+    ``logs[..., r]`` is ``τ log(1 - p F_r)`` for look ``r`` (on the last axis, one column per
+    look: scenario-major), ``weight[r]`` its weight and ``below[r]`` the look below it on the
+    staircase (:func:`heavier_before`; -1: none). Look ``r`` covers the stretch from ``F_below``
+    to ``F_r`` at its weight, and the looks below it the stretches before that, so its
     contribution is ``w_r (logs_r - logs_below) + contribution_below`` (``w_r logs_r`` at the
     bottom): taken up the staircases a step at a time, every look whose look below is done at once.
     """
-    total = logs * weight[:, None] if logs.ndim == 2 else logs * weight
+    total = logs * weight
     pending = np.flatnonzero(below >= 0)
     if not pending.size:
         return total
+    rows = total.reshape(-1, total.shape[-1])  # a view: one row per scenario (one row for 1-d logs)
     done = np.ones(len(below), bool)
     done[pending] = False
     under = below.take(pending)
@@ -285,11 +289,13 @@ def absence_contribution(logs: np.ndarray, weight: np.ndarray, below: np.ndarray
         ready = done.take(under)
         now, later = ready.nonzero()[0], (~ready).nonzero()[0]
         looks, steps = pending.take(now), under.take(now)
-        step = np.take(logs, looks, axis=0)
-        step -= np.take(logs, steps, axis=0)
-        step *= weight.take(looks)[:, None] if logs.ndim == 2 else weight.take(looks)
-        step += np.take(total, steps, axis=0)
-        total[looks] = step
+        step = np.take(logs, looks, axis=-1)
+        step -= np.take(logs, steps, axis=-1)
+        step *= weight.take(looks)
+        step += np.take(total, steps, axis=-1)
+        # Row by row, by an assignment to an intp index: far faster than a scatter of columns or a put.
+        for row, values in zip(rows, step.reshape(-1, len(looks))):
+            row[looks] = values
         done[looks] = True
         pending, under = pending.take(later), under.take(later)
     return total
