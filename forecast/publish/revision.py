@@ -37,6 +37,7 @@ __all__ = [
     "Cause",
     "Inputs",
     "causes",
+    "file_sha256",
     "gather_inputs",
     "read_inputs",
     "read_seen",
@@ -158,13 +159,18 @@ class Inputs:
             raise ValueError(f"not an inputs record: {exc}") from None
 
 
-def _sha256(path: Path) -> str | None:
-    text = None
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of the regular file at ``path`` in hex, or ``None`` where it cannot be read.
+
+    A FIFO or a device is ``None`` too: reading one would hang or exhaust memory (the
+    loaders refuse them before any digest is taken).
+    """
+    if not path.is_file():
+        return None
     try:
-        text = path.read_bytes()
+        return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-    return hashlib.sha256(text).hexdigest()
 
 
 def gather_inputs(question: Question, evidence: EvidenceLog, data_dir: str | Path | None) -> Inputs:
@@ -177,12 +183,12 @@ def gather_inputs(question: Question, evidence: EvidenceLog, data_dir: str | Pat
     judgments = {}
     if folder is not None:
         for path in judgment_paths(folder, question.id):
-            digest = _sha256(path)
+            digest = file_sha256(path)
             if digest is not None:
                 judgments[path.stem] = digest
     return Inputs(
         forecast=__version__,
-        question_file=None if folder is None else _sha256(question_path(folder, question.id)),
+        question_file=None if folder is None else file_sha256(question_path(folder, question.id)),
         judgments=judgments,
         temper=float(question.temper),
         extremize=float(question.extremize),

@@ -47,7 +47,7 @@ from ..inputs.validate import evidence_path, question_path
 from ..model import Question, as_of_refused
 from ..publish.history import HISTORY_PAGE
 from ..publish.render import Failure, refresh_catalogs, write_index
-from ..publish.revision import read_inputs, record_seen, revised_line, same_numbers, utc_now
+from ..publish.revision import file_sha256, read_inputs, record_seen, revised_line, same_numbers, utc_now
 from ..publish.summary import SCHEMA_VERSION, Summary, SummaryError, check_summary, read_summary
 from ..store import (
     PUBLISHED_STAMP,
@@ -835,15 +835,6 @@ def run_scorecard(
 # --------------------------------------------------------------------------- the run's index and manifest
 
 
-def _sha256(path: Path) -> str | None:
-    if not path.is_file():  # a FIFO or a device would hang or exhaust memory; the loader refused it
-        return None
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
     for name in _PACKAGES:
@@ -941,8 +932,8 @@ def publish_run(
             elif QUESTION_ID.match(qid):  # a job that stopped before it read them: the files as they are
                 for path, _ in input_files(data_dir, qid):
                     if path.exists():
-                        inputs[printable_name(str(path))] = _sha256(path)
-        inputs[str(notebook)] = _sha256(notebook)
+                        inputs[printable_name(str(path))] = file_sha256(path)
+        inputs[str(notebook)] = file_sha256(notebook)
         record = {
             "started": started.isoformat(),
             "finished": finished.isoformat(),
